@@ -1,0 +1,44 @@
+"""Configuration from environment variables (prefix ``MEDLEDGER_``) and an optional ``.env``.
+
+Every setting is documented in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "medledger-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Read once per process; tests build their own instances."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDLEDGER_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///var/medledger.db"
+    secret_key: str = DEV_SECRET_KEY
+    # Browser sessions and API bearer tokens.
+    session_cookie_name: str = "medledger_session"
+    session_ttl_minutes: int = 12 * 60
+    token_ttl_minutes: int = 60
+    cookie_secure: bool = False
+    # Failed logins: at most this many failures per username (and per client address)
+    # within the window before further attempts are refused with 429.
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    default_locale: str = "en"
+    default_time_zone: str = "UTC"
+    # Where `make install` put front-end libraries fetched from the npm registry.
+    vendor_dir: Path = Path("node_modules")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sql_echo: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()

@@ -1,0 +1,117 @@
+"""Domain errors with stable codes.
+
+Every error a user can see is a :class:`DomainError` (or subclass) carrying a stable ``code``
+(never translated), an HTTP status, a human message (an English msgid, translated at render
+time) and optional field-level details. The API layer maps them to RFC 9457
+``application/problem+json``; the HTML layer shows the same messages next to form fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One offending field: ``field`` is a dotted path (``gtin``, ``events.3.bizStep``)."""
+
+    field: str
+    code: str
+    message: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+class DomainError(Exception):
+    """Base of every error with a stable ``code``.
+
+    ``message`` is an English msgid with ``{name}`` placeholders filled from ``params``; it is
+    translated into the caller's language when rendered.
+    """
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
+        errors: list[FieldError] | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.message = message or self.title
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.params = params or {}
+        self.errors = errors or []
+        super().__init__(self.render_english())
+
+    def render_english(self) -> str:
+        try:
+            return self.message.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return self.message
+
+
+class ValidationFailed(DomainError):
+    """Input is malformed or breaks a field rule (HTTP 422)."""
+
+    status = 422
+    code = "validation_failed"
+    title = "The request has invalid fields"
+
+
+class NotFound(DomainError):
+    """The record does not exist or the caller may not see it (HTTP 404, never 403)."""
+
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """A business rule forbids the change in the current state (HTTP 409)."""
+
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class PermissionDenied(DomainError):
+    """The caller can see the record but its role may not perform the action (HTTP 403)."""
+
+    status = 403
+    code = "permission_denied"
+    title = "Permission denied"
+
+
+class AuthenticationFailed(DomainError):
+    """Missing or invalid credentials (HTTP 401)."""
+
+    status = 401
+    code = "authentication_failed"
+    title = "Authentication failed"
+
+
+class RateLimited(DomainError):
+    """Too many attempts (HTTP 429)."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too many attempts"
+
+
+def field_error(field_name: str, code: str, message: str, **params: Any) -> ValidationFailed:
+    """Shortcut: a 422 with a single offending field."""
+    return ValidationFailed(
+        message,
+        code=code,
+        params=params,
+        errors=[FieldError(field=field_name, code=code, message=message, params=params)],
+    )

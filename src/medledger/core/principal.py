@@ -1,0 +1,140 @@
+"""Who is acting: roles, permissions and the principal every service receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from medledger.core.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PLANNER = "planner"
+    SALES = "sales"
+    WAREHOUSE = "warehouse"
+    PURCHASING = "purchasing"
+    QA = "qa"
+    QA_APPROVER = "qa_approver"
+    PARTNER_USER = "partner_user"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    PARTIES_READ = "parties:read"
+    PARTIES_WRITE = "parties:write"
+    SITES_READ = "sites:read"
+    SITES_WRITE = "sites:write"
+    CATALOG_READ = "catalog:read"
+    CATALOG_WRITE = "catalog:write"
+    BOM_READ = "bom:read"
+    BOM_WRITE = "bom:write"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    API_KEYS_MANAGE = "api_keys:manage"
+    AUDIT_READ = "audit:read"
+    TRACE_READ = "trace:read"
+    TRACE_CAPTURE = "trace:capture"
+
+
+P = Permission
+_READ_ALL = {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.BOM_READ, P.TRACE_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.PLANNER: frozenset(_READ_ALL),
+    Role.SALES: frozenset({P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ}),
+    Role.WAREHOUSE: frozenset(_READ_ALL | {P.SITES_WRITE, P.TRACE_CAPTURE}),
+    Role.PURCHASING: frozenset(_READ_ALL | {P.PARTIES_WRITE}),
+    Role.QA: frozenset(_READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}),
+    Role.QA_APPROVER: frozenset(
+        _READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}
+    ),
+    Role.PARTNER_USER: frozenset(
+        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.USERS_READ, P.TRACE_READ, P.TRACE_CAPTURE}
+    ),
+    Role.AUDITOR: frozenset(_READ_ALL | {P.USERS_READ, P.AUDIT_READ}),
+}
+
+# Roles for people of the hub (the tenant's own manufacturer party).
+INTERNAL_ROLES = frozenset(
+    {
+        Role.ADMIN,
+        Role.PLANNER,
+        Role.SALES,
+        Role.WAREHOUSE,
+        Role.PURCHASING,
+        Role.QA,
+        Role.QA_APPROVER,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user or machine client, as services see it."""
+
+    user_id: int | None
+    tenant_id: int
+    party_id: int
+    role: Role
+    username: str
+    display_name: str
+    hub_party_id: int | None
+    locale: str | None = None
+    time_zone: str = "UTC"
+    api_key_id: int | None = None
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+
+    @property
+    def label(self) -> str:
+        """How the audit trail names this actor."""
+        if self.api_key_id is not None:
+            return f"api-key:{self.api_key_id} ({self.display_name})"
+        return f"{self.username} ({self.display_name})"
+
+    @property
+    def sees_all_parties(self) -> bool:
+        """Hub staff and auditors see the whole network; partner users only their own party."""
+        return self.role in INTERNAL_ROLES or self.role == Role.AUDITOR
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission) -> None:
+        """Raise 403 unless the role grants ``permission``."""
+        if permission not in self.permissions:
+            raise PermissionDenied(
+                "Your role may not do this ({permission}).",
+                code="permission_denied",
+                params={"permission": permission.value},
+            )
+
+
+def make_principal(
+    *,
+    user_id: int | None,
+    tenant_id: int,
+    party_id: int,
+    role: str,
+    username: str,
+    display_name: str,
+    hub_party_id: int | None,
+    locale: str | None = None,
+    time_zone: str = "UTC",
+    api_key_id: int | None = None,
+) -> Principal:
+    role_value = Role(role)
+    return Principal(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        party_id=party_id,
+        role=role_value,
+        username=username,
+        display_name=display_name,
+        hub_party_id=hub_party_id,
+        locale=locale,
+        time_zone=time_zone,
+        api_key_id=api_key_id,
+        permissions=ROLE_PERMISSIONS[role_value],
+    )

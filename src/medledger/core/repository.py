@@ -1,0 +1,60 @@
+"""Generic read helpers shared by repositories; everything goes through the scoping helper."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from medledger.core.errors import NotFound
+from medledger.core.principal import Principal
+from medledger.core.scoping import scoped
+
+M = TypeVar("M")
+
+
+def get_visible(session: Session, model: type[M], record_id: int, principal: Principal) -> M:
+    """The record if the principal may see it; otherwise 404 (never 403)."""
+    query: Select[Any] = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
+    stmt = scoped(query, model, principal)
+    obj = session.scalars(stmt).first()
+    if obj is None:
+        raise NotFound(
+            "{entity} {id} was not found.",
+            code="not_found",
+            params={"entity": getattr(model, "__tablename__", "record"), "id": record_id},
+        )
+    return obj
+
+
+def list_visible(
+    session: Session,
+    model: type[M],
+    principal: Principal,
+    *,
+    filters: list[ColumnElement[bool]] | None = None,
+    order_by: Any = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[M], int]:
+    """One page of the visible records matching ``filters`` and the total count."""
+    base: Select[Any] = scoped(select(model), model, principal)
+    for condition in filters or []:
+        base = base.where(condition)
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    if order_by is None:
+        order_by = (model.id,)  # type: ignore[attr-defined]
+    elif not isinstance(order_by, tuple):
+        order_by = (order_by,)
+    # The primary key last keeps pages stable when the sort key has ties.
+    stmt = base.order_by(*order_by, model.id)  # type: ignore[attr-defined]
+    items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
+    return items, int(total)
+
+
+def apply_changes(obj: Any, changes: dict[str, Any]) -> None:
+    """Set attributes that actually change (so the audit trail records only real changes)."""
+    for key, value in changes.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)

@@ -1,0 +1,1 @@
+"""GS1 identifiers: check digits, scan parsing and EPC URN / Digital Link normalisation."""

@@ -1,0 +1,411 @@
+"""What the ledger knows of items, hops, events and parties, as plain data and columns.
+
+:class:`ItemTable` holds the facts of many items as numpy columns so that a reached set of
+20 000 items is a gather, not 20 000 objects. Pure: numpy only, no ORM, no web.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from medledger.identifiers.epc import CANONICAL_ORIGIN
+from medledger.trace.graph import IntArray
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the ledger knows of one item (a ``trace_items`` row)."""
+
+    id: int
+    uri: str
+    kind: str
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    sscc: str | None = None
+    lot_item_id: int | None = None
+    first_event_row_id: int | None = None
+    commissioned: bool = False
+    last_event_time: datetime | None = None
+    last_biz_step: str | None = None
+    last_disposition: str | None = None
+    last_biz_location: str | None = None
+    holder_party_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HopFacts:
+    """One unretracted custody hop (a ``custody_hops`` row)."""
+
+    id: int
+    item_id: int
+    from_party_id: int | None
+    to_party_id: int | None
+    from_ref: str | None = None
+    to_ref: str | None = None
+    quantity: float | None = None
+    ship_event_row_id: int | None = None
+    receive_event_row_id: int | None = None
+    shipped_at: datetime | None = None
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """The summary of one captured event a trace links to."""
+
+    row_id: int
+    event_id: str
+    event_type: str
+    action: str | None
+    biz_step: str | None
+    disposition: str | None
+    event_time: datetime
+    capturing_party_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PartyFacts:
+    """A registered party."""
+
+    id: int
+    gln: str | None
+    name: str
+
+
+# --- columnar item facts ------------------------------------------------------------------
+
+KINDS = ("lot", "serial", "sscc", "class", "other")
+_KIND_CODE = {name: code for code, name in enumerate(KINDS)}
+LOT, SERIAL, SSCC, CLASS, OTHER = range(5)
+NONE = -1
+_NAT = np.datetime64("NaT", "us")
+
+
+class Vocabulary:
+    """Interned strings of low-cardinality columns (GTINs, steps, dispositions, locations).
+
+    Append-only, so tables built at different times can share it: code 0 is None.
+    """
+
+    def __init__(self) -> None:
+        self.values: list[str | None] = [None]
+        self._codes: dict[str | None, int] = {None: 0}
+        self._text: NDArray[np.object_] | None = None
+
+    def code(self, value: str | None) -> int:
+        found = self._codes.get(value)
+        if found is None:
+            found = self._codes[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def text(self) -> NDArray[np.object_]:
+        """The values as an object array (None shown as ""), for C-level gathers by code."""
+        cached = self._text
+        if cached is None or cached.size != len(self.values):
+            cached = np.array([value or "" for value in self.values], dtype=object)
+            self._text = cached
+        return cached
+
+    def codes(self, values: Sequence[str | None]) -> NDArray[np.int32]:
+        """The codes of many values (new ones are added); a C-level map, no Python loop."""
+        for value in set(values) - self._codes.keys():
+            self.code(value)
+        return np.fromiter(map(self._codes.__getitem__, values), dtype=np.int32, count=len(values))
+
+
+def canonical_uri(kind: int, gtin: str | None, key: str) -> str | None:
+    """The canonical Digital Link URI of an item from its keys (None for ``other`` items)."""
+    if kind == LOT:
+        return f"{CANONICAL_ORIGIN}/01/{gtin}/10/{key}"
+    if kind == SERIAL:
+        return f"{CANONICAL_ORIGIN}/01/{gtin}/21/{key}"
+    if kind == SSCC:
+        return f"{CANONICAL_ORIGIN}/00/{key}"
+    if kind == CLASS:
+        return f"{CANONICAL_ORIGIN}/01/{gtin}"
+    return None
+
+
+@dataclass(frozen=True)
+class ItemTable:
+    """Facts of many items as columns, row ``k`` describing item ``ids[k]`` (ids sorted).
+
+    A reached set of 20 000 items is then a gather of a dozen arrays, not 20 000 objects
+    fetched and built. Text columns are codes into a shared :class:`Vocabulary`, except the
+    lot/serial/SSCC ``key`` (UTF-8 bytes). The URI is rebuilt from the keys; the few items whose
+    stored URI differs (percent-encoded keys, ``other`` items) are in ``uri_overrides``.
+    """
+
+    ids: IntArray
+    kind: NDArray[np.int8]
+    gtin: NDArray[np.int32]
+    key: NDArray[np.bytes_]
+    lot_item_id: IntArray
+    first_event_row_id: IntArray
+    commissioned: NDArray[np.bool_]
+    last_event_time: NDArray[np.datetime64]
+    last_biz_step: NDArray[np.int32]
+    last_disposition: NDArray[np.int32]
+    last_biz_location: NDArray[np.int32]
+    holder_party_id: IntArray
+    vocabulary: Vocabulary
+    uri_overrides: Mapping[int, str]
+
+    @property
+    def size(self) -> int:
+        return int(self.ids.size)
+
+    @classmethod
+    def from_columns(
+        cls,
+        vocabulary: Vocabulary,
+        *,
+        ids: Sequence[int],
+        kinds: Sequence[str],
+        gtins: Sequence[str | None],
+        keys: Sequence[str],
+        lot_item_ids: Sequence[int],
+        first_event_row_ids: Sequence[int],
+        commissioned: Sequence[bool],
+        last_event_times: Sequence[Any],
+        last_biz_steps: Sequence[str | None],
+        last_dispositions: Sequence[str | None],
+        last_biz_locations: Sequence[str | None],
+        holder_party_ids: Sequence[int],
+        uri_overrides: Mapping[int, str],
+    ) -> ItemTable:
+        """A table from columns (``NONE`` for missing integers; times as naive UTC datetimes,
+        ``numpy.datetime64`` or ISO text, None for unknown). Rows may come in any order."""
+        id_array = np.asarray(ids, dtype=np.int64)
+        order = np.argsort(id_array, kind="stable")
+        key_bytes = np.array([key.encode() for key in keys] or [b""], dtype=np.bytes_)
+        if not len(keys):
+            key_bytes = key_bytes[:0]
+        table = cls(
+            ids=id_array,
+            kind=np.fromiter(
+                (_KIND_CODE.get(k, OTHER) for k in kinds), dtype=np.int8, count=len(kinds)
+            ),
+            gtin=vocabulary.codes(gtins),
+            key=key_bytes,
+            lot_item_id=np.asarray(lot_item_ids, dtype=np.int64),
+            first_event_row_id=np.asarray(first_event_row_ids, dtype=np.int64),
+            commissioned=np.asarray(commissioned, dtype=bool),
+            last_event_time=np.asarray(last_event_times, dtype="datetime64[us]"),
+            last_biz_step=vocabulary.codes(last_biz_steps),
+            last_disposition=vocabulary.codes(last_dispositions),
+            last_biz_location=vocabulary.codes(last_biz_locations),
+            holder_party_id=np.asarray(holder_party_ids, dtype=np.int64),
+            vocabulary=vocabulary,
+            uri_overrides=dict(uri_overrides),
+        )
+        return table if _is_sorted(id_array) else table.take(order)
+
+    @classmethod
+    def from_facts(
+        cls, facts: Iterable[ItemFacts], vocabulary: Vocabulary | None = None
+    ) -> ItemTable:
+        """A table of :class:`ItemFacts` (tests and small callers)."""
+        rows = list(facts)
+        overrides: dict[int, str] = {}
+        keys = []
+        for fact in rows:
+            key = fact.serial or fact.lot or fact.sscc or ""
+            keys.append(key)
+            if canonical_uri(_KIND_CODE.get(fact.kind, OTHER), fact.gtin, key) != fact.uri:
+                overrides[fact.id] = fact.uri
+        return cls.from_columns(
+            vocabulary or Vocabulary(),
+            ids=[f.id for f in rows],
+            kinds=[f.kind for f in rows],
+            gtins=[f.gtin for f in rows],
+            keys=keys,
+            lot_item_ids=[NONE if f.lot_item_id is None else f.lot_item_id for f in rows],
+            first_event_row_ids=[
+                NONE if f.first_event_row_id is None else f.first_event_row_id for f in rows
+            ],
+            commissioned=[f.commissioned for f in rows],
+            last_event_times=[
+                None if f.last_event_time is None else _naive_utc(f.last_event_time) for f in rows
+            ],
+            last_biz_steps=[f.last_biz_step for f in rows],
+            last_dispositions=[f.last_disposition for f in rows],
+            last_biz_locations=[f.last_biz_location for f in rows],
+            holder_party_ids=[
+                NONE if f.holder_party_id is None else f.holder_party_id for f in rows
+            ],
+            uri_overrides=overrides,
+        )
+
+    def _columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        return {
+            name: getattr(self, name)
+            for name in (
+                "ids",
+                "kind",
+                "gtin",
+                "key",
+                "lot_item_id",
+                "first_event_row_id",
+                "commissioned",
+                "last_event_time",
+                "last_biz_step",
+                "last_disposition",
+                "last_biz_location",
+                "holder_party_id",
+            )
+        }
+
+    def take(self, rows: IntArray) -> ItemTable:
+        """The table of the given rows."""
+        columns = {name: column[rows] for name, column in self._columns().items()}
+        return ItemTable(**columns, vocabulary=self.vocabulary, uri_overrides=self.uri_overrides)
+
+    def merged(self, newer: ItemTable) -> ItemTable:
+        """This table with ``newer``'s rows replacing or adding rows (a new table; same
+        vocabulary)."""
+        if newer.size == 0:
+            return self
+        position = np.searchsorted(self.ids, newer.ids)
+        clipped = np.minimum(position, max(self.size - 1, 0))
+        existing = (
+            (self.ids[clipped] == newer.ids) if self.size else np.zeros(newer.size, dtype=bool)
+        )
+        columns = {}
+        for name, column in self._columns().items():
+            fresh = getattr(newer, name)
+            if column.dtype.kind == "S" and fresh.dtype.itemsize > column.dtype.itemsize:
+                column = column.astype(fresh.dtype)
+            else:
+                column = column.copy()
+            column[clipped[existing]] = fresh[existing]
+            columns[name] = np.concatenate([column, fresh[~existing]])
+        overrides = dict(self.uri_overrides)
+        for item_id in newer.ids[existing].tolist():
+            overrides.pop(item_id, None)
+        overrides.update(newer.uri_overrides)
+        table = ItemTable(**columns, vocabulary=self.vocabulary, uri_overrides=overrides)
+        ids = table.ids
+        return table if _is_sorted(ids) else table.take(np.argsort(ids, kind="stable"))
+
+    def rows_of(self, item_ids: IntArray) -> IntArray:
+        """Row numbers of ``item_ids`` (which must all be in the table)."""
+        rows = np.searchsorted(self.ids, item_ids)
+        if rows.size and (rows.max() >= self.size or (self.ids[rows] != item_ids).any()):
+            raise KeyError("item not in the table")
+        return rows
+
+    def known(self, item_ids: IntArray) -> NDArray[np.bool_]:
+        """Which of ``item_ids`` the table holds (binary search, not a set build)."""
+        if self.size == 0:
+            return np.zeros(item_ids.size, dtype=bool)
+        rows = np.minimum(np.searchsorted(self.ids, item_ids), self.size - 1)
+        return np.asarray(self.ids[rows] == item_ids)
+
+    def contains(self, item_id: int) -> bool:
+        row = int(np.searchsorted(self.ids, item_id))
+        return row < self.size and int(self.ids[row]) == item_id
+
+    def facts(self, item_id: int) -> ItemFacts:
+        """One row as :class:`ItemFacts`."""
+        row = self.rows_of(np.array([item_id], dtype=np.int64))
+        values = self.gather(row)
+        return ItemFacts(
+            id=item_id,
+            uri=values.uri[0],
+            kind=values.kind[0],
+            gtin=values.gtin[0],
+            lot=values.key[0] if values.kind[0] == "lot" else None,
+            serial=values.key[0] if values.kind[0] == "serial" else None,
+            sscc=values.key[0] if values.kind[0] == "sscc" else None,
+            lot_item_id=values.lot_item_id[0],
+            first_event_row_id=values.first_event_row_id[0],
+            commissioned=values.commissioned[0],
+            last_event_time=_datetime(values.last_event_time[0]),
+            last_biz_step=values.last_biz_step[0],
+            last_disposition=values.last_disposition[0],
+            last_biz_location=values.last_biz_location[0],
+            holder_party_id=values.holder_party_id[0],
+        )
+
+    def gather(self, rows: IntArray) -> Gathered:
+        """The given rows as Python lists (one per column), decoded."""
+        vocab = self.vocabulary.values
+        ids = self.ids[rows].tolist()
+        kind_codes = self.kind[rows].tolist()
+        gtins = [vocab[c] for c in self.gtin[rows].tolist()]
+        keys = [b.decode() for b in self.key[rows].tolist()]
+        overrides = self.uri_overrides
+        origin = CANONICAL_ORIGIN
+        # Inlined canonical_uri (this runs once per reached item).
+        uris = [
+            overrides.get(item_id)
+            or (
+                f"{origin}/01/{gtin}/21/{key}"
+                if kind == SERIAL
+                else f"{origin}/00/{key}"
+                if kind == SSCC
+                else f"{origin}/01/{gtin}/10/{key}"
+                if kind == LOT
+                else canonical_uri(kind, gtin, key) or ""
+            )
+            for item_id, kind, gtin, key in zip(ids, kind_codes, gtins, keys, strict=True)
+        ]
+        return Gathered(
+            ids=ids,
+            uri=uris,
+            kind=[KINDS[c] for c in kind_codes],
+            gtin=gtins,
+            key=keys,
+            lot_item_id=[None if v == NONE else v for v in self.lot_item_id[rows].tolist()],
+            first_event_row_id=[
+                None if v == NONE else v for v in self.first_event_row_id[rows].tolist()
+            ],
+            commissioned=self.commissioned[rows].tolist(),
+            last_event_time=self.last_event_time[rows],
+            last_biz_step=[vocab[c] for c in self.last_biz_step[rows].tolist()],
+            last_disposition=[vocab[c] for c in self.last_disposition[rows].tolist()],
+            last_biz_location=[vocab[c] for c in self.last_biz_location[rows].tolist()],
+            holder_party_id=[None if v == NONE else v for v in self.holder_party_id[rows].tolist()],
+        )
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """Rows of an :class:`ItemTable` as Python lists (one list per column)."""
+
+    ids: list[int]
+    uri: list[str]
+    kind: list[str]
+    gtin: list[str | None]
+    key: list[str]
+    lot_item_id: list[int | None]
+    first_event_row_id: list[int | None]
+    commissioned: list[bool]
+    last_event_time: NDArray[np.datetime64]  # naive UTC, NaT when unknown
+    last_biz_step: list[str | None]
+    last_disposition: list[str | None]
+    last_biz_location: list[str | None]
+    holder_party_id: list[int | None]
+
+
+def _is_sorted(values: IntArray) -> bool:
+    return bool(values.size < 2 or (values[1:] > values[:-1]).all())
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _datetime(value: np.datetime64) -> datetime | None:
+    """A naive-UTC ``datetime64`` as an aware datetime (None for NaT)."""
+    moment = value.astype("datetime64[us]").item()
+    return None if moment is None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,1031 @@
+"""Projections of captured EPCIS events, maintained in the capture transaction.
+
+:func:`project_events` takes a batch of just-inserted events (row id + normalised event, in
+document order) and writes, with a handful of bulk statements whatever the batch size:
+
+* ``trace_items``: every identifier interned once per tenant, with its GTIN/lot/serial/SSCC and
+  its last known state (step, disposition, location, holder, commissioned, expiry, lot);
+* ``event_items``: each identifier of each event in its role;
+* ``genealogy_edges``: transformation inputs → outputs (instances and quantity classes, a full
+  cross product within one event) and aggregation child → parent (ADD, and OBSERVE of an
+  aggregation not yet recorded); an aggregation DELETE retracts the matching active edges (all
+  children of the parent when it lists none);
+* ``custody_hops``: a ``shipping`` event with an ``owning_party``/``possessing_party``
+  destination opens a hop per item, a later ``receiving`` event by the destination closes it;
+* ``item_parties``: how each party first became involved with an item (``holder`` for the
+  capturer of an ordinary event and the receiver of a receipt, ``shipper``/``consignee`` for a
+  shipment, ``capturer`` otherwise);
+* error declarations: the original event (same eventID) is marked and its edges and hops are
+  retracted (a retracted receipt reopens its hop). The declaration itself only gets
+  ``event_items`` (it is queryable and decides visibility) and changes no item state.
+
+Rules worth knowing (they are choices, not EPCIS text): last state follows event time (an
+older event arriving late does not overwrite a newer state); a shipping event leaves the
+holder unchanged until the receipt; an item is ``commissioned`` by an ObjectEvent ADD with
+bizStep ``commissioning``; GLN-based ``sgln``/``pgln`` source/destination identifiers map to
+the registered party with that GLN, else the party of the site or location with that GLN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Table, and_, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from medledger.identifiers.digital_link import encode_value
+from medledger.identifiers.epc import CANONICAL_ORIGIN
+from medledger.parties.models import Location, Party, Site
+from medledger.trace.epcis.normalise import NormalisedEvent, QuantityElement
+from medledger.trace.models import (
+    CustodyHop,
+    EpcisEvent,
+    EventItem,
+    GenealogyEdge,
+    ItemParty,
+    TraceItem,
+)
+from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
+
+# SQLite's default limit of bound parameters is 32766; PostgreSQL's is 65535.
+_CHUNK = 900
+_DL_PREFIX = CANONICAL_ORIGIN + "/"
+_PARTY_TYPES = ("possessing_party", "owning_party")
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A captured event: its ``epcis_events.id`` and its normalised form."""
+
+    row_id: int
+    event: NormalisedEvent
+
+
+@dataclass
+class ProjectionCounts:
+    """How many projection rows a batch wrote (for job summaries and the benchmark)."""
+
+    items_created: int = 0
+    event_items: int = 0
+    edges: int = 0
+    edges_retracted: int = 0
+    hops: int = 0
+    hops_received: int = 0
+    events_retracted: int = 0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A stored source/destination entry, shaped like the normalised one."""
+
+    type: str
+    value: str
+
+
+@dataclass
+class _ItemState:
+    time: datetime | None = None
+    biz_step: str | None = None
+    disposition: str | None = None
+    biz_location: str | None = None
+    holder: int | None = None
+    commissioned: bool = False
+    expiry: str | None = None
+    lot_uri: str | None = None
+    first_row: int | None = None
+    changed: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Edge:
+    from_uri: str
+    to_uri: str
+    kind: str
+    row_id: int
+    quantity: Decimal | None
+    retracted_by: int | None = None
+    db_id: int | None = None
+
+
+@dataclass
+class _Hop:
+    item_uri: str
+    from_party: int | None
+    to_party: int | None
+    from_ref: str | None
+    to_ref: str | None
+    quantity: Decimal | None
+    ship_row: int
+    shipped_at: datetime
+    receive_row: int | None = None
+    received_at: datetime | None = None
+    db_id: int | None = None
+
+
+# --- identifiers ----------------------------------------------------------------------------
+
+
+def parse_item_uri(uri: str) -> dict[str, Any]:
+    """Kind and GS1 keys of a canonical identifier (``kind`` lot|serial|sscc|class|other)."""
+    result: dict[str, Any] = {
+        "kind": "other",
+        "gtin": None,
+        "lot": None,
+        "serial": None,
+        "sscc": None,
+    }
+    if not uri.startswith(_DL_PREFIX):
+        return result
+    from urllib.parse import unquote
+
+    parts = uri[len(_DL_PREFIX) :].split("/")
+    if len(parts) % 2:
+        return result
+    pairs = {parts[i]: unquote(parts[i + 1]) for i in range(0, len(parts), 2)}
+    if "00" in pairs and len(pairs["00"]) <= 18:
+        result.update(kind="sscc", sscc=pairs["00"])
+    elif "01" in pairs and len(pairs["01"]) == 14:
+        result["gtin"] = pairs["01"]
+        serial, lot = pairs.get("21"), pairs.get("10")
+        if serial is not None and len(serial) <= 20:
+            result.update(kind="serial", serial=serial)
+        elif lot is not None and len(lot) <= 20:
+            result.update(kind="lot", lot=lot)
+        elif serial is None and lot is None and len(pairs) == 1:
+            result["kind"] = "class"
+        else:
+            result["gtin"] = None
+    return result
+
+
+def lot_uri(gtin: str, lot: str) -> str:
+    """The canonical identifier of a lot of ``gtin``."""
+    return f"{_DL_PREFIX}01/{gtin}/10/{encode_value(lot)}"
+
+
+def gln_of(identifier: str) -> str | None:
+    """The GLN inside a canonical ``pgln`` (AI 417) or ``sgln`` (AI 414) identifier."""
+    for ai in ("417", "414"):
+        prefix = f"{_DL_PREFIX}{ai}/"
+        if identifier.startswith(prefix):
+            gln = identifier[len(prefix) :].split("/", 1)[0]
+            return gln if len(gln) == 13 and gln.isdigit() else None
+    return None
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of a mapped class (typed, for bulk statements)."""
+    table: Table = model.__table__
+    return table
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]] | None:
+    """Insert ``rows`` (tuples in ``columns`` order) in the session's transaction, fast.
+
+    Values go through the columns' own SQLAlchemy bind processing (JSON, UTC datetimes), then
+    straight to the driver: on PostgreSQL ``COPY`` into a temporary table and one
+    ``INSERT … SELECT`` (``COPY FROM`` itself is refused on row-level-secured tables, and the
+    ``INSERT`` applies the tenant policy and ``ON CONFLICT``); on SQLite one DB-API
+    ``executemany``. Returns the ``returning`` columns of the inserted rows on PostgreSQL,
+    ``None`` on SQLite (read them back by key: SQLite has no ``RETURNING`` for executemany,
+    and a capture holds its database's write lock, so what is there is what it inserted).
+    """
+    if not rows:
+        return [] if returning else None
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [
+        (index, processor, isinstance(table.c[name].type, JSON))
+        for index, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        is not None
+    ]
+    if processors:
+        # Most JSON list columns are empty lists: serialised once.
+        empty = {index: processor([]) for index, processor, is_json in processors if is_json}
+        converted: list[Sequence[Any]] = []
+        for row in rows:
+            values = list(row)
+            for index, processor, is_json in processors:
+                value = values[index]
+                if value is None:
+                    continue
+                if is_json and not value and isinstance(value, list):
+                    values[index] = empty[index]
+                else:
+                    values[index] = processor(value)
+            converted.append(values)
+        rows = converted
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    names = ", ".join(columns)
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in columns)
+        driver.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}", rows)
+        return None
+    scratch = f"_bulk_{table.name}"
+    with driver.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{scratch}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS "
+            f"SELECT {names} FROM {table.name} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        back = f" RETURNING {', '.join(returning)}" if returning else ""
+        cursor.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch}{conflict}{back}"
+        )
+        result = [tuple(row) for row in cursor.fetchall()] if returning else None
+        cursor.execute(f"DROP TABLE {scratch}")
+    return result
+
+
+def resolve_parties(session: Session, tenant_id: int, glns: set[str]) -> dict[str, int]:
+    """GLN → party id, by the party's own GLN, else its site's, else its location's."""
+    found: dict[str, int] = {}
+    wanted = sorted(glns)
+    if not wanted:
+        return found
+    models: tuple[Any, ...] = (Location, Site, Party)
+    for model in models:
+        party_column = Party.id if model is Party else model.party_id
+        for chunk in _chunks(wanted):
+            rows = session.execute(
+                select(model.gln, party_column).where(
+                    model.tenant_id == tenant_id, model.gln.in_(chunk)
+                )
+            )
+            # Later models win: a party's own GLN beats a site's, a site's beats a location's.
+            found.update({gln: int(party) for gln, party in rows if gln})
+    return found
+
+
+# --- the projector --------------------------------------------------------------------------
+
+
+def _quantity_roles(event: NormalisedEvent) -> list[tuple[str, tuple[QuantityElement, ...]]]:
+    return [
+        ("quantity", event.quantity_list),
+        ("child_quantity", event.child_quantity_list),
+        ("input_quantity", event.input_quantity_list),
+        ("output_quantity", event.output_quantity_list),
+    ]
+
+
+def event_identifiers(event: NormalisedEvent) -> list[tuple[str, str, Decimal | None, str | None]]:
+    """(uri, role, quantity, uom) of every identifier the event names."""
+    named: list[tuple[str, str, Decimal | None, str | None]] = []
+    if event.parent_id:
+        named.append((event.parent_id, "parent", None, None))
+    for role, values in (
+        ("epc", event.epc_list),
+        ("child", event.child_epcs),
+        ("input", event.input_epc_list),
+        ("output", event.output_epc_list),
+    ):
+        named.extend((uri, role, None, None) for uri in values)
+    for role, elements in _quantity_roles(event):
+        named.extend((q.epc_class, role, q.quantity, q.uom) for q in elements)
+    return named
+
+
+def _ilmd_value(ilmd: Any, suffix: str) -> str | None:
+    if not ilmd:
+        return None
+    for key, value in ilmd.items():
+        if isinstance(key, str) and key.endswith(suffix) and isinstance(value, str | int):
+            return str(value)
+    return None
+
+
+def _party_of(entries: Iterable[Any], parties: dict[str, int]) -> tuple[int | None, str | None]:
+    """The party (and raw reference) of a source/destination list, possessing party first."""
+    chosen = None
+    for wanted in _PARTY_TYPES:
+        chosen = next((entry for entry in entries if entry.type == wanted), None)
+        if chosen is not None:
+            break
+    if chosen is None:
+        return None, None
+    gln = gln_of(chosen.value)
+    return (parties.get(gln) if gln else None), chosen.value
+
+
+class _Projector:
+    def __init__(self, session: Session, tenant_id: int, party_id: int) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.tenant_id = tenant_id
+        self.party_id = party_id
+        self.counts = ProjectionCounts()
+        self.states: dict[str, _ItemState] = {}
+        self.item_ids: dict[str, int] = {}
+        self.event_item_rows: list[tuple[int, str, str, Decimal | None, str | None]] = []
+        self.edges: list[_Edge] = []
+        self.hops: list[_Hop] = []
+        # Indexes over the two lists above, so each event looks only at its own items.
+        self.aggregated_into: dict[str, list[_Edge]] = {}
+        self.hops_of: dict[str, list[_Hop]] = {}
+        self.involvement: dict[tuple[str, int], str] = {}
+        self.declarations: list[tuple[int, str]] = []
+        self.existing_rows: dict[str, dict[str, Any]] = {}
+        self.uri_keys: dict[str, dict[str, Any]] = {}
+
+    # -- collection (pure, in document order) --
+
+    def keys_of(self, uri: str) -> dict[str, Any]:
+        """:func:`parse_item_uri`, once per identifier of the batch (read-only result)."""
+        keys = self.uri_keys.get(uri)
+        if keys is None:
+            keys = self.uri_keys[uri] = parse_item_uri(uri)
+        return keys
+
+    def state(self, uri: str, row_id: int) -> _ItemState:
+        state = self.states.get(uri)
+        if state is None:
+            state = self.states[uri] = _ItemState(first_row=row_id)
+        return state
+
+    def involve(self, uri: str, party: int | None, relation: str) -> None:
+        if party is not None:
+            self.involvement.setdefault((uri, party), relation)
+
+    def collect(self, stored: StoredEvent, parties: dict[str, int]) -> None:
+        event, row_id = stored.event, stored.row_id
+        named = event_identifiers(event)
+        for uri, role, quantity, uom in named:
+            self.state(uri, row_id)
+            self.event_item_rows.append((row_id, uri, role, quantity, uom))
+        uris = list(dict.fromkeys(uri for uri, *_ in named))
+        if event.error_declaration is not None:
+            self.declarations.append((row_id, event.event_id))
+            for uri in uris:
+                self.involve(uri, self.party_id, "capturer")
+            return
+        shipping = event.biz_step == "shipping"
+        receiving = event.biz_step == "receiving"
+        holder: int | None = None
+        if shipping:
+            from_party, from_ref = _party_of(event.source_list, parties)
+            to_party, to_ref = _party_of(event.destination_list, parties)
+            from_party = from_party or self.party_id
+            for uri in uris:
+                self.involve(uri, from_party, "shipper")
+                self.involve(uri, to_party, "consignee")
+                self.involve(uri, self.party_id, "capturer")
+            if to_ref is not None:
+                quantities = {q.epc_class: q.quantity for q in event.quantity_list}
+                quantities.update({q.epc_class: q.quantity for q in event.child_quantity_list})
+                for uri in uris:
+                    self.add_hop(
+                        _Hop(
+                            uri,
+                            from_party,
+                            to_party,
+                            from_ref,
+                            to_ref,
+                            quantities.get(uri),
+                            row_id,
+                            event.event_time,
+                        )
+                    )
+        else:
+            holder = self.party_id
+            if receiving:
+                receiver, _ref = _party_of(event.destination_list, parties)
+                holder = receiver or self.party_id
+                self.receive(uris, holder, row_id, event.event_time)
+            for uri in uris:
+                self.involve(uri, holder, "holder")
+                self.involve(uri, self.party_id, "capturer")
+        self.update_states(event, uris, row_id, holder)
+        if event.event_type == "TransformationEvent":
+            self.transformation(event, row_id)
+        elif event.event_type == "AggregationEvent" and event.parent_id:
+            self.aggregation(event, row_id)
+
+    def update_states(
+        self, event: NormalisedEvent, uris: list[str], row_id: int, holder: int | None
+    ) -> None:
+        commissioning = (
+            event.event_type == "ObjectEvent"
+            and event.action == "ADD"
+            and event.biz_step == "commissioning"
+        )
+        created = set(event.epc_list) | {q.epc_class for q in event.quantity_list}
+        created |= set(event.output_epc_list) | {q.epc_class for q in event.output_quantity_list}
+        expiry = _ilmd_value(event.ilmd, "itemExpirationDate")
+        ilmd_lot = _ilmd_value(event.ilmd, "lotNumber")
+        for uri in uris:
+            state = self.states[uri]
+            if commissioning and uri in created:
+                state.commissioned = True
+                state.changed.add("commissioned")
+            if uri in created and (expiry or ilmd_lot):
+                keys = self.keys_of(uri)
+                if expiry:
+                    state.expiry = expiry[:10]
+                    state.changed.add("expiry")
+                if ilmd_lot and keys["kind"] == "serial" and len(ilmd_lot) <= 20:
+                    state.lot_uri = lot_uri(keys["gtin"], ilmd_lot)
+                    self.state(state.lot_uri, row_id)
+                    state.changed.add("lot_item_id")
+            if state.time is not None and event.event_time < state.time:
+                continue
+            state.time = event.event_time
+            state.changed.add("last_event_time")
+            if event.biz_step is not None:
+                state.biz_step = event.biz_step
+                state.changed.add("last_biz_step")
+            if event.disposition is not None:
+                state.disposition = event.disposition
+                state.changed.add("last_disposition")
+            if event.biz_location is not None:
+                state.biz_location = event.biz_location
+                state.changed.add("last_biz_location")
+            if holder is not None:
+                state.holder = holder
+                state.changed.add("holder_party_id")
+
+    def transformation(self, event: NormalisedEvent, row_id: int) -> None:
+        inputs: list[tuple[str, Decimal | None]] = [(uri, None) for uri in event.input_epc_list]
+        inputs += [(q.epc_class, q.quantity) for q in event.input_quantity_list]
+        outputs = list(event.output_epc_list) + [q.epc_class for q in event.output_quantity_list]
+        for source, quantity in inputs:
+            for target in outputs:
+                self.add_edge(_Edge(source, target, "transformation", row_id, quantity))
+
+    def aggregation(self, event: NormalisedEvent, row_id: int) -> None:
+        parent = event.parent_id
+        assert parent is not None
+        children: list[tuple[str, Decimal | None]] = [(uri, None) for uri in event.child_epcs]
+        children += [(q.epc_class, q.quantity) for q in event.child_quantity_list]
+        active = [
+            edge for edge in self.aggregated_into.get(parent, ()) if edge.retracted_by is None
+        ]
+        if event.action == "DELETE":
+            wanted = {uri for uri, _ in children}
+            for edge in active:
+                if not wanted or edge.from_uri in wanted:
+                    edge.retracted_by = row_id
+            return
+        present = {edge.from_uri for edge in active}
+        for child, quantity in children:
+            if child not in present:
+                self.add_edge(_Edge(child, parent, "aggregation", row_id, quantity))
+
+    def add_edge(self, edge: _Edge) -> None:
+        self.edges.append(edge)
+        if edge.kind == "aggregation":
+            self.aggregated_into.setdefault(edge.to_uri, []).append(edge)
+
+    def add_hop(self, hop: _Hop) -> None:
+        self.hops.append(hop)
+        self.hops_of.setdefault(hop.item_uri, []).append(hop)
+
+    def receive(self, uris: list[str], receiver: int, row_id: int, at: datetime) -> None:
+        for uri in uris:
+            # The oldest open hop of the item towards the receiver.
+            for hop in self.hops_of.get(uri, ()):
+                if hop.receive_row is None and hop.to_party == receiver:
+                    hop.receive_row, hop.received_at = row_id, at
+                    break
+
+    # -- preloading what already is in the database --
+
+    def preload(self, events: Sequence[StoredEvent]) -> None:
+        """Put active aggregation edges and open hops of the batch's items in front of the
+        in-memory lists, so the collection pass sees them in order (one query per kind)."""
+        parents = sorted(
+            {
+                s.event.parent_id
+                for s in events
+                if s.event.event_type == "AggregationEvent" and s.event.parent_id
+            }
+        )
+        received = sorted(
+            {
+                uri
+                for s in events
+                if s.event.biz_step == "receiving"
+                for uri, *_ in event_identifiers(s.event)
+            }
+        )
+        if not parents and not received:
+            return
+        self.intern(sorted(set(parents) | set(received)), create=False)
+        by_id = {item_id: uri for uri, item_id in self.item_ids.items()}
+        parent_ids = [self.item_ids[uri] for uri in parents if uri in self.item_ids]
+        for chunk in _chunks(parent_ids):
+            rows = self.session.execute(
+                select(
+                    GenealogyEdge.id,
+                    GenealogyEdge.from_item_id,
+                    GenealogyEdge.to_item_id,
+                    GenealogyEdge.event_row_id,
+                )
+                .where(
+                    GenealogyEdge.tenant_id == self.tenant_id,
+                    GenealogyEdge.kind == "aggregation",
+                    GenealogyEdge.retracted_by_event_id.is_(None),
+                    GenealogyEdge.to_item_id.in_(chunk),
+                )
+                .order_by(GenealogyEdge.id)
+            ).all()
+            child_ids = {row.from_item_id for row in rows} - set(by_id)
+            if child_ids:
+                for uri, item_id in self.session.execute(
+                    select(TraceItem.uri, TraceItem.id).where(TraceItem.id.in_(child_ids))
+                ):
+                    by_id[item_id] = uri
+            for row in rows:
+                self.add_edge(
+                    _Edge(
+                        by_id[row.from_item_id],
+                        by_id[row.to_item_id],
+                        "aggregation",
+                        row.event_row_id,
+                        None,
+                        db_id=row.id,
+                    )
+                )
+        received_ids = [self.item_ids[uri] for uri in received if uri in self.item_ids]
+        for chunk in _chunks(received_ids):
+            for hop_row in self.session.execute(
+                select(
+                    CustodyHop.id,
+                    CustodyHop.item_id,
+                    CustodyHop.to_party_id,
+                    CustodyHop.ship_event_row_id,
+                    CustodyHop.shipped_at,
+                )
+                .where(
+                    CustodyHop.tenant_id == self.tenant_id,
+                    CustodyHop.received_at.is_(None),
+                    CustodyHop.retracted_by_event_id.is_(None),
+                    CustodyHop.item_id.in_(chunk),
+                )
+                .order_by(CustodyHop.shipped_at, CustodyHop.id)
+            ):
+                self.add_hop(
+                    _Hop(
+                        by_id[hop_row.item_id],
+                        None,
+                        hop_row.to_party_id,
+                        None,
+                        None,
+                        None,
+                        hop_row.ship_event_row_id or 0,
+                        hop_row.shipped_at,
+                        db_id=hop_row.id,
+                    )
+                )
+
+    # -- writing --
+
+    def intern(self, uris: Sequence[str], *, create: bool = True) -> None:
+        """Ids of ``uris`` into ``item_ids``; new items are inserted with their state."""
+        missing = [uri for uri in uris if uri not in self.item_ids]
+        existing: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(missing):
+            for row in self.session.execute(
+                select(
+                    TraceItem.id,
+                    TraceItem.uri,
+                    TraceItem.last_event_time,
+                    TraceItem.commissioned,
+                    TraceItem.expiry,
+                    TraceItem.lot_item_id,
+                ).where(TraceItem.tenant_id == self.tenant_id, TraceItem.uri.in_(chunk))
+            ):
+                self.item_ids[row.uri] = row.id
+                existing[row.uri] = row._asdict()
+        self.existing_rows.update(existing)
+        if not create:
+            return
+        new = [uri for uri in missing if uri not in self.item_ids]
+        if not new:
+            return
+        columns = (
+            "tenant_id",
+            "uri",
+            "kind",
+            "gtin",
+            "lot",
+            "serial",
+            "sscc",
+            "lot_item_id",
+            "first_event_id",
+            "commissioned",
+            "last_event_time",
+            "last_biz_step",
+            "last_disposition",
+            "last_biz_location",
+            "holder_party_id",
+            "expiry",
+        )
+        rows = []
+        empty = _ItemState()
+        for uri in new:
+            state = self.states.get(uri) or empty
+            keys = self.keys_of(uri)
+            rows.append(
+                (
+                    self.tenant_id,
+                    uri,
+                    keys["kind"],
+                    keys["gtin"],
+                    keys["lot"],
+                    keys["serial"],
+                    keys["sscc"],
+                    self.item_ids.get(state.lot_uri) if state.lot_uri else None,
+                    state.first_row,
+                    state.commissioned,
+                    state.time,
+                    state.biz_step,
+                    state.disposition,
+                    state.biz_location,
+                    state.holder,
+                    state.expiry,
+                )
+            )
+        table = table_of(TraceItem)
+        inserted = bulk_insert(
+            self.session, table, columns, rows, ignore_conflicts=True, returning=("uri", "id")
+        )
+        if inserted is None:
+            inserted = self.read_ids(new)
+        for uri, item_id in inserted:
+            self.item_ids[uri] = item_id
+        self.counts.items_created += len([uri for uri in new if uri in self.item_ids])
+        # Lost a race with a concurrent capture: those rows now exist; treat them as existing.
+        lost = [uri for uri in new if uri not in self.item_ids]
+        if lost:
+            self.intern(lost, create=False)
+
+    def read_ids(self, uris: Sequence[str]) -> list[tuple[str, int]]:
+        """(uri, id) of the items among ``uris`` (one indexed ``SELECT … IN`` per chunk)."""
+        found: list[tuple[str, int]] = []
+        for chunk in _chunks(uris):
+            found.extend(
+                (uri, item_id)
+                for uri, item_id in self.connection.execute(
+                    select(TraceItem.uri, TraceItem.id).where(
+                        TraceItem.tenant_id == self.tenant_id, TraceItem.uri.in_(chunk)
+                    )
+                )
+            )
+        return found
+
+    def write(self) -> None:
+        tenant = self.tenant_id
+        # Lots named by serials' ILMD first, so the serials can point at them when inserted.
+        lot_uris = sorted({s.lot_uri for s in self.states.values() if s.lot_uri})
+        self.intern(lot_uris)
+        self.intern(list(self.states))
+        if self.event_item_rows:
+            item_ids = self.item_ids
+            bulk_insert(
+                self.session,
+                table_of(EventItem),
+                ("tenant_id", "event_row_id", "item_id", "role", "quantity", "uom"),
+                [
+                    (tenant, row, item_ids[uri], role, quantity, uom)
+                    for row, uri, role, quantity, uom in self.event_item_rows
+                ],
+            )
+            self.counts.event_items = len(self.event_item_rows)
+        self.write_item_states()
+        self.write_edges()
+        self.write_hops()
+        if self.involvement:
+            item_ids = self.item_ids
+            bulk_insert(
+                self.session,
+                table_of(ItemParty),
+                ("tenant_id", "item_id", "party_id", "relation", "note"),
+                [
+                    (tenant, item_ids[uri], party, relation, "")
+                    for (uri, party), relation in self.involvement.items()
+                ],
+                ignore_conflicts=True,
+            )
+        retracted = [
+            original
+            for row_id, event_id in self.declarations
+            if (original := self.retract_original(row_id, event_id)) is not None
+        ]
+        if retracted:
+            self.restore_item_states(retracted)
+
+    def write_item_states(self) -> None:
+        updates = []
+        for uri, row in self.existing_rows.items():
+            state = self.states.get(uri)
+            if state is None or not state.changed:
+                continue
+            values: dict[str, Any] = {}
+            if state.commissioned and not row["commissioned"]:
+                values["commissioned"] = True
+            if "expiry" in state.changed and state.expiry != row["expiry"]:
+                values["expiry"] = state.expiry
+            if state.lot_uri and row["lot_item_id"] is None:
+                values["lot_item_id"] = self.item_ids.get(state.lot_uri)
+            last = row["last_event_time"]
+            if state.time is not None and (last is None or state.time >= last):
+                values["last_event_time"] = state.time
+                for column, value in (
+                    ("last_biz_step", state.biz_step),
+                    ("last_disposition", state.disposition),
+                    ("last_biz_location", state.biz_location),
+                    ("holder_party_id", state.holder),
+                ):
+                    if column in state.changed:
+                        values[column] = value
+            if values:
+                updates.append({"id": row["id"], **values})
+        # One UPDATE per distinct set of changed columns, each an executemany.
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for values in updates:
+            groups.setdefault(tuple(sorted(values)), []).append(values)
+        table = table_of(TraceItem)
+        for columns, rows in groups.items():
+            stmt = (
+                table.update()
+                .where(table.c.id == bindparam("_id"))
+                .values({c: bindparam(c) for c in columns if c != "id"})
+            )
+            self.connection.execute(stmt, [{**r, "_id": r["id"]} for r in rows])
+
+    def write_edges(self) -> None:
+        new = [edge for edge in self.edges if edge.db_id is None]
+        if new:
+            item_ids = self.item_ids
+            bulk_insert(
+                self.session,
+                table_of(GenealogyEdge),
+                (
+                    "tenant_id",
+                    "from_item_id",
+                    "to_item_id",
+                    "kind",
+                    "event_row_id",
+                    "quantity",
+                    "retracted_by_event_id",
+                ),
+                [
+                    (
+                        self.tenant_id,
+                        item_ids[e.from_uri],
+                        item_ids[e.to_uri],
+                        e.kind,
+                        e.row_id,
+                        e.quantity,
+                        e.retracted_by,
+                    )
+                    for e in new
+                ],
+            )
+            self.counts.edges = len(new)
+        retracted = [e for e in self.edges if e.db_id is not None and e.retracted_by is not None]
+        for edge in retracted:
+            self.session.execute(
+                update(GenealogyEdge)
+                .where(GenealogyEdge.id == edge.db_id)
+                .values(retracted_by_event_id=edge.retracted_by)
+            )
+        self.counts.edges_retracted = len(retracted) + sum(
+            1 for e in new if e.retracted_by is not None
+        )
+
+    def write_hops(self) -> None:
+        new = [hop for hop in self.hops if hop.db_id is None]
+        if new:
+            item_ids = self.item_ids
+            bulk_insert(
+                self.session,
+                table_of(CustodyHop),
+                (
+                    "tenant_id",
+                    "item_id",
+                    "from_party_id",
+                    "to_party_id",
+                    "from_ref",
+                    "to_ref",
+                    "quantity",
+                    "ship_event_row_id",
+                    "receive_event_row_id",
+                    "shipped_at",
+                    "received_at",
+                    "retracted_by_event_id",
+                ),
+                [
+                    (
+                        self.tenant_id,
+                        item_ids[h.item_uri],
+                        h.from_party,
+                        h.to_party,
+                        h.from_ref,
+                        h.to_ref,
+                        h.quantity,
+                        h.ship_row,
+                        h.receive_row,
+                        h.shipped_at,
+                        h.received_at,
+                        None,
+                    )
+                    for h in new
+                ],
+            )
+            self.counts.hops = len(new)
+        closed = [h for h in self.hops if h.db_id is not None and h.receive_row is not None]
+        for hop in closed:
+            self.session.execute(
+                update(CustodyHop)
+                .where(CustodyHop.id == hop.db_id)
+                .values(receive_event_row_id=hop.receive_row, received_at=hop.received_at)
+            )
+        self.counts.hops_received = len(closed) + sum(1 for h in new if h.receive_row)
+
+    def restore_item_states(self, retracted_rows: Sequence[int]) -> None:
+        """Recompute the last state of the items of retracted events from the events left.
+
+        The state is folded over the item's remaining events in event-time order (ties by
+        capture order), with the same rules as at capture; error declarations and retracted
+        events do not count. An item with no event left gets an empty state.
+        """
+        item_ids: set[int] = set()
+        for chunk in _chunks(list(retracted_rows)):
+            item_ids.update(
+                self.session.scalars(
+                    select(EventItem.item_id).where(EventItem.event_row_id.in_(chunk))
+                )
+            )
+        if not item_ids:
+            return
+        states: dict[int, dict[str, Any]] = {
+            item_id: {
+                "last_event_time": None,
+                "last_biz_step": None,
+                "last_disposition": None,
+                "last_biz_location": None,
+                "holder_party_id": None,
+            }
+            for item_id in item_ids
+        }
+        rows: list[Any] = []
+        for chunk in _chunks(sorted(item_ids)):
+            rows.extend(
+                self.session.execute(
+                    select(
+                        EventItem.item_id,
+                        EpcisEvent.id,
+                        EpcisEvent.event_time,
+                        EpcisEvent.biz_step,
+                        EpcisEvent.disposition,
+                        EpcisEvent.biz_location,
+                        EpcisEvent.capturing_party_id,
+                        EpcisEvent.destinations,
+                    )
+                    .join(EpcisEvent, EpcisEvent.id == EventItem.event_row_id)
+                    .where(
+                        EventItem.tenant_id == self.tenant_id,
+                        EventItem.item_id.in_(chunk),
+                        EpcisEvent.retracted_by_event_id.is_(None),
+                        EpcisEvent.event_id.not_like("%" + ERROR_DECLARATION_SUFFIX),
+                    )
+                )
+            )
+        rows.sort(key=lambda row: (row.event_time, row.id))
+        glns = {
+            gln
+            for row in rows
+            if row.biz_step == "receiving"
+            for entry in row.destinations or ()
+            if (gln := gln_of(str(entry.get("value", ""))))
+        }
+        parties = resolve_parties(self.session, self.tenant_id, glns)
+        for row in rows:
+            state = states[row.item_id]
+            state["last_event_time"] = row.event_time
+            for column, value in (
+                ("last_biz_step", row.biz_step),
+                ("last_disposition", row.disposition),
+                ("last_biz_location", row.biz_location),
+            ):
+                if value is not None:
+                    state[column] = value
+            if row.biz_step == "shipping":
+                continue  # a shipment leaves the holder unchanged until the receipt
+            holder = row.capturing_party_id
+            if row.biz_step == "receiving":
+                entries = [
+                    _Entry(str(e.get("type")), str(e.get("value"))) for e in row.destinations or ()
+                ]
+                holder = _party_of(entries, parties)[0] or holder
+            state["holder_party_id"] = holder
+        table = table_of(TraceItem)
+        self.connection.execute(
+            table.update()
+            .where(table.c.id == bindparam("_id"))
+            .values({column: bindparam(column) for column in states[next(iter(states))]}),
+            [{"_id": item_id, **state} for item_id, state in states.items()],
+        )
+
+    def retract_original(self, declaration_row: int, event_id: str) -> int | None:
+        """Mark the event ``event_id`` corrected by the declaration; its row id, if any."""
+        original = self.session.execute(
+            select(EpcisEvent.id).where(
+                EpcisEvent.tenant_id == self.tenant_id,
+                EpcisEvent.event_id == event_id,
+                EpcisEvent.retracted_by_event_id.is_(None),
+                EpcisEvent.id != declaration_row,
+            )
+        ).scalar_one_or_none()
+        if original is None:
+            return None
+        self.counts.events_retracted += 1
+        self.session.execute(
+            update(EpcisEvent)
+            .where(EpcisEvent.id == original)
+            .values(retracted_by_event_id=declaration_row)
+        )
+        self.session.execute(
+            update(GenealogyEdge)
+            .where(
+                and_(
+                    GenealogyEdge.tenant_id == self.tenant_id,
+                    GenealogyEdge.event_row_id == original,
+                    GenealogyEdge.retracted_by_event_id.is_(None),
+                )
+            )
+            .values(retracted_by_event_id=declaration_row)
+        )
+        self.session.execute(
+            update(CustodyHop)
+            .where(
+                and_(
+                    CustodyHop.tenant_id == self.tenant_id,
+                    CustodyHop.ship_event_row_id == original,
+                    CustodyHop.retracted_by_event_id.is_(None),
+                )
+            )
+            .values(retracted_by_event_id=declaration_row)
+        )
+        # A retracted receipt reopens the hop it closed.
+        self.session.execute(
+            update(CustodyHop)
+            .where(
+                and_(
+                    CustodyHop.tenant_id == self.tenant_id,
+                    CustodyHop.receive_event_row_id == original,
+                )
+            )
+            .values(receive_event_row_id=None, received_at=None)
+        )
+        return int(original)
+
+
+def project_events(
+    session: Session, *, tenant_id: int, capturing_party_id: int, events: Sequence[StoredEvent]
+) -> ProjectionCounts:
+    """Write the projections of ``events`` (already inserted, in document order).
+
+    Runs in the caller's transaction with bulk statements; see the module docstring for the
+    rules. Returns the row counts written.
+    """
+    projector = _Projector(session, tenant_id, capturing_party_id)
+    if not events:
+        return projector.counts
+    glns: set[str] = set()
+    for stored in events:
+        for entry in (*stored.event.source_list, *stored.event.destination_list):
+            gln = gln_of(entry.value)
+            if gln:
+                glns.add(gln)
+    parties = resolve_parties(session, tenant_id, glns)
+    projector.preload(events)
+    for stored in events:
+        projector.collect(stored, parties)
+    projector.write()
+    return projector.counts

@@ -1,0 +1,582 @@
+"""The answer of a trace: items as columns, parties, events, gaps; JSON and the CSV listing.
+
+Built by :func:`medledger.trace.engine.assemble_report`. Rows are positions in the item table
+(:class:`ReportFrame`); Python columns (:class:`ItemRows`), objects and dicts are built on
+first use, so the recall listing of 20 000 units is a few list passes. Pure: no ORM, no web.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from medledger.identifiers.epc import CANONICAL_ORIGIN
+from medledger.trace.facts import (
+    CLASS,
+    KINDS,
+    LOT,
+    NONE,
+    OTHER,
+    SERIAL,
+    SSCC,
+    EventFacts,
+    ItemTable,
+    _datetime,
+)
+from medledger.trace.graph import Direction, IntArray
+
+
+@dataclass(frozen=True)
+class PartyRef:
+    gln: str | None
+    name: str | None
+    ref: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"gln": self.gln, "name": self.name, **({"ref": self.ref} if self.ref else {})}
+
+
+@dataclass
+class TracedItem:
+    """A reached item (or the root, ``depth`` 0) with its last known state."""
+
+    id: int
+    uri: str
+    kind: str
+    gtin: str | None
+    lot: str | None
+    serial: str | None
+    sscc: str | None
+    direction: str  # root | upstream | downstream
+    depth: int
+    parent_uri: str | None
+    via_event_id: str | None
+    via: str | None  # transformation | aggregation | lot
+    holder: PartyRef | None
+    location: str | None
+    disposition: str | None
+    last_event_time: datetime | None
+    commissioned: bool
+    # Quality inspections of a reached lot; empty until quality records exist.
+    inspections: list[dict[str, Any]] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _item_json(
+            self.uri,
+            self.kind,
+            self.gtin,
+            self.direction,
+            self.depth,
+            self.parent_uri,
+            self.via,
+            self.via_event_id,
+            self.holder,
+            self.location,
+            self.disposition,
+            _iso(self.last_event_time),
+            self.lot,
+            self.serial,
+            self.sscc,
+            self.commissioned,
+            self.inspections,
+        )
+
+
+def _item_json(
+    uri: str,
+    kind: str,
+    gtin: str | None,
+    direction: str,
+    depth: int,
+    parent: str | None,
+    via: str | None,
+    via_event_id: str | None,
+    holder: PartyRef | None,
+    location: str | None,
+    disposition: str | None,
+    last_event_time: str | None,
+    lot: str | None,
+    serial: str | None,
+    sscc: str | None,
+    commissioned: bool,
+    inspections: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "uri": uri,
+        "kind": kind,
+        "gtin": gtin,
+        "direction": direction,
+        "depth": depth,
+        "parent": parent,
+        "via": via,
+        "via_event_id": via_event_id,
+        "holder": holder.to_json() if holder else None,
+        "location": location,
+        "disposition": disposition,
+        "last_event_time": last_event_time,
+    }
+    if kind == "lot":
+        data["lot"] = lot
+        data["commissioned"] = commissioned
+    elif kind == "serial":
+        data["serial"] = serial
+        data["lot"] = lot
+    elif kind == "sscc":
+        data["sscc"] = sscc
+    if inspections is not None:
+        data["inspections"] = inspections
+    return data
+
+
+@dataclass
+class TracedParty:
+    """A party in the chain with its roles and the quantities it shipped and received."""
+
+    party_id: int | None
+    gln: str | None
+    name: str | None
+    ref: str | None
+    roles: set[str] = field(default_factory=set)
+    quantity_received: float = 0.0
+    quantity_shipped: float = 0.0
+
+    @property
+    def ordered_roles(self) -> list[str]:
+        return [role for role in ("supplier", "holder", "consignee") if role in self.roles]
+
+    def to_json(self) -> dict[str, Any]:
+        ordered = self.ordered_roles
+        return {
+            "gln": self.gln,
+            "name": self.name,
+            "ref": self.ref,
+            "role": ordered[0] if ordered else None,
+            "roles": ordered,
+            "quantity_received": _number(self.quantity_received),
+            "quantity_shipped": _number(self.quantity_shipped),
+        }
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A hole in the record: a shipment never received, a lot never commissioned."""
+
+    kind: str  # unreceived_shipment | no_commissioning
+    uri: str
+    party: PartyRef | None = None
+    event_id: str | None = None
+    time: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "uri": self.uri,
+            "party": self.party.to_json() if self.party else None,
+            "event_id": self.event_id,
+            "time": _iso(self.time),
+        }
+
+
+EventSource = Mapping[int, EventFacts] | Callable[[Iterable[int]], Mapping[int, EventFacts]]
+
+
+class EventLookup:
+    """Event summaries by row, fetched from ``source`` on demand and remembered."""
+
+    def __init__(self, source: EventSource) -> None:
+        self._source = source
+        self._found: dict[int, EventFacts] = {}
+        self._asked: set[int] = set()
+
+    def get_many(self, rows: Iterable[int]) -> dict[int, EventFacts]:
+        wanted = set(rows)
+        missing = wanted - self._asked
+        if missing:
+            source = self._source
+            if callable(source):
+                self._found.update(source(missing))
+            else:
+                self._found.update((row, source[row]) for row in missing if row in source)
+            self._asked |= missing
+        return {row: self._found[row] for row in wanted if row in self._found}
+
+
+@dataclass(frozen=True)
+class ItemRows:
+    """The root (row 0) and the reached items of a report, one Python list per column.
+
+    Kept as columns so that a 20 000-item recall listing is a few list passes; the
+    :class:`TracedItem` objects of :attr:`TraceReport.items` are only built when asked for.
+    """
+
+    ids: list[int]
+    uri: list[str]
+    kind: list[str]
+    gtin: list[str | None]
+    lot: list[str | None]
+    serial: list[str | None]
+    sscc: list[str | None]
+    direction: list[str]
+    depth: list[int]
+    parent_uri: list[str | None]
+    via_event_row: list[int | None]  # the linking event row, None when not shown
+    via: list[str | None]
+    holder: list[PartyRef | None]
+    location: list[str | None]
+    disposition: list[str | None]
+    last_event_time: NDArray[np.datetime64]  # naive UTC, NaT when unknown
+    commissioned: list[bool]
+    inspections: list[bool]  # whether the row carries an (empty) inspections list
+    events: EventLookup  # resolves ``via_event_row`` to eventIDs when they are asked for
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @cached_property
+    def via_event_id(self) -> list[str | None]:
+        """The eventID linking each row to its parent (looked up on first use: the CSV
+        listing never needs it)."""
+        found = self.events.get_many(row for row in self.via_event_row if row is not None)
+        return [
+            (event.event_id if (event := found.get(row)) else None) if row is not None else None
+            for row in self.via_event_row
+        ]
+
+    def slice(self, start: int, stop: int) -> ItemRows:
+        columns = {
+            name: getattr(self, name)[start:stop]
+            for name in self.__dataclass_fields__
+            if name != "events"
+        }
+        return ItemRows(**columns, events=self.events)
+
+    def item(self, k: int) -> TracedItem:
+        return TracedItem(
+            id=self.ids[k],
+            uri=self.uri[k],
+            kind=self.kind[k],
+            gtin=self.gtin[k],
+            lot=self.lot[k],
+            serial=self.serial[k],
+            sscc=self.sscc[k],
+            direction=self.direction[k],
+            depth=self.depth[k],
+            parent_uri=self.parent_uri[k],
+            via_event_id=self.via_event_id[k],
+            via=self.via[k],
+            holder=self.holder[k],
+            location=self.location[k],
+            disposition=self.disposition[k],
+            last_event_time=_datetime(self.last_event_time[k]),
+            commissioned=self.commissioned[k],
+            inspections=[] if self.inspections[k] else None,
+        )
+
+    def json_rows(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """The JSON objects of rows ``start:stop``."""
+        if stop is not None:
+            return self.slice(start, stop).json_rows()
+        times = _iso_array(self.last_event_time[start:])
+        return [
+            _item_json(*values, [] if inspect else None)  # type: ignore[call-arg]
+            for *values, inspect in zip(
+                self.uri[start:],
+                self.kind[start:],
+                self.gtin[start:],
+                self.direction[start:],
+                self.depth[start:],
+                self.parent_uri[start:],
+                self.via[start:],
+                self.via_event_id[start:],
+                self.holder[start:],
+                self.location[start:],
+                self.disposition[start:],
+                times,
+                self.lot[start:],
+                self.serial[start:],
+                self.sscc[start:],
+                self.commissioned[start:],
+                self.inspections[start:],
+                strict=True,
+            )
+        ]
+
+
+Links = tuple[list[TracedParty], list[EventFacts], list[Gap]]
+_KIND_NAMES = np.array(KINDS, dtype=object)
+# Parts of a canonical URI by kind code (lot, serial, sscc, class, other): head + GTIN +
+# middle + key. ``other`` items always have their stored URI in ``uri_overrides``.
+_URI_HEAD = np.array(
+    [
+        f"{CANONICAL_ORIGIN}/01/",
+        f"{CANONICAL_ORIGIN}/01/",
+        f"{CANONICAL_ORIGIN}/00/",
+        f"{CANONICAL_ORIGIN}/01/",
+        "",
+    ],
+    dtype=object,
+)
+_URI_MIDDLE = np.array(["/10/", "/21/", "", "", ""], dtype=object)
+
+
+@dataclass
+class ReportFrame:
+    """The rows of a report as positions in the item table (numpy), with what is needed to
+    list them without building an object (or a dict) per row."""
+
+    items: ItemTable
+    table_rows: IntArray
+    directions: list[str]
+    depth: NDArray[np.int32]
+    holder_refs: Mapping[int | None, PartyRef | None]
+
+    @cached_property
+    def kind(self) -> NDArray[np.int8]:
+        return self.items.kind[self.table_rows]
+
+    @cached_property
+    def keys(self) -> list[str]:
+        return list(map(bytes.decode, self.items.key[self.table_rows].tolist()))
+
+    @cached_property
+    def key_objects(self) -> NDArray[np.object_]:
+        return np.array(self.keys, dtype=object)
+
+    def lot_names(self) -> list[str | None]:
+        """Each row's lot: a lot's own, a serial's lot (``lot_item_id``), else None."""
+        items, kind = self.items, self.kind
+        names = np.full(kind.size, None, dtype=object)
+        is_lot = kind == LOT
+        names[is_lot] = self.key_objects[is_lot]
+        lot_ids = items.lot_item_id[self.table_rows]
+        members = np.flatnonzero((lot_ids != NONE) & ~is_lot)
+        if members.size:
+            # A few hundred lots for 20 000 serials: decode each lot's key once.
+            wanted, inverse = np.unique(lot_ids[members], return_inverse=True)
+            known = items.known(wanted)
+            lot_keys = np.full(wanted.size, None, dtype=object)
+            lot_keys[known] = [key.decode() for key in items.key[items.rows_of(wanted[known])]]
+            names[members] = lot_keys[inverse]
+        return names.tolist()
+
+    def listing_columns(self) -> list[list[str]]:
+        """The recall listing's columns (see ``LISTING_COLUMNS``), straight from the arrays."""
+        items, rows, kind = self.items, self.table_rows, self.kind
+        text = items.vocabulary.text()
+        gtins = text[items.gtin[rows]].tolist()
+        # URIs rebuilt with object-array additions (one C loop per part), then the few
+        # stored non-canonical ones put back.
+        keyed = (kind != CLASS) & (kind != OTHER)
+        uri_array = (
+            _URI_HEAD[kind]
+            + np.where(kind == SSCC, "", text[items.gtin[rows]])
+            + _URI_MIDDLE[kind]
+            + np.where(keyed, self.key_objects, "")
+        )
+        overrides = items.uri_overrides
+        if overrides:
+            ids = items.ids[rows]
+            for k in np.flatnonzero(np.isin(ids, np.fromiter(overrides, dtype=np.int64))):
+                uri_array[k] = overrides[int(ids[k])]
+        uris = uri_array.tolist()
+        holder_ids, position = np.unique(items.holder_party_id[rows], return_inverse=True)
+        refs = [self.holder_refs.get(None if p == NONE else p) for p in holder_ids.tolist()]
+        holder_gln = np.array([(r.gln or r.ref or "") if r else "" for r in refs], dtype=object)
+        holder_name = np.array([(r.name or "") if r else "" for r in refs], dtype=object)
+        return [
+            self.directions,
+            list(map(str, self.depth.tolist())),
+            _KIND_NAMES[kind].tolist(),
+            gtins,
+            [name or "" for name in self.lot_names()],
+            np.where(kind == SERIAL, self.key_objects, "").tolist(),
+            np.where(kind == SSCC, self.key_objects, "").tolist(),
+            uris,
+            holder_gln[position].tolist(),
+            holder_name[position].tolist(),
+            text[items.last_biz_location[rows]].tolist(),
+            text[items.last_disposition[rows]].tolist(),
+            [t or "" for t in _iso_array(items.last_event_time[rows])],
+        ]
+
+
+@dataclass
+class TraceReport:
+    """The answer of a trace: the root, every reached item, parties, linking events, gaps.
+
+    Parties, events and gaps are worked out on first use (the CSV listing needs none of them);
+    everything they read is in memory, so that may happen after the transaction ended.
+    """
+
+    frame: ReportFrame  # row 0 is the root; then reached items, upstream first then downstream
+    build_rows: Callable[[], ItemRows]
+    direction: Direction
+    links: Callable[[], Links]
+    scoped_to_party: bool = False
+
+    @cached_property
+    def rows(self) -> ItemRows:
+        """The rows as Python columns (built on first use; the CSV listing does without)."""
+        return self.build_rows()
+
+    @cached_property
+    def _links(self) -> Links:
+        return self.links()
+
+    @property
+    def parties(self) -> list[TracedParty]:
+        return self._links[0]
+
+    @property
+    def events(self) -> list[EventFacts]:
+        return self._links[1]
+
+    @property
+    def gaps(self) -> list[Gap]:
+        return self._links[2]
+
+    @cached_property
+    def root(self) -> TracedItem:
+        return self.rows.item(0)
+
+    @cached_property
+    def items(self) -> list[TracedItem]:
+        """Reached items (root excluded) as objects (built on first use)."""
+        return [self.rows.item(k) for k in range(1, len(self.rows))]
+
+    def of_kind(self, kind: str) -> list[TracedItem]:
+        return [item for item in self.items if item.kind == kind]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        kinds = np.bincount(self.frame.kind[1:], minlength=len(KINDS))
+        sides = self.frame.directions[1:]
+        return {
+            "lots": int(kinds[LOT]),
+            "serials": int(kinds[SERIAL]),
+            "logistic_units": int(kinds[SSCC]),
+            "upstream": sides.count("upstream"),
+            "downstream": sides.count("downstream"),
+            "parties": len(self.parties),
+            "events": len(self.events),
+            "gaps": len(self.gaps),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON answer of ``GET /api/v1/trace``."""
+        reached = self.rows.json_rows(1)
+        by_kind: dict[str, list[dict[str, Any]]] = {"lot": [], "serial": [], "sscc": []}
+        other: list[dict[str, Any]] = []
+        for data in reached:
+            by_kind.get(data["kind"], other).append(data)
+        return {
+            "item": self.rows.json_rows(0, 1)[0],
+            "direction": self.direction.value,
+            "scoped_to_party": self.scoped_to_party,
+            "counts": self.counts,
+            "lots": by_kind["lot"],
+            "serials": by_kind["serial"],
+            "logistic_units": by_kind["sscc"],
+            "other_items": other,
+            "parties": [party.to_json() for party in self.parties],
+            "events": [_event_json(event) for event in self.events],
+            "gaps": [gap.to_json() for gap in self.gaps],
+        }
+
+    def _listing_columns(self) -> list[list[str]]:
+        rows = self.rows
+        holder_gln = [(h.gln or h.ref or "") if h else "" for h in rows.holder]
+        holder_name = [(h.name or "") if h else "" for h in rows.holder]
+        return [
+            rows.direction,
+            list(map(str, rows.depth)),
+            rows.kind,
+            [v or "" for v in rows.gtin],
+            [v or "" for v in rows.lot],
+            [v or "" for v in rows.serial],
+            [v or "" for v in rows.sscc],
+            rows.uri,
+            holder_gln,
+            holder_name,
+            [v or "" for v in rows.location],
+            [v or "" for v in rows.disposition],
+            [t or "" for t in _iso_array(rows.last_event_time)],
+        ]
+
+    def listing(self) -> list[list[str]]:
+        """The flat recall listing: a header, then one row per item (root first)."""
+        return [list(LISTING_COLUMNS), *map(list, zip(*self._listing_columns(), strict=True))]
+
+    def listing_csv(self) -> str:
+        """:meth:`listing` as CSV text (RFC 4180, CRLF; what ``csv.writer`` writes), built
+        column-wise from the frame: only a column holding a comma, quote or line break is
+        quoted cell by cell."""
+        columns = [_csv_column(column) for column in self.frame.listing_columns()]
+        lines = [",".join(LISTING_COLUMNS), *map(",".join, zip(*columns, strict=True))]
+        return "\r\n".join(lines) + "\r\n"
+
+
+def _csv_column(values: list[str]) -> list[str]:
+    joined = "\x00".join(values)  # one scan of the column instead of four per cell
+    if not ("," in joined or '"' in joined or "\n" in joined or "\r" in joined):
+        return values
+    return [
+        '"' + v.replace('"', '""') + '"' if ("," in v or '"' in v or "\n" in v or "\r" in v) else v
+        for v in values
+    ]
+
+
+LISTING_COLUMNS = (
+    "direction",
+    "depth",
+    "kind",
+    "gtin",
+    "lot",
+    "serial",
+    "sscc",
+    "uri",
+    "holder_gln",
+    "holder_name",
+    "location",
+    "disposition",
+    "last_event_time",
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def _iso_array(stamps: NDArray[np.datetime64]) -> list[str | None]:
+    """:func:`_iso` of many naive-UTC times at once (numpy formats them; same text)."""
+    text = np.datetime_as_string(stamps, unit="s", timezone="UTC").astype(object)
+    fraction = stamps.astype(np.int64) % 1_000_000 != 0
+    fraction &= ~np.isnat(stamps)
+    if fraction.any():
+        text[fraction] = np.datetime_as_string(stamps[fraction], unit="us", timezone="UTC")
+    missing = np.isnat(stamps)
+    if missing.any():
+        text[missing] = None
+    return text.tolist()
+
+
+def _number(value: float) -> float | int:
+    return int(value) if math.isfinite(value) and value == int(value) else value
+
+
+def _event_json(event: EventFacts) -> dict[str, Any]:
+    return {
+        "eventID": event.event_id,
+        "type": event.event_type,
+        "action": event.action,
+        "bizStep": event.biz_step,
+        "disposition": event.disposition,
+        "eventTime": _iso(event.event_time),
+    }

@@ -1,0 +1,75 @@
+"""The ASGI application: REST API, EPCIS binding, HTML UI and static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+import medledger
+from medledger.core.config import Settings, get_settings
+from medledger.core.db import make_engine, make_session_factory
+from medledger.core.problems import install_problem_handlers
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the application for ``settings`` (process settings by default)."""
+    from medledger.models import load_all_models
+
+    # Every table and its partner-visibility rule registered before the first request.
+    load_all_models()
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app = FastAPI(
+        title="MedLedger",
+        version=medledger.__version__,
+        description=(
+            "The shared ledger of the medical-device supply chain: master data, GS1 identifiers, "
+            "EPCIS 2.0 traceability, audit trail. Errors are RFC 9457 problem+json with a stable "
+            "`code`."
+        ),
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_problem_handlers(app)
+
+    from medledger.catalog.api import router as catalog_router
+    from medledger.compliance.api import router as audit_router
+    from medledger.parties.api import router as parties_router
+    from medledger.web.views import router as web_router
+
+    app.include_router(parties_router)
+    app.include_router(catalog_router)
+    app.include_router(audit_router)
+    for router, dependencies in _capability_routers():
+        app.include_router(router, dependencies=dependencies)
+    app.include_router(web_router)
+
+    static_dir = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    vendor_dir = settings.vendor_dir
+    if not vendor_dir.is_absolute():
+        vendor_dir = Path.cwd() / vendor_dir
+    if vendor_dir.is_dir():
+        app.mount("/vendor", StaticFiles(directory=vendor_dir), name="vendor")
+    return app
+
+
+def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
+    """Routers of the capability packages, each with the dependencies it is mounted with."""
+    from medledger.core.deps import authenticated
+    from medledger.identifiers.api import router as gs1_router
+    from medledger.trace.api import router as epcis_router
+    from medledger.trace.trace_api import router as trace_router
+
+    return [
+        (gs1_router, [Depends(authenticated)]),
+        (epcis_router, []),
+        (trace_router, [Depends(authenticated)]),
+    ]

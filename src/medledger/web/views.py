@@ -1,0 +1,173 @@
+"""HTML pages of the shell: login, logout, start page, preferences; mounts the packages' pages."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse, Response
+
+from medledger.core.db import utcnow
+from medledger.core.deps import client_address
+from medledger.core.errors import DomainError
+from medledger.core.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
+from medledger.core.principal import Principal
+from medledger.parties import auth
+from medledger.parties import service as parties_service
+from medledger.parties.schemas import PreferencesIn
+from medledger.web.forms import FormState, empty_form, parse_form
+from medledger.web.labels import ROLE_LABELS, label
+from medledger.web.ui import Ui, UiPage, UiPublic, UiRoute, local_path, rls_bypass
+
+router = APIRouter(include_in_schema=False, route_class=UiRoute)
+
+_TIME_ZONES = sorted(available_timezones() | {"UTC"})
+
+
+@router.get("/")
+def home(ui: UiPage) -> Response:
+    """The start page: what the role may open."""
+    assert ui.principal is not None
+    return ui.render("home.html", role_label=label(ROLE_LABELS, ui.principal.role.value))
+
+
+# --- login / logout --------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(ui: UiPublic, next: str = "/", logged_out: int = 0) -> Response:
+    """The login form (already logged-in users go straight on)."""
+    if ui.principal is not None:
+        return ui.redirect(local_path(next))
+    return ui.render(
+        "login.html",
+        next=local_path(next),
+        username="",
+        error="",
+        error_code="",
+        logged_out=bool(logged_out),
+    )
+
+
+@router.post("/login")
+def login(ui: UiPublic) -> Response:
+    """Check the password, open a browser session and set its cookie."""
+    settings = ui.request.app.state.settings
+    form = ui.form
+    username = str(form.get("username", "")) if form is not None else ""
+    password = str(form.get("password", "")) if form is not None else ""
+    next_path = local_path(str(form.get("next", "/")) if form is not None else "/")
+    session = ui.session
+    rls_bypass(session, True)
+    try:
+        user = auth.authenticate(
+            session,
+            settings,
+            username=username,
+            password=password,
+            client=client_address(ui.request),
+        )
+        issued = auth.issue_session(session, settings, user, kind="browser")
+    except DomainError as exc:
+        session.commit()  # keep the failed attempt for rate limiting and the security log
+        return ui.render(
+            "login.html",
+            status=exc.status,
+            next=next_path,
+            username=username,
+            error=ui._(exc.message, **exc.params),
+            error_code=exc.code,
+            logged_out=False,
+        )
+    rls_bypass(session, False)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        settings.session_cookie_name,
+        issued.token,
+        max_age=issued.expires_in_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(ui: UiPage) -> Response:
+    """Revoke the browser session and forget its cookie."""
+    settings = ui.request.app.state.settings
+    token = ui.request.cookies.get(settings.session_cookie_name)
+    if token:
+        auth.revoke_token(ui.session, token)
+    response = RedirectResponse("/login?logged_out=1", status_code=303)
+    response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
+    return response
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+def _preferences(ui: UiPage, form: FormState[PreferencesIn], status: int = 200) -> Response:
+    return ui.render(
+        "preferences.html",
+        status=status,
+        form=form,
+        locale_options=[(code, LOCALE_NAMES[code]) for code in SUPPORTED_LOCALES],
+        time_zones=_TIME_ZONES,
+        now=utcnow(),
+    )
+
+
+@router.get("/preferences")
+def preferences_page(ui: UiPage) -> Response:
+    """The user's language and time zone."""
+    return _preferences(ui, empty_form(ui.locale))
+
+
+@router.post("/preferences")
+def save_preferences(ui: UiPage) -> Response:
+    """Save the language and time zone (an empty language means: follow the browser)."""
+    state = parse_form(
+        PreferencesIn, ui.form, ui.locale, mode="update", nullable=frozenset({"locale"})
+    )
+    if state.data is not None:
+        try:
+            parties_service.update_preferences(ui.session, _principal(ui), state.data)
+        except DomainError as exc:
+            ui.discard_changes()
+            state.reject(exc)
+        else:
+            return ui.redirect("/preferences?saved=1")
+    return _preferences(ui, state, status=state.status)
+
+
+@router.post("/preferences/language")
+def switch_language(ui: UiPage) -> Response:
+    """The language buttons of the user menu."""
+    form = ui.form
+    locale = str(form.get("locale", "")) if form is not None else ""
+    next_path = local_path(str(form.get("next", "/")) if form is not None else "/")
+    state = parse_form(PreferencesIn, ui.form, ui.locale, mode="update", skip=frozenset({"next"}))
+    if state.data is None or locale not in SUPPORTED_LOCALES:
+        return _preferences(ui, state, status=422)
+    parties_service.update_preferences(ui.session, _principal(ui), state.data)
+    return ui.redirect(next_path)
+
+
+def _principal(ui: Ui) -> Principal:
+    assert ui.principal is not None
+    return ui.principal
+
+
+def _mount_package_pages() -> None:
+    from medledger.catalog.views import router as catalog_pages
+    from medledger.compliance.views import router as compliance_pages
+    from medledger.parties.views import router as parties_pages
+    from medledger.trace.views import router as trace_pages
+
+    for pages in (parties_pages, catalog_pages, compliance_pages, trace_pages):
+        router.include_router(pages)
+
+
+_mount_package_pages()
