@@ -30,8 +30,19 @@ def configured(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engi
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["db"], ["seed"], ["user"], ["audit"], ["gs1"], ["user", "create"], ["audit", "verify"],
-     ["serve"], ["demo"], ["trace"]],
+    [
+        [],
+        ["db"],
+        ["seed"],
+        ["user"],
+        ["audit"],
+        ["gs1"],
+        ["user", "create"],
+        ["audit", "verify"],
+        ["serve"],
+        ["demo"],
+        ["trace"],
+    ],
 )
 def test_help_on_every_level(args: list[str]) -> None:
     result = runner.invoke(app, [*args, "--help"])
@@ -45,9 +56,22 @@ def test_user_create_with_password_from_stdin(
     net = build_network(factory)
     result = runner.invoke(
         app,
-        ["user", "create", "li.na", "--role", "partner_user", "--party", gln(2),
-         "--display-name", "Li Na", "--locale", "zh_Hans", "--time-zone", "Asia/Shanghai",
-         "--password-stdin"],
+        [
+            "user",
+            "create",
+            "li.na",
+            "--role",
+            "partner_user",
+            "--party",
+            gln(2),
+            "--display-name",
+            "Li Na",
+            "--locale",
+            "zh_Hans",
+            "--time-zone",
+            "Asia/Shanghai",
+            "--password-stdin",
+        ],
         input="a long enough password\n",
     )
     assert result.exit_code == 0, result.output
@@ -55,7 +79,11 @@ def test_user_create_with_password_from_stdin(
         user = session.scalar(select(User).where(User.username == "li.na"))
         assert user is not None
         assert (user.party_id, user.role, user.locale, user.time_zone) == (
-            net.distributor_id, "partner_user", "zh_Hans", "Asia/Shanghai")
+            net.distributor_id,
+            "partner_user",
+            "zh_Hans",
+            "Asia/Shanghai",
+        )
         assert verify_password(user.password_hash, "a long enough password")
 
 
@@ -63,21 +91,33 @@ def test_user_create_defaults_to_the_hub_and_reports_bad_input(
     configured: Engine, factory: sessionmaker[Session]
 ) -> None:
     net = build_network(factory)
-    ok = runner.invoke(app, ["user", "create", "planner2", "--role", "planner", "--password-stdin"],
-                       input="a long enough password\n")
+    ok = runner.invoke(
+        app,
+        ["user", "create", "planner2", "--role", "planner", "--password-stdin"],
+        input="a long enough password\n",
+    )
     assert ok.exit_code == 0, ok.output
     with system_unit_of_work(factory) as session:
-        assert session.scalar(select(User.party_id).where(User.username == "planner2")) == net.hub_id
-    short = runner.invoke(app, ["user", "create", "xx2", "--role", "planner", "--password-stdin"],
-                          input="short\n")
+        assert (
+            session.scalar(select(User.party_id).where(User.username == "planner2")) == net.hub_id
+        )
+    short = runner.invoke(
+        app, ["user", "create", "xx2", "--role", "planner", "--password-stdin"], input="short\n"
+    )
     assert short.exit_code == 2
     assert "string_too_short: password" in short.output
-    unknown = runner.invoke(app, ["user", "create", "xx3", "--role", "sales", "--party", gln(99),
-                                  "--password-stdin"], input="a long enough password\n")
+    unknown = runner.invoke(
+        app,
+        ["user", "create", "xx3", "--role", "sales", "--party", gln(99), "--password-stdin"],
+        input="a long enough password\n",
+    )
     assert unknown.exit_code == 2
     assert f"party.unknown: no party with GLN {gln(99)}" in unknown.output
-    internal = runner.invoke(app, ["user", "create", "xx4", "--role", "sales", "--party", gln(2),
-                                   "--password-stdin"], input="a long enough password\n")
+    internal = runner.invoke(
+        app,
+        ["user", "create", "xx4", "--role", "sales", "--party", gln(2), "--password-stdin"],
+        input="a long enough password\n",
+    )
     assert internal.exit_code == 2
     assert "role.internal_only" in internal.output
 

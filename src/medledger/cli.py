@@ -7,7 +7,6 @@ import sys
 from typing import Annotated
 
 import typer
-
 from sqlalchemy.engine import Engine
 
 from medledger.core.config import get_settings

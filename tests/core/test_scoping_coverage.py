@@ -49,7 +49,9 @@ def test_every_closed_table_really_has_no_rule() -> None:
 PUBLIC = {("POST", "/api/v1/auth/token")}
 
 
-def test_every_api_and_epcis_endpoint_requires_credentials(app: FastAPI, client: TestClient) -> None:
+def test_every_api_and_epcis_endpoint_requires_credentials(
+    app: FastAPI, client: TestClient
+) -> None:
     checked = 0
     for path, operations in app.openapi()["paths"].items():
         if not (path.startswith("/api/") or path.startswith("/epcis")):

@@ -409,3 +409,121 @@ def _datetime(value: np.datetime64) -> datetime | None:
     """A naive-UTC ``datetime64`` as an aware datetime (None for NaT)."""
     moment = value.astype("datetime64[us]").item()
     return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """Summaries of a tenant's events as columns, sorted by row id."""
+
+    row_ids: NDArray[np.int64]
+    event_ids: NDArray[np.object_]
+    event_type: NDArray[np.int32]
+    action: NDArray[np.int32]
+    biz_step: NDArray[np.int32]
+    disposition: NDArray[np.int32]
+    event_time: NDArray[np.datetime64]
+    party: NDArray[np.int64]
+    vocabulary: Vocabulary
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]], vocabulary: Vocabulary) -> EventTable:
+        """From ``(id, event_id, event_type, action, biz_step, disposition, event_time text,
+        capturing_party_id)`` rows."""
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+        row_ids = np.asarray(columns[0], dtype=np.int64)
+        event_ids = np.empty(len(rows), dtype=object)
+        event_ids[:] = list(columns[1])
+        table = cls(
+            row_ids=row_ids,
+            event_ids=event_ids,
+            event_type=vocabulary.codes(columns[2]),
+            action=vocabulary.codes(columns[3]),
+            biz_step=vocabulary.codes(columns[4]),
+            disposition=vocabulary.codes(columns[5]),
+            event_time=np.asarray(columns[6], dtype="datetime64[us]"),
+            party=np.asarray([NONE if p is None else p for p in columns[7]], dtype=np.int64),
+            vocabulary=vocabulary,
+        )
+        return table.sorted()
+
+    def _columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        return {
+            name: getattr(self, name)
+            for name in (
+                "row_ids",
+                "event_ids",
+                "event_type",
+                "action",
+                "biz_step",
+                "disposition",
+                "event_time",
+                "party",
+            )
+        }
+
+    def sorted(self) -> EventTable:
+        ids = self.row_ids
+        if ids.size < 2 or bool((ids[1:] > ids[:-1]).all()):
+            return self
+        order = np.argsort(ids, kind="stable")
+        unique = np.ones(order.size, dtype=bool)
+        unique[1:] = ids[order][1:] != ids[order][:-1]
+        order = order[unique]  # a re-applied event replaces nothing: keep one copy
+        columns = {name: column[order] for name, column in self._columns().items()}
+        return EventTable(**columns, vocabulary=self.vocabulary)
+
+    def merged(self, newer: EventTable) -> EventTable:
+        if newer.row_ids.size == 0:
+            return self
+        if self.row_ids.size:
+            position = np.minimum(
+                np.searchsorted(self.row_ids, newer.row_ids), self.row_ids.size - 1
+            )
+            known = self.row_ids[position] == newer.row_ids
+        else:
+            known = np.zeros(newer.row_ids.size, dtype=bool)
+        columns = {
+            name: np.concatenate([column, getattr(newer, name)[~known]])
+            for name, column in self._columns().items()
+        }
+        return EventTable(**columns, vocabulary=self.vocabulary).sorted()
+
+    def parties_of(self, row_ids: NDArray[np.int64]) -> set[int]:
+        """The capturing parties of the given rows (unknown rows are ignored)."""
+        if row_ids.size == 0 or self.row_ids.size == 0:
+            return set()
+        position = np.minimum(np.searchsorted(self.row_ids, row_ids), self.row_ids.size - 1)
+        position = position[self.row_ids[position] == row_ids]
+        return {p for p in np.unique(self.party[position]).tolist() if p != NONE}
+
+    def facts(self, row_ids: Iterable[int]) -> dict[int, EventFacts]:
+        """:class:`EventFacts` of the given rows (unknown rows are left out)."""
+        wanted = np.fromiter(row_ids, dtype=np.int64)
+        if wanted.size == 0 or self.row_ids.size == 0:
+            return {}
+        position = np.minimum(np.searchsorted(self.row_ids, wanted), self.row_ids.size - 1)
+        position = position[self.row_ids[position] == wanted]
+        vocab = self.vocabulary.values
+        found: dict[int, EventFacts] = {}
+        for row, event_id, kind, action, step, disposition, time, party in zip(
+            self.row_ids[position].tolist(),
+            self.event_ids[position].tolist(),
+            self.event_type[position].tolist(),
+            self.action[position].tolist(),
+            self.biz_step[position].tolist(),
+            self.disposition[position].tolist(),
+            self.event_time[position].tolist(),
+            self.party[position].tolist(),
+            strict=True,
+        ):
+            found[row] = EventFacts(
+                row_id=row,
+                event_id=event_id,
+                event_type=vocab[kind] or "",
+                action=vocab[action],
+                biz_step=vocab[step],
+                disposition=vocab[disposition],
+                event_time=time.replace(tzinfo=UTC),
+                capturing_party_id=None if party == NONE else party,
+            )
+        return found
