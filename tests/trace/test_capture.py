@@ -264,3 +264,31 @@ def test_a_failing_capture_still_restores_the_collector() -> None:
         pass
 
     assert gc.isenabled()
+
+
+def test_ledger_writes_of_a_tenant_are_serialised_on_postgresql(factory) -> None:  # type: ignore[no-untyped-def]
+    """While one transaction writes a tenant's ledger, another cannot start writing it (so event
+    ids are allocated in commit order, which the trace snapshot's refresh relies on); another
+    tenant is not blocked."""
+    import pytest
+    from sqlalchemy import text
+    from tests.conftest import BACKEND
+
+    from medledger.trace.capture import _LEDGER_LOCK_NAMESPACE, serialise_tenant_ledger_writes
+
+    if BACKEND != "postgres":
+        pytest.skip("advisory locks are PostgreSQL's; SQLite has a single writer by design")
+    net = build_network(factory)
+    holder = factory()
+    other = factory()
+    try:
+        serialise_tenant_ledger_writes(holder, net.tenant_id)
+        try_lock = text("SELECT pg_try_advisory_xact_lock(:n, :t)")
+        assert other.scalar(try_lock, {"n": _LEDGER_LOCK_NAMESPACE, "t": net.tenant_id}) is False
+        assert other.scalar(try_lock, {"n": _LEDGER_LOCK_NAMESPACE, "t": net.tenant_id + 1}) is True
+        other.rollback()
+        holder.commit()
+        assert other.scalar(try_lock, {"n": _LEDGER_LOCK_NAMESPACE, "t": net.tenant_id}) is True
+    finally:
+        holder.close()
+        other.close()

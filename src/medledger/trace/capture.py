@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from medledger.compliance import audit
@@ -91,6 +91,25 @@ def paused_gc() -> Iterator[None]:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+def serialise_tenant_ledger_writes(session: Session, tenant_id: int) -> None:
+    """One ledger writer per tenant at a time (PostgreSQL: a transaction-scoped advisory lock).
+
+    Two things depend on it: a tenant's event row ids are then allocated in commit order, so
+    the trace snapshot's incremental refresh (which reads rows above the ids it has applied)
+    cannot miss a transaction that committed late; and two concurrent captures of the same
+    event cannot both pass the duplicate check. SQLite already has a single writer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :tenant)"),
+            {"namespace": _LEDGER_LOCK_NAMESPACE, "tenant": tenant_id},
+        )
+
+
+# First key of the two-key advisory lock: keeps it apart from any other use of advisory locks.
+_LEDGER_LOCK_NAMESPACE = 0x4D4C  # "ML"
 
 
 @dataclass
@@ -156,6 +175,7 @@ def store_events(
     if not events:
         return result
     tenant_id = principal.tenant_id
+    serialise_tenant_ledger_writes(session, tenant_id)
     already = existing_event_keys(session, tenant_id, [storage_key(e) for e, _ in events])
     record_time = utcnow()
     extra = _extra_context(document_context)
