@@ -10,9 +10,19 @@ from fastapi.testclient import TestClient
 from tests.builders import PASSWORD
 
 
+def login_form(client: TestClient, data: dict[str, str]) -> dict[str, str]:
+    """``data`` plus the login form's CSRF token (fetching the form sets its cookie)."""
+    page = client.get("/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    return {**data, "csrf_token": match.group(1)}
+
+
 def log_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
     response = client.post(
-        "/login", data={"username": username, "password": password}, follow_redirects=False
+        "/login",
+        data=login_form(client, {"username": username, "password": password}),
+        follow_redirects=False,
     )
     assert response.status_code == 303, response.text
 

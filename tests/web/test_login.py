@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from medledger.core.system import system_unit_of_work
 from medledger.parties.models import AuthSession, LoginAttempt, Party
 from tests.builders import PASSWORD, build_network
-from tests.web.browsing import alert, csrf, log_in
+from tests.web.browsing import alert, csrf, log_in, login_form
 
 
 def _count(factory: Any, stmt: Any) -> int:
@@ -30,7 +30,7 @@ def test_login_sets_an_http_only_lax_session_cookie_and_goes_on(
     build_network(factory)
     response = client.post(
         "/login",
-        data={"username": "acme-qa", "password": PASSWORD, "next": "/products"},
+        data=login_form(client, {"username": "acme-qa", "password": PASSWORD, "next": "/products"}),
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -53,7 +53,9 @@ def test_login_never_redirects_off_site(client: TestClient, factory: Any) -> Non
     build_network(factory)
     response = client.post(
         "/login",
-        data={"username": "acme-qa", "password": PASSWORD, "next": "//evil.example/"},
+        data=login_form(
+            client, {"username": "acme-qa", "password": PASSWORD, "next": "//evil.example/"}
+        ),
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
@@ -61,7 +63,9 @@ def test_login_never_redirects_off_site(client: TestClient, factory: Any) -> Non
 
 def test_failed_login_is_kept_and_shows_the_message(client: TestClient, factory: Any) -> None:
     build_network(factory)
-    response = client.post("/login", data={"username": "acme-qa", "password": "wrong password"})
+    response = client.post(
+        "/login", data=login_form(client, {"username": "acme-qa", "password": "wrong password"})
+    )
     assert response.status_code == 401
     assert alert(response.text) == ("login.invalid_credentials", "Wrong username or password.")
     assert 'value="acme-qa"' in response.text
@@ -80,7 +84,7 @@ def test_failed_login_message_follows_the_browser_language(
     build_network(factory)
     response = client.post(
         "/login",
-        data={"username": "acme-qa", "password": "wrong password"},
+        data=login_form(client, {"username": "acme-qa", "password": "wrong password"}),
         headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
     )
     assert alert(response.text) == ("login.invalid_credentials", "用户名或密码错误。")
@@ -90,10 +94,14 @@ def test_too_many_failures_are_refused(client: TestClient, factory: Any) -> None
     build_network(factory)
     for _ in range(5):
         assert (
-            client.post("/login", data={"username": "acme-qa", "password": "nope nope"}).status_code
+            client.post(
+                "/login", data=login_form(client, {"username": "acme-qa", "password": "nope nope"})
+            ).status_code
             == 401
         )
-    response = client.post("/login", data={"username": "acme-qa", "password": PASSWORD})
+    response = client.post(
+        "/login", data=login_form(client, {"username": "acme-qa", "password": PASSWORD})
+    )
     assert response.status_code == 429
     assert alert(response.text) == (
         "login.rate_limited",
@@ -150,3 +158,21 @@ def test_htmx_requests_carry_the_token_in_a_header(client: TestClient, factory: 
     with system_unit_of_work(factory) as session:
         party = session.get(Party, network.supplier_id)
         assert party is not None and party.active is False
+
+
+def test_login_without_the_form_token_is_refused_and_not_counted(
+    client: TestClient, factory: Any, settings: Any
+) -> None:
+    """A cross-site page cannot log the browser in: the form's token must match its cookie."""
+    build_network(factory)
+    client.get("/login")  # the cookie exists, but the posted token is forged
+    response = client.post(
+        "/login",
+        data={"username": "acme-qa", "password": PASSWORD, "csrf_token": "forged"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert alert(response.text)[0] == "csrf.invalid"
+    assert settings.session_cookie_name not in response.headers.get("set-cookie", "")
+    assert _count(factory, select(func.count()).select_from(LoginAttempt)) == 0
+    assert _count(factory, select(func.count()).select_from(AuthSession)) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter
@@ -12,6 +13,7 @@ from medledger.core.deps import client_address
 from medledger.core.errors import DomainError
 from medledger.core.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from medledger.core.principal import Principal
+from medledger.core.security import constant_time_equal
 from medledger.parties import auth
 from medledger.parties import service as parties_service
 from medledger.parties.schemas import PreferencesIn
@@ -34,13 +36,35 @@ def home(ui: UiPage) -> Response:
 # --- login / logout --------------------------------------------------------------------------
 
 
+# Before login there is no session to hold a CSRF token, so the login form uses a
+# double-submit token: a random value in a SameSite=Strict cookie and in the form. A cross-site
+# page can make the browser post the form but can neither read nor set the cookie, so it cannot
+# log a victim into an attacker's account.
+LOGIN_CSRF_COOKIE = "medledger_login_csrf"
+
+
+def _login_page(ui: Any, *, status: int = 200, token: str | None = None, **values: Any) -> Response:
+    token = token or auth.new_csrf()
+    response = ui.render("login.html", status=status, login_csrf=token, **values)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        path="/login",
+        secure=ui.request.app.state.settings.cookie_secure,
+    )
+    return response
+
+
 @router.get("/login")
 def login_page(ui: UiPublic, next: str = "/", logged_out: int = 0) -> Response:
     """The login form (already logged-in users go straight on)."""
     if ui.principal is not None:
         return ui.redirect(local_path(next))
-    return ui.render(
-        "login.html",
+    return _login_page(
+        ui,
         next=local_path(next),
         username="",
         error="",
@@ -57,6 +81,20 @@ def login(ui: UiPublic) -> Response:
     username = str(form.get("username", "")) if form is not None else ""
     password = str(form.get("password", "")) if form is not None else ""
     next_path = local_path(str(form.get("next", "/")) if form is not None else "/")
+    given = str(form.get("csrf_token", "")) if form is not None else ""
+    expected = ui.request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not constant_time_equal(expected, given):
+        return _login_page(
+            ui,
+            status=403,
+            next=next_path,
+            username=username,
+            error=ui._(
+                "The form expired or came from another site. Reload the page and try again."
+            ),
+            error_code="csrf.invalid",
+            logged_out=False,
+        )
     session = ui.session
     rls_bypass(session, True)
     try:
@@ -70,9 +108,10 @@ def login(ui: UiPublic) -> Response:
         issued = auth.issue_session(session, settings, user, kind="browser")
     except DomainError as exc:
         session.commit()  # keep the failed attempt for rate limiting and the security log
-        return ui.render(
-            "login.html",
+        return _login_page(
+            ui,
             status=exc.status,
+            token=expected,
             next=next_path,
             username=username,
             error=ui._(exc.message, **exc.params),
@@ -90,6 +129,7 @@ def login(ui: UiPublic) -> Response:
         secure=settings.cookie_secure,
         path="/",
     )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
