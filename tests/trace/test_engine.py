@@ -340,6 +340,29 @@ def test_csv_listing_text_is_what_the_csv_module_writes() -> None:
     assert '"Hub, ""North"" site"' in result.listing_csv()
 
 
+def test_csv_listing_after_a_merge_is_the_listing_of_a_fresh_table() -> None:
+    # given a table (without serial 4; lot 2 then named "OLD") whose listing fragments were
+    # cached by a first listing
+    def listing(table: ItemTable, root: int, direction: Direction) -> str:
+        reaches = [(direction, walk(GRAPH, root, direction))]
+        return assemble_report(root, direction, reaches, table, HOPS, EVENTS, PARTIES).listing_csv()
+
+    before = [replace(ITEMS[2], lot="OLD", uri=f"{DL}/01/{GTIN_F}/10/OLD")]
+    before += [ITEMS[k] for k in (1, 3, 5, 6)]
+    table = ItemTable.from_facts(before)
+    assert "/10/OLD" in listing(table, 5, Direction.UPSTREAM)
+    # when the lot is renamed (serial 3's row is unchanged but shows its lot), SSCC 5 changes
+    # holder and serial 4 is added
+    moved = sscc(5, "340987600000000016", HOSP)
+    newer = ItemTable.from_facts([ITEMS[2], moved, ITEMS[4]], table.vocabulary)
+    merged = table.merged(newer)
+    # then every listing is what a table built from scratch gives
+    fresh = ItemTable.from_facts({**ITEMS, 5: moved}.values())
+    for root, direction in ((5, Direction.UPSTREAM), (1, Direction.DOWNSTREAM)):
+        assert listing(merged, root, direction) == listing(fresh, root, direction)
+    assert "OLD" not in listing(merged, 1, Direction.DOWNSTREAM)
+
+
 def test_updated_graph_walks_like_a_graph_built_from_scratch() -> None:
     # given the graph of 1 → 2 (lot 2 with serials 3, 4), 3 → 5, 4 → 6
     before = graph(

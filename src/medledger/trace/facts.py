@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,6 +158,12 @@ class ItemTable:
     holder_party_id: IntArray
     vocabulary: Vocabulary
     uri_overrides: Mapping[int, str]
+    # Derived per-row values (the CSV listing's fragments, see ``report.py``), filled on first
+    # use: each entry is a tuple of arrays indexed by row, the last a bool "filled" mask. A
+    # value may depend only on its row and on the row of its lot (``lot_item_id``). A table is
+    # never changed in place; ``merged`` carries the entries over for the rows it leaves as
+    # they were (so a capture does not throw away the fragments of the whole tenant).
+    listing_cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -266,7 +272,7 @@ class ItemTable:
 
     def take(self, rows: IntArray) -> ItemTable:
         """The table of the given rows."""
-        columns = {name: column[rows] for name, column in self._columns().items()}
+        columns: dict[str, Any] = {name: column[rows] for name, column in self._columns().items()}
         return ItemTable(**columns, vocabulary=self.vocabulary, uri_overrides=self.uri_overrides)
 
     def merged(self, newer: ItemTable) -> ItemTable:
@@ -279,7 +285,7 @@ class ItemTable:
         existing = (
             (self.ids[clipped] == newer.ids) if self.size else np.zeros(newer.size, dtype=bool)
         )
-        columns = {}
+        columns: dict[str, Any] = {}
         for name, column in self._columns().items():
             fresh = getattr(newer, name)
             if column.dtype.kind == "S" and fresh.dtype.itemsize > column.dtype.itemsize:
@@ -294,7 +300,21 @@ class ItemTable:
         overrides.update(newer.uri_overrides)
         table = ItemTable(**columns, vocabulary=self.vocabulary, uri_overrides=overrides)
         ids = table.ids
-        return table if _is_sorted(ids) else table.take(np.argsort(ids, kind="stable"))
+        order = None if _is_sorted(ids) else np.argsort(ids, kind="stable")
+        if order is not None:
+            table = table.take(order)
+        stale = np.zeros(self.size, dtype=bool)
+        stale[clipped[existing]] = True
+        stale |= np.isin(self.lot_item_id, newer.ids)  # a row's value may show its lot's key
+        for key, arrays in list(self.listing_cache.items()):
+            *values, filled = arrays
+            added = int((~existing).sum())
+            grown = [np.concatenate([v, np.zeros(added, dtype=v.dtype)]) for v in values]
+            kept = np.concatenate([filled & ~stale, np.zeros(added, dtype=bool)])
+            if order is not None:
+                grown, kept = [v[order] for v in grown], kept[order]
+            table.listing_cache[key] = (*grown, kept)
+        return table
 
     def rows_of(self, item_ids: IntArray) -> IntArray:
         """Row numbers of ``item_ids`` (which must all be in the table)."""

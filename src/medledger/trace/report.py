@@ -351,60 +351,144 @@ class ReportFrame:
 
     def lot_names(self) -> list[str | None]:
         """Each row's lot: a lot's own, a serial's lot (``lot_item_id``), else None."""
-        items, kind = self.items, self.kind
-        names = np.full(kind.size, None, dtype=object)
-        is_lot = kind == LOT
-        names[is_lot] = self.key_objects[is_lot]
-        lot_ids = items.lot_item_id[self.table_rows]
-        members = np.flatnonzero((lot_ids != NONE) & ~is_lot)
-        if members.size:
-            # A few hundred lots for 20 000 serials: decode each lot's key once.
-            wanted, inverse = np.unique(lot_ids[members], return_inverse=True)
-            known = items.known(wanted)
-            lot_keys = np.full(wanted.size, None, dtype=object)
-            lot_keys[known] = [key.decode() for key in items.key[items.rows_of(wanted[known])]]
-            names[members] = lot_keys[inverse]
-        return names.tolist()
+        return _lot_names(self.items, self.table_rows, self.kind, self.key_objects).tolist()
 
-    def listing_columns(self) -> list[list[str]]:
-        """The recall listing's columns (see ``LISTING_COLUMNS``), straight from the arrays."""
-        items, rows, kind = self.items, self.table_rows, self.kind
-        text = items.vocabulary.text()
-        gtins = text[items.gtin[rows]].tolist()
-        # URIs rebuilt with object-array additions (one C loop per part), then the few
-        # stored non-canonical ones put back.
-        keyed = (kind != CLASS) & (kind != OTHER)
-        uri_array = (
-            _URI_HEAD[kind]
-            + np.where(kind == SSCC, "", text[items.gtin[rows]])
-            + _URI_MIDDLE[kind]
-            + np.where(keyed, self.key_objects, "")
-        )
-        overrides = items.uri_overrides
-        if overrides:
-            ids = items.ids[rows]
-            for k in np.flatnonzero(np.isin(ids, np.fromiter(overrides, dtype=np.int64))):
-                uri_array[k] = overrides[int(ids[k])]
-        uris = uri_array.tolist()
+    def listing_text(self) -> str:
+        """The recall listing's data lines as CSV text, each ending in CRLF (see
+        ``LISTING_COLUMNS``), root first.
+
+        A line is ``direction,depth,`` + the item's identity and state fragments around its
+        holder's cells. The item fragments depend on the item table only, so they are built
+        once per table row (vectorised, for the rows not seen yet) and kept in the table's
+        ``listing_cache``; the holder cells depend on the report (a partner does not see
+        every holder), so they are built per report, once per distinct holder.
+        """
+        items, rows = self.items, self.table_rows
+        fragments = items.listing_cache.get("fragments")
+        if fragments is None:
+            # setdefault: two first requests at once end up sharing one set of arrays.
+            fragments = items.listing_cache.setdefault(
+                "fragments",
+                (
+                    np.full(items.size, None, dtype=object),
+                    np.full(items.size, None, dtype=object),
+                    np.zeros(items.size, dtype=bool),
+                ),
+            )
+        identity, state, filled = fragments
+        missing = rows[~filled[rows]]
+        if missing.size:
+            missing = np.unique(missing)
+            new_identity, new_state = _item_fragments(items, missing)
+            identity[missing] = new_identity
+            state[missing] = new_state
+            filled[missing] = True  # after the values: a concurrent reader never sees None
         holder_ids, position = np.unique(items.holder_party_id[rows], return_inverse=True)
         refs = [self.holder_refs.get(None if p == NONE else p) for p in holder_ids.tolist()]
-        holder_gln = np.array([(r.gln or r.ref or "") if r else "" for r in refs], dtype=object)
-        holder_name = np.array([(r.name or "") if r else "" for r in refs], dtype=object)
-        return [
-            self.directions,
-            list(map(str, self.depth.tolist())),
-            _KIND_NAMES[kind].tolist(),
-            gtins,
-            [name or "" for name in self.lot_names()],
-            np.where(kind == SERIAL, self.key_objects, "").tolist(),
-            np.where(kind == SSCC, self.key_objects, "").tolist(),
-            uris,
-            holder_gln[position].tolist(),
-            holder_name[position].tolist(),
-            text[items.last_biz_location[rows]].tolist(),
-            text[items.last_disposition[rows]].tolist(),
-            [t or "" for t in _iso_array(items.last_event_time[rows])],
-        ]
+        holder_cells = np.array(
+            [
+                _csv_cell((r.gln or r.ref or "") if r else "")
+                + ","
+                + _csv_cell((r.name or "") if r else "")
+                for r in refs
+            ],
+            dtype=object,
+        )
+        # ``,depth,`` from the few distinct depths; then one join over a grid of fragments
+        # (no intermediate string per line).
+        depths, depth_position = np.unique(self.depth, return_inverse=True)
+        depth_text = np.array([f",{d}," for d in depths.tolist()], dtype=object)
+        grid = np.empty((rows.size, 5), dtype=object)
+        grid[:, 0] = self.directions
+        grid[:, 1] = depth_text[depth_position]
+        grid[:, 2] = identity[rows]
+        grid[:, 3] = holder_cells[position]
+        grid[:, 4] = state[rows]
+        return "".join(grid.ravel().tolist())
+
+
+def _lot_names(
+    items: ItemTable, rows: IntArray, kind: NDArray[np.int8], keys: NDArray[np.object_]
+) -> NDArray[np.object_]:
+    """Each row's lot: a lot's own, a serial's lot (``lot_item_id``), else None."""
+    names = np.full(kind.size, None, dtype=object)
+    is_lot = kind == LOT
+    names[is_lot] = keys[is_lot]
+    lot_ids = items.lot_item_id[rows]
+    members = np.flatnonzero((lot_ids != NONE) & ~is_lot)
+    if members.size:
+        # A few hundred lots for 20 000 serials: decode each lot's key once.
+        wanted, inverse = np.unique(lot_ids[members], return_inverse=True)
+        known = items.known(wanted)
+        lot_keys = np.full(wanted.size, None, dtype=object)
+        lot_keys[known] = [key.decode() for key in items.key[items.rows_of(wanted[known])]]
+        names[members] = lot_keys[inverse]
+    return names
+
+
+def _item_fragments(
+    items: ItemTable, rows: IntArray
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    """The listing fragments of table rows, straight from the arrays: identity
+    ``kind,gtin,lot,serial,sscc,uri,`` and state ``,location,disposition,last_event_time\\r\\n``
+    (each cell CSV-quoted if needed)."""
+    kind = items.kind[rows]
+    keys = np.array(list(map(bytes.decode, items.key[rows].tolist())), dtype=object)
+    text = items.vocabulary.text()
+    gtins = text[items.gtin[rows]]
+    # URIs rebuilt with object-array additions (one C loop per part), then the few
+    # stored non-canonical ones put back.
+    keyed = (kind != CLASS) & (kind != OTHER)
+    uris = (
+        _URI_HEAD[kind]
+        + np.where(kind == SSCC, "", gtins)
+        + _URI_MIDDLE[kind]
+        + np.where(keyed, keys, "")
+    )
+    overrides = items.uri_overrides
+    if overrides:
+        ids = items.ids[rows]
+        for k in np.flatnonzero(np.isin(ids, np.fromiter(overrides, dtype=np.int64))):
+            uris[k] = overrides[int(ids[k])]
+    lots = _lot_names(items, rows, kind, keys)
+    lots[lots == None] = ""  # noqa: E711 - elementwise comparison on an object array
+    times = np.array([t or "" for t in _iso_array(items.last_event_time[rows])], dtype=object)
+    comma = np.array(",", dtype=object)
+    identity = (
+        _KIND_NAMES[kind]
+        + comma
+        + _csv_array(gtins)
+        + comma
+        + _csv_array(lots)
+        + comma
+        + _csv_array(np.where(kind == SERIAL, keys, ""))
+        + comma
+        + _csv_array(np.where(kind == SSCC, keys, ""))
+        + comma
+        + _csv_array(uris)
+        + comma
+    )
+    state = (
+        comma
+        + _csv_array(text[items.last_biz_location[rows]])
+        + comma
+        + _csv_array(text[items.last_disposition[rows]])
+        + comma
+        + times
+        + np.array("\r\n", dtype=object)
+    )
+    return identity, state
+
+
+def _csv_array(values: NDArray[np.object_]) -> NDArray[np.object_]:
+    """An object array of text, each cell CSV-quoted if needed (see :func:`_csv_column`)."""
+    return np.array(_csv_column(values.tolist()), dtype=object)
+
+
+def _csv_cell(value: str) -> str:
+    if "," in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 @dataclass
@@ -518,19 +602,14 @@ class TraceReport:
         """:meth:`listing` as CSV text (RFC 4180, CRLF; what ``csv.writer`` writes), built
         column-wise from the frame: only a column holding a comma, quote or line break is
         quoted cell by cell."""
-        columns = [_csv_column(column) for column in self.frame.listing_columns()]
-        lines = [",".join(LISTING_COLUMNS), *map(",".join, zip(*columns, strict=True))]
-        return "\r\n".join(lines) + "\r\n"
+        return ",".join(LISTING_COLUMNS) + "\r\n" + self.frame.listing_text()
 
 
 def _csv_column(values: list[str]) -> list[str]:
     joined = "\x00".join(values)  # one scan of the column instead of four per cell
     if not ("," in joined or '"' in joined or "\n" in joined or "\r" in joined):
         return values
-    return [
-        '"' + v.replace('"', '""') + '"' if ("," in v or '"' in v or "\n" in v or "\r" in v) else v
-        for v in values
-    ]
+    return [_csv_cell(v) for v in values]
 
 
 LISTING_COLUMNS = (
