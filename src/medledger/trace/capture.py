@@ -37,7 +37,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from medledger.compliance import audit
-from medledger.core.db import utcnow
+from medledger.core.db import is_postgres, utcnow
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.trace.epcis.document import LocatedEvent, is_single_event, locate_events
@@ -93,6 +93,10 @@ def paused_gc() -> Iterator[None]:
                 gc.enable()
 
 
+# First key of the two-key advisory lock: keeps it apart from any other use of advisory locks.
+_LEDGER_LOCK_NAMESPACE = 0x4D4C  # "ML"
+
+
 def serialise_tenant_ledger_writes(session: Session, tenant_id: int) -> None:
     """One ledger writer per tenant at a time (PostgreSQL: a transaction-scoped advisory lock).
 
@@ -101,15 +105,11 @@ def serialise_tenant_ledger_writes(session: Session, tenant_id: int) -> None:
     cannot miss a transaction that committed late; and two concurrent captures of the same
     event cannot both pass the duplicate check. SQLite already has a single writer.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(
             text("SELECT pg_advisory_xact_lock(:namespace, :tenant)"),
             {"namespace": _LEDGER_LOCK_NAMESPACE, "tenant": tenant_id},
         )
-
-
-# First key of the two-key advisory lock: keeps it apart from any other use of advisory locks.
-_LEDGER_LOCK_NAMESPACE = 0x4D4C  # "ML"
 
 
 @dataclass

@@ -492,16 +492,17 @@ class EventTable:
         columns = {name: column[order] for name, column in self._columns().items()}
         return EventTable(**columns, vocabulary=self.vocabulary)
 
+    def _locate(self, row_ids: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+        """Positions of ``row_ids`` in this table and which of them are really there."""
+        if self.row_ids.size == 0:
+            return np.zeros(row_ids.size, dtype=np.intp), np.zeros(row_ids.size, dtype=bool)
+        position = np.minimum(np.searchsorted(self.row_ids, row_ids), self.row_ids.size - 1)
+        return position, self.row_ids[position] == row_ids
+
     def merged(self, newer: EventTable) -> EventTable:
         if newer.row_ids.size == 0:
             return self
-        if self.row_ids.size:
-            position = np.minimum(
-                np.searchsorted(self.row_ids, newer.row_ids), self.row_ids.size - 1
-            )
-            known = self.row_ids[position] == newer.row_ids
-        else:
-            known = np.zeros(newer.row_ids.size, dtype=bool)
+        _, known = self._locate(newer.row_ids)
         columns = {
             name: np.concatenate([column, getattr(newer, name)[~known]])
             for name, column in self._columns().items()
@@ -510,19 +511,14 @@ class EventTable:
 
     def parties_of(self, row_ids: NDArray[np.int64]) -> set[int]:
         """The capturing parties of the given rows (unknown rows are ignored)."""
-        if row_ids.size == 0 or self.row_ids.size == 0:
-            return set()
-        position = np.minimum(np.searchsorted(self.row_ids, row_ids), self.row_ids.size - 1)
-        position = position[self.row_ids[position] == row_ids]
+        position, known = self._locate(row_ids)
+        position = position[known]
         return {p for p in np.unique(self.party[position]).tolist() if p != NONE}
 
     def facts(self, row_ids: Iterable[int]) -> dict[int, EventFacts]:
         """:class:`EventFacts` of the given rows (unknown rows are left out)."""
-        wanted = np.fromiter(row_ids, dtype=np.int64)
-        if wanted.size == 0 or self.row_ids.size == 0:
-            return {}
-        position = np.minimum(np.searchsorted(self.row_ids, wanted), self.row_ids.size - 1)
-        position = position[self.row_ids[position] == wanted]
+        position, known = self._locate(np.fromiter(row_ids, dtype=np.int64))
+        position = position[known]
         vocab = self.vocabulary.values
         found: dict[int, EventFacts] = {}
         for row, event_id, kind, action, step, disposition, time, party in zip(

@@ -43,7 +43,7 @@ def home(ui: UiPage) -> Response:
 LOGIN_CSRF_COOKIE = "medledger_login_csrf"
 
 
-def _login_page(ui: Any, *, status: int = 200, token: str | None = None, **values: Any) -> Response:
+def _login_page(ui: Ui, *, status: int = 200, token: str | None = None, **values: Any) -> Response:
     token = token or auth.new_csrf()
     response = ui.render("login.html", status=status, login_csrf=token, **values)
     response.set_cookie(
