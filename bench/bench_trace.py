@@ -81,8 +81,8 @@ def database(kind: str, edges: int, regenerate: bool) -> tuple[Engine, Network]:
         fresh = regenerate or not exists
         engine = make_engine(POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name)
     load_all_models()
+    upgrade(engine)  # a kept database gets the migrations added since it was generated
     if fresh:
-        upgrade(engine)
         print(f"generating ~{edges:,} edges on {kind} …", flush=True)
         network = generate(engine, edges)
         print(
@@ -216,8 +216,14 @@ def main() -> None:
     # Cold: the first trace of a process loads the tenant's snapshot.
     SNAPSHOTS.clear()
     cold = timed(lambda: service_trace(network.lot_uris[network.finished_lots[0]]), 1)[0]
+    started = time.perf_counter()
+    SNAPSHOTS.wait_warm()
+    warm = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nsnapshot full load (first trace of a process): {cold:.2f} s, peak RSS {rss:.0f} MB")
+    print(
+        f"\nsnapshot full load (first trace of a process): {cold:.2f} s; listing fragments "
+        f"built in the background for {warm:.2f} s more; peak RSS {rss:.0f} MB"
+    )
 
     rng = random.Random(11)
     lots = rng.sample(network.finished_lots, min(args.lots, len(network.finished_lots)))
@@ -235,28 +241,34 @@ def main() -> None:
     for lot in lots[:20]:
         service_trace(network.lot_uris[lot])
         raw_reach(lot)
-    service_samples: list[float] = []
+    listing_samples: list[float] = []
+    report_samples: list[float] = []
     sql_samples: list[float] = []
     reached_sizes = []
-    for lot in lots:
+    # Each lot is traced once (no answer is cached between requests): its recall listing
+    # for even lots, its JSON report for odd ones, each right after the raw SQL baseline.
+    for k, lot in enumerate(lots):
         sql_samples += timed(lambda lot=lot: reached_sizes.append(len(raw_reach(lot))), 1)
-        service_samples += timed(lambda lot=lot: service_trace(network.lot_uris[lot]), 1)
+        uri = network.lot_uris[lot]
+        if k % 2 == 0:
+            listing_samples += timed(lambda uri=uri: service_trace(uri, csv=True), 1)
+        else:
+            report_samples += timed(lambda uri=uri: service_trace(uri), 1)
+    sql_p50 = pct(sql_samples, 0.5)
     print(
         f"\n1. typical lot downstream ({len(lots)} finished lots, "
         f"{statistics.mean(reached_sizes) - 1:.0f} items reached on average)"
     )
-    print(
-        f"   service (report)     p50 {ms(pct(service_samples, 0.5))}   "
-        f"p95 {ms(pct(service_samples, 0.95))}"
-    )
-    print(
-        f"   raw recursive SQL    p50 {ms(pct(sql_samples, 0.5))}   "
-        f"p95 {ms(pct(sql_samples, 0.95))}"
-    )
-    print(
-        f"   ratio (p50)          {pct(service_samples, 0.5) / pct(sql_samples, 0.5):.2f}×   "
-        f"(target ≤ 3×, p50 ≤ 1 ms on SQLite)"
-    )
+    for label, samples in (
+        ("service, recall listing (CSV)", listing_samples),
+        ("service, JSON report", report_samples),
+        ("raw recursive SQL (ids)", sql_samples),
+    ):
+        print(
+            f"   {label:31s} p50 {ms(pct(samples, 0.5))}   p95 {ms(pct(samples, 0.95))}"
+            f"   ratio (p50) {pct(samples, 0.5) / sql_p50:.2f}×"
+        )
+    print("   target: recall scope ≤ 3× raw recursive SQL, p50 ≤ 1 ms on SQLite")
 
     # 2. Worst case: the hot component lot reaching the most units.
     reach_by_hot = {lot: len(raw_reach(lot)) for lot in network.hot_lots}
@@ -276,7 +288,7 @@ def main() -> None:
         return len(seen)
 
     units = bfs()
-    # The first listing of these rows builds their CSV fragments (kept in the snapshot).
+    # The first listing of these rows (their CSV fragments were built after the load).
     first_listing = timed(lambda: service_trace(hot_uri, csv=True), 1)[0]
     repeat = 7
     worst_service = timed(lambda: service_trace(hot_uri, csv=True), repeat)
@@ -292,7 +304,7 @@ def main() -> None:
         f"   ratio                            "
         f"{statistics.median(worst_service) / statistics.median(worst_bfs):.2f}×   (target ≤ 3×)"
     )
-    print(f"   service, first listing (fragments built) {ms(first_listing)}")
+    print(f"   service, first listing of the lot        {ms(first_listing)}")
     json_report = timed(lambda: service_trace(hot_uri), 3)
     print(f"   service (JSON report)            {ms(statistics.median(json_report))}")
     raw_worst = timed(lambda: raw_reach(hot), 3)

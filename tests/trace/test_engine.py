@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from medledger.trace import graph as graph_module
+from medledger.trace import report as report_module
 from medledger.trace.engine import (
     ArcKind,
     Direction,
@@ -30,6 +32,16 @@ from medledger.trace.engine import (
 
 T = ArcKind.TRANSFORMATION
 A = ArcKind.AGGREGATION
+
+
+@pytest.fixture(autouse=True, params=["python", "numpy"])
+def walk_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with small walks and reports done in plain Python (the default for
+    these graphs) and again with every walk and report step vectorised."""
+    if request.param == "numpy":
+        monkeypatch.setattr(graph_module, "SMALL_WALK_ARCS", -1)
+        monkeypatch.setattr(report_module, "SMALL_ROWS", -1)
+    return str(request.param)
 
 
 def graph(
@@ -517,3 +529,105 @@ def test_spliced_update_equals_a_rebuild_on_random_changes(seed: int) -> None:
     # then both update paths give exactly the rebuilt graph's arcs
     assert _csr_arcs(update_graph(before, changes)) == _csr_arcs(rebuilt)
     assert _csr_arcs(update_graph(before, replace(changes, read_from=None))) == _csr_arcs(rebuilt)
+
+
+def _reach_rows(g: TraceGraph, root: int, direction: Direction) -> list[tuple[int, ...]]:
+    reach = walk(g, root, direction)
+    return list(
+        zip(
+            reach.item_ids.tolist(),
+            reach.depth.tolist(),
+            reach.parent_item_ids.tolist(),
+            reach.via_event_row_ids.tolist(),
+            reach.via_kind.tolist(),
+            strict=True,
+        )
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_python_and_vectorised_walks_give_the_same_reach_in_the_same_order(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a random graph with parallel arcs, self-loops, cycles and lot membership
+    rng = random.Random(seed)
+    items = list(range(1, 61))
+    edges = [(rng.choice(items), rng.choice(items), 100 + k, rng.choice([T, A])) for k in range(90)]
+    edges += edges[:5]  # parallel arcs
+    lots = [(lot, serial) for lot, serial in zip(items[:6], items[50:], strict=False)]
+    g = graph(items, edges, lots)
+    for root in rng.sample(items, 8):
+        for direction in (Direction.DOWNSTREAM, Direction.UPSTREAM):
+            # when walked in plain Python and vectorised
+            monkeypatch.setattr(graph_module, "SMALL_WALK_ARCS", 10_000)
+            in_python = _reach_rows(g, root, direction)
+            monkeypatch.setattr(graph_module, "SMALL_WALK_ARCS", -1)
+            vectorised = _reach_rows(g, root, direction)
+            # then every row (item, depth, parent, event, kind) and the order are the same
+            assert in_python == vectorised
+
+
+def test_a_walk_past_the_python_budget_hands_over_to_the_vectorised_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a fan-out of 30 arcs and a budget of 10
+    g = graph(list(range(1, 32)), [(1, k, k, T) for k in range(2, 32)])
+    monkeypatch.setattr(graph_module, "SMALL_WALK_ARCS", 10)
+    calls: list[object] = []
+    real = graph_module._small_walk
+
+    def spy(*args: object) -> object:
+        calls.append(result := real(*args))  # type: ignore[arg-type]
+        return result
+
+    monkeypatch.setattr(graph_module, "_small_walk", spy)
+    # when / then: the Python walk gives up and the vectorised one answers
+    assert reached(g, 1, Direction.DOWNSTREAM) == {k: 1 for k in range(2, 32)}
+    assert calls == [None]
+
+
+def test_listing_fragments_and_times_are_the_same_in_python_and_vectorised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given items whose values need CSV quoting, unknown and fractional times, a serial whose
+    # lot is not in the table, a stored non-canonical URI and an "other" item
+    odd = {
+        1: replace(ITEMS[1], last_biz_location='urn:x:"q",1', last_disposition="a\nb"),
+        2: replace(ITEMS[2], lot="F,1", uri=f"{DL}/01/{GTIN_F}/10/F%2C1"),
+        3: replace(ITEMS[3], last_event_time=NOW.replace(microsecond=120000)),
+        4: replace(ITEMS[4], lot_item_id=99, last_event_time=NOW),
+        5: ITEMS[5],
+        7: ItemFacts(7, "urn:epc:id:grai:4098760.00001.1", "other", last_event_time=NOW),
+    }
+    table = ItemTable.from_facts(odd.values())
+    rows = np.arange(table.size, dtype=np.int64)
+    # when built a line at a time and vectorised
+    monkeypatch.setattr(report_module, "SMALL_ROWS", 10_000)
+    small = [a.tolist() for a in report_module._item_fragments(table, rows)]
+    small_times = report_module._iso_array(table.last_event_time)
+    monkeypatch.setattr(report_module, "SMALL_ROWS", -1)
+    vectorised = [a.tolist() for a in report_module._item_fragments(table, rows)]
+    vectorised_times = report_module._iso_array(table.last_event_time)
+    # then the text is the same, and what the csv module writes
+    assert small == vectorised
+    assert small_times == vectorised_times
+    assert small == [
+        [
+            "lot,04098760000015,C1,,,https://id.gs1.org/01/04098760000015/10/C1,",
+            'lot,04098760000022,"F,1",,,https://id.gs1.org/01/04098760000022/10/F%2C1,',
+            'serial,04098760000022,"F,1",S3,,https://id.gs1.org/01/04098760000022/21/S3,',
+            "serial,04098760000022,,S4,,https://id.gs1.org/01/04098760000022/21/S4,",
+            "sscc,,,,340987600000000016,https://id.gs1.org/00/340987600000000016,",
+            "other,,,,,urn:epc:id:grai:4098760.00001.1,",
+        ],
+        [
+            ',"urn:x:""q"",1","a\nb",\r\n',
+            ",loc,in_progress,\r\n",
+            ",,,2026-03-01T12:00:00.120000Z\r\n",
+            ",,,2026-03-01T12:00:00Z\r\n",
+            ",,,\r\n",
+            ",,,2026-03-01T12:00:00Z\r\n",
+        ],
+    ]
+    assert small_times[0] is None
+    assert small_times[2] == "2026-03-01T12:00:00.120000Z"

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medledger.core.db import Base, BigId, TenantScoped, UTCDateTime, utcnow
@@ -63,7 +63,11 @@ class Party(TenantScoped, Base):
     """An organisation in the network, identified by its GLN."""
 
     __tablename__ = "parties"
-    __table_args__ = (UniqueConstraint("tenant_id", "gln"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "gln"),
+        # The trace service's freshness probe reads max(updated_at) per tenant on every trace.
+        Index("ix_parties_tenant_updated", "tenant_id", "updated_at"),
+    )
     __audit__ = True
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -219,7 +219,7 @@ def assemble_report(
     directions: list[str] = []
     for name, count in zip(side_names, counts, strict=True):
         directions.extend([name] * count)
-    holder_ids = np.unique(items.holder_party_id[table_rows]).tolist()
+    holder_ids = set(items.holder_party_id[table_rows].tolist())
     holder_refs: dict[int | None, PartyRef | None] = {
         (None if party == NONE else party): party_ref(None if party == NONE else party)
         for party in holder_ids

@@ -309,8 +309,10 @@ class ItemTable:
         for key, arrays in list(self.listing_cache.items()):
             *values, filled = arrays
             added = int((~existing).sum())
-            grown = [np.concatenate([v, np.zeros(added, dtype=v.dtype)]) for v in values]
+            # The mask before the values: a concurrent filler sets a row's values before its
+            # flag, so every row flagged in this copy has its values in the copies below.
             kept = np.concatenate([filled & ~stale, np.zeros(added, dtype=bool)])
+            grown = [np.concatenate([v, np.zeros(added, dtype=v.dtype)]) for v in values]
             if order is not None:
                 grown, kept = [v[order] for v in grown], kept[order]
             table.listing_cache[key] = (*grown, kept)

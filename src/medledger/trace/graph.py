@@ -407,6 +407,19 @@ def walk(graph: TraceGraph, root_item_id: int, direction: Direction) -> Reach:
     )
     if start is None:
         return empty
+    small = _small_walk(adjacency, start)
+    if small is not None:
+        node_list, depth_list, parent_list, arc_list = small
+        if not node_list:
+            return empty
+        arc = np.array(arc_list, dtype=np.int64)
+        return Reach(
+            item_ids=graph.item_ids[np.array(node_list, dtype=np.int64)],
+            depth=np.array(depth_list, dtype=np.int32),
+            parent_item_ids=graph.item_ids[np.array(parent_list, dtype=np.int64)],
+            via_event_row_ids=adjacency.event_row_id[arc],
+            via_kind=adjacency.kind[arc],
+        )
     indptr, neighbour = adjacency.indptr, adjacency.neighbour
     visited = np.zeros(graph.node_count, dtype=bool)
     visited[start] = True
@@ -452,6 +465,51 @@ def walk(graph: TraceGraph, root_item_id: int, direction: Direction) -> Reach:
         via_event_row_ids=adjacency.event_row_id[arc],
         via_kind=adjacency.kind[arc],
     )
+
+
+# Arcs a walk follows in plain Python before it hands over to the vectorised walk.
+SMALL_WALK_ARCS = 512
+
+
+def _small_walk(
+    adjacency: Adjacency, start: int
+) -> tuple[list[int], list[int], list[int], list[int]] | None:
+    """The breadth-first walk of a small reach in plain Python: (nodes, depths, parent
+    nodes, arc positions), in exactly the order :func:`walk`'s vectorised levels give (per
+    level: frontier order, then arc order; each node by its first arc). None as soon as more
+    than ``SMALL_WALK_ARCS`` arcs would be followed: the caller then walks with numpy.
+
+    A typical lot reaches a few dozen items; for those, a dozen numpy calls per level (and a
+    visited mask the size of the graph) cost more than the walk itself.
+    """
+    # Memoryviews index and slice to plain ints without numpy's per-call overhead.
+    indptr, neighbour = adjacency.indptr.data, adjacency.neighbour.data
+    seen = {start}
+    nodes: list[int] = []
+    depths: list[int] = []
+    parents: list[int] = []
+    arcs: list[int] = []
+    frontier = [start]
+    depth = 0
+    followed = 0
+    while frontier:
+        depth += 1
+        level: list[int] = []
+        for source in frontier:
+            begin, stop = indptr[source], indptr[source + 1]
+            followed += stop - begin
+            if followed > SMALL_WALK_ARCS:
+                return None
+            for offset, target in enumerate(neighbour[begin:stop].tolist(), begin):
+                if target not in seen:
+                    seen.add(target)
+                    level.append(target)
+                    depths.append(depth)
+                    parents.append(source)
+                    arcs.append(offset)
+        nodes.extend(level)
+        frontier = level
+    return nodes, depths, parents, arcs
 
 
 def produced_items(graph: TraceGraph, item_ids: Iterable[int]) -> frozenset[int]:

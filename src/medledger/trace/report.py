@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -310,6 +310,10 @@ class ItemRows:
 
 
 Links = tuple[list[TracedParty], list[EventFacts], list[Gap]]
+# Up to this many rows, per-row work is done in plain Python: below it a numpy call (a few
+# microseconds each) costs more than the loop it replaces. Results are the same either way
+# (``tests/trace/test_engine.py`` runs the engine tests with both).
+SMALL_ROWS = 256
 _KIND_NAMES = np.array(KINDS, dtype=object)
 # Parts of a canonical URI by kind code (lot, serial, sscc, class, other): head + GTIN +
 # middle + key. ``other`` items always have their stored URI in ``uri_overrides``.
@@ -364,34 +368,26 @@ class ReportFrame:
         every holder), so they are built per report, once per distinct holder.
         """
         items, rows = self.items, self.table_rows
-        fragments = items.listing_cache.get("fragments")
-        if fragments is None:
-            # setdefault: two first requests at once end up sharing one set of arrays.
-            fragments = items.listing_cache.setdefault(
-                "fragments",
-                (
-                    np.full(items.size, None, dtype=object),
-                    np.full(items.size, None, dtype=object),
-                    np.zeros(items.size, dtype=bool),
-                ),
-            )
-        identity, state, filled = fragments
-        missing = rows[~filled[rows]]
-        if missing.size:
-            missing = np.unique(missing)
-            new_identity, new_state = _item_fragments(items, missing)
-            identity[missing] = new_identity
-            state[missing] = new_state
-            filled[missing] = True  # after the values: a concurrent reader never sees None
+        identity, state = fill_listing_fragments(items, rows)
+        if rows.size <= SMALL_ROWS:
+            cells: dict[int, str] = {}
+            lines = []
+            for direction, depth, head, holder, tail in zip(
+                self.directions,
+                self.depth.tolist(),
+                identity[rows].tolist(),
+                items.holder_party_id[rows].tolist(),
+                state[rows].tolist(),
+                strict=True,
+            ):
+                cell = cells.get(holder)
+                if cell is None:
+                    cell = cells[holder] = self._holder_cells(holder)
+                lines.append(f"{direction},{depth},{head}{cell}{tail}")
+            return "".join(lines)
         holder_ids, position = np.unique(items.holder_party_id[rows], return_inverse=True)
-        refs = [self.holder_refs.get(None if p == NONE else p) for p in holder_ids.tolist()]
         holder_cells = np.array(
-            [
-                _csv_cell((r.gln or r.ref or "") if r else "")
-                + ","
-                + _csv_cell((r.name or "") if r else "")
-                for r in refs
-            ],
+            [self._holder_cells(p) for p in holder_ids.tolist()],
             dtype=object,
         )
         # ``,depth,`` from the few distinct depths; then one join over a grid of fragments
@@ -406,11 +402,58 @@ class ReportFrame:
         grid[:, 4] = state[rows]
         return "".join(grid.ravel().tolist())
 
+    def _holder_cells(self, party: int) -> str:
+        """The ``holder_gln,holder_name`` cells of a holder party id (``NONE``: no holder)."""
+        ref = self.holder_refs.get(None if party == NONE else party)
+        if ref is None:
+            return ","
+        return _csv_cell(ref.gln or ref.ref or "") + "," + _csv_cell(ref.name or "")
+
+
+def listing_fragments(
+    items: ItemTable,
+) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.bool_]]:
+    """The table's listing fragment arrays (identity, state, filled mask), created empty on
+    first use and kept in ``items.listing_cache``."""
+    fragments = items.listing_cache.get("fragments")
+    if fragments is None:
+        # setdefault: two first requests at once end up sharing one set of arrays.
+        fragments = items.listing_cache.setdefault(
+            "fragments",
+            (
+                np.full(items.size, None, dtype=object),
+                np.full(items.size, None, dtype=object),
+                np.zeros(items.size, dtype=bool),
+            ),
+        )
+    return fragments
+
+
+def fill_listing_fragments(
+    items: ItemTable, rows: IntArray
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    """Build the listing fragments of the given table rows not built yet; the identity and
+    state arrays (indexed by table row). Safe beside concurrent readers and fillers: a row
+    is marked filled only after its values are in place, and racing fillers write the same
+    values."""
+    identity, state, filled = listing_fragments(items)
+    missing = rows[~filled[rows]]
+    if missing.size:
+        if missing.size > 1:
+            missing = np.unique(missing)
+        new_identity, new_state = _item_fragments(items, missing)
+        identity[missing] = new_identity
+        state[missing] = new_state
+        filled[missing] = True
+    return identity, state
+
 
 def _lot_names(
     items: ItemTable, rows: IntArray, kind: NDArray[np.int8], keys: NDArray[np.object_]
 ) -> NDArray[np.object_]:
     """Each row's lot: a lot's own, a serial's lot (``lot_item_id``), else None."""
+    if kind.size <= SMALL_ROWS:
+        return _lot_names_small(items, rows, kind, keys)
     names = np.full(kind.size, None, dtype=object)
     is_lot = kind == LOT
     names[is_lot] = keys[is_lot]
@@ -426,12 +469,42 @@ def _lot_names(
     return names
 
 
+def _lot_names_small(
+    items: ItemTable, rows: IntArray, kind: NDArray[np.int8], keys: NDArray[np.object_]
+) -> NDArray[np.object_]:
+    """:func:`_lot_names` of a few rows, in plain Python (same result)."""
+    key_list = keys.tolist()
+    names: list[str | None] = [None] * len(key_list)
+    lots: dict[int, str | None] = {}
+    wanted: list[tuple[int, int]] = []
+    for k, (code, lot_id) in enumerate(
+        zip(kind.tolist(), items.lot_item_id[rows].tolist(), strict=True)
+    ):
+        if code == LOT:
+            names[k] = key_list[k]
+        elif lot_id != NONE:
+            wanted.append((k, lot_id))
+            lots[lot_id] = None
+    if lots:
+        lot_ids = np.fromiter(lots, dtype=np.int64, count=len(lots))
+        known = items.known(lot_ids)
+        found = items.key[items.rows_of(lot_ids[known])].tolist()
+        lots.update(zip(lot_ids[known].tolist(), (key.decode() for key in found), strict=True))
+        for k, lot_id in wanted:
+            names[k] = lots[lot_id]
+    result = np.empty(len(names), dtype=object)
+    result[:] = names
+    return result
+
+
 def _item_fragments(
     items: ItemTable, rows: IntArray
 ) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
     """The listing fragments of table rows, straight from the arrays: identity
     ``kind,gtin,lot,serial,sscc,uri,`` and state ``,location,disposition,last_event_time\\r\\n``
     (each cell CSV-quoted if needed)."""
+    if rows.size <= SMALL_ROWS:
+        return _item_fragments_small(items, rows)
     kind = items.kind[rows]
     keys = np.array(list(map(bytes.decode, items.key[rows].tolist())), dtype=object)
     text = items.vocabulary.text()
@@ -477,6 +550,43 @@ def _item_fragments(
         + times
         + np.array("\r\n", dtype=object)
     )
+    return identity, state
+
+
+def _item_fragments_small(
+    items: ItemTable, rows: IntArray
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    """:func:`_item_fragments` of a few rows, a line at a time in plain Python (same text;
+    a dozen object-array operations cost more than formatting a few dozen lines)."""
+    facts = items.gather(rows)
+    kind = items.kind[rows]
+    lots = _lot_names_small(items, rows, kind, np.array(facts.key, dtype=object)).tolist()
+    identity = np.empty(rows.size, dtype=object)
+    state = np.empty(rows.size, dtype=object)
+    for k, (name, gtin, key, lot, uri, location, disposition, time) in enumerate(
+        zip(
+            facts.kind,
+            facts.gtin,
+            facts.key,
+            lots,
+            facts.uri,
+            facts.last_biz_location,
+            facts.last_disposition,
+            _iso_array(facts.last_event_time),
+            strict=True,
+        )
+    ):
+        serial = key if name == "serial" else ""
+        sscc = key if name == "sscc" else ""
+        line = f"{name},{gtin or ''},{lot or ''},{serial},{sscc},{uri},"
+        if line.count(",") != 6 or '"' in line or "\n" in line or "\r" in line:
+            cells = (gtin or "", lot or "", serial, sscc, uri)
+            line = f"{name}," + ",".join(map(_csv_cell, cells)) + ","
+        identity[k] = line
+        tail = f",{location or ''},{disposition or ''},"
+        if tail.count(",") != 3 or '"' in tail or "\n" in tail or "\r" in tail:
+            tail = f",{_csv_cell(location or '')},{_csv_cell(disposition or '')},"
+        state[k] = f"{tail}{time or ''}\r\n"
     return identity, state
 
 
@@ -634,7 +744,23 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _iso_array(stamps: NDArray[np.datetime64]) -> list[str | None]:
-    """:func:`_iso` of many naive-UTC times at once (numpy formats them; same text)."""
+    """:func:`_iso` of many naive-UTC times at once (numpy formats them; same text). A few
+    are formatted by ``datetime.isoformat`` (numpy's formatting call costs more than that)."""
+    if stamps.size <= SMALL_ROWS:
+        # Rows of one trace share few distinct times (a lot's serials were commissioned
+        # together): format each distinct one once.
+        text_of: dict[int, str | None] = {}
+        found = []
+        for micros in stamps.astype("datetime64[us]").view(np.int64).tolist():
+            text = text_of.get(micros, _UNSET)
+            if text is _UNSET:
+                text = text_of[micros] = (
+                    None
+                    if micros == _NAT_INT
+                    else (_EPOCH + timedelta(microseconds=micros)).isoformat() + "Z"
+                )
+            found.append(text)
+        return found
     text = np.datetime_as_string(stamps, unit="s", timezone="UTC").astype(object)
     fraction = stamps.astype(np.int64) % 1_000_000 != 0
     fraction &= ~np.isnat(stamps)
@@ -644,6 +770,11 @@ def _iso_array(stamps: NDArray[np.datetime64]) -> list[str | None]:
     if missing.any():
         text[missing] = None
     return text.tolist()
+
+
+_EPOCH = datetime(1970, 1, 1)
+_NAT_INT = int(np.datetime64("NaT", "us").view(np.int64))
+_UNSET: Any = object()
 
 
 def _number(value: float) -> float | int:
