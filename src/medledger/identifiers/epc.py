@@ -105,6 +105,16 @@ def digital_link_or_none(value: str) -> str | None:
     return result if isinstance(result, str) else None
 
 
+def canonical_identifier_or_none(uri: str) -> str | None:
+    """:func:`canonical_identifier` of ``uri``, or None where that would raise.
+
+    For callers that normalise many values and handle the rare failure on their own path
+    (the EPCIS normaliser), without the cost of an error per call.
+    """
+    result = _canonical_identifier(uri)
+    return result if isinstance(result, str) else None
+
+
 def canonical_identifier(uri: str, *, field: str = "epc") -> str:
     """Return the storage form of an identifier URI: canonical GS1 DL for GS1 keys.
 
@@ -136,13 +146,14 @@ _CACHE_SIZE: Final = 1 << 16
 @lru_cache(maxsize=_CACHE_SIZE)
 def _epc_urn_to_digital_link(urn: str) -> str | _Problem | None:
     """The canonical form, the problem with ``urn``, or None if it is no EPC URN or URI."""
-    try:
-        if _URN_RE.match(urn):
+    if _URN_RE.match(urn):
+        try:
             return _format_canonical(_epc_urn_pairs(urn))
-        if looks_like_http(urn):
-            return _format_canonical(_digital_link_pairs(urn, verify_check_digits=False))
-    except _Problem as problem:
-        return problem
+        except _Problem as problem:
+            return problem
+    if looks_like_http(urn):
+        parsed = _parsed_link(urn)
+        return parsed if isinstance(parsed, _Problem) else parsed[0]
     return None
 
 
@@ -158,12 +169,70 @@ def _canonical_identifier(uri: str) -> str | tuple[str, _Problem]:
             return _format_canonical(_epc_urn_pairs(uri))
         except _Problem as problem:
             return _INVALID_EPC_URN, problem
-    if looks_like_http(uri) and has_key_path(urlsplit(uri).path):
+    if not looks_like_http(uri):
+        return uri
+    # The event hash parses the same URIs (check digits unverified): share that parse and
+    # verify the check digits on its pairs. A successful parse found a key path.
+    parsed = _parsed_link(uri)
+    if isinstance(parsed, _Problem):
+        if not has_key_path(urlsplit(uri).path):
+            return uri
+        # Report the problem the verified parse meets first (a check digit may come first).
         try:
-            return _format_canonical(_digital_link_pairs(uri, verify_check_digits=True))
+            _digital_link_pairs(uri, verify_check_digits=True)
         except _Problem as problem:
-            return _INVALID_DIGITAL_LINK, problem
-    return uri
+            parsed = problem
+        return _INVALID_DIGITAL_LINK, parsed
+    canonical, pairs = parsed
+    for ai, value in pairs:
+        if not _has_valid_check_digit(ai, value):
+            return _INVALID_DIGITAL_LINK, _check_digit_problem(ai, value)
+    return canonical
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _parsed_link(uri: str) -> tuple[str, tuple[tuple[str, str], ...]] | _Problem:
+    """The canonical form and (AI, value) pairs of a Digital Link URI, check digits
+    unverified, or the problem with it: one parse per URI for the hash and for storage."""
+    quick = _canonical_shape(uri)
+    if quick is not None:
+        return uri, quick
+    try:
+        pairs = _digital_link_pairs(uri, verify_check_digits=False)
+    except _Problem as problem:
+        return problem
+    return _format_canonical(pairs), tuple(pairs)
+
+
+@lru_cache(maxsize=1 << 12)
+def _has_valid_check_digit(ai: str, value: str) -> bool:
+    # The keys of new serials repeat (one GTIN, many serials): checked once per key.
+    return ai_has_valid_check_digit(ai, value)
+
+
+# The spelling most identifiers arrive in once partners use canonical Digital Links: a
+# GTIN + serial, an SSCC, a GLN or a party GLN on id.gs1.org, in characters that need no
+# percent-encoding. Such a URI is its own canonical form once its values fit their AIs.
+_CANONICAL_SHAPE: Final = re.compile(
+    r"https://id\.gs1\.org/(00|01|414|417)/([0-9]+)(?:/21/([A-Za-z0-9_.-]+))?"
+)
+
+
+def _canonical_shape(uri: str) -> tuple[tuple[str, str], ...] | None:
+    """The pairs of ``uri`` if it is already canonical (see above), else None: the general
+    parse decides. ``test_epc_fast_paths`` checks it against the general parse."""
+    match = _CANONICAL_SHAPE.fullmatch(uri)
+    if match is None:
+        return None
+    ai, key, serial = match.groups()
+    pairs: tuple[tuple[str, str], ...] = ((ai, key),)
+    if serial is not None:
+        if ai != "01":
+            return None
+        pairs += (("21", serial),)
+    if all(_fits_ai_format(pair_ai, value) for pair_ai, value in pairs):
+        return pairs
+    return None
 
 
 # --- EPC URNs -----------------------------------------------------------------------------
@@ -455,10 +524,14 @@ def _validate_pairs(pairs: list[tuple[str, str]], *, verify_check_digits: bool =
                 {"ai": ai, "component": value},
             ) from None
         if verify_check_digits and not ai_has_valid_check_digit(ai, value):
-            raise _Problem(
-                "The check digit of AI ({ai}) value {component} is wrong.",
-                {"ai": ai, "component": value},
-            )
+            raise _check_digit_problem(ai, value)
+
+
+def _check_digit_problem(ai: str, value: str) -> _Problem:
+    return _Problem(
+        "The check digit of AI ({ai}) value {component} is wrong.",
+        {"ai": ai, "component": value},
+    )
 
 
 # AIs of Digital Link keys and qualifiers whose element string biip checks by its pattern

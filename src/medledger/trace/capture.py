@@ -202,6 +202,7 @@ def store_events(
                 event.disposition,
                 event.read_point,
                 event.biz_location,
+                event.transformation_id,
                 party_id,
                 job_id,
                 None,
@@ -236,6 +237,7 @@ _EVENT_COLUMNS: Final = (
     "disposition",
     "read_point",
     "biz_location",
+    "transformation_id",
     "capturing_party_id",
     "capture_job_id",
     "retracted_by_event_id",
@@ -369,8 +371,8 @@ def capture_document(
     session.add(job)
     session.flush()
     with paused_gc():
-        errors = validate_document(document)
         located = locate_events(document) if isinstance(document, Mapping) else []
+        errors = validate_document(document, located)
         job.event_count = len(located)
         normalised: list[tuple[NormalisedEvent, Mapping[str, Any]]] = []
         document_level = any(error.event_index is None for error in errors)

@@ -10,8 +10,9 @@ indexed walk, never a scan of history:
 * ``event_items``: which items each event names and in what role (``epc``, ``parent``, ``child``,
   ``input``, ``output``, ``quantity``, ``child_quantity``, ``input_quantity``,
   ``output_quantity``), for EPCIS query ``MATCH_*`` parameters and partner visibility;
-* ``genealogy_edges``: what went into what. ``kind`` is ``transformation`` (input → output) or
-  ``aggregation`` (child → parent container). An aggregation DELETE or an error declaration
+* ``genealogy_edges``: what went into what. ``kind`` is ``transformation`` (input → output,
+  also across the TransformationEvents sharing a ``transformationID``) or ``aggregation``
+  (child → parent container). An aggregation DELETE or an error declaration
   sets ``retracted_by_event_id``; retracted edges are ignored by traces;
 * ``custody_hops``: an item leaving a party (shipping with a destination) and, when it comes,
   its receipt; open hops (shipped, never received) are the gaps a trace reports;
@@ -43,6 +44,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,6 +79,14 @@ class EpcisEvent(Base):
         Index("ix_epcis_events_time", "tenant_id", "event_time"),
         Index("ix_epcis_events_record_time", "tenant_id", "record_time"),
         Index("ix_epcis_events_biz_step", "tenant_id", "biz_step"),
+        # Partial: most events have no transformationID, so captures pay nothing for them.
+        Index(
+            "ix_epcis_events_transformation",
+            "tenant_id",
+            "transformation_id",
+            sqlite_where=text("transformation_id IS NOT NULL"),
+            postgresql_where=text("transformation_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -91,6 +101,8 @@ class EpcisEvent(Base):
     disposition: Mapped[str | None] = mapped_column(String(200), nullable=True)
     read_point: Mapped[str | None] = mapped_column(String(300), nullable=True)
     biz_location: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
+    # TransformationEvent ``transformationID`` (canonical): events sharing one are joined.
+    transformation_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
     capturing_party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"), index=True)
     capture_job_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("epcis_capture_jobs.id"), nullable=True
@@ -169,6 +181,9 @@ class GenealogyEdge(Base):
     event_row_id: Mapped[int] = mapped_column(BigId, ForeignKey("epcis_events.id"))
     quantity: Mapped[Decimal | None] = mapped_column(Numeric(18, 6), nullable=True)
     retracted_by_event_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # A transformation edge joining two events with the same transformationID: the earlier
+    # one (``event_row_id`` is the later one). Retracting either event retracts the edge.
+    joined_event_row_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
 
 
 class CustodyHop(Base):

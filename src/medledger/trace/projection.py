@@ -7,17 +7,19 @@ document order) and writes, with a handful of bulk statements whatever the batch
   its last known state (step, disposition, location, holder, commissioned, expiry, lot);
 * ``event_items``: each identifier of each event in its role;
 * ``genealogy_edges``: transformation inputs → outputs (instances and quantity classes, a full
-  cross product within one event) and aggregation child → parent (ADD, and OBSERVE of an
-  aggregation not yet recorded); an aggregation DELETE retracts the matching active edges (all
-  children of the parent when it lists none);
+  cross product within one event, and across the events sharing a ``transformationID``: the
+  later event's edge names the earlier one in ``joined_event_row_id``) and aggregation child →
+  parent (ADD, and OBSERVE of an aggregation not yet recorded); an aggregation DELETE retracts
+  the matching active edges (all children of the parent when it lists none);
 * ``custody_hops``: a ``shipping`` event with an ``owning_party``/``possessing_party``
   destination opens a hop per item, a later ``receiving`` event by the destination closes it;
 * ``item_parties``: how each party first became involved with an item (``holder`` for the
   capturer of an ordinary event and the receiver of a receipt, ``shipper``/``consignee`` for a
   shipment, ``capturer`` otherwise);
-* error declarations: the original event (same eventID) is marked and its edges and hops are
-  retracted (a retracted receipt reopens its hop). The declaration itself only gets
-  ``event_items`` (it is queryable and decides visibility) and changes no item state.
+* error declarations: the original event (same eventID) is marked and its edges (also the
+  transformationID joins it took part in) and hops are retracted (a retracted receipt reopens
+  its hop); its items' state is recomputed from the events left. The declaration itself only
+  gets ``event_items`` (it is queryable and decides visibility) and changes no item state.
 
 Rules worth knowing (they are choices, not EPCIS text): last state follows event time (an
 older event arriving late does not overwrite a newer state); a shipping event leaves the
@@ -34,9 +36,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Table, and_, bindparam, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from medledger.core.db import UTCDateTime
 from medledger.identifiers.digital_link import encode_value
 from medledger.identifiers.epc import CANONICAL_ORIGIN
 from medledger.parties.models import Location, Party, Site
@@ -100,6 +103,16 @@ class _ItemState:
     changed: set[str] = field(default_factory=set)
 
 
+# trace_items column → _ItemState attribute, for the columns an event's last state sets.
+_STATE_FIELDS = {
+    "last_event_time": "time",
+    "last_biz_step": "biz_step",
+    "last_disposition": "disposition",
+    "last_biz_location": "biz_location",
+    "holder_party_id": "holder",
+}
+
+
 @dataclass
 class _Edge:
     from_uri: str
@@ -109,6 +122,16 @@ class _Edge:
     quantity: Decimal | None
     retracted_by: int | None = None
     db_id: int | None = None
+    joined: int | None = None  # the earlier event of a transformationID join
+
+
+@dataclass(frozen=True)
+class _Transformation:
+    """A TransformationEvent's inputs (with quantity) and outputs, for transformationID joins."""
+
+    row_id: int
+    inputs: list[tuple[str, Decimal | None]]
+    outputs: list[str]
 
 
 @dataclass
@@ -203,44 +226,20 @@ def bulk_insert(
     straight to the driver: on PostgreSQL ``COPY`` into a temporary table and one
     ``INSERT … SELECT`` (``COPY FROM`` itself is refused on row-level-secured tables, and the
     ``INSERT`` applies the tenant policy and ``ON CONFLICT``); on SQLite one DB-API
-    ``executemany``. Returns the ``returning`` columns of the inserted rows on PostgreSQL,
-    ``None`` on SQLite (read them back by key: SQLite has no ``RETURNING`` for executemany,
-    and a capture holds its database's write lock, so what is there is what it inserted).
+    ``executemany``. Returns the ``returning`` columns of the inserted rows (which must
+    include ``id``), or ``None`` when they could not be known: read them back by key then.
     """
     if not rows:
         return [] if returning else None
     connection = session.connection()
     dialect = connection.dialect
-    processors = [
-        (index, processor, isinstance(table.c[name].type, JSON))
-        for index, name in enumerate(columns)
-        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        is not None
-    ]
-    if processors:
-        # Most JSON list columns are empty lists: serialised once.
-        empty = {index: processor([]) for index, processor, is_json in processors if is_json}
-        converted: list[Sequence[Any]] = []
-        for row in rows:
-            values = list(row)
-            for index, processor, is_json in processors:
-                value = values[index]
-                if value is None:
-                    continue
-                if is_json and not value and isinstance(value, list):
-                    values[index] = empty[index]
-                else:
-                    values[index] = processor(value)
-            converted.append(values)
-        rows = converted
     driver = connection.connection.driver_connection
     assert driver is not None
+    if dialect.name != "postgresql":
+        return _sqlite_insert(driver, table, columns, rows, ignore_conflicts, returning, dialect)
+    rows = _bind_processed(table, columns, rows, dialect)
     names = ", ".join(columns)
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    if dialect.name != "postgresql":
-        marks = ", ".join("?" for _ in columns)
-        driver.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}", rows)
-        return None
     scratch = f"_bulk_{table.name}"
     with driver.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{scratch}")
@@ -258,6 +257,88 @@ def bulk_insert(
         result = [tuple(row) for row in cursor.fetchall()] if returning else None
         cursor.execute(f"DROP TABLE {scratch}")
     return result
+
+
+def _sqlite_insert(
+    driver: Any,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    ignore_conflicts: bool,
+    returning: Sequence[str],
+    dialect: Any,
+) -> list[tuple[Any, ...]] | None:
+    """One ``executemany``. When ids are wanted they are given: the rows get the ids after
+    the table's largest (what SQLite would pick itself) and the answer is built from them,
+    instead of reading every row back by key. If any row was skipped (a conflict), the ids
+    are not known for sure: ``None``."""
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    processed = _bind_processed(table, columns, rows, dialect)
+    if not returning:
+        names, marks = ", ".join(columns), ", ".join("?" for _ in columns)
+        driver.executemany(
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}", processed
+        )
+        return None
+    (last,) = driver.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()
+    first = last + 1
+    names, marks = ", ".join(("id", *columns)), ", ".join("?" for _ in range(len(columns) + 1))
+    before = driver.total_changes
+    driver.executemany(
+        f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}",
+        [(first + index, *row) for index, row in enumerate(processed)],
+    )
+    if driver.total_changes - before != len(rows):
+        return None
+    positions = [None if name == "id" else columns.index(name) for name in returning]
+    return [
+        tuple(first + index if at is None else row[at] for at in positions)
+        for index, row in enumerate(rows)
+    ]
+
+
+def _bind_processed(
+    table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], dialect: Any
+) -> Sequence[Sequence[Any]]:
+    """``rows`` with each value through its column's bind processing.
+
+    Empty JSON lists are serialised once, and each distinct datetime once per column: a
+    batch repeats its event times and has one record time (equal datetimes are the same
+    instant, and the UTC conversion makes their stored text equal too).
+    """
+    processors = [
+        (index, processor, isinstance(column_type, JSON), isinstance(column_type, UTCDateTime))
+        for index, name in enumerate(columns)
+        if (
+            processor := (column_type := table.c[name].type)
+            .dialect_impl(dialect)
+            .bind_processor(dialect)
+        )
+        is not None
+    ]
+    if not processors:
+        return rows
+    empty = {index: processor([]) for index, processor, is_json, _ in processors if is_json}
+    memos: dict[int, dict[Any, Any]] = {index: {} for index, *_, is_time in processors if is_time}
+    converted: list[Sequence[Any]] = []
+    for row in rows:
+        values = list(row)
+        for index, processor, is_json, is_time in processors:
+            value = values[index]
+            if value is None:
+                continue
+            if is_time:
+                memo = memos[index]
+                done = memo.get(value)
+                if done is None:
+                    done = memo[value] = processor(value)
+                values[index] = done
+            elif is_json and not value and isinstance(value, list):
+                values[index] = empty[index]
+            else:
+                values[index] = processor(value)
+        converted.append(values)
+    return converted
 
 
 def resolve_parties(session: Session, tenant_id: int, glns: set[str]) -> dict[str, int]:
@@ -303,10 +384,22 @@ def event_identifiers(event: NormalisedEvent) -> list[tuple[str, str, Decimal | 
         ("input", event.input_epc_list),
         ("output", event.output_epc_list),
     ):
-        named.extend((uri, role, None, None) for uri in values)
+        if values:
+            named.extend([(uri, role, None, None) for uri in values])
     for role, elements in _quantity_roles(event):
-        named.extend((q.epc_class, role, q.quantity, q.uom) for q in elements)
+        if elements:
+            named.extend([(q.epc_class, role, q.quantity, q.uom) for q in elements])
     return named
+
+
+# Roles in which an event creates an item: commissioning and ILMD apply to those.
+_CREATED_ROLES = frozenset({"epc", "output", "quantity", "output_quantity"})
+_TRANSFORMATION_ROLES = ("input", "input_quantity", "output", "output_quantity")
+
+
+def _commissions(event_type: str, action: str | None, biz_step: str | None) -> bool:
+    """Whether an event commissions the items it creates (an ObjectEvent ADD commissioning)."""
+    return event_type == "ObjectEvent" and action == "ADD" and biz_step == "commissioning"
 
 
 def _ilmd_value(ilmd: Any, suffix: str) -> str | None:
@@ -346,6 +439,8 @@ class _Projector:
         # Indexes over the two lists above, so each event looks only at its own items.
         self.aggregated_into: dict[str, list[_Edge]] = {}
         self.hops_of: dict[str, list[_Hop]] = {}
+        # transformationID → its events so far (database first, then the batch's), in order.
+        self.transformations: dict[str, list[_Transformation]] = {}
         self.involvement: dict[tuple[str, int], str] = {}
         self.declarations: list[tuple[int, str]] = []
         self.existing_rows: dict[str, dict[str, Any]] = {}
@@ -373,10 +468,13 @@ class _Projector:
     def collect(self, stored: StoredEvent, parties: dict[str, int]) -> None:
         event, row_id = stored.event, stored.row_id
         named = event_identifiers(event)
+        states = self.states
+        rows = self.event_item_rows
         for uri, role, quantity, uom in named:
-            self.state(uri, row_id)
-            self.event_item_rows.append((row_id, uri, role, quantity, uom))
-        uris = list(dict.fromkeys(uri for uri, *_ in named))
+            if uri not in states:
+                states[uri] = _ItemState(first_row=row_id)
+            rows.append((row_id, uri, role, quantity, uom))
+        uris = list(dict.fromkeys([entry[0] for entry in named]))
         if event.error_declaration is not None:
             self.declarations.append((row_id, event.event_id))
             for uri in uris:
@@ -415,9 +513,11 @@ class _Projector:
                 receiver, _ref = _party_of(event.destination_list, parties)
                 holder = receiver or self.party_id
                 self.receive(uris, holder, row_id, event.event_time)
+            involvement = self.involvement
             for uri in uris:
-                self.involve(uri, holder, "holder")
-                self.involve(uri, self.party_id, "capturer")
+                # self.involve(uri, holder, "holder"), then as the capturer, inlined.
+                involvement.setdefault((uri, holder), "holder")
+                involvement.setdefault((uri, self.party_id), "capturer")
         self.update_states(event, uris, row_id, holder)
         if event.event_type == "TransformationEvent":
             self.transformation(event, row_id)
@@ -427,53 +527,82 @@ class _Projector:
     def update_states(
         self, event: NormalisedEvent, uris: list[str], row_id: int, holder: int | None
     ) -> None:
-        commissioning = (
-            event.event_type == "ObjectEvent"
-            and event.action == "ADD"
-            and event.biz_step == "commissioning"
-        )
-        created = set(event.epc_list) | {q.epc_class for q in event.quantity_list}
-        created |= set(event.output_epc_list) | {q.epc_class for q in event.output_quantity_list}
+        commissioning = _commissions(event.event_type, event.action, event.biz_step)
         expiry = _ilmd_value(event.ilmd, "itemExpirationDate")
         ilmd_lot = _ilmd_value(event.ilmd, "lotNumber")
+        created: set[str] = set()
+        if commissioning or expiry or ilmd_lot:  # otherwise nobody asks what was created
+            created.update(event.epc_list, event.output_epc_list)
+            created.update(q.epc_class for q in event.quantity_list)
+            created.update(q.epc_class for q in event.output_quantity_list)
+        # What a newer event sets on each of its items, the same for all of them.
+        latest: list[tuple[str, Any]] = [("last_event_time", event.event_time)]
+        if event.biz_step is not None:
+            latest.append(("last_biz_step", event.biz_step))
+        if event.disposition is not None:
+            latest.append(("last_disposition", event.disposition))
+        if event.biz_location is not None:
+            latest.append(("last_biz_location", event.biz_location))
+        if holder is not None:
+            latest.append(("holder_party_id", holder))
+        latest_columns = [column for column, _ in latest]
+        states = self.states
         for uri in uris:
-            state = self.states[uri]
-            if commissioning and uri in created:
-                state.commissioned = True
-                state.changed.add("commissioned")
-            if uri in created and (expiry or ilmd_lot):
-                keys = self.keys_of(uri)
-                if expiry:
-                    state.expiry = expiry[:10]
-                    state.changed.add("expiry")
-                if ilmd_lot and keys["kind"] == "serial" and len(ilmd_lot) <= 20:
-                    state.lot_uri = lot_uri(keys["gtin"], ilmd_lot)
-                    self.state(state.lot_uri, row_id)
-                    state.changed.add("lot_item_id")
+            state = states[uri]
+            if uri in created:
+                if commissioning:
+                    state.commissioned = True
+                    state.changed.add("commissioned")
+                if expiry or ilmd_lot:
+                    keys = self.keys_of(uri)
+                    if expiry:
+                        state.expiry = expiry[:10]
+                        state.changed.add("expiry")
+                    if ilmd_lot and keys["kind"] == "serial" and len(ilmd_lot) <= 20:
+                        state.lot_uri = lot_uri(keys["gtin"], ilmd_lot)
+                        self.state(state.lot_uri, row_id)
+                        state.changed.add("lot_item_id")
             if state.time is not None and event.event_time < state.time:
                 continue
             state.time = event.event_time
-            state.changed.add("last_event_time")
-            if event.biz_step is not None:
-                state.biz_step = event.biz_step
-                state.changed.add("last_biz_step")
-            if event.disposition is not None:
-                state.disposition = event.disposition
-                state.changed.add("last_disposition")
-            if event.biz_location is not None:
-                state.biz_location = event.biz_location
-                state.changed.add("last_biz_location")
-            if holder is not None:
-                state.holder = holder
-                state.changed.add("holder_party_id")
+            for column, value in latest:
+                setattr(state, _STATE_FIELDS[column], value)
+            state.changed.update(latest_columns)
 
     def transformation(self, event: NormalisedEvent, row_id: int) -> None:
+        """Every input into every output; with a transformationID, also joined with the
+        earlier events of that id (EPCIS 2.0 §7.4.6: together they are one transformation)."""
         inputs: list[tuple[str, Decimal | None]] = [(uri, None) for uri in event.input_epc_list]
         inputs += [(q.epc_class, q.quantity) for q in event.input_quantity_list]
         outputs = list(event.output_epc_list) + [q.epc_class for q in event.output_quantity_list]
         for source, quantity in inputs:
             for target in outputs:
                 self.add_edge(_Edge(source, target, "transformation", row_id, quantity))
+        if event.transformation_id is None:
+            return
+        current = _Transformation(row_id, inputs, outputs)
+        group = self.transformations.setdefault(event.transformation_id, [])
+        for earlier in group:
+            self.join(earlier, current)
+            self.join(current, earlier)
+        group.append(current)
+
+    def join(self, first: _Transformation, second: _Transformation) -> None:
+        """Edges from ``first``'s inputs into ``second``'s outputs, attributed to the later
+        event and naming the earlier one (``joined``), so retracting either retracts them.
+        A pair one of the two events links by itself (the input is also ``second``'s, or the
+        output also ``first``'s) already has that event's edge, which lives at least as long."""
+        later = max(first.row_id, second.row_id)
+        earlier = min(first.row_id, second.row_id)
+        second_inputs = {uri for uri, _ in second.inputs}
+        first_outputs = set(first.outputs)
+        for source, quantity in first.inputs:
+            if source in second_inputs:
+                continue
+            for target in second.outputs:
+                if target not in first_outputs:
+                    edge = _Edge(source, target, "transformation", later, quantity, joined=earlier)
+                    self.add_edge(edge)
 
     def aggregation(self, event: NormalisedEvent, row_id: int) -> None:
         parent = event.parent_id
@@ -600,6 +729,54 @@ class _Projector:
                         db_id=hop_row.id,
                     )
                 )
+
+    def preload_transformations(self, events: Sequence[StoredEvent]) -> None:
+        """Start the transformationID groups of the batch with the earlier unretracted
+        events of those ids (inputs and outputs from ``event_items``, in capture order)."""
+        wanted = sorted(
+            {
+                s.event.transformation_id
+                for s in events
+                if s.event.event_type == "TransformationEvent" and s.event.transformation_id
+            }
+        )
+        if not wanted:
+            return
+        batch = {s.row_id for s in events}
+        members: dict[int, _Transformation] = {}
+        for chunk in _chunks(wanted):
+            for row in self.session.execute(
+                select(
+                    EpcisEvent.id,
+                    EpcisEvent.transformation_id,
+                    EventItem.role,
+                    EventItem.quantity,
+                    TraceItem.uri,
+                )
+                .join(EventItem, EventItem.event_row_id == EpcisEvent.id)
+                .join(TraceItem, TraceItem.id == EventItem.item_id)
+                .where(
+                    EpcisEvent.tenant_id == self.tenant_id,
+                    EpcisEvent.transformation_id.in_(chunk),
+                    EpcisEvent.event_type == "TransformationEvent",
+                    EpcisEvent.retracted_by_event_id.is_(None),
+                    EpcisEvent.event_id.not_like("%" + ERROR_DECLARATION_SUFFIX),
+                    EventItem.role.in_(_TRANSFORMATION_ROLES),
+                )
+                .order_by(EpcisEvent.id, EventItem.id)
+            ):
+                if row.id in batch:
+                    continue
+                member = members.get(row.id)
+                if member is None:
+                    member = members[row.id] = _Transformation(row.id, [], [])
+                    self.transformations.setdefault(row.transformation_id, []).append(member)
+                if row.role.startswith("input"):
+                    member.inputs.append((row.uri, row.quantity))
+                else:
+                    member.outputs.append(row.uri)
+        uris = {uri for m in members.values() for uri in (*m.outputs, *(i for i, _ in m.inputs))}
+        self.intern(sorted(uris), create=False)
 
     # -- writing --
 
@@ -792,6 +969,7 @@ class _Projector:
                     "event_row_id",
                     "quantity",
                     "retracted_by_event_id",
+                    "joined_event_row_id",
                 ),
                 [
                     (
@@ -802,6 +980,7 @@ class _Projector:
                         e.row_id,
                         e.quantity,
                         e.retracted_by,
+                        e.joined,
                     )
                     for e in new
                 ],
@@ -868,11 +1047,12 @@ class _Projector:
         self.counts.hops_received = len(closed) + sum(1 for h in new if h.receive_row)
 
     def restore_item_states(self, retracted_rows: Sequence[int]) -> None:
-        """Recompute the last state of the items of retracted events from the events left.
+        """Recompute the state of the items of retracted events from the events left.
 
-        The state is folded over the item's remaining events in event-time order (ties by
-        capture order), with the same rules as at capture; error declarations and retracted
-        events do not count. An item with no event left gets an empty state.
+        The last state is folded over the item's remaining events in event-time order (ties
+        by capture order), with the same rules as at capture; error declarations and
+        retracted events do not count. An item with no event left gets an empty state. What
+        the creating events set is recomputed too (:meth:`restored_origins`).
         """
         item_ids: set[int] = set()
         for chunk in _chunks(list(retracted_rows)):
@@ -894,18 +1074,23 @@ class _Projector:
             for item_id in item_ids
         }
         rows: list[Any] = []
+        items: dict[int, Any] = {}
         for chunk in _chunks(sorted(item_ids)):
             rows.extend(
                 self.session.execute(
                     select(
                         EventItem.item_id,
+                        EventItem.role,
                         EpcisEvent.id,
+                        EpcisEvent.event_type,
+                        EpcisEvent.action,
                         EpcisEvent.event_time,
                         EpcisEvent.biz_step,
                         EpcisEvent.disposition,
                         EpcisEvent.biz_location,
                         EpcisEvent.capturing_party_id,
                         EpcisEvent.destinations,
+                        EpcisEvent.document["ilmd"].label("ilmd"),
                     )
                     .join(EpcisEvent, EpcisEvent.id == EventItem.event_row_id)
                     .where(
@@ -914,6 +1099,18 @@ class _Projector:
                         EpcisEvent.retracted_by_event_id.is_(None),
                         EpcisEvent.event_id.not_like("%" + ERROR_DECLARATION_SUFFIX),
                     )
+                )
+            )
+            items.update(
+                (row.id, row)
+                for row in self.session.execute(
+                    select(
+                        TraceItem.id,
+                        TraceItem.kind,
+                        TraceItem.gtin,
+                        TraceItem.first_event_id,
+                        TraceItem.lot_item_id,
+                    ).where(TraceItem.id.in_(chunk))
                 )
             )
         rows.sort(key=lambda row: (row.event_time, row.id))
@@ -944,6 +1141,9 @@ class _Projector:
                 ]
                 holder = _party_of(entries, parties)[0] or holder
             state["holder_party_id"] = holder
+        origins = self.restored_origins(items, rows, set(retracted_rows))
+        for item_id, origin in origins.items():
+            states[item_id].update(origin)
         table = table_of(TraceItem)
         self.connection.execute(
             table.update()
@@ -952,8 +1152,54 @@ class _Projector:
             [{"_id": item_id, **state} for item_id, state in states.items()],
         )
 
+    def restored_origins(
+        self, items: dict[int, Any], rows: Sequence[Any], retracted: set[int]
+    ) -> dict[int, dict[str, Any]]:
+        """``commissioned``, ``expiry``, ``lot_item_id`` and ``first_event_id`` of ``items``
+        from the events left (``rows``), by the rules of :meth:`update_states`.
+
+        Commissioned: some commissioning event left creates the item. Expiry: the ILMD of the
+        last event left (capture order) that creates the item and gives one, else none. Lot
+        (serials): the current one if an event left still names it in its ILMD, else the
+        first such event's, else none. First event: only if it was a retracted one, the
+        first event left that names the item, else none.
+        """
+        origins = {
+            item_id: {
+                "commissioned": False,
+                "expiry": None,
+                "lot_item_id": None,
+                "first_event_id": item.first_event_id,
+            }
+            for item_id, item in items.items()
+        }
+        lots: dict[int, list[str]] = {}
+        for row in sorted(rows, key=lambda row: row.id):
+            origin, item = origins[row.item_id], items[row.item_id]
+            if origin["first_event_id"] in retracted:
+                origin["first_event_id"] = row.id
+            if row.role not in _CREATED_ROLES:
+                continue
+            if _commissions(row.event_type, row.action, row.biz_step):
+                origin["commissioned"] = True
+            expiry = _ilmd_value(row.ilmd, "itemExpirationDate")
+            if expiry:
+                origin["expiry"] = expiry[:10]
+            ilmd_lot = _ilmd_value(row.ilmd, "lotNumber")
+            if ilmd_lot and item.kind == "serial" and len(ilmd_lot) <= 20:
+                lots.setdefault(row.item_id, []).append(lot_uri(item.gtin, ilmd_lot))
+        self.intern(sorted({uri for named in lots.values() for uri in named}), create=False)
+        for item_id, origin in origins.items():
+            if origin["first_event_id"] in retracted:
+                origin["first_event_id"] = None
+            named = [self.item_ids[uri] for uri in lots.get(item_id, ()) if uri in self.item_ids]
+            current = items[item_id].lot_item_id
+            origin["lot_item_id"] = current if current in named else next(iter(named), None)
+        return origins
+
     def retract_original(self, declaration_row: int, event_id: str) -> int | None:
-        """Mark the event ``event_id`` corrected by the declaration; its row id, if any."""
+        """Mark the event ``event_id`` corrected by the declaration and retract its edges
+        (with the transformationID joins it took part in) and hops; its row id, if any."""
         original = self.session.execute(
             select(EpcisEvent.id).where(
                 EpcisEvent.tenant_id == self.tenant_id,
@@ -975,7 +1221,10 @@ class _Projector:
             .where(
                 and_(
                     GenealogyEdge.tenant_id == self.tenant_id,
-                    GenealogyEdge.event_row_id == original,
+                    or_(
+                        GenealogyEdge.event_row_id == original,
+                        GenealogyEdge.joined_event_row_id == original,
+                    ),
                     GenealogyEdge.retracted_by_event_id.is_(None),
                 )
             )
@@ -1025,6 +1274,7 @@ def project_events(
                 glns.add(gln)
     parties = resolve_parties(session, tenant_id, glns)
     projector.preload(events)
+    projector.preload_transformations(events)
     for stored in events:
         projector.collect(stored, parties)
     projector.write()

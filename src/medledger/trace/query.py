@@ -2,10 +2,11 @@
 
 Parameters (query string, EPCIS 2.0 names): ``eventType``, ``GE_/LT_eventTime``,
 ``GE_/LT_recordTime``, ``EQ_action``, ``EQ_bizStep``, ``EQ_disposition``, ``EQ_readPoint``,
-``EQ_bizLocation``, ``MATCH_epc`` (epcList/childEPCs), ``MATCH_parentID``, ``MATCH_inputEPC``,
-``MATCH_outputEPC``, ``MATCH_anyEPC``, ``MATCH_epcClass`` (quantity/childQuantity lists),
-``MATCH_anyEPCClass`` (all quantity lists), ``EQ_bizTransaction_<type>``,
-``EQ_source_<type>``, ``EQ_destination_<type>``, plus ``perPage`` and ``nextPageToken``.
+``EQ_bizLocation``, ``EQ_transformationID``, ``MATCH_epc`` (epcList/childEPCs),
+``MATCH_parentID``, ``MATCH_inputEPC``, ``MATCH_outputEPC``, ``MATCH_anyEPC``,
+``MATCH_epcClass`` (quantity/childQuantity lists), ``MATCH_anyEPCClass`` (all quantity lists),
+``EQ_bizTransaction_<type>``, ``EQ_source_<type>``, ``EQ_destination_<type>``, plus ``perPage``
+and ``nextPageToken``.
 
 Values are canonicalised as at capture (EPC URNs and Digital Links → ``https://id.gs1.org/…``,
 CBV terms bare or as URIs). Several values of one parameter (comma- or ``|``-separated, or the
@@ -224,6 +225,9 @@ def build_conditions(parameters: Iterable[tuple[str, str]]) -> list[ColumnElemen
         elif name in ("EQ_readPoint", "EQ_bizLocation"):
             place = EpcisEvent.read_point if name == "EQ_readPoint" else EpcisEvent.biz_location
             conditions.append(place.in_([canonical_query_identifier(v) for v in values]))
+        elif name == "EQ_transformationID":
+            identifiers = [canonical_query_identifier(v) for v in values]
+            conditions.append(EpcisEvent.transformation_id.in_(identifiers))
         elif name in _MATCH_ROLES:
             conditions.append(_match(name, values))
         else:

@@ -134,8 +134,13 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
             principal.party_id,
             frozenset(repo.party_item_ids(session, principal, reached.tolist())),
         )
-    rows = items.rows_of(reached)
-    uncommissioned = reached[(items.kind[rows] == LOT) & ~items.commissioned[rows]]
+
+    def produced() -> frozenset[int]:
+        # Only a report's gaps need it (the recall listing never asks).
+        rows = items.rows_of(reached)
+        uncommissioned = reached[(items.kind[rows] == LOT) & ~items.commissioned[rows]]
+        return produced_items(graph, uncommissioned.tolist())
+
     return assemble_report(
         root_id,
         request.direction,
@@ -145,5 +150,5 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
         snapshot.events.facts,
         snapshot.parties,
         scope,
-        produced_item_ids=lambda: produced_items(graph, uncommissioned.tolist()),
+        produced_item_ids=produced,
     )

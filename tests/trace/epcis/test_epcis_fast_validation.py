@@ -14,12 +14,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import pytest
 
+from medledger.trace.epcis.timestamps import is_timestamp
 from medledger.trace.epcis.validation import (
+    _STANDARD_EVENT_TYPES,
+    _compile,
     _document_validator,
     _event_validator,
+    _fast_definition,
     _fast_event_valid,
+    _fast_schema,
+    _no_remote_schemas,
     schema_valid_fast,
 )
 
@@ -96,3 +103,48 @@ def test_fast_check_never_accepts_a_mutated_event_the_full_validator_rejects(pat
                 lenient.append(variant)
 
     assert lenient == []
+
+
+def _stock_compile(schema: dict[str, Any]) -> Any:
+    """fastjsonschema's own compilation of ``schema``, value names and all."""
+    return fastjsonschema.compile(
+        schema,
+        handlers={"http": _no_remote_schemas, "https": _no_remote_schemas},
+        formats={"date-time": is_timestamp},
+        use_default=False,
+        detailed_exceptions=False,
+    )
+
+
+def _accepts(check: Any, instance: Any) -> bool:
+    try:
+        check(instance)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def test_the_check_without_value_names_answers_like_fastjsonschemas_own_code() -> None:
+    # The compiled source is rewritten (value names replaced by a constant); its yes/no must
+    # be the stock compilation's on every document, event and mutated event, valid or not.
+    names = ["EPCIS-Document-Event", *_STANDARD_EVENT_TYPES]
+    pairs = [(_compile(_fast_schema()), _stock_compile(_fast_schema()))] + [
+        (_compile(_fast_definition(name)), _stock_compile(_fast_definition(name))) for name in names
+    ]
+    answers: list[bool] = []
+    disagreements: list[Any] = []
+    for path in DOCUMENTS:
+        document = _load(path)
+        instances = [document]
+        for event in _events(document):
+            if isinstance(event, dict):
+                instances.extend([event, *_mutations(copy.deepcopy(event))])
+        for instance in instances:
+            for rewritten, stock in pairs:
+                answer = _accepts(rewritten, instance)
+                answers.append(answer)
+                if answer != _accepts(stock, instance):
+                    disagreements.append(instance)
+
+    assert disagreements == []
+    assert True in answers and False in answers

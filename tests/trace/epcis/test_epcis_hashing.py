@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -285,7 +286,18 @@ def _shape_variants() -> list[dict[str, Any]]:
         {**base, "parentID": ""},
         {**base, "bizStep": 3},
         {**base, "example:extension": "x"},
+        # equal dict keys, different renderings: 1, 1.0, True and "1" must not share a cache
+        {**base, "ilmd": {"example:a": True, "example:b": 1, "example:c": "1", "example:d": 1.0}},
+        {**base, "ilmd": {"example:a": 1, "example:b": True, "example:c": 1.0, "example:d": "1"}},
+        {**base, "ilmd": {"example:a": "true", "rdfs:comment": "1"}},
+        {**base, "readPoint": MappingProxyType({"id": "urn:epc:id:sgln:4012345.00001.0"})},
+        {**base, "bizStep": _Text("shipping")},
+        {**base, "epcList": [_Text("urn:epc:id:sgtin:4012345.011111.9")]},
     ]
+
+
+class _Text(str):
+    """A str subclass: the fast path leaves it to the general path."""
 
 
 def test_the_fast_path_gives_the_node_tree_string_for_every_example_event() -> None:
@@ -305,6 +317,23 @@ def test_the_fast_path_gives_the_node_tree_string_for_every_example_event() -> N
     assert fast_count >= 70
 
 
+def test_the_fast_path_gives_the_same_string_from_its_caches() -> None:
+    # second and third pass: every rendered part comes from the builder's caches
+    cases = [(event, ignore) for event, ignore in _all_example_events()]
+    cases += [(event, frozenset()) for event in _shape_variants()]
+    first = [_builder(_namespaces(event), ignore).fast_prehash(event) for event, ignore in cases]
+    for _ in range(2):
+        again = [_builder(_namespaces(e), ignore).fast_prehash(e) for e, ignore in cases]
+        assert again == first
+    for (event, ignore), text in zip(cases, first, strict=True):
+        if text is not None:
+            assert text == _general_prehash(_Builder(_namespaces(event), ignore), event)
+
+
+def _namespaces(event: dict[str, Any]) -> dict[str, str]:
+    return collect_namespaces(CONTEXT, event.get("@context"))
+
+
 def test_bench_shaped_events_take_the_fast_path() -> None:
     event = shipping_event(
         destinationList=[
@@ -315,3 +344,27 @@ def test_bench_shaped_events_take_the_fast_path() -> None:
     namespaces = collect_namespaces(CONTEXT)
 
     assert _builder(namespaces, ()).fast_prehash(event) is not None
+
+
+def test_the_builder_is_taken_back_only_for_equal_namespaces_and_no_ignored_fields() -> None:
+    # given two namespace maps giving the "ex" prefix different IRIs, used alternately
+    first = {**collect_namespaces(CONTEXT), "ex": "https://one.example/"}
+    second = {**collect_namespaces(CONTEXT), "ex": "https://two.example/"}
+    event = shipping_event(**{"ex:field": "v"})
+
+    # when builders are asked for in turn (the caller changing its own map in between)
+    one = _builder(first, ())
+    again = _builder(dict(first), ())
+    two = _builder(second, ())
+    ignoring = _builder(second, frozenset({"ex:field"}))
+    changed = dict(second)
+    same_object = _builder(changed, ())
+    changed["ex"] = "https://one.example/"
+
+    # then equal maps share a builder and every builder renders by its own map
+    assert again is one and same_object is two
+    assert _builder(changed, ()) is one
+    assert ignoring is not two
+    assert "{https://one.example/}field=v" in prehash_string(event, namespaces=first)
+    assert "{https://two.example/}field=v" in prehash_string(event, namespaces=second)
+    assert "field" not in prehash_string(event, ignore_fields=["ex:field"], namespaces=second)

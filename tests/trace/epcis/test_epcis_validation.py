@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from medledger.trace.epcis import validation
 from medledger.trace.epcis.validation import (
     EVENT_FIELDS,
     ErrorCode,
@@ -493,3 +494,47 @@ def test_errors_become_one_domain_error_with_field_level_details() -> None:
             {"event_index": 1, "event_id": "urn:uuid:6b2b7d3e-0b1c-4a55-9f3e-1f0a1c2d3e4f"},
         )
     ]
+
+
+def test_memoised_vocabulary_and_key_findings_equal_fresh_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given events repeating good and bad terms and field names, two of them with an own
+    # @context declaring "lab" (so the namespace map changes back and forth)
+    variants = [
+        {"bizStep": "shipping", "action": "ADD", "ilmd": {"example:lot": "L1"}},
+        {"bizStep": "sterilising", "action": "ADD", "ilmd": {"lot": "L1"}},
+        {"bizStep": "urn:epcglobal:cbv:bizstep:shipping", "disposition": "in_progress"},
+        {"bizStep": "urn:epcglobal:cbv:bizstep:flying", "disposition": "broken"},
+        {"bizStep": "example:sterilising", "lab:result": "pass"},
+        {"sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:4012345.00001"}]},
+        {"sourceList": [{"type": "cbv:SDT-nobody", "source": "urn:epc:id:pgln:4012345.00001"}]},
+    ]
+    events = [object_event(**variants[n % len(variants)]) for n in range(3 * len(variants))]
+    doc = capture_document(*events)
+    for position in (4, 11):
+        doc["epcisBody"]["eventList"][position]["@context"] = [{"lab": "https://lab.example/"}]
+
+    # when the document is validated (memo warm after the first pass) and each event alone
+    # with the memo emptied first
+    twice = [validate_document(doc), validate_document(doc)]
+    alone: list[tuple[int | None, str, str, str]] = []
+    for index, event in enumerate(doc["epcisBody"]["eventList"]):
+        with_context = {**event, "@context": [*doc["@context"], *event.get("@context", [])]}
+        monkeypatch.setattr(validation, "_last_findings", None)
+        for error in validate_event(with_context, index):
+            alone.append((index, f"{EVENTS}/{index}{error.pointer}", error.code, error.message))
+
+    # then every pass reports the same problems with the same messages
+    expected = [(e.event_index, e.pointer, e.code, e.message) for e in twice[0]]
+    assert twice[0] == twice[1]
+    assert expected == alone
+    assert {code for _, _, code, _ in expected} == {
+        ErrorCode.UNKNOWN_BIZ_STEP,
+        ErrorCode.UNKNOWN_DISPOSITION,
+        ErrorCode.UNKNOWN_SOURCE_DESTINATION_TYPE,
+        ErrorCode.CBV_VALUE_NOT_BARE,
+        ErrorCode.ILMD_FIELD_WITHOUT_NAMESPACE,
+        ErrorCode.UNDECLARED_NAMESPACE_PREFIX,
+    }
+    assert len(expected) == 3 * 7 - 2  # two of the three "lab:result" fields are declared

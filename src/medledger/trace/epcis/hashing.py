@@ -159,21 +159,32 @@ _CANONICAL_NAMES: Final = tuple(name for name, _ in CANONICAL_ORDER)
 # How the fast path renders each field it knows; an event with any other field takes the
 # general path. "scalar" fields are generic leaves (eventTime a timestamp), "skip" ones are
 # left out of the hash.
+_KIND_SKIP: Final = "skip"
+_KIND_SCALAR: Final = "scalar"
+_KIND_TERM: Final = "term"
+_KIND_LOCATION: Final = "location"
+_KIND_EPCS: Final = "epcs"
+_KIND_QUANTITIES: Final = "quantities"
+_KIND_PARTIES: Final = "parties"
+_KIND_LEAF_KINDS: Final = frozenset({_KIND_SCALAR, _KIND_TERM, _KIND_LOCATION})
 _FAST_FIELDS: Final[Mapping[str, str]] = {
-    **{key: "skip" for key in _EXCLUDED},
-    "eventTime": "scalar",
-    "eventTimeZoneOffset": "scalar",
-    "action": "scalar",
-    "parentID": "scalar",
-    "transformationID": "scalar",
-    "bizStep": "term",
-    "disposition": "term",
-    **{key: "epcs" for key in _EPC_LISTS},
-    **{key: "quantities" for key in _QUANTITY_LISTS},
-    "readPoint": "location",
-    "bizLocation": "location",
-    **{key: "parties" for key in _PARTY_LISTS},
+    **{key: _KIND_SKIP for key in _EXCLUDED},
+    "eventTime": _KIND_SCALAR,
+    "eventTimeZoneOffset": _KIND_SCALAR,
+    "action": _KIND_SCALAR,
+    "parentID": _KIND_SCALAR,
+    "transformationID": _KIND_SCALAR,
+    "bizStep": _KIND_TERM,
+    "disposition": _KIND_TERM,
+    **{key: _KIND_EPCS for key in _EPC_LISTS},
+    **{key: _KIND_QUANTITIES for key in _QUANTITY_LISTS},
+    "readPoint": _KIND_LOCATION,
+    "bizLocation": _KIND_LOCATION,
+    **{key: _KIND_PARTIES for key in _PARTY_LISTS},
     "ilmd": "flat_object",
+}
+_CANONICAL_RANK: Final[Mapping[str, int]] = {
+    name: rank for rank, name in enumerate(_CANONICAL_NAMES)
 }
 _VALUE_CACHE_SIZE: Final = 1 << 16
 _BUILDER_CACHE_SIZE: Final = 64
@@ -200,6 +211,8 @@ class _Builder:
         self.values: dict[str, str] = {}
         self.terms: dict[tuple[str, str], str] = {}
         self.times: dict[str, str] = {}
+        self.parts: dict[tuple[str, str], str] = {}
+        self.object_parts: dict[tuple[str, str], str] = {}
         self.ignored = {self.name(key) for key in ignore_fields} | set(ignore_fields)
 
     def name(self, key: str) -> str:
@@ -267,86 +280,100 @@ class _Builder:
 
         Produces exactly what :func:`_render_in_order` produces over the node tree (the
         property test in ``test_epcis_hashing`` compares both on every example event): the
-        canonical fields in order, empty leaves dropped, then the other fields sorted.
+        canonical fields in order, empty leaves dropped, then the other fields sorted. Only
+        exact ``str``/``list``/``dict`` values are handled here; anything else (subclasses,
+        other mappings) goes the general way.
         """
         event_type = event.get("type")
         if not isinstance(event_type, str) or self.ignored:
             return None
         ordered: dict[str, str] = {}
         rest: list[str] = []
-        value = self.value
+        parts = self.parts
+        values = self.values
         for key, raw in event.items():
             kind = _FAST_FIELDS.get(key)
             if kind is None:
                 return None
-            if kind == "skip":
+            if kind == _KIND_SKIP:
                 continue
-            if kind == "scalar":
-                if not isinstance(raw, str):
+            if kind == _KIND_LOCATION:
+                if type(raw) is not dict or len(raw) != 1 or "id" not in raw:
                     return None
-                text = self.timestamp(raw) if key == "eventTime" else value(raw)
-                if text:
-                    ordered[key] = key + "=" + text
-            elif kind == "term":
-                if not isinstance(raw, str):
+                raw = raw["id"]
+            if kind in _KIND_LEAF_KINDS:
+                if type(raw) is not str:
                     return None
-                vocabulary = BIZ_STEP if key == "bizStep" else DISPOSITION
-                text = self.vocabulary_value(raw, vocabulary)
-                if text:
-                    ordered[key] = key + "=" + text
-            elif kind == "epcs":
-                if not isinstance(raw, list):
+                part = parts.get((key, raw))
+                if part is None:
+                    part = self.leaf_part(key, raw, kind)
+                if part:
+                    ordered[key] = part
+            elif kind == _KIND_EPCS:
+                if type(raw) is not list:
                     return None
                 if raw:
-                    parts = []
+                    rendered = []
                     for epc in raw:
-                        if not isinstance(epc, str):
+                        if type(epc) is not str:
                             return None
-                        text = value(epc)
+                        text = values.get(epc)
+                        if text is None:
+                            text = self.value(epc)
                         if text:
-                            parts.append("epc=" + text)
-                    parts.sort()
-                    ordered[key] = key + "".join(parts)
-            elif kind == "location":
-                if not isinstance(raw, Mapping) or raw.keys() != {"id"}:
+                            rendered.append("epc=" + text)
+                    rendered.sort()
+                    ordered[key] = key + "".join(rendered)
+            elif kind == _KIND_QUANTITIES:
+                text = self.fast_quantities(raw)
+                if text is None:
                     return None
-                location = raw["id"]
-                if not isinstance(location, str):
+                if text:
+                    ordered[key] = key + text
+            elif kind == _KIND_PARTIES:
+                text = self.fast_parties(raw, _PARTY_LISTS[key])
+                if text is None:
                     return None
-                text = value(location)
-                ordered[key] = key + ("id=" + text if text else "")
-            elif kind == "quantities":
-                rendered = self.fast_quantities(raw)
-                if rendered is None:
-                    return None
-                if rendered:
-                    ordered[key] = key + rendered
-            elif kind == "parties":
-                rendered = self.fast_parties(raw, _PARTY_LISTS[key])
-                if rendered is None:
-                    return None
-                rest.append(key + rendered)
+                rest.append(key + text)
             else:  # ilmd
-                rendered = self.fast_flat_object(raw)
-                if rendered is None:
+                text = self.fast_flat_object(raw)
+                if text is None:
                     return None
-                rest.append(self.name(key) + rendered)
-        text = "eventType=" + event_type
-        for name in _CANONICAL_NAMES:
-            part = ordered.get(name)
-            if part is not None:
-                text += part
+                rest.append(self.name(key) + text)
+        text = (
+            "eventType="
+            + event_type
+            + "".join([ordered[name] for name in sorted(ordered, key=_CANONICAL_RANK.__getitem__)])
+        )
         if rest:
             rest.sort()
             text += "".join(rest)
         return text
 
+    def leaf_part(self, key: str, raw: str, kind: str) -> str:
+        """``key=value`` of a scalar, CBV term or location id field as the fast path renders
+        it ("" when it renders to nothing), cached: a document repeats its times and places."""
+        if kind == _KIND_TERM:
+            text = self.vocabulary_value(raw, BIZ_STEP if key == "bizStep" else DISPOSITION)
+        elif key == "eventTime":
+            text = self.timestamp(raw)
+        else:
+            text = self.value(raw)
+        if kind == _KIND_LOCATION:
+            part = key + ("id=" + text if text else "")
+        else:
+            part = key + "=" + text if text else ""
+        if len(self.parts) >= _VALUE_CACHE_SIZE:
+            self.parts.clear()
+        self.parts[(key, raw)] = part
+        return part
+
     def fast_quantities(self, raw: Any) -> str | None:
-        if not isinstance(raw, list):
+        if type(raw) is not list:
             return None
         elements = []
         for item in raw:
-            if not isinstance(item, Mapping) or "epcClass" not in item:
+            if type(item) is not dict or "epcClass" not in item:
                 return None
             text = "quantityElement"
             for key in ("epcClass", "quantity", "uom"):
@@ -364,14 +391,14 @@ class _Builder:
         return "".join(elements)
 
     def fast_parties(self, raw: Any, value_key: str) -> str | None:
-        if not isinstance(raw, list):
+        if type(raw) is not list:
             return None
         vocabulary = (
             BIZ_TRANSACTION_TYPE if value_key == "bizTransaction" else SOURCE_DESTINATION_TYPE
         )
         parties = []
         for item in raw:
-            if not isinstance(item, Mapping) or value_key not in item:
+            if type(item) is not dict or value_key not in item:
                 return None
             if len(item) != (2 if "type" in item else 1):
                 return None
@@ -393,19 +420,33 @@ class _Builder:
 
     def fast_flat_object(self, raw: Any) -> str | None:
         """An object of scalar fields (ILMD as commonly sent), children sorted."""
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict:
             return None
-        parts = []
+        cache = self.object_parts
+        rendered = []
         for key, leaf in raw.items():
             if not isinstance(key, str) or not isinstance(leaf, str | int | float):
                 return None
-            if self.is_comment(key):
-                continue
-            normalised = self.value(leaf)
-            name = self.name(key)
-            parts.append(name + "=" + normalised if normalised else name)
-        parts.sort()
-        return "".join(parts)
+            if type(leaf) is str:
+                # Only exact strings are cached: 1, 1.0 and True are equal dict keys.
+                part = cache.get((key, leaf))
+                if part is None:
+                    if len(cache) >= _VALUE_CACHE_SIZE:
+                        cache.clear()
+                    part = cache[(key, leaf)] = self.flat_part(key, leaf)
+            else:
+                part = self.flat_part(key, leaf)
+            rendered.append(part)
+        rendered.sort()
+        return "".join(rendered)
+
+    def flat_part(self, key: str, leaf: str | float) -> str:
+        """One field of a flat object as ``{namespace}name=value`` ("" for a comment)."""
+        if self.is_comment(key):
+            return ""
+        normalised = self.value(leaf)
+        name = self.name(key)
+        return name + "=" + normalised if normalised else name
 
     # structure ----------------------------------------------------------------------------
 
@@ -598,11 +639,19 @@ def _render_in_order(children: list[_Node], order: _Order) -> str:
 
 
 _BUILDERS: dict[tuple[Any, ...], _Builder] = {}
+_last_plain_builder: _Builder | None = None
 
 
 def _builder(namespaces: Mapping[str, str], ignore_fields: Collection[str]) -> _Builder:
     """A builder for these namespaces and ignored fields, shared by the events that have them
-    (a document's events all do), so its name and value caches carry over between events."""
+    (a document's events all do), so its name and value caches carry over between events.
+
+    Consecutive events nearly always share their namespaces and ignore no field: the last
+    such builder is taken back on equal namespaces without building the sorted key."""
+    global _last_plain_builder
+    last = _last_plain_builder
+    if not ignore_fields and last is not None and last.namespaces == namespaces:
+        return last
     key = (tuple(sorted(namespaces.items())), tuple(sorted(ignore_fields)))
     builder = _BUILDERS.get(key)
     if builder is None:
@@ -610,6 +659,8 @@ def _builder(namespaces: Mapping[str, str], ignore_fields: Collection[str]) -> _
             _BUILDERS.clear()
         # A private copy: the caller's mapping may change after this call.
         builder = _BUILDERS[key] = _Builder(dict(namespaces), ignore_fields)
+    if not ignore_fields:
+        _last_plain_builder = builder
     return builder
 
 

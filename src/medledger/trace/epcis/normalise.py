@@ -26,12 +26,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from medledger.core.errors import ValidationFailed, field_error
-from medledger.identifiers.epc import canonical_identifier, epc_urn_to_digital_link
+from medledger.identifiers.epc import (
+    canonical_identifier,
+    canonical_identifier_or_none,
+    epc_urn_to_digital_link,
+)
 from medledger.trace.epcis.document import iter_document_events
 from medledger.trace.epcis.hashing import event_hash
 from medledger.trace.epcis.namespaces import expand_key
 from medledger.trace.epcis.timestamps import to_utc
-from medledger.trace.epcis.validation import EVENT_FIELDS, ErrorCode, namespaces_of
+from medledger.trace.epcis.validation import (
+    ALL_EVENT_FIELDS,
+    EVENT_FIELDS,
+    ErrorCode,
+    namespaces_of,
+)
 from medledger.trace.epcis.vocabulary import (
     BIZ_STEP,
     BIZ_TRANSACTION_TYPE,
@@ -157,6 +166,9 @@ class _Normaliser:
     def identifier(self, value: Any, path: str) -> str:
         if not isinstance(value, str):
             raise field_error(path, ErrorCode.SCHEMA, "{path} must be a URI", path=path)
+        canonical = canonical_identifier_or_none(value.strip())
+        if canonical is not None:
+            return canonical
         try:
             return canonical_identifier(value.strip(), field=path)
         except ValidationFailed:
@@ -173,8 +185,19 @@ class _Normaliser:
         return None if value is None else self.identifier(value, path)
 
     def identifiers(self, key: str) -> tuple[str, ...]:
-        values = self.event.get(key) or []
-        return tuple(self.identifier(value, f"{key}.{index}") for index, value in enumerate(values))
+        values = self.event.get(key)
+        if not values:
+            return ()
+        result = []
+        for index, value in enumerate(values):
+            # The common case first, without building the path an error would need.
+            canonical = (
+                canonical_identifier_or_none(value.strip()) if isinstance(value, str) else None
+            )
+            if canonical is None:
+                canonical = self.identifier(value, f"{key}.{index}")
+            result.append(canonical)
+        return tuple(result)
 
     def location(self, key: str) -> str | None:
         location = self.event.get(key)
@@ -301,12 +324,13 @@ class _Normaliser:
         return result
 
     def extensions(self, event_type: str) -> dict[str, Any]:
-        standard = EVENT_FIELDS.get(event_type, frozenset().union(*EVENT_FIELDS.values()))
-        return self.expanded(
-            {key: value for key, value in self.event.items() if key not in standard}
-        )
+        standard = EVENT_FIELDS.get(event_type, ALL_EVENT_FIELDS)
+        extra = {key: value for key, value in self.event.items() if key not in standard}
+        return self.expanded(extra) if extra else {}
 
     def normalise(self) -> NormalisedEvent:
+        """The storage form. An event carries a handful of the ~25 optional fields: the
+        absent ones take their empty value without a call (same values, same errors)."""
         event = self.event
         event_type = event.get("type")
         if not isinstance(event_type, str):
@@ -328,29 +352,45 @@ class _Normaliser:
             if isinstance(given_id, str)
             else event_hash(event, self.context, namespaces=self.namespaces),
             event_id_is_hash=not isinstance(given_id, str),
-            biz_step=self.optional_term("bizStep", BIZ_STEP, ErrorCode.UNKNOWN_BIZ_STEP),
+            biz_step=self.optional_term("bizStep", BIZ_STEP, ErrorCode.UNKNOWN_BIZ_STEP)
+            if "bizStep" in event
+            else None,
             disposition=self.optional_term(
                 "disposition", DISPOSITION, ErrorCode.UNKNOWN_DISPOSITION
-            ),
-            read_point=self.location("readPoint"),
-            biz_location=self.location("bizLocation"),
-            parent_id=self.optional_identifier("parentID"),
-            epc_list=self.identifiers("epcList"),
-            child_epcs=self.identifiers("childEPCs"),
-            input_epc_list=self.identifiers("inputEPCList"),
-            output_epc_list=self.identifiers("outputEPCList"),
-            quantity_list=self.quantities("quantityList"),
-            child_quantity_list=self.quantities("childQuantityList"),
-            input_quantity_list=self.quantities("inputQuantityList"),
-            output_quantity_list=self.quantities("outputQuantityList"),
-            transformation_id=self.optional_identifier("transformationID"),
-            biz_transaction_list=self.biz_transactions(),
-            source_list=self.parties("sourceList", "source"),
-            destination_list=self.parties("destinationList", "destination"),
-            persistent_disposition=self.persistent_disposition(),
+            )
+            if "disposition" in event
+            else None,
+            read_point=self.location("readPoint") if "readPoint" in event else None,
+            biz_location=self.location("bizLocation") if "bizLocation" in event else None,
+            parent_id=self.optional_identifier("parentID") if "parentID" in event else None,
+            epc_list=self.identifiers("epcList") if "epcList" in event else (),
+            child_epcs=self.identifiers("childEPCs") if "childEPCs" in event else (),
+            input_epc_list=self.identifiers("inputEPCList") if "inputEPCList" in event else (),
+            output_epc_list=self.identifiers("outputEPCList") if "outputEPCList" in event else (),
+            quantity_list=self.quantities("quantityList") if "quantityList" in event else (),
+            child_quantity_list=self.quantities("childQuantityList")
+            if "childQuantityList" in event
+            else (),
+            input_quantity_list=self.quantities("inputQuantityList")
+            if "inputQuantityList" in event
+            else (),
+            output_quantity_list=self.quantities("outputQuantityList")
+            if "outputQuantityList" in event
+            else (),
+            transformation_id=self.optional_identifier("transformationID")
+            if "transformationID" in event
+            else None,
+            biz_transaction_list=self.biz_transactions() if "bizTransactionList" in event else (),
+            source_list=self.parties("sourceList", "source") if "sourceList" in event else (),
+            destination_list=self.parties("destinationList", "destination")
+            if "destinationList" in event
+            else (),
+            persistent_disposition=self.persistent_disposition()
+            if "persistentDisposition" in event
+            else None,
             ilmd=self.expanded(ilmd) if isinstance(ilmd, Mapping) else None,
             sensor_element_list=tuple(event.get("sensorElementList") or ()),
-            error_declaration=self.error_declaration(),
+            error_declaration=self.error_declaration() if "errorDeclaration" in event else None,
             certification_info=tuple(certification),
             extensions=self.extensions(event_type),
             original=event,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -33,7 +33,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from medledger.core.errors import FieldError, ValidationFailed
-from medledger.trace.epcis.document import locate_events
+from medledger.trace.epcis.document import LocatedEvent, locate_events
 from medledger.trace.epcis.namespaces import KeyForm, classify_key, collect_namespaces, expand_curie
 from medledger.trace.epcis.timestamps import is_timestamp
 from medledger.trace.epcis.vocabulary import (
@@ -220,14 +220,42 @@ def _no_remote_schemas(uri: str) -> Any:
     raise ValueError(f"remote schema {uri} is not loaded")
 
 
+# The generated code passes every nested validator a readable name of the value it checks
+# (``data.epcList[3]``), built eagerly with ``str.format(**locals())`` for each array item
+# even when the data is valid: about half of the check's time. The name only appears in
+# exception messages, which the fast path never reads, so every name expression is replaced
+# by a constant at compile time. Only string expressions change, never a condition.
+_NAME_EXPRESSION: Final = re.compile(
+    r'\(name_prefix or "data"\) \+ "(?:[^"\\]|\\.)*"(?:\.format\(\*\*locals\(\)\))?'
+)
+_FORMATS: Final = {"date-time": is_timestamp}
+
+
+def _without_value_names(source: str) -> str:
+    """``source`` with every value-name expression replaced by ``"data"`` (see above)."""
+    rewritten = _NAME_EXPRESSION.sub('"data"', source)
+    if "locals()" in rewritten or "name_prefix or" in rewritten:
+        # fastjsonschema changed how it writes names: fail loudly rather than half-rewrite.
+        raise RuntimeError("unexpected value-name expression in the compiled schema check")
+    return rewritten
+
+
 def _compile(schema: dict[str, Any]) -> _FastCheck:
-    check: _FastCheck = fastjsonschema.compile(
+    source = fastjsonschema.compile_to_code(
         schema,
         handlers={"http": _no_remote_schemas, "https": _no_remote_schemas},
-        formats={"date-time": is_timestamp},
+        formats=_FORMATS,
         use_default=False,
+        # A yes/no is all the fast path needs: no schema excerpt built into each exception
+        # (anyOf branches raise and catch them all the time).
+        detailed_exceptions=False,
     )
-    return check
+    namespace: dict[str, Any] = {}
+    exec(compile(_without_value_names(source), "<epcis fast schema check>", "exec"), namespace)
+    # The entry point is the first function the generated module defines (the root scope).
+    entry = source[source.index("\ndef ") + 5 :].split("(", 1)[0]
+    check = namespace[entry]
+    return lambda instance: check(instance, _FORMATS)
 
 
 @cache
@@ -446,7 +474,8 @@ EVENT_FIELDS: Final[Mapping[str, frozenset[str]]] = {
 }
 """The standard fields of each event type; any other field is a user extension."""
 
-_ALL_EVENT_FIELDS: Final = frozenset().union(*EVENT_FIELDS.values())
+ALL_EVENT_FIELDS: Final = frozenset().union(*EVENT_FIELDS.values())
+"""Every field that is standard in some event type."""
 _LOCATION_FIELDS: Final = frozenset({"id"})
 _SENSOR_ELEMENT_FIELDS: Final = frozenset({"sensorMetadata", "sensorReport"})
 _SENSOR_METADATA_FIELDS: Final = frozenset(
@@ -512,9 +541,12 @@ class _Problem:
 class _EventChecker:
     """The CBV and namespace rules for one event."""
 
-    def __init__(self, base: str, namespaces: Mapping[str, str]) -> None:
+    def __init__(
+        self, base: str, namespaces: Mapping[str, str], findings: dict[Any, _Findings]
+    ) -> None:
         self.base = base
         self.namespaces = namespaces
+        self.findings = findings
         self.problems: list[_Problem] = []
 
     def report(self, path: list[Any], code: str, message: str) -> None:
@@ -522,7 +554,7 @@ class _EventChecker:
 
     def check(self, event: Mapping[str, Any]) -> list[_Problem]:
         event_type = event.get("type")
-        allowed = _ALL_EVENT_FIELDS
+        allowed = ALL_EVENT_FIELDS
         if isinstance(event_type, str):
             if event_type in EVENT_TYPES:
                 allowed = EVENT_FIELDS[event_type]
@@ -609,32 +641,14 @@ class _EventChecker:
             return
         if not isinstance(value, str):
             return  # the schema reports the wrong type
-        code = _VOCABULARY_CODES[vocabulary.key]
-        expanded = expand_curie(value, self.namespaces)
-        name = vocabulary.cbv_name(expanded)
-        if is_bare_word(value):
-            if value not in vocabulary.terms:
-                self.report(
-                    path,
-                    code,
-                    f"{value!r} is not a standard CBV {vocabulary.label}; a non-standard "
-                    "value must be a URI in the sender's own namespace",
-                )
-        elif name is not None:
-            if name not in vocabulary.terms:
-                self.report(
-                    path,
-                    code,
-                    f"{value!r} is in the CBV namespace but {name!r} is not a standard CBV "
-                    f"{vocabulary.label}",
-                )
-            elif _NON_BARE_PREFIXES.match(value):
-                self.report(
-                    path,
-                    ErrorCode.CBV_VALUE_NOT_BARE,
-                    f"In EPCIS JSON the standard CBV {vocabulary.label} {value!r} is written "
-                    f"as the bare name {name!r}",
-                )
+        memo_key = (vocabulary.key, value)
+        findings = self.findings.get(memo_key)
+        if findings is None:
+            findings = _remember(
+                self.findings, memo_key, _vocabulary_findings(value, vocabulary, self.namespaces)
+            )
+        for code, message in findings:
+            self.report(path, code, message)
 
     def extension_keys(
         self, holder: Mapping[str, Any], path: list[Any], standard: frozenset[str], bare_code: str
@@ -649,25 +663,105 @@ class _EventChecker:
                 self.namespaced_key(key, [*path, key], bare_code)
 
     def namespaced_key(self, key: str, path: list[Any], bare_code: str) -> None:
-        form = classify_key(key, self.namespaces)
-        if form is KeyForm.BARE:
-            where = (
-                "an ILMD field"
-                if bare_code == ErrorCode.ILMD_FIELD_WITHOUT_NAMESPACE
-                else ("a user extension field")
+        memo_key = (bare_code, key)
+        findings = self.findings.get(memo_key)
+        if findings is None:
+            findings = _remember(
+                self.findings, memo_key, _key_findings(key, bare_code, self.namespaces)
             )
-            self.report(
-                path,
+        for code, message in findings:
+            self.report(path, code, message)
+
+
+# A document repeats its business steps, dispositions, party types and extension field names
+# in every event: what the rules say about a value or key depends only on it and on the
+# namespace map, so the findings are memoised per namespace map (see _findings_for).
+_Findings = tuple[tuple[str, str], ...]
+_FINDINGS_LIMIT: Final = 4096
+
+
+def _vocabulary_findings(
+    value: str, vocabulary: CbvVocabulary, namespaces: Mapping[str, str]
+) -> _Findings:
+    """(code, message) of each problem with ``value`` as a term of ``vocabulary``."""
+    code = _VOCABULARY_CODES[vocabulary.key]
+    expanded = expand_curie(value, namespaces)
+    name = vocabulary.cbv_name(expanded)
+    if is_bare_word(value):
+        if value not in vocabulary.terms:
+            return (
+                (
+                    code,
+                    f"{value!r} is not a standard CBV {vocabulary.label}; a non-standard "
+                    "value must be a URI in the sender's own namespace",
+                ),
+            )
+    elif name is not None:
+        if name not in vocabulary.terms:
+            return (
+                (
+                    code,
+                    f"{value!r} is in the CBV namespace but {name!r} is not a standard CBV "
+                    f"{vocabulary.label}",
+                ),
+            )
+        if _NON_BARE_PREFIXES.match(value):
+            return (
+                (
+                    ErrorCode.CBV_VALUE_NOT_BARE,
+                    f"In EPCIS JSON the standard CBV {vocabulary.label} {value!r} is written "
+                    f"as the bare name {name!r}",
+                ),
+            )
+    return ()
+
+
+def _key_findings(key: str, bare_code: str, namespaces: Mapping[str, str]) -> _Findings:
+    """(code, message) of each problem with ``key`` as a non-standard field name."""
+    form = classify_key(key, namespaces)
+    if form is KeyForm.BARE:
+        where = (
+            "an ILMD field"
+            if bare_code == ErrorCode.ILMD_FIELD_WITHOUT_NAMESPACE
+            else ("a user extension field")
+        )
+        return (
+            (
                 bare_code,
                 f"{key!r} is not a standard field; as {where} it needs a namespace "
                 "(prefix:name with the prefix declared in @context, or a full URI)",
-            )
-        elif form is KeyForm.UNDECLARED_PREFIX:
-            self.report(
-                path,
+            ),
+        )
+    if form is KeyForm.UNDECLARED_PREFIX:
+        return (
+            (
                 ErrorCode.UNDECLARED_NAMESPACE_PREFIX,
                 f"The prefix of {key!r} is not declared in the @context",
-            )
+            ),
+        )
+    return ()
+
+
+def _remember(memo: dict[Any, _Findings], key: Any, findings: _Findings) -> _Findings:
+    if len(memo) >= _FINDINGS_LIMIT:
+        memo.clear()
+    memo[key] = findings
+    return findings
+
+
+_last_findings: tuple[Mapping[str, str], dict[Any, _Findings]] | None = None
+
+
+def _findings_for(namespaces: Mapping[str, str]) -> dict[Any, _Findings]:
+    """The findings memo for one namespace map (object identity: ``namespaces_of`` hands out
+    one map for a run of equal contexts, and the memo keeps it alive)."""
+    global _last_findings
+    last = _last_findings
+    if last is not None and last[0] is namespaces:
+        return last[1]
+    memo: dict[Any, _Findings] = {}
+    _last_findings = (namespaces, memo)
+    return memo
 
 
 def _objects(items: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -698,22 +792,24 @@ def namespaces_of(*contexts: Any) -> Mapping[str, str]:
 
 def _event_problems(event: Mapping[str, Any], base: str) -> list[_Problem]:
     namespaces = namespaces_of(event.get("@context"))
-    return _EventChecker(base, namespaces).check(event)
+    return _EventChecker(base, namespaces, _findings_for(namespaces)).check(event)
 
 
 # --- public API ---------------------------------------------------------------------------
 
 
-def validate_document(doc: Any) -> list[EventError]:
+def validate_document(doc: Any, located: Sequence[LocatedEvent] | None = None) -> list[EventError]:
     """Validate an EPCIS 2.0 JSON payload: a capture or query document, or a single event.
 
     Returns every problem found (an empty list means the payload is valid), ordered by
     event and position. Schema errors are attributed to the event they occur in; errors
     outside any event (a missing ``@context``, a bad header) have ``event_index=None``.
+    ``located`` is ``locate_events(doc)`` when the caller has it already (capture does).
     """
     if not isinstance(doc, Mapping):
         return [EventError(None, None, "", ErrorCode.SCHEMA, "An EPCIS payload is a JSON object")]
-    located = locate_events(doc)
+    if located is None:
+        located = locate_events(doc)
     ids = {item.index: _event_id(item.event) for item in located}
     errors: list[EventError] = []
     semantic_pointers: set[str] = set()
