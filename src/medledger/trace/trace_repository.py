@@ -187,10 +187,14 @@ def _fill_all_fragments(items: ItemTable) -> None:
 
 
 # The item a trace starts from, the event window and the parties' version, in one round trip.
+# ``{floor}`` is inlined (an int the snapshot read from the database): with ``id > $n`` as a
+# parameter PostgreSQL's generic plan would assume a third of the table, so it re-plans the
+# statement on every trace (~0.3 ms, more than running it); with the literal, the driver's
+# prepared statement keeps one plan while the floor stays (it moves only with new events).
 _PROBE = (
     "SELECT (SELECT id FROM trace_items WHERE tenant_id = :tenant AND uri = :uri), "
-    "(SELECT count(*) FROM epcis_events WHERE id > :floor), "
-    "(SELECT max(id) FROM epcis_events WHERE id > :floor), "
+    "(SELECT count(*) FROM epcis_events WHERE id > {floor}), "
+    "(SELECT max(id) FROM epcis_events WHERE id > {floor}), "
     "(SELECT count(*) FROM parties WHERE tenant_id = :tenant), "
     "(SELECT max(updated_at) FROM parties WHERE tenant_id = :tenant)"
 )
@@ -208,7 +212,7 @@ def _probe(connection: Connection, tenant_id: int, uri: str, floor: int) -> tupl
     sql = _PROBE_PYFORMAT if connection.dialect.name == "postgresql" else _PROBE
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, {"tenant": tenant_id, "uri": uri, "floor": floor})
+        cursor.execute(sql.format(floor=int(floor)), {"tenant": tenant_id, "uri": uri})
         row = cursor.fetchone()
     finally:
         cursor.close()
