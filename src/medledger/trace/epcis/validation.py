@@ -641,14 +641,11 @@ class _EventChecker:
             return
         if not isinstance(value, str):
             return  # the schema reports the wrong type
-        memo_key = (vocabulary.key, value)
-        findings = self.findings.get(memo_key)
-        if findings is None:
-            findings = _remember(
-                self.findings, memo_key, _vocabulary_findings(value, vocabulary, self.namespaces)
-            )
-        for code, message in findings:
-            self.report(path, code, message)
+        self.report_findings(
+            path,
+            (vocabulary.key, value),
+            lambda: _vocabulary_findings(value, vocabulary, self.namespaces),
+        )
 
     def extension_keys(
         self, holder: Mapping[str, Any], path: list[Any], standard: frozenset[str], bare_code: str
@@ -663,12 +660,17 @@ class _EventChecker:
                 self.namespaced_key(key, [*path, key], bare_code)
 
     def namespaced_key(self, key: str, path: list[Any], bare_code: str) -> None:
-        memo_key = (bare_code, key)
+        self.report_findings(
+            path, (bare_code, key), lambda: _key_findings(key, bare_code, self.namespaces)
+        )
+
+    def report_findings(
+        self, path: list[Any], memo_key: Any, compute: Callable[[], _Findings]
+    ) -> None:
+        """Report the findings remembered under ``memo_key`` (computed on first use)."""
         findings = self.findings.get(memo_key)
         if findings is None:
-            findings = _remember(
-                self.findings, memo_key, _key_findings(key, bare_code, self.namespaces)
-            )
+            findings = _remember(self.findings, memo_key, compute())
         for code, message in findings:
             self.report(path, code, message)
 
