@@ -6,6 +6,7 @@ flush but never commit, and the unit of work commits on success or rolls back on
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -85,7 +87,45 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    _ping_idle_connections(engine)
+    return engine
+
+
+#: A pooled server connection that sat unused for longer than this is pinged before it is
+#: handed out again (and replaced if the server dropped it). See :func:`_ping_idle_connections`.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection before reuse only when it has been idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip per request,
+    a fifth of a typical trace on PostgreSQL. Connections that served a request seconds ago
+    are almost never dead, so only those idle for more than :data:`PING_AFTER_IDLE_SECONDS`
+    (server restarts, idle timeouts, failovers while the process was quiet) are pinged; a
+    dead one raises ``DisconnectionError`` and the pool connects afresh. A connection dropped
+    within that window fails the one statement that meets it; SQLAlchemy then recognises the
+    disconnect and discards every pooled connection older than the failure (docs/operations.md).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in_at")
+        if last is None or time.monotonic() - last <= PING_AFTER_IDLE_SECONDS:
+            return  # freshly connected, or used moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
+                raise DisconnectionError(str(error)) from error
+            raise
+        if not alive:
+            raise DisconnectionError("the pooled connection did not answer a ping")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -121,22 +161,68 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def set_tenant_guc(session: Session, tenant_id: int | None) -> None:
-    """On PostgreSQL, tell row-level security which tenant this transaction serves.
+# Where a pooled PostgreSQL connection remembers the session-level ``app.tenant_id`` it holds
+# (``Connection.info`` lives as long as the DB-API connection), and where a session keeps the
+# value it set in its open transaction until that commits.
+_TENANT_GUC = "medledger.app_tenant_id"
+_PENDING_GUC = "medledger.pending_app_tenant_id"
+_UNKNOWN = object()
 
-    Every request runs it, so it goes straight to the transaction's DB-API cursor: a third of
-    an ORM ``execute`` of the same statement, whose result nobody reads.
+
+def set_tenant_guc(session: Session, tenant_id: int | None) -> None:
+    """On PostgreSQL, tell row-level security which tenant the session's transaction serves
+    (``None``: no tenant, so tenant rows stay invisible unless the platform bypasses RLS).
+
+    Every request runs it, so it costs nothing when it can: the value is set for the
+    connection (``set_config(…, false)``), and the pooled connection remembers it once the
+    transaction that set it has **committed**; a later request of the same tenant on that
+    connection then sends nothing (a round trip less per request, a sixth of a typical
+    trace). The remembered value is only ever what the server holds: a transaction that rolls
+    back reverts the server's setting and is never remembered; a value set inside a savepoint
+    (which may be rolled back on its own) makes the connection's value unknown, so the next
+    request sets it again. Every request path calls this, with ``None`` when nobody is signed
+    in, so no transaction runs with a tenant it did not ask for (docs/security.md).
     """
     if not is_postgres(session):
         return
-    cursor = session.connection().connection.cursor()
+    value = "" if tenant_id is None else str(tenant_id)
+    connection = session.connection()
+    info = connection.info
+    pending = session.info.get(_PENDING_GUC)
+    if pending is not None and pending[0] is info:
+        current = pending[1]
+    else:
+        current = info.get(_TENANT_GUC, _UNKNOWN)
+    if current == value:
+        return
+    cursor = connection.connection.cursor()
     try:
-        cursor.execute(
-            "SELECT set_config('app.tenant_id', %(t)s, true)",
-            {"t": "" if tenant_id is None else str(tenant_id)},
-        )
+        cursor.execute("SELECT set_config('app.tenant_id', %(t)s, false)", {"t": value})
     finally:
         cursor.close()
+    session.info[_PENDING_GUC] = (
+        info,
+        _UNKNOWN if session.in_nested_transaction() else value,
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_tenant_guc(session: Session) -> None:
+    pending = session.info.pop(_PENDING_GUC, None)
+    if pending is not None:
+        info, value = pending
+        if value is _UNKNOWN:
+            info.pop(_TENANT_GUC, None)
+        else:
+            info[_TENANT_GUC] = value
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted_tenant_guc(session: Session, transaction: Any) -> None:
+    # A rolled-back or closed transaction: the server reverted the setting, so the remembered
+    # (committed) value still holds. (After a commit the pending value was taken already.)
+    if transaction.parent is None:
+        session.info.pop(_PENDING_GUC, None)
 
 
 __all__ = [

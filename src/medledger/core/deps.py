@@ -83,6 +83,8 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     finally:
         _bypass_rls(session, False)
     if resolved is None:
+        # Nobody signed in: the connection may still hold the tenant of its last request.
+        set_tenant_guc(session, None)
         return None
     request.state.csrf_token = resolved.csrf_token
     request.state.auth_kind = resolved.kind
