@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+    # Worker processes that check and hash the events of large capture documents
+    # (None: one fewer than the CPUs, at most 4; 0: none). See trace/epcis/parallel.py.
+    capture_workers: int | None = None
 
 
 @lru_cache(maxsize=1)

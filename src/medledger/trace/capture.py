@@ -40,6 +40,7 @@ from medledger.compliance import audit
 from medledger.core.db import is_postgres, utcnow
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
+from medledger.trace.epcis import parallel
 from medledger.trace.epcis.document import LocatedEvent, is_single_event, locate_events
 from medledger.trace.epcis.normalise import NormalisedEvent, normalise_event
 from medledger.trace.epcis.validation import EventError, validate_document
@@ -312,6 +313,23 @@ def _normalise_all(
     return normalised, extra
 
 
+def _check_and_normalise(
+    document: Any, located: Sequence[LocatedEvent]
+) -> tuple[list[EventError], list[tuple[NormalisedEvent, Mapping[str, Any]]]]:
+    """Validate every event, normalise the valid ones: (every error, in document order;
+    the normalised events with the JSON each came as)."""
+    errors = validate_document(document, located)
+    normalised: list[tuple[NormalisedEvent, Mapping[str, Any]]] = []
+    document_level = any(error.event_index is None for error in errors)
+    if not document_level and isinstance(document, Mapping):
+        normalised, more = _normalise_all(document, located, errors)
+        errors = sorted(
+            [*errors, *more],
+            key=lambda e: (-1 if e.event_index is None else e.event_index, e.pointer, e.code),
+        )
+    return errors, normalised
+
+
 def _raw_event_list(document: Mapping[str, Any]) -> list[Any] | None:
     if is_single_event(document):
         return [{k: v for k, v in document.items()}]
@@ -372,16 +390,17 @@ def capture_document(
     session.flush()
     with paused_gc():
         located = locate_events(document) if isinstance(document, Mapping) else []
-        errors = validate_document(document, located)
         job.event_count = len(located)
-        normalised: list[tuple[NormalisedEvent, Mapping[str, Any]]] = []
-        document_level = any(error.event_index is None for error in errors)
-        if not document_level and isinstance(document, Mapping):
-            normalised, more = _normalise_all(document, located, errors)
-            errors = sorted(
-                [*errors, *more],
-                key=lambda e: (-1 if e.event_index is None else e.event_index, e.pointer, e.code),
-            )
+        # A large valid document is checked and hashed in worker processes too (parallel.py).
+        checked = parallel.prepare_document(document, located) if located else None
+        if checked is not None:
+            errors: list[EventError] = []
+            normalised = [
+                (event, raw)
+                for event, raw in zip(checked, document["epcisBody"]["eventList"], strict=True)
+            ]
+        else:
+            errors, normalised = _check_and_normalise(document, located)
         result = StoreResult()
         if normalised and (not errors or error_behaviour == PROCEED):
             context = document.get("@context") if isinstance(document, Mapping) else None

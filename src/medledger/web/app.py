@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    from medledger.trace.epcis import parallel
+
+    parallel.configure(settings.capture_workers)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_problem_handlers(app)

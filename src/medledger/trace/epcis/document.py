@@ -57,19 +57,19 @@ def locate_events(doc: Mapping[str, Any]) -> list[LocatedEvent]:
         base = "/epcisBody/queryResults/resultsBody/eventList"
     elif isinstance(body.get("event"), Mapping):
         # Not in the 2.0 schema, but some senders wrap a single event this way.
-        return [LocatedEvent(0, "/epcisBody/event", _with_context(body["event"], doc))]
+        return [LocatedEvent(0, "/epcisBody/event", with_context(body["event"], doc))]
     else:
         return []
     if not isinstance(events, list):
         return []
     return [
-        LocatedEvent(index, f"{base}/{index}", _with_context(event, doc))
+        LocatedEvent(index, f"{base}/{index}", with_context(event, doc))
         for index, event in enumerate(events)
         if isinstance(event, Mapping)
     ]
 
 
-def _with_context(event: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any]:
+def with_context(event: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any]:
     copy = dict(event)
     context = merge_contexts(doc.get("@context"), event.get("@context"))
     if context is not None:

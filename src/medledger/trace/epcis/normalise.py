@@ -161,7 +161,11 @@ class _Normaliser:
         self.event = event
         self.context = context
         self.strict_identifiers = strict_identifiers
-        self.namespaces = namespaces_of(context, event.get("@context"))
+        self.namespaces = (
+            namespaces_of(event.get("@context"))  # the very map validation used for it
+            if context is None
+            else namespaces_of(context, event.get("@context"))
+        )
 
     def identifier(self, value: Any, path: str) -> str:
         if not isinstance(value, str):

@@ -301,7 +301,7 @@ def prepare_validators() -> None:
     _event_validator()
 
 
-def _fast_event_valid(event: Any) -> bool:
+def fast_event_valid(event: Any) -> bool:
     _, _, any_event, by_type = _fast_checks()
     kind = event.get("type") if isinstance(event, dict) else None
     check = by_type.get(kind, any_event) if isinstance(kind, str) else any_event
@@ -312,7 +312,18 @@ def _fast_event_valid(event: Any) -> bool:
     return True
 
 
-def _document_event_lists(doc: Mapping[str, Any]) -> list[Any]:
+def fast_skeleton_valid(doc: Any) -> bool:
+    """True when a document apart from its events surely satisfies the schema (compiled
+    check); :func:`schema_valid_fast` is this plus :func:`fast_event_valid` of each event."""
+    _, skeleton, _, _ = _fast_checks()
+    try:
+        skeleton(doc)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def document_event_lists(doc: Mapping[str, Any]) -> list[Any]:
     body = doc.get("epcisBody")
     if not isinstance(body, Mapping):
         return []
@@ -340,9 +351,7 @@ def schema_valid_fast(doc: Any) -> bool:
         skeleton(doc)
     except fastjsonschema.JsonSchemaException:
         return False
-    return all(
-        _fast_event_valid(event) for events in _document_event_lists(doc) for event in events
-    )
+    return all(fast_event_valid(event) for events in document_event_lists(doc) for event in events)
 
 
 _REQUIRED_MESSAGE = re.compile(r"^'(.+)' is a required property$")
@@ -773,26 +782,30 @@ def _objects(items: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
                 yield position, item
 
 
-_last_namespaces: tuple[tuple[Any, ...], Mapping[str, str]] | None = None
+# The last few (contexts, namespace map) answers, newest first.
+_recent_namespaces: list[tuple[tuple[Any, ...], Mapping[str, str]]] = []
+_RECENT_NAMESPACES = 4
 
 
 def namespaces_of(*contexts: Any) -> Mapping[str, str]:
     """``collect_namespaces(*contexts)``, computed once for a run of equal contexts.
 
-    Every event of a document carries the same ``@context``, so the last answer is kept with
-    a private copy of its contexts (a caller changing its own afterwards does not matter).
-    The map is shared: read it, never change it.
+    Every event of a document carries the same ``@context``, so the last few answers are
+    kept, each with a private copy of its contexts (a caller changing its own afterwards does
+    not matter); a few, because capture may check and normalise event by event. The map is
+    shared: read it, never change it.
     """
-    global _last_namespaces
-    last = _last_namespaces
-    if last is not None and last[0] == contexts:
-        return last[1]
+    recent = _recent_namespaces
+    for known, namespaces in recent:
+        if known == contexts:
+            return namespaces
     namespaces = collect_namespaces(*contexts)
-    _last_namespaces = (copy.deepcopy(contexts), namespaces)
+    recent.insert(0, (copy.deepcopy(contexts), namespaces))
+    del recent[_RECENT_NAMESPACES:]
     return namespaces
 
 
-def _event_problems(event: Mapping[str, Any], base: str) -> list[_Problem]:
+def event_problems(event: Mapping[str, Any], base: str) -> list[_Problem]:
     namespaces = namespaces_of(event.get("@context"))
     return _EventChecker(base, namespaces, _findings_for(namespaces)).check(event)
 
@@ -816,7 +829,7 @@ def validate_document(doc: Any, located: Sequence[LocatedEvent] | None = None) -
     errors: list[EventError] = []
     semantic_pointers: set[str] = set()
     for item in located:
-        for problem in _event_problems(item.event, item.pointer):
+        for problem in event_problems(item.event, item.pointer):
             semantic_pointers.add(problem.pointer)
             error = EventError(
                 item.index, ids[item.index], problem.pointer, problem.code, problem.message
@@ -845,10 +858,10 @@ def validate_event(event: Any, index: int | None = None) -> list[EventError]:
     event_id = _event_id(event)
     errors: list[EventError] = []
     semantic_pointers: set[str] = set()
-    for problem in _event_problems(event, ""):
+    for problem in event_problems(event, ""):
         semantic_pointers.add(problem.pointer)
         errors.append(EventError(index, event_id, problem.pointer, problem.code, problem.message))
-    schema_errors = [] if _fast_event_valid(event) else _schema_errors(_event_validator(), event)
+    schema_errors = [] if fast_event_valid(event) else _schema_errors(_event_validator(), event)
     for pointer, message, _path in schema_errors:
         if pointer not in semantic_pointers:
             errors.append(EventError(index, event_id, pointer, ErrorCode.SCHEMA, message))
