@@ -241,6 +241,36 @@ def test_a_rejected_large_document_reports_exactly_the_serial_errors(
     assert job["errors"] == [error_entry(error) for error in serial_errors]
 
 
+@pytest.mark.parametrize(("behaviour", "stored"), [("rollback", 0), ("proceed", 59)])
+def test_an_invalid_event_among_the_workers_leaves_nothing_of_the_checked_slice(
+    client: TestClient,
+    factory: sessionmaker[Session],
+    parallel_path: None,
+    behaviour: str,
+    stored: int,
+) -> None:
+    # The capturing process inserts its own slice while the worker checks the rest; the
+    # worker's invalid event must roll that back before the serial path decides.
+    network = build_network(factory, "late")
+    hub = token_headers(client, "late-warehouse")
+    doc = _network_document(10)
+    assert parallel._slices(60, 1)[0] == (0, 28)
+    doc["epcisBody"]["eventList"][55]["bizStep"] = "flying"
+
+    job = capture(client, hub, doc, behaviour=behaviour)
+
+    assert (job["state"], job["capturedCount"]) == ("failed", stored)
+    assert [(e["eventIndex"], e["code"]) for e in job["errors"]] == [(55, "epcis.unknown_biz_step")]
+    with system_unit_of_work(factory) as session:
+        rows = session.scalars(
+            select(EpcisEvent.document)
+            .where(EpcisEvent.tenant_id == network.tenant_id)
+            .order_by(EpcisEvent.id)
+        ).all()
+    expected = [e for n, e in enumerate(doc["epcisBody"]["eventList"]) if n != 55][:stored]
+    assert [row["eventTime"] for row in rows] == [e["eventTime"] for e in expected]
+
+
 def test_a_dead_worker_costs_one_serial_capture_and_is_replaced(
     client: TestClient, factory: sessionmaker[Session], parallel_path: None
 ) -> None:

@@ -172,57 +172,115 @@ def store_events(
 ) -> StoreResult:
     """Insert ``events`` (normalised, with the JSON each came as) not yet in the ledger, and
     write their projections. Bulk statements; flushes, never commits."""
-    result = StoreResult()
     if not events:
-        return result
-    tenant_id = principal.tenant_id
-    serialise_tenant_ledger_writes(session, tenant_id)
-    already = existing_event_keys(session, tenant_id, [storage_key(e) for e, _ in events])
-    record_time = utcnow()
-    extra = _extra_context(document_context)
-    rows: list[tuple[Any, ...]] = []
-    accepted: list[NormalisedEvent] = []
-    party_id = principal.party_id
-    for event, raw in events:
-        key = storage_key(event)
-        if key in already:
-            result.duplicates += 1
-            continue
-        already.add(key)
-        accepted.append(event)
-        rows.append(
-            (
-                tenant_id,
-                key,
-                event.event_type,
-                event.action,
-                event.event_time,
-                event.event_time_zone_offset,
-                record_time,
-                event.biz_step,
-                event.disposition,
-                event.read_point,
-                event.biz_location,
-                event.transformation_id,
-                party_id,
-                job_id,
-                None,
-                [{"type": t.type, "value": t.value} for t in event.biz_transaction_list],
-                [{"type": s.type, "value": s.value} for s in event.source_list],
-                [{"type": d.type, "value": d.value} for d in event.destination_list],
-                _stored_document(raw, event, extra),
+        return StoreResult()
+    store = _EventStore(session, principal, job_id=job_id, document_context=document_context)
+    store.insert(events)
+    return store.finish()
+
+
+class _EventStore:
+    """Event rows inserted batch by batch (in document order), then every batch's
+    projections at once (a later event may correct an earlier one of the same document)."""
+
+    def __init__(
+        self, session: Session, principal: Principal, *, job_id: int | None, document_context: Any
+    ) -> None:
+        self.session = session
+        self.principal = principal
+        self.job_id = job_id
+        self.result = StoreResult()
+        self.already: set[str] = set()
+        self.record_time = utcnow()
+        self.extra = _extra_context(document_context)
+        serialise_tenant_ledger_writes(session, principal.tenant_id)
+
+    def insert(self, events: Sequence[tuple[NormalisedEvent, Mapping[str, Any]]]) -> None:
+        """Insert the event rows of ``events`` not in the ledger (nor in an earlier batch)."""
+        session, result, already = self.session, self.result, self.already
+        tenant_id, party_id, job_id = self.principal.tenant_id, self.principal.party_id, self.job_id
+        record_time, extra = self.record_time, self.extra
+        already |= existing_event_keys(session, tenant_id, [storage_key(e) for e, _ in events])
+        rows: list[tuple[Any, ...]] = []
+        accepted: list[NormalisedEvent] = []
+        for event, raw in events:
+            key = storage_key(event)
+            if key in already:
+                result.duplicates += 1
+                continue
+            already.add(key)
+            accepted.append(event)
+            rows.append(
+                (
+                    tenant_id,
+                    key,
+                    event.event_type,
+                    event.action,
+                    event.event_time,
+                    event.event_time_zone_offset,
+                    record_time,
+                    event.biz_step,
+                    event.disposition,
+                    event.read_point,
+                    event.biz_location,
+                    event.transformation_id,
+                    party_id,
+                    job_id,
+                    None,
+                    [{"type": t.type, "value": t.value} for t in event.biz_transaction_list],
+                    [{"type": s.type, "value": s.value} for s in event.source_list],
+                    [{"type": d.type, "value": d.value} for d in event.destination_list],
+                    _stored_document(raw, event, extra),
+                )
             )
+        if not rows:
+            return
+        session.flush()
+        ids = _insert_events(session, tenant_id, rows)
+        result.stored.extend(
+            StoredEvent(ids[row[1]], event) for row, event in zip(rows, accepted, strict=True)
         )
-    if not rows:
+
+    def finish(self) -> StoreResult:
+        """Project every inserted event; what storing did."""
+        result = self.result
+        if result.stored:
+            result.projections = project_events(
+                self.session,
+                tenant_id=self.principal.tenant_id,
+                capturing_party_id=self.principal.party_id,
+                events=result.stored,
+            )
         return result
-    session.flush()
-    ids = _insert_events(session, tenant_id, rows)
-    result.stored = [
-        StoredEvent(ids[row[1]], event) for row, event in zip(rows, accepted, strict=True)
-    ]
-    result.projections = project_events(
-        session, tenant_id=tenant_id, capturing_party_id=principal.party_id, events=result.stored
+
+
+def _store_checked_in_parallel(
+    session: Session,
+    principal: Principal,
+    run: parallel.ParallelRun,
+    document: Mapping[str, Any],
+    job_id: int | None,
+) -> StoreResult | None:
+    """Store a large document checked in parallel (``parallel.start``): this process checks
+    its slice and inserts those event rows while the workers check theirs, then inserts the
+    workers' events and projects them all. None (nothing stored: the savepoint is rolled
+    back) when an event is not valid, so the caller goes the serial way for exact errors."""
+    head = run.head()
+    if head is None:
+        return None
+    raw_events = document["epcisBody"]["eventList"]
+    savepoint = session.begin_nested()
+    store = _EventStore(
+        session, principal, job_id=job_id, document_context=document.get("@context")
     )
+    store.insert(list(zip(head, raw_events, strict=False)))
+    rest = run.rest()
+    if rest is None:
+        savepoint.rollback()
+        return None
+    store.insert(list(zip(rest, raw_events[len(head) :], strict=True)))
+    result = store.finish()
+    savepoint.commit()
     return result
 
 
@@ -392,21 +450,21 @@ def capture_document(
         located = locate_events(document) if isinstance(document, Mapping) else []
         job.event_count = len(located)
         # A large valid document is checked and hashed in worker processes too (parallel.py).
-        checked = parallel.prepare_document(document, located) if located else None
-        if checked is not None:
-            errors: list[EventError] = []
-            normalised = [
-                (event, raw)
-                for event, raw in zip(checked, document["epcisBody"]["eventList"], strict=True)
-            ]
-        else:
+        run = parallel.start(document, located) if located else None
+        result = (
+            _store_checked_in_parallel(session, principal, run, document, job.id)
+            if run is not None
+            else None
+        )
+        errors: list[EventError] = []
+        if result is None:
             errors, normalised = _check_and_normalise(document, located)
-        result = StoreResult()
-        if normalised and (not errors or error_behaviour == PROCEED):
-            context = document.get("@context") if isinstance(document, Mapping) else None
-            result = store_events(
-                session, principal, normalised, job_id=job.id, document_context=context
-            )
+            result = StoreResult()
+            if normalised and (not errors or error_behaviour == PROCEED):
+                context = document.get("@context") if isinstance(document, Mapping) else None
+                result = store_events(
+                    session, principal, normalised, job_id=job.id, document_context=context
+                )
     job.errors = [error_entry(error) for error in errors]
     job.captured_count = len(result.stored)
     job.state = "failed" if errors else "succeeded"
