@@ -281,6 +281,21 @@ def _origins(factory: sessionmaker[Session]) -> dict[str, tuple[Any, ...]]:
         }
 
 
+def test_a_serial_keeps_the_first_lot_it_is_given_within_one_document_too(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    build_network(factory, "fl")
+    hub = token_headers(client, "fl-warehouse")
+    first = commissioning(41, [SER2], [], {"cbvmda:lotNumber": "LOTF1"})
+    again = commissioning(42, [SER2], [], {"cbvmda:lotNumber": "LOTF2"})
+
+    captured(client, hub, first, again)
+
+    origins = _origins(factory)
+    assert origins[SER2][2] == LOT_F1
+    assert origins[LOT_F2][0:3] == (False, None, None)  # known as a lot, given to no serial
+
+
 def test_retracting_a_commissioning_restores_what_the_events_left_set(
     client: TestClient, factory: sessionmaker[Session]
 ) -> None:

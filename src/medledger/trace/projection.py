@@ -559,9 +559,13 @@ class _Projector:
                         state.expiry = expiry[:10]
                         state.changed.add("expiry")
                     if ilmd_lot and keys["kind"] == "serial" and len(ilmd_lot) <= 20:
-                        state.lot_uri = lot_uri(keys["gtin"], ilmd_lot)
-                        self.state(state.lot_uri, row_id)
-                        state.changed.add("lot_item_id")
+                        named_lot = lot_uri(keys["gtin"], ilmd_lot)
+                        self.state(named_lot, row_id)
+                        # The first lot a serial is given stays, within a document as
+                        # across documents (``write`` keeps a stored one).
+                        if state.lot_uri is None:
+                            state.lot_uri = named_lot
+                            state.changed.add("lot_item_id")
             if state.time is not None and event.event_time < state.time:
                 continue
             state.time = event.event_time
