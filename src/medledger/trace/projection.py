@@ -24,7 +24,9 @@ document order) and writes, with a handful of bulk statements whatever the batch
 Rules worth knowing (they are choices, not EPCIS text): last state follows event time (an
 older event arriving late does not overwrite a newer state); a shipping event leaves the
 holder unchanged until the receipt; an item is ``commissioned`` by an ObjectEvent ADD with
-bizStep ``commissioning``; GLN-based ``sgln``/``pgln`` source/destination identifiers map to
+bizStep ``commissioning``; a serial's lot is the first ILMD ``lotNumber`` it is created with
+(in capture order, then document order; a later, different one is kept as a lot item but
+does not move the serial); GLN-based ``sgln``/``pgln`` source/destination identifiers map to
 the registered party with that GLN, else the party of the site or location with that GLN.
 """
 
