@@ -37,8 +37,12 @@ def _backend_pid(engine: Engine) -> int:
 
 
 def _kill(engine: Engine, pid: int) -> None:
+    """Terminate the backend and wait until it is gone (the signal is asynchronous)."""
     with engine.connect() as conn:
-        killed = conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        # pg_terminate_backend(pid, timeout) waits for the backend to exit (PostgreSQL 14+).
+        killed = conn.execute(
+            text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}
+        ).scalar()
         conn.commit()
     assert killed is True
 
