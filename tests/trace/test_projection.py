@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +36,7 @@ from medledger.trace.models import (
     ItemParty,
     TraceItem,
 )
+from medledger.trace.projection import _parse_item_uri_parts, parse_item_uri
 
 
 def _rows(factory: sessionmaker[Session]) -> dict[str, object]:
@@ -343,3 +345,27 @@ def test_retracting_a_receipt_restores_the_state_the_remaining_events_imply(
 def _items(factory: sessionmaker[Session]) -> list[TraceItem]:
     with system_unit_of_work(factory) as session:
         return list(session.scalars(select(TraceItem).order_by(TraceItem.id)))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://id.gs1.org/01/04098760000206/21/S1",
+        "https://id.gs1.org/01/04098760000206/10/LOT-1.A_b",
+        "https://id.gs1.org/01/04098760000206/21/12345678901234567890",  # 20 characters
+        "https://id.gs1.org/01/04098760000206/21/123456789012345678901",  # 21: not a serial
+        "https://id.gs1.org/01/04098760000206/21/",  # empty value
+        "https://id.gs1.org/01/04098760000206/21/A%2FB",  # escaped: decoded
+        "https://id.gs1.org/01/04098760000206/10/L%25",
+        "https://id.gs1.org/01/04098760000206/10/L1/21/S1",  # both: the serial
+        "https://id.gs1.org/01/0409876000020/21/S1",  # 13-digit GTIN
+        "https://id.gs1.org/01/٠٤٠٩٨٧٦٠٠٠٠٢٠٦/21/S1",  # other digits
+        "https://id.gs1.org/01/04098760000206",
+        "https://id.gs1.org/00/340987600000000017",
+        "https://id.gs1.org/414/4098760000015",
+        "urn:epc:id:sgtin:4098760.000020.S1",
+        "https://example.com/01/04098760000206/21/S1",
+    ],
+)
+def test_the_fast_identifier_path_answers_as_the_general_one(uri: str) -> None:
+    assert parse_item_uri(uri) == _parse_item_uri_parts(uri)

@@ -32,6 +32,7 @@ the registered party with that GLN, else the party of the site or location with 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -154,8 +155,24 @@ class _Hop:
 # --- identifiers ----------------------------------------------------------------------------
 
 
+# The canonical serial and lot forms, which nearly every identifier a capture writes takes:
+# answered without splitting and decoding (values with ``%`` escapes take the general path).
+_SIMPLE_SERIAL_OR_LOT = re.compile(re.escape(_DL_PREFIX) + r"01/(\d{14})/(21|10)/([^/%]{1,20})")
+
+
 def parse_item_uri(uri: str) -> dict[str, Any]:
     """Kind and GS1 keys of a canonical identifier (``kind`` lot|serial|sscc|class|other)."""
+    simple = _SIMPLE_SERIAL_OR_LOT.fullmatch(uri)
+    if simple is not None:
+        gtin, ai, value = simple.groups()
+        if ai == "21":
+            return {"kind": "serial", "gtin": gtin, "lot": None, "serial": value, "sscc": None}
+        return {"kind": "lot", "gtin": gtin, "lot": value, "serial": None, "sscc": None}
+    return _parse_item_uri_parts(uri)
+
+
+def _parse_item_uri_parts(uri: str) -> dict[str, Any]:
+    """:func:`parse_item_uri` for any identifier: split into AI/value pairs and decoded."""
     result: dict[str, Any] = {
         "kind": "other",
         "gtin": None,
@@ -548,31 +565,37 @@ class _Projector:
         if holder is not None:
             latest.append(("holder_party_id", holder))
         latest_columns = [column for column, _ in latest]
+        latest_fields = [(_STATE_FIELDS[column], value) for column, value in latest]
+        lots_of_gtin: dict[str, str] = {}  # the ILMD lot's URI per GTIN, once per event
         states = self.states
+        event_time = event.event_time
         for uri in uris:
             state = states[uri]
             if uri in created:
                 if commissioning:
                     state.commissioned = True
                     state.changed.add("commissioned")
-                if expiry or ilmd_lot:
+                if expiry:
+                    state.expiry = expiry[:10]
+                    state.changed.add("expiry")
+                if ilmd_lot and len(ilmd_lot) <= 20:
                     keys = self.keys_of(uri)
-                    if expiry:
-                        state.expiry = expiry[:10]
-                        state.changed.add("expiry")
-                    if ilmd_lot and keys["kind"] == "serial" and len(ilmd_lot) <= 20:
-                        named_lot = lot_uri(keys["gtin"], ilmd_lot)
-                        self.state(named_lot, row_id)
+                    if keys["kind"] == "serial":
+                        gtin = keys["gtin"]
+                        named_lot = lots_of_gtin.get(gtin)
+                        if named_lot is None:
+                            named_lot = lots_of_gtin[gtin] = lot_uri(gtin, ilmd_lot)
+                            self.state(named_lot, row_id)
                         # The first lot a serial is given stays, within a document as
                         # across documents (``write`` keeps a stored one).
                         if state.lot_uri is None:
                             state.lot_uri = named_lot
                             state.changed.add("lot_item_id")
-            if state.time is not None and event.event_time < state.time:
+            if state.time is not None and event_time < state.time:
                 continue
-            state.time = event.event_time
-            for column, value in latest:
-                setattr(state, _STATE_FIELDS[column], value)
+            state.time = event_time
+            for name, value in latest_fields:
+                setattr(state, name, value)
             state.changed.update(latest_columns)
 
     def transformation(self, event: NormalisedEvent, row_id: int) -> None:
