@@ -47,6 +47,7 @@ from medledger.parties.service import create_party, create_tenant
 
 load_all_models()
 
+from medledger.trace.bulk import table_of  # noqa: E402
 from medledger.trace.capture import capture_document, paused_gc  # noqa: E402
 from medledger.trace.epcis import parallel  # noqa: E402
 from medledger.trace.epcis.normalise import normalise_event  # noqa: E402
@@ -60,7 +61,6 @@ from medledger.trace.models import (  # noqa: E402
     ItemParty,
     TraceItem,
 )
-from medledger.trace.projection import table_of  # noqa: E402
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432"
 

@@ -1,4 +1,4 @@
-"""``projection.bulk_insert``: the ids it answers are the stored ones, on both databases."""
+"""``bulk.bulk_insert``: the ids it answers are the stored ones, on both databases."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from tests.builders import build_network
 
 from medledger.core.db import is_postgres
 from medledger.core.system import system_unit_of_work
+from medledger.trace.bulk import bulk_insert, table_of
 from medledger.trace.models import TraceItem
-from medledger.trace.projection import bulk_insert, table_of
 
 _COLUMNS = ("tenant_id", "uri", "kind", "commissioned", "last_event_time")
 _NOON = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)

@@ -32,21 +32,19 @@ the registered party with that GLN, else the party of the site or location with 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Table, and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from medledger.core.db import UTCDateTime
-from medledger.identifiers.digital_link import encode_value
-from medledger.identifiers.epc import CANONICAL_ORIGIN
 from medledger.parties.models import Location, Party, Site
+from medledger.trace.bulk import bulk_insert, chunks, table_of
 from medledger.trace.epcis.normalise import NormalisedEvent, QuantityElement
+from medledger.trace.item_keys import gln_of, lot_uri, parse_item_uri
 from medledger.trace.models import (
     CustodyHop,
     EpcisEvent,
@@ -57,9 +55,6 @@ from medledger.trace.models import (
 )
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
 
-# SQLite's default limit of bound parameters is 32766; PostgreSQL's is 65535.
-_CHUNK = 900
-_DL_PREFIX = CANONICAL_ORIGIN + "/"
 _PARTY_TYPES = ("possessing_party", "owning_party")
 
 
@@ -152,212 +147,7 @@ class _Hop:
     db_id: int | None = None
 
 
-# --- identifiers ----------------------------------------------------------------------------
-
-
-# The canonical serial and lot forms, which nearly every identifier a capture writes takes:
-# answered without splitting and decoding (values with ``%`` escapes take the general path).
-_SIMPLE_SERIAL_OR_LOT = re.compile(re.escape(_DL_PREFIX) + r"01/(\d{14})/(21|10)/([^/%]{1,20})")
-
-
-def parse_item_uri(uri: str) -> dict[str, Any]:
-    """Kind and GS1 keys of a canonical identifier (``kind`` lot|serial|sscc|class|other)."""
-    simple = _SIMPLE_SERIAL_OR_LOT.fullmatch(uri)
-    if simple is not None:
-        gtin, ai, value = simple.groups()
-        if ai == "21":
-            return {"kind": "serial", "gtin": gtin, "lot": None, "serial": value, "sscc": None}
-        return {"kind": "lot", "gtin": gtin, "lot": value, "serial": None, "sscc": None}
-    return _parse_item_uri_parts(uri)
-
-
-def _parse_item_uri_parts(uri: str) -> dict[str, Any]:
-    """:func:`parse_item_uri` for any identifier: split into AI/value pairs and decoded."""
-    result: dict[str, Any] = {
-        "kind": "other",
-        "gtin": None,
-        "lot": None,
-        "serial": None,
-        "sscc": None,
-    }
-    if not uri.startswith(_DL_PREFIX):
-        return result
-    from urllib.parse import unquote
-
-    parts = uri[len(_DL_PREFIX) :].split("/")
-    if len(parts) % 2:
-        return result
-    pairs = {parts[i]: unquote(parts[i + 1]) for i in range(0, len(parts), 2)}
-    if "00" in pairs and len(pairs["00"]) <= 18:
-        result.update(kind="sscc", sscc=pairs["00"])
-    elif "01" in pairs and len(pairs["01"]) == 14:
-        result["gtin"] = pairs["01"]
-        serial, lot = pairs.get("21"), pairs.get("10")
-        if serial is not None and len(serial) <= 20:
-            result.update(kind="serial", serial=serial)
-        elif lot is not None and len(lot) <= 20:
-            result.update(kind="lot", lot=lot)
-        elif serial is None and lot is None and len(pairs) == 1:
-            result["kind"] = "class"
-        else:
-            result["gtin"] = None
-    return result
-
-
-def lot_uri(gtin: str, lot: str) -> str:
-    """The canonical identifier of a lot of ``gtin``."""
-    return f"{_DL_PREFIX}01/{gtin}/10/{encode_value(lot)}"
-
-
-def gln_of(identifier: str) -> str | None:
-    """The GLN inside a canonical ``pgln`` (AI 417) or ``sgln`` (AI 414) identifier."""
-    for ai in ("417", "414"):
-        prefix = f"{_DL_PREFIX}{ai}/"
-        if identifier.startswith(prefix):
-            gln = identifier[len(prefix) :].split("/", 1)[0]
-            return gln if len(gln) == 13 and gln.isdigit() else None
-    return None
-
-
-def table_of(model: type[Any]) -> Table:
-    """The Core table of a mapped class (typed, for bulk statements)."""
-    table: Table = model.__table__
-    return table
-
-
-def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def bulk_insert(
-    session: Session,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    ignore_conflicts: bool = False,
-    returning: Sequence[str] = (),
-) -> list[tuple[Any, ...]] | None:
-    """Insert ``rows`` (tuples in ``columns`` order) in the session's transaction, fast.
-
-    Values go through the columns' own SQLAlchemy bind processing (JSON, UTC datetimes), then
-    straight to the driver: on PostgreSQL ``COPY`` into a temporary table and one
-    ``INSERT … SELECT`` (``COPY FROM`` itself is refused on row-level-secured tables, and the
-    ``INSERT`` applies the tenant policy and ``ON CONFLICT``); on SQLite one DB-API
-    ``executemany``. Returns the ``returning`` columns of the inserted rows (which must
-    include ``id``), or ``None`` when they could not be known: read them back by key then.
-    """
-    if not rows:
-        return [] if returning else None
-    connection = session.connection()
-    dialect = connection.dialect
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    if dialect.name != "postgresql":
-        return _sqlite_insert(driver, table, columns, rows, ignore_conflicts, returning, dialect)
-    rows = _bind_processed(table, columns, rows, dialect)
-    names = ", ".join(columns)
-    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    scratch = f"_bulk_{table.name}"
-    with driver.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{scratch}")
-        cursor.execute(
-            f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS "
-            f"SELECT {names} FROM {table.name} WITH NO DATA"
-        )
-        with cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        back = f" RETURNING {', '.join(returning)}" if returning else ""
-        cursor.execute(
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch}{conflict}{back}"
-        )
-        result = [tuple(row) for row in cursor.fetchall()] if returning else None
-        cursor.execute(f"DROP TABLE {scratch}")
-    return result
-
-
-def _sqlite_insert(
-    driver: Any,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    ignore_conflicts: bool,
-    returning: Sequence[str],
-    dialect: Any,
-) -> list[tuple[Any, ...]] | None:
-    """One ``executemany``. When ids are wanted they are given: the rows get the ids after
-    the table's largest (what SQLite would pick itself) and the answer is built from them,
-    instead of reading every row back by key. If any row was skipped (a conflict), the ids
-    are not known for sure: ``None``."""
-    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    processed = _bind_processed(table, columns, rows, dialect)
-    if not returning:
-        names, marks = ", ".join(columns), ", ".join("?" for _ in columns)
-        driver.executemany(
-            f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}", processed
-        )
-        return None
-    (last,) = driver.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()
-    first = last + 1
-    names, marks = ", ".join(("id", *columns)), ", ".join("?" for _ in range(len(columns) + 1))
-    before = driver.total_changes
-    driver.executemany(
-        f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}",
-        [(first + index, *row) for index, row in enumerate(processed)],
-    )
-    if driver.total_changes - before != len(rows):
-        return None
-    positions = [None if name == "id" else columns.index(name) for name in returning]
-    return [
-        tuple(first + index if at is None else row[at] for at in positions)
-        for index, row in enumerate(rows)
-    ]
-
-
-def _bind_processed(
-    table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], dialect: Any
-) -> Sequence[Sequence[Any]]:
-    """``rows`` with each value through its column's bind processing.
-
-    Empty JSON lists are serialised once, and each distinct datetime once per column: a
-    batch repeats its event times and has one record time (equal datetimes are the same
-    instant, and the UTC conversion makes their stored text equal too).
-    """
-    processors = [
-        (index, processor, isinstance(column_type, JSON), isinstance(column_type, UTCDateTime))
-        for index, name in enumerate(columns)
-        if (
-            processor := (column_type := table.c[name].type)
-            .dialect_impl(dialect)
-            .bind_processor(dialect)
-        )
-        is not None
-    ]
-    if not processors:
-        return rows
-    empty = {index: processor([]) for index, processor, is_json, _ in processors if is_json}
-    memos: dict[int, dict[Any, Any]] = {index: {} for index, *_, is_time in processors if is_time}
-    converted: list[Sequence[Any]] = []
-    for row in rows:
-        values = list(row)
-        for index, processor, is_json, is_time in processors:
-            value = values[index]
-            if value is None:
-                continue
-            if is_time:
-                memo = memos[index]
-                done = memo.get(value)
-                if done is None:
-                    done = memo[value] = processor(value)
-                values[index] = done
-            elif is_json and not value and isinstance(value, list):
-                values[index] = empty[index]
-            else:
-                values[index] = processor(value)
-        converted.append(values)
-    return converted
+# --- parties ---------------------------------------------------------------------------------
 
 
 def resolve_parties(session: Session, tenant_id: int, glns: set[str]) -> dict[str, int]:
@@ -369,7 +159,7 @@ def resolve_parties(session: Session, tenant_id: int, glns: set[str]) -> dict[st
     models: tuple[Any, ...] = (Location, Site, Party)
     for model in models:
         party_column = Party.id if model is Party else model.party_id
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             rows = session.execute(
                 select(model.gln, party_column).where(
                     model.tenant_id == tenant_id, model.gln.in_(chunk)
@@ -694,7 +484,7 @@ class _Projector:
         self.intern(sorted(set(parents) | set(received)), create=False)
         by_id = {item_id: uri for uri, item_id in self.item_ids.items()}
         parent_ids = [self.item_ids[uri] for uri in parents if uri in self.item_ids]
-        for chunk in _chunks(parent_ids):
+        for chunk in chunks(parent_ids):
             rows = self.session.execute(
                 select(
                     GenealogyEdge.id,
@@ -728,7 +518,7 @@ class _Projector:
                     )
                 )
         received_ids = [self.item_ids[uri] for uri in received if uri in self.item_ids]
-        for chunk in _chunks(received_ids):
+        for chunk in chunks(received_ids):
             for hop_row in self.session.execute(
                 select(
                     CustodyHop.id,
@@ -773,7 +563,7 @@ class _Projector:
             return
         batch = {s.row_id for s in events}
         members: dict[int, _Transformation] = {}
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             for row in self.session.execute(
                 select(
                     EpcisEvent.id,
@@ -813,7 +603,7 @@ class _Projector:
         """Ids of ``uris`` into ``item_ids``; new items are inserted with their state."""
         missing = [uri for uri in uris if uri not in self.item_ids]
         existing: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             for row in self.session.execute(
                 select(
                     TraceItem.id,
@@ -892,7 +682,7 @@ class _Projector:
     def read_ids(self, uris: Sequence[str]) -> list[tuple[str, int]]:
         """(uri, id) of the items among ``uris`` (one indexed ``SELECT … IN`` per chunk)."""
         found: list[tuple[str, int]] = []
-        for chunk in _chunks(uris):
+        for chunk in chunks(uris):
             found.extend(
                 (uri, item_id)
                 for uri, item_id in self.connection.execute(
@@ -1084,7 +874,7 @@ class _Projector:
         the creating events set is recomputed too (:meth:`restored_origins`).
         """
         item_ids: set[int] = set()
-        for chunk in _chunks(list(retracted_rows)):
+        for chunk in chunks(list(retracted_rows)):
             item_ids.update(
                 self.session.scalars(
                     select(EventItem.item_id).where(EventItem.event_row_id.in_(chunk))
@@ -1104,7 +894,7 @@ class _Projector:
         }
         rows: list[Any] = []
         items: dict[int, Any] = {}
-        for chunk in _chunks(sorted(item_ids)):
+        for chunk in chunks(sorted(item_ids)):
             rows.extend(
                 self.session.execute(
                     select(

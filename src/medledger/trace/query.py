@@ -43,8 +43,8 @@ from medledger.trace.epcis.vocabulary import (
     UnknownVocabularyTerm,
     normalise_term,
 )
+from medledger.trace.item_keys import parse_item_uri
 from medledger.trace.models import EpcisEvent, EventItem, TraceItem
-from medledger.trace.projection import parse_item_uri
 from medledger.trace.repository import visible_events
 
 DEFAULT_PER_PAGE: Final = 30
