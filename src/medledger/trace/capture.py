@@ -262,6 +262,7 @@ def _store_checked_in_parallel(
     back) when an event is not valid, so the caller goes the serial way for exact errors."""
     head = run.head()
     if head is None:
+        run.abandon()
         return None
     raw_events = document["epcisBody"]["eventList"]
     savepoint = session.begin_nested()

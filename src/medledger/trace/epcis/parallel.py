@@ -148,10 +148,11 @@ def prepare_document(
     if run is None:
         return None
     head = run.head()
-    rest = run.rest()
-    if head is None or rest is None:
+    if head is None:
+        run.abandon()
         return None
-    return head + rest
+    rest = run.rest()
+    return None if rest is None else head + rest
 
 
 def start(document: Mapping[str, Any], located: Sequence[LocatedEvent]) -> ParallelRun | None:
@@ -214,6 +215,11 @@ class ParallelRun:
         valid."""
         stop = self.head_size
         return _normalise_slice(self._events[:stop], [i.event for i in self._located[:stop]])
+
+    def abandon(self) -> None:
+        """The document goes the serial way: drop the slices no worker has started."""
+        for future in self._futures:
+            future.cancel()
 
     def rest(self) -> list[NormalisedEvent] | None:
         """The workers' slices, in order (waits for them); None if one of their events is
