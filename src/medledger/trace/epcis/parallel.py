@@ -206,14 +206,10 @@ class ParallelRun:
         self._bounds = bounds
         self._futures = futures
 
-    @property
-    def head_size(self) -> int:
-        return self._bounds[0][1]
-
     def head(self) -> list[NormalisedEvent] | None:
         """The first slice, checked and normalised here; None if one of its events is not
         valid."""
-        stop = self.head_size
+        _, stop = self._bounds[0]
         return _normalise_slice(self._events[:stop], [i.event for i in self._located[:stop]])
 
     def abandon(self) -> None:
