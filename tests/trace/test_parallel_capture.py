@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +39,14 @@ from tests.trace.epcis_scenario import (
     transform,
 )
 from tests.trace.test_openepcis_vectors import INVALID, VALID
+from tests.trace.test_projection_batches import ledger
 
 from medledger.core.system import system_unit_of_work
 from medledger.trace.capture import _check_and_normalise, error_entry
 from medledger.trace.epcis import parallel
 from medledger.trace.epcis.document import locate_events
-from medledger.trace.models import EpcisEvent, GenealogyEdge, TraceItem
+from medledger.trace.epcis.validation import fast_skeleton_valid
+from medledger.trace.models import EpcisEvent
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +61,7 @@ def one_worker() -> Iterator[None]:
 @pytest.fixture
 def parallel_path(one_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_EVENTS", 1)
+    monkeypatch.setattr(parallel, "SLICE_EVENTS", 1)
 
 
 def _serial(doc: dict[str, Any]) -> list[Any] | None:
@@ -124,18 +129,35 @@ def _network_document(groups: int) -> dict[str, Any]:
     }
 
 
+def _as_one_slice(doc: Any) -> list[Any] | None:
+    """What the parallel path's checks give for the whole event list as one slice (what
+    every slice runs, here or in a worker), after its document-level check; None when
+    they reject it or the path does not apply."""
+    if not isinstance(doc, dict) or not fast_skeleton_valid(doc):
+        return None
+    raw = (doc.get("epcisBody") or {}).get("eventList")
+    located = locate_events(doc)
+    if not isinstance(raw, list) or len(raw) != len(located):
+        return None
+    return parallel._normalise_slice(raw, [item.event for item in located])
+
+
 @pytest.mark.usefixtures("parallel_path")
 @pytest.mark.parametrize("path", VALID, ids=[p.name for p in VALID])
 def test_a_valid_openepcis_document_gives_the_serial_result(path: Path) -> None:
     doc = _load(path)
     serial = _serial(doc)
-    checked = parallel.prepare_document(doc, locate_events(doc))
+    located = locate_events(doc)
+    checked = parallel.prepare_document(doc, located)
     if serial is None:
         assert checked is None  # the one schema-invalid "valid" document (see that module)
+        assert _as_one_slice(doc) is None
     elif "queryResults" in json.dumps(doc.get("epcisBody", {})):
         assert checked is None  # query-result documents are checked serially
     else:
-        assert checked == serial
+        assert _as_one_slice(doc) == serial
+        # One event per slice: the worker checks every event but the first.
+        assert checked == (serial if len(located) > 1 else None)
 
 
 @pytest.mark.usefixtures("parallel_path")
@@ -145,11 +167,18 @@ def test_an_invalid_openepcis_document_is_never_accepted(path: Path) -> None:
     assert _serial(doc) is None
     located = locate_events(doc) if isinstance(doc, dict) else []
     assert parallel.prepare_document(doc, located) is None
+    assert _as_one_slice(doc) is None
 
 
 @pytest.mark.usefixtures("parallel_path")
-def test_a_generated_document_gives_the_serial_events_in_order() -> None:
-    doc = _network_document(30)  # 180 events: the worker takes the second half
+@pytest.mark.parametrize("here", [False, True], ids=["worker-slices", "taken-over-slices"])
+def test_a_generated_document_gives_the_serial_events_in_order(
+    monkeypatch: pytest.MonkeyPatch, here: bool
+) -> None:
+    # 180 one-event slices: the worker checks all but the first, or the capturing
+    # process takes over every slice the worker has not started when it gets to one.
+    monkeypatch.setattr(parallel.ParallelRun, "_worth_checking_here", lambda self, index: here)
+    doc = _network_document(30)
     serial = _serial(doc)
     assert serial is not None and len(serial) == 180
 
@@ -166,50 +195,14 @@ def test_one_invalid_event_in_the_workers_half_sends_the_document_serial() -> No
     assert parallel.prepare_document(doc, locate_events(doc)) is None
 
 
-def _projection(factory: sessionmaker[Session], tenant_id: int) -> dict[str, Any]:
-    with system_unit_of_work(factory) as session:
-        events = session.execute(
-            select(EpcisEvent.event_id, EpcisEvent.document)
-            .where(EpcisEvent.tenant_id == tenant_id)
-            .order_by(EpcisEvent.id)
-        ).all()
-        items = session.scalars(
-            select(TraceItem.uri).where(TraceItem.tenant_id == tenant_id).order_by(TraceItem.id)
-        ).all()
-        edges = session.execute(
-            select(GenealogyEdge.kind, GenealogyEdge.from_item_id, GenealogyEdge.to_item_id)
-            .where(GenealogyEdge.tenant_id == tenant_id)
-            .order_by(GenealogyEdge.id)
-        ).all()
-    first_item = _first_item_id(factory, tenant_id)
-    return {
-        "events": [(event_id, document) for event_id, document in events],
-        "items": list(items),
-        "edges": [(kind, a - first_item, b - first_item) for kind, a, b in edges],
-    }
-
-
-def _first_item_id(factory: sessionmaker[Session], tenant_id: int) -> int:
-    with system_unit_of_work(factory) as session:
-        return int(
-            session.scalar(
-                select(TraceItem.id)
-                .where(TraceItem.tenant_id == tenant_id)
-                .order_by(TraceItem.id)
-                .limit(1)
-            )
-            or 0
-        )
-
-
 def test_capture_through_the_api_stores_the_same_ledger_either_way(
     client: TestClient,
     factory: sessionmaker[Session],
     parallel_path: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    a = build_network(factory, "par", offset=0)
-    b = build_network(factory, "ser", offset=100)
+    a = build_network(factory, "par")
+    b = build_network(factory, "ser")  # the same GLNs: they are unique per tenant
     doc = _network_document(12)
 
     job = capture(client, token_headers(client, "par-warehouse"), doc)
@@ -218,7 +211,7 @@ def test_capture_through_the_api_stores_the_same_ledger_either_way(
 
     assert (job["state"], job["capturedCount"]) == ("succeeded", 72)
     assert (serial_job["state"], serial_job["capturedCount"]) == ("succeeded", 72)
-    assert _projection(factory, a.tenant_id) == _projection(factory, b.tenant_id)
+    assert ledger(factory, a) == ledger(factory, b)  # every projection row
 
 
 def test_a_rejected_large_document_reports_exactly_the_serial_errors(
@@ -246,15 +239,18 @@ def test_an_invalid_event_among_the_workers_leaves_nothing_of_the_checked_slice(
     client: TestClient,
     factory: sessionmaker[Session],
     parallel_path: None,
+    monkeypatch: pytest.MonkeyPatch,
     behaviour: str,
     stored: int,
 ) -> None:
-    # The capturing process inserts its own slice while the worker checks the rest; the
-    # worker's invalid event must roll that back before the serial path decides.
+    # The capturing process inserts each slice's events while later slices are checked; the
+    # invalid event of the 7th slice must roll the first six back before the serial path
+    # decides.
     network = build_network(factory, "late")
     hub = token_headers(client, "late-warehouse")
     doc = _network_document(10)
-    assert parallel._slices(60, 1)[0] == (0, 28)
+    monkeypatch.setattr(parallel, "SLICE_EVENTS", 8)
+    assert parallel._slices(60)[:7] == [(n, n + 8) for n in range(0, 56, 8)]  # 55 in the 7th
     doc["epcisBody"]["eventList"][55]["bizStep"] = "flying"
 
     job = capture(client, hub, doc, behaviour=behaviour)
@@ -280,11 +276,37 @@ def test_a_dead_worker_costs_one_serial_capture_and_is_replaced(
     assert pool is not None
     pid = pool.submit(parallel._ready, 0).result()
     os.kill(pid, signal.SIGKILL)
+    with pytest.raises(BrokenProcessPool):  # what the pool says once it has noticed
+        pool.submit(parallel._ready, 0).result()
 
-    first = capture(client, hub, document(commission(), transform(), pack()))
-    assert (first["state"], first["capturedCount"]) == ("succeeded", 3)
+    first = capture(client, hub, _network_document(3))  # 18 one-event slices
+    assert (first["state"], first["capturedCount"]) == ("succeeded", 18)
     assert parallel._get_pool() is not pool  # the broken pool was discarded
 
-    second = capture(client, hub, _network_document(3))
-    assert (second["state"], second["capturedCount"]) == ("succeeded", 18)
+    second = capture(client, hub, document(commission(), transform(), pack()))
+    assert (second["state"], second["capturedCount"]) == ("succeeded", 3)
+    assert parallel.prepare() == 1
+
+
+def test_a_worker_dying_with_a_slice_ends_the_parallel_run(parallel_path: None) -> None:
+    doc = _network_document(1)
+    pool = parallel._get_pool()
+    assert pool is not None
+    pid = pool.submit(parallel._ready, 0).result()
+    blocker = pool.submit(time.sleep, 30)  # the worker is busy, the next slice queued to it
+    run = parallel.start(doc, locate_events(doc))
+    assert run is not None
+    while not run._futures[1].running():  # handed to the worker: no longer ours to take
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+
+    slices = run.slices()
+    first = next(slices)
+    assert first is not None and [e.event_id for e in first] == [
+        e.event_id for e in (_serial(doc) or [])[:1]
+    ]
+    assert next(slices) is None  # the worker's slice failed: the caller goes serial
+    assert list(slices) == []
+    assert blocker.exception() is not None
+    assert parallel._get_pool() is not pool
     assert parallel.prepare() == 1

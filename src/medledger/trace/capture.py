@@ -46,7 +46,7 @@ from medledger.trace.epcis.document import LocatedEvent, is_single_event, locate
 from medledger.trace.epcis.normalise import NormalisedEvent, normalise_event
 from medledger.trace.epcis.validation import EventError, validate_document
 from medledger.trace.models import CaptureJob, EpcisEvent
-from medledger.trace.projection import ProjectionCounts, StoredEvent, project_events
+from medledger.trace.projection import Projection, ProjectionCounts, StoredEvent
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX, existing_event_keys
 
 ROLLBACK: Final = "rollback"
@@ -175,8 +175,9 @@ def store_events(
 
 
 class _EventStore:
-    """Event rows inserted batch by batch (in document order), then every batch's
-    projections at once (a later event may correct an earlier one of the same document)."""
+    """Event rows inserted batch by batch (in document order), each batch's projections
+    collected as soon as its rows are in, and written at the end (``projection.Projection``:
+    a later event may correct an earlier one of the same document)."""
 
     def __init__(
         self, session: Session, principal: Principal, *, job_id: int | None, document_context: Any
@@ -189,6 +190,9 @@ class _EventStore:
         self.record_time = utcnow()
         self.extra = _extra_context(document_context)
         serialise_tenant_ledger_writes(session, principal.tenant_id)
+        self.projection = Projection(
+            session, tenant_id=principal.tenant_id, capturing_party_id=principal.party_id
+        )
 
     def insert(self, events: Sequence[tuple[NormalisedEvent, Mapping[str, Any]]]) -> None:
         """Insert the event rows of ``events`` not in the ledger (nor in an earlier batch)."""
@@ -232,21 +236,16 @@ class _EventStore:
             return
         session.flush()
         ids = _insert_events(session, tenant_id, rows)
-        result.stored.extend(
+        stored = [
             StoredEvent(ids[row[1]], event) for row, event in zip(rows, accepted, strict=True)
-        )
+        ]
+        result.stored.extend(stored)
+        self.projection.add(stored)
 
     def finish(self) -> StoreResult:
-        """Project every inserted event; what storing did."""
-        result = self.result
-        if result.stored:
-            result.projections = project_events(
-                self.session,
-                tenant_id=self.principal.tenant_id,
-                capturing_party_id=self.principal.party_id,
-                events=result.stored,
-            )
-        return result
+        """Write the projections of every inserted event; what storing did."""
+        self.result.projections = self.projection.finish()
+        return self.result
 
 
 def _store_checked_in_parallel(
@@ -256,25 +255,28 @@ def _store_checked_in_parallel(
     document: Mapping[str, Any],
     job_id: int | None,
 ) -> StoreResult | None:
-    """Store a large document checked in parallel (``parallel.start``): this process checks
-    its slice and inserts those event rows while the workers check theirs, then inserts the
-    workers' events and projects them all. None (nothing stored: the savepoint is rolled
-    back) when an event is not valid, so the caller goes the serial way for exact errors."""
-    head = run.head()
-    if head is None:
-        run.abandon()
-        return None
+    """Store a large document checked in parallel (``parallel.start``): the event rows of
+    each slice are inserted as soon as it is checked (while the workers check later ones),
+    then every event is projected. None (nothing stored: the savepoint is rolled back) when
+    an event is not valid, so the caller goes the serial way for exact errors."""
     raw_events = document["epcisBody"]["eventList"]
-    savepoint = session.begin_nested()
-    store = _EventStore(
-        session, principal, job_id=job_id, document_context=document.get("@context")
-    )
-    store.insert(list(zip(head, raw_events, strict=False)))
-    rest = run.rest()
-    if rest is None:
-        savepoint.rollback()
-        return None
-    store.insert(list(zip(rest, raw_events[len(head) :], strict=True)))
+    savepoint = None
+    store = None
+    begin = 0
+    for normalised in run.slices():
+        if normalised is None:
+            if savepoint is not None:
+                savepoint.rollback()
+            return None
+        if store is None:
+            savepoint = session.begin_nested()
+            store = _EventStore(
+                session, principal, job_id=job_id, document_context=document.get("@context")
+            )
+        stop = begin + len(normalised)
+        store.insert(list(zip(normalised, raw_events[begin:stop], strict=True)))
+        begin = stop
+    assert store is not None and savepoint is not None
     result = store.finish()
     savepoint.commit()
     return result

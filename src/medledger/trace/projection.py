@@ -254,6 +254,14 @@ class _Projector:
         self.declarations: list[tuple[int, str]] = []
         self.existing_rows: dict[str, dict[str, Any]] = {}
         self.uri_keys: dict[str, dict[str, Any]] = {}
+        # What earlier batches preloaded (aggregation parents, received items,
+        # transformationIDs), the parties their GLNs name and the event rows they brought.
+        self.preloaded_parents: set[str] = set()
+        self.preloaded_received: set[str] = set()
+        self.preloaded_transformations: set[str] = set()
+        self.parties: dict[str, int] = {}
+        self.glns: set[str] = set()
+        self.batch_rows: set[int] = set()
 
     # -- collection (pure, in document order) --
 
@@ -463,13 +471,19 @@ class _Projector:
 
     def preload(self, events: Sequence[StoredEvent]) -> None:
         """Put active aggregation edges and open hops of the batch's items in front of the
-        in-memory lists, so the collection pass sees them in order (one query per kind)."""
+        in-memory lists, so the collection pass sees them in order (one query per kind).
+
+        Only what no earlier batch preloaded: an item's in-memory edges and hops can only
+        come from an event that preloaded it first (an aggregation of that parent, a
+        receipt of that item), except hops opened by shipments, in front of which the
+        stored hops go."""
         parents = sorted(
             {
                 s.event.parent_id
                 for s in events
                 if s.event.event_type == "AggregationEvent" and s.event.parent_id
             }
+            - self.preloaded_parents
         )
         received = sorted(
             {
@@ -478,7 +492,10 @@ class _Projector:
                 if s.event.biz_step == "receiving"
                 for uri, *_ in event_identifiers(s.event)
             }
+            - self.preloaded_received
         )
+        self.preloaded_parents.update(parents)
+        self.preloaded_received.update(received)
         if not parents and not received:
             return
         self.intern(sorted(set(parents) | set(received)), create=False)
@@ -518,6 +535,7 @@ class _Projector:
                     )
                 )
         received_ids = [self.item_ids[uri] for uri in received if uri in self.item_ids]
+        stored_hops: dict[str, list[_Hop]] = {}
         for chunk in chunks(received_ids):
             for hop_row in self.session.execute(
                 select(
@@ -535,19 +553,21 @@ class _Projector:
                 )
                 .order_by(CustodyHop.shipped_at, CustodyHop.id)
             ):
-                self.add_hop(
-                    _Hop(
-                        by_id[hop_row.item_id],
-                        None,
-                        hop_row.to_party_id,
-                        None,
-                        None,
-                        None,
-                        hop_row.ship_event_row_id or 0,
-                        hop_row.shipped_at,
-                        db_id=hop_row.id,
-                    )
+                hop = _Hop(
+                    by_id[hop_row.item_id],
+                    None,
+                    hop_row.to_party_id,
+                    None,
+                    None,
+                    None,
+                    hop_row.ship_event_row_id or 0,
+                    hop_row.shipped_at,
+                    db_id=hop_row.id,
                 )
+                self.hops.append(hop)
+                stored_hops.setdefault(hop.item_uri, []).append(hop)
+        for uri, hops in stored_hops.items():
+            self.hops_of[uri] = hops + self.hops_of.get(uri, [])
 
     def preload_transformations(self, events: Sequence[StoredEvent]) -> None:
         """Start the transformationID groups of the batch with the earlier unretracted
@@ -558,10 +578,12 @@ class _Projector:
                 for s in events
                 if s.event.event_type == "TransformationEvent" and s.event.transformation_id
             }
+            - self.preloaded_transformations
         )
+        self.preloaded_transformations.update(wanted)
         if not wanted:
             return
-        batch = {s.row_id for s in events}
+        batch = self.batch_rows
         members: dict[int, _Transformation] = {}
         for chunk in chunks(wanted):
             for row in self.session.execute(
@@ -1074,6 +1096,48 @@ class _Projector:
         return int(original)
 
 
+class Projection:
+    """The projections of the events of one capture, added batch by batch (just inserted,
+    in document order) and written at the end with a handful of bulk statements.
+
+    Collecting a batch works out what it does to the items, edges and hops seen so far,
+    so a capture can collect each batch as soon as its rows are in; :meth:`finish` then
+    writes everything. The result is the same as collecting all the events at once: a
+    batch preloads from the database only what no earlier batch did (see
+    ``_Projector.preload``), and corrections are applied at the end."""
+
+    def __init__(self, session: Session, *, tenant_id: int, capturing_party_id: int) -> None:
+        self._projector = _Projector(session, tenant_id, capturing_party_id)
+
+    def add(self, events: Sequence[StoredEvent]) -> None:
+        """Collect ``events`` (after those of earlier calls in the document)."""
+        if not events:
+            return
+        projector = self._projector
+        glns: set[str] = set()
+        for stored in events:
+            projector.batch_rows.add(stored.row_id)
+            for entry in (*stored.event.source_list, *stored.event.destination_list):
+                gln = gln_of(entry.value)
+                if gln and gln not in projector.glns:
+                    glns.add(gln)
+        if glns:
+            projector.glns.update(glns)
+            projector.parties.update(resolve_parties(projector.session, projector.tenant_id, glns))
+        projector.preload(events)
+        projector.preload_transformations(events)
+        parties = projector.parties
+        for stored in events:
+            projector.collect(stored, parties)
+
+    def finish(self) -> ProjectionCounts:
+        """Write the projections of every event added; the row counts written."""
+        projector = self._projector
+        if projector.batch_rows:
+            projector.write()
+        return projector.counts
+
+
 def project_events(
     session: Session, *, tenant_id: int, capturing_party_id: int, events: Sequence[StoredEvent]
 ) -> ProjectionCounts:
@@ -1082,19 +1146,6 @@ def project_events(
     Runs in the caller's transaction with bulk statements; see the module docstring for the
     rules. Returns the row counts written.
     """
-    projector = _Projector(session, tenant_id, capturing_party_id)
-    if not events:
-        return projector.counts
-    glns: set[str] = set()
-    for stored in events:
-        for entry in (*stored.event.source_list, *stored.event.destination_list):
-            gln = gln_of(entry.value)
-            if gln:
-                glns.add(gln)
-    parties = resolve_parties(session, tenant_id, glns)
-    projector.preload(events)
-    projector.preload_transformations(events)
-    for stored in events:
-        projector.collect(stored, parties)
-    projector.write()
-    return projector.counts
+    projection = Projection(session, tenant_id=tenant_id, capturing_party_id=capturing_party_id)
+    projection.add(events)
+    return projection.finish()

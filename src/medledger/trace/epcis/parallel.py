@@ -28,7 +28,8 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import fields
 from typing import Any, Final
@@ -147,19 +148,18 @@ def prepare_document(
     run = start(document, located)
     if run is None:
         return None
-    head = run.head()
-    if head is None:
-        run.abandon()
-        return None
-    rest = run.rest()
-    return None if rest is None else head + rest
+    normalised: list[NormalisedEvent] = []
+    for piece in run.slices():
+        if piece is None:
+            return None
+        normalised.extend(piece)
+    return normalised
 
 
 def start(document: Mapping[str, Any], located: Sequence[LocatedEvent]) -> ParallelRun | None:
-    """Hand the workers their slices of ``document``'s events and return at once; None when
-    this path does not apply (see :func:`prepare_document`). The caller then takes
-    :meth:`ParallelRun.head` (its own slice, worked out in the calling thread) and, when it
-    is ready for them, :meth:`ParallelRun.rest`."""
+    """Hand the workers the slices of ``document``'s events and return at once; None when
+    this path does not apply (see :func:`prepare_document`). The caller then takes the
+    slices in order from :meth:`ParallelRun.slices`."""
     if len(located) < MIN_EVENTS or worker_count() == 0:
         return None
     if document.get("type") != "EPCISDocument":
@@ -172,25 +172,29 @@ def start(document: Mapping[str, Any], located: Sequence[LocatedEvent]) -> Paral
         return None  # a query-results list beside the event list: checked serially
     if not fast_skeleton_valid(document):
         return None
-    pool = _get_pool()
+    bounds = _slices(len(events))
+    pool = _get_pool() if len(bounds) > 1 else None
     if pool is None:
         return None
     context = document.get("@context")
-    bounds = _slices(len(events), worker_count())
     try:
-        futures: list[Future[list[tuple[Any, ...]] | None]] = [
-            pool.submit(check_and_normalise, events[begin:stop], context)
-            for begin, stop in bounds[1:]
-        ]
+        futures: list[Future[list[tuple[Any, ...]] | None] | None] = [None]
+        futures += [pool.submit(check_and_normalise, events[a:b], context) for a, b in bounds[1:]]
     except RuntimeError as error:  # the pool broke earlier (BrokenProcessPool) or shut down
         log.warning("capture workers unavailable (%s); checking serially", error)
+        for future in futures:
+            if future is not None:
+                future.cancel()
         _discard_pool(pool)
         return None
-    return ParallelRun(pool, events, located, bounds, futures)
+    return ParallelRun(pool, events, located, bounds, futures, worker_count())
 
 
 class ParallelRun:
-    """One document being checked: the capturing process's slice, then the workers'."""
+    """One document being checked, slice by slice: the capturing process checks the first
+    slice, the workers the others (first come, first served, in document order), and the
+    capturing process takes over a slice no worker has started when that makes the whole
+    finish sooner (:meth:`slices`)."""
 
     def __init__(
         self,
@@ -198,63 +202,135 @@ class ParallelRun:
         events: list[Any],
         located: Sequence[LocatedEvent],
         bounds: list[tuple[int, int]],
-        futures: list[Future[list[tuple[Any, ...]] | None]],
+        futures: list[Future[list[tuple[Any, ...]] | None] | None],
+        workers: int,
     ) -> None:
         self._pool = pool
         self._events = events
         self._located = located
         self._bounds = bounds
         self._futures = futures
+        self._workers = workers
+        self._started = time.perf_counter()
+        self._here: dict[int, list[NormalisedEvent] | None] = {}
+        # Seconds per event: checking here, and the caller's work between two slices.
+        self._check_cost: float | None = None
+        self._caller_cost: float | None = None
 
-    def head(self) -> list[NormalisedEvent] | None:
-        """The first slice, checked and normalised here; None if one of its events is not
-        valid."""
-        _, stop = self._bounds[0]
-        return _normalise_slice(self._events[:stop], [i.event for i in self._located[:stop]])
+    def slices(self) -> Iterator[list[NormalisedEvent] | None]:
+        """Each slice's normalised events, in document order — or ``None`` (and nothing
+        after it) as soon as a slice has an event that is not valid or a worker failed.
+
+        What the caller does between two slices (inserting and projecting their events)
+        only this process can do. When the next slice is still with a worker, this process
+        checks a later slice no worker has started instead of waiting, if the workers' part
+        would still take longer than everything left here (the costs per event measured so
+        far in this document); the slice is kept until its turn."""
+        spent, handed = 0.0, 0
+        for index in range(len(self._bounds)):
+            piece = self._here.pop(index) if index in self._here else self._take(index)
+            if piece is None:
+                self.abandon()
+                yield None
+                return
+            handed_at = time.perf_counter()
+            yield piece
+            spent += time.perf_counter() - handed_at
+            handed += len(piece)
+            self._caller_cost = spent / handed if handed else None
 
     def abandon(self) -> None:
         """The document goes the serial way: drop the slices no worker has started."""
         for future in self._futures:
-            future.cancel()
+            if future is not None:
+                future.cancel()
 
-    def rest(self) -> list[NormalisedEvent] | None:
-        """The workers' slices, in order (waits for them); None if one of their events is
-        not valid or a worker failed."""
-        results: list[NormalisedEvent] | None = []
-        for future, (begin, stop) in zip(self._futures, self._bounds[1:], strict=True):
-            try:
-                rows = future.result()
-            except Exception as error:
-                log.warning("a capture worker failed (%r); checking serially", error)
-                _discard_pool(self._pool)
+    def _take(self, index: int) -> list[NormalisedEvent] | None:
+        future = self._futures[index]
+        if future is None or future.cancel():  # ours, or no worker has started it: check here
+            return self._check_here(index)
+        later = index + 1
+        while not future.done() and self._worth_checking_here(index):
+            claimed = self._claim(later)
+            if claimed is None:
+                break
+            piece = self._here[claimed] = self._check_here(claimed)
+            if piece is None:
                 return None
-            if rows is None or results is None:
-                results = None
+            later = claimed + 1
+        return self._from_worker(index)
+
+    def _worth_checking_here(self, index: int) -> bool:
+        """Whether checking one more slice here (while slice ``index`` is with a worker)
+        still leaves the workers' remaining part the longer one: their pace is what they
+        have finished since the start (handing slices over and back included), this
+        process's the caller's cost per event so far plus checking the slice."""
+        if self._check_cost is None or self._caller_cost is None:
+            return False
+        finished = with_workers = 0
+        for n, (begin, stop) in enumerate(self._bounds):
+            future = self._futures[n]
+            if future is None or n in self._here:
                 continue
-            for item, row in zip(self._located[begin:stop], rows, strict=True):
-                results.append(
-                    NormalisedEvent(*row[:_ORIGINAL], item.event, *row[_ORIGINAL:])  # type: ignore[call-arg]
-                )
-        return results
+            if future.done():
+                finished += stop - begin
+            elif n >= index:
+                with_workers += stop - begin
+        if not finished:
+            return False
+        pace = finished / (time.perf_counter() - self._started)  # events per second
+        left_here = (self._bounds[-1][1] - self._bounds[index][0]) * self._caller_cost
+        size = SLICE_EVENTS
+        return (with_workers - size) / pace >= left_here + size * self._check_cost
+
+    def _claim(self, first: int) -> int | None:
+        """The first slice from ``first`` on that no worker has started, now this process's."""
+        for index in range(first, len(self._bounds)):
+            future = self._futures[index]
+            if index not in self._here and future is not None and future.cancel():
+                return index
+        return None
+
+    def _check_here(self, index: int) -> list[NormalisedEvent] | None:
+        begin, stop = self._bounds[index]
+        started = time.perf_counter()
+        piece = _normalise_slice(
+            self._events[begin:stop], [item.event for item in self._located[begin:stop]]
+        )
+        self._check_cost = (time.perf_counter() - started) / max(1, stop - begin)
+        return piece
+
+    def _from_worker(self, index: int) -> list[NormalisedEvent] | None:
+        future = self._futures[index]
+        assert future is not None
+        try:
+            rows = future.result()
+        except Exception as error:
+            log.warning("a capture worker failed (%r); checking serially", error)
+            _discard_pool(self._pool)
+            return None
+        if rows is None:
+            return None
+        begin, stop = self._bounds[index]
+        return [
+            NormalisedEvent(*row[:_ORIGINAL], item.event, *row[_ORIGINAL:])  # type: ignore[call-arg]
+            for item, row in zip(self._located[begin:stop], rows, strict=True)
+        ]
 
 
-#: The capturing process's slice is this fraction of a worker's: besides checking it, the
-#: capture inserts its event rows while the workers still check theirs (~0.07 ms per event),
-#: and a worker's events also travel both ways (~0.04 ms against ~0.12 ms of checks), so
-#: both sides finish together.
-HEAD_WEIGHT: Final = 0.85
+#: Events per slice. A worker's slice costs ~1 ms to hand over and collect besides its
+#: checks (~0.05 ms per event); the capturing process waits for at most a few slices at the
+#: end (those already queued to a worker).
+SLICE_EVENTS: Final = 1_000
 
 
-def _slices(count: int, workers: int) -> list[tuple[int, int]]:
-    """(start, stop) of the capturing process's slice, then of each worker's."""
-    head = min(count, round(count * HEAD_WEIGHT / (HEAD_WEIGHT + workers)))
-    rest = count - head
-    bounds = [(0, head)]
-    for n in range(workers):
-        start = head + rest * n // workers
-        stop = head + rest * (n + 1) // workers
-        if stop > start:
-            bounds.append((start, stop))
+def _slices(count: int) -> list[tuple[int, int]]:
+    """(start, stop) of each slice, in order: :data:`SLICE_EVENTS` each, the last one
+    taking the remainder."""
+    size = max(1, SLICE_EVENTS)
+    bounds = [(begin, min(count, begin + size)) for begin in range(0, count, size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < size // 2:
+        bounds[-2:] = [(bounds[-2][0], count)]
     return bounds
 
 
