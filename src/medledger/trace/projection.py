@@ -220,6 +220,24 @@ def _ilmd_value(ilmd: Any, suffix: str) -> str | None:
     return None
 
 
+def _latest(
+    biz_step: str | None, disposition: str | None, biz_location: str | None, holder: int | None
+) -> tuple[list[tuple[str, Any]], list[str]]:
+    """(``_ItemState`` attribute, value) pairs a newer event sets on its items, and the
+    ``trace_items`` columns they change (the event time always)."""
+    latest: list[tuple[str, Any]] = [("last_event_time", None)]
+    for column, value in (
+        ("last_biz_step", biz_step),
+        ("last_disposition", disposition),
+        ("last_biz_location", biz_location),
+        ("holder_party_id", holder),
+    ):
+        if value is not None:
+            latest.append((column, value))
+    fields = [(_STATE_FIELDS[column], value) for column, value in latest[1:]]
+    return fields, [column for column, _ in latest]
+
+
 def _party_of(entries: Iterable[Any], parties: dict[str, int]) -> tuple[int | None, str | None]:
     """The party (and raw reference) of a source/destination list, possessing party first."""
     chosen = None
@@ -262,6 +280,7 @@ class _Projector:
         self.parties: dict[str, int] = {}
         self.glns: set[str] = set()
         self.batch_rows: set[int] = set()
+        self.latest_of: dict[tuple[Any, ...], tuple[list[tuple[str, Any]], list[str]]] = {}
 
     # -- collection (pure, in document order) --
 
@@ -352,18 +371,13 @@ class _Projector:
             created.update(event.epc_list, event.output_epc_list)
             created.update(q.epc_class for q in event.quantity_list)
             created.update(q.epc_class for q in event.output_quantity_list)
-        # What a newer event sets on each of its items, the same for all of them.
-        latest: list[tuple[str, Any]] = [("last_event_time", event.event_time)]
-        if event.biz_step is not None:
-            latest.append(("last_biz_step", event.biz_step))
-        if event.disposition is not None:
-            latest.append(("last_disposition", event.disposition))
-        if event.biz_location is not None:
-            latest.append(("last_biz_location", event.biz_location))
-        if holder is not None:
-            latest.append(("holder_party_id", holder))
-        latest_columns = [column for column, _ in latest]
-        latest_fields = [(_STATE_FIELDS[column], value) for column, value in latest]
+        # What a newer event sets on each of its items (besides its time), the same for all
+        # of them; a stream repeats a few combinations, so each is worked out once.
+        shape = (event.biz_step, event.disposition, event.biz_location, holder)
+        latest = self.latest_of.get(shape)
+        if latest is None:
+            latest = self.latest_of[shape] = _latest(*shape)
+        latest_fields, latest_columns = latest
         lots_of_gtin: dict[str, str] = {}  # the ILMD lot's URI per GTIN, once per event
         states = self.states
         event_time = event.event_time
