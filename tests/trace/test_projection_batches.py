@@ -7,7 +7,8 @@ where the batches are cut. The document below is captured on top of an earlier o
 aggregation edges, an open hop, a transformationID member) and exercises what crosses a cut:
 a receipt closing the stored hop ahead of a newer one, an aggregation DELETE of stored and new
 children, transformationID joins with a stored and a new member, error declarations of
-events in other batches, out-of-order event times and the serial-lot rule. It is captured
+events in other batches, out-of-order event times (also against a stored newer state) and
+the serial-lot rule. It is captured
 into identical networks in one batch and cut into batches of 1, 2, 3 and 5 events, and every
 projection row is compared.
 """
@@ -50,7 +51,7 @@ def serial(gtin_value: str, number: str) -> str:
 
 
 C1, C2, C3 = (serial(COMPONENT_GTIN, f"C{n}") for n in (1, 2, 3))
-X, Y = serial(FINISHED_GTIN, "X"), serial(FINISHED_GTIN, "Y")
+X, Y, W = serial(FINISHED_GTIN, "X"), serial(FINISHED_GTIN, "Y"), serial(FINISHED_GTIN, "W")
 IN1, IN2, IN3 = (serial(COMPONENT_GTIN, f"IN{n}") for n in (1, 2, 3))
 OUT1, OUT2, OUT3 = (serial(FINISHED_GTIN, f"OUT{n}") for n in (1, 2, 3))
 
@@ -118,6 +119,12 @@ def _commission(n: int, epcs: list[str], lot: str, hours: int | None = None) -> 
     return event
 
 
+def _observe(n: int, epc: str, hours: int, **fields: Any) -> dict[str, Any]:
+    event = _base(n, "ObjectEvent", action="OBSERVE", epcList=[epc], **fields)
+    event["eventTime"] = _base(hours, "ObjectEvent")["eventTime"]
+    return event
+
+
 def _declare(original: dict[str, Any]) -> dict[str, Any]:
     return {
         **original,
@@ -126,12 +133,14 @@ def _declare(original: dict[str, Any]) -> dict[str, Any]:
 
 
 def _earlier(hub: str, distributor: str) -> dict[str, Any]:
-    """What the ledger holds before: C1, C2 on the pallet, X shipped, a TID member."""
+    """What the ledger holds before: C1, C2 on the pallet, X shipped, a TID member, W
+    stored at 13:00."""
     return document(
         _commission(1, [C1, C2, X], "L0"),
         _aggregate(2, "ADD", [C1, C2]),
         _ship(3, X, hub, distributor),
         _transform(4, [IN1], [OUT1]),
+        _observe(5, W, 5, bizStep="storing", disposition="active"),
     )
 
 
@@ -141,6 +150,7 @@ def _batched(hub: str, distributor: str) -> dict[str, Any]:
     join = _transform(16, [IN2], [OUT2])
     return document(
         ship_y,  # a new hop for Y
+        _observe(24, W, 2, bizStep="inspecting", disposition="damaged"),  # older than stored
         _ship(12, X, hub, distributor),  # a second, newer hop for X
         _receive(13, X, distributor),  # closes the stored hop of X, not the newer one
         _aggregate(14, "ADD", [C3]),  # the stored edges of the pallet are preloaded here
@@ -153,6 +163,7 @@ def _batched(hub: str, distributor: str) -> dict[str, Any]:
         _commission(21, [OUT3], "L1", hours=30),  # newer than 22 although earlier here
         _commission(22, [OUT3], "L2", hours=25),  # a second lot: kept as an item only
         _aggregate(23, "ADD", [C1]),  # back on the pallet after the DELETE
+        _observe(25, W, 26, bizStep="inspecting"),  # newer than stored: its step only
     )
 
 
@@ -302,6 +313,9 @@ def test_the_document_exercises_every_cross_batch_case(whole: dict[str, Any]) ->
     out3 = next(item for item in whole["items"] if item[0] == OUT3)
     assert (out3[6], out3[9].hour) == (f"{DL}/01/{FINISHED_GTIN}/10/L1", 14)  # 08:00 + 30 h
     assert f"{DL}/01/{FINISHED_GTIN}/10/L2" in [item[0] for item in whole["items"]]
+    # The older event's disposition does not replace the stored newer one's.
+    w = next(item for item in whole["items"] if item[0] == W)
+    assert (w[9].hour, w[10], w[11]) == (10, "inspecting", "active")  # 08:00 + 26 h
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5])

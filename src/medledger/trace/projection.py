@@ -1,7 +1,8 @@
 """Projections of captured EPCIS events, maintained in the capture transaction.
 
-:func:`project_events` takes a batch of just-inserted events (row id + normalised event, in
-document order) and writes, with a handful of bulk statements whatever the batch size:
+:func:`project_events` (or :class:`Projection`, batch by batch) takes just-inserted events
+(row id + normalised event, in document order) and writes, with a handful of bulk statements
+whatever the batch size:
 
 * ``trace_items``: every identifier interned once per tenant, with its GTIN/lot/serial/SSCC and
   its last known state (step, disposition, location, holder, commissioned, expiry, lot);
@@ -22,11 +23,12 @@ document order) and writes, with a handful of bulk statements whatever the batch
   gets ``event_items`` (it is queryable and decides visibility) and changes no item state.
 
 Rules worth knowing (they are choices, not EPCIS text): last state follows event time (an
-older event arriving late does not overwrite a newer state); a shipping event leaves the
-holder unchanged until the receipt; an item is ``commissioned`` by an ObjectEvent ADD with
-bizStep ``commissioning``; a serial's lot is the first ILMD ``lotNumber`` it is created with
-(in capture order, then document order; a later, different one is kept as a lot item but
-does not move the serial); GLN-based ``sgln``/``pgln`` source/destination identifiers map to
+older event arriving late does not overwrite a newer state, nor any column of it: an older
+event's disposition does not replace the stored newer event's when the newer events of the
+batch give none); a shipping event leaves the holder unchanged until the receipt; an item
+is ``commissioned`` by an ObjectEvent ADD with bizStep ``commissioning``; a serial's lot is
+the first ILMD ``lotNumber`` it is created with (in capture order, then document order; a
+later, different one is kept as a lot item but does not move the serial); GLN-based ``sgln``/``pgln`` source/destination identifiers map to
 the registered party with that GLN, else the party of the site or location with that GLN.
 """
 
@@ -98,7 +100,10 @@ class _ItemState:
     expiry: str | None = None
     lot_uri: str | None = None
     first_row: int | None = None
-    changed: set[str] = field(default_factory=set)
+    # trace_items columns the batch's events set: for the last-state columns the time of
+    # the event that set them (a stored item takes only what is not older than its own last
+    # event), None for the others.
+    changed: dict[str, datetime | None] = field(default_factory=dict)
 
 
 # trace_items column → _ItemState attribute, for the columns an event's last state sets.
@@ -281,6 +286,12 @@ class _Projector:
         self.glns: set[str] = set()
         self.batch_rows: set[int] = set()
         self.latest_of: dict[tuple[Any, ...], tuple[list[tuple[str, Any]], list[str]]] = {}
+        # The identifiers in order of first sight, those the events named, stored edges
+        # retracted and stored hops received.
+        self.new_uris: list[str] = []
+        self.touched: set[str] = set()
+        self.edges_to_retract: list[_Edge] = []
+        self.hops_to_close: list[_Hop] = []
 
     # -- collection (pure, in document order) --
 
@@ -295,6 +306,7 @@ class _Projector:
         state = self.states.get(uri)
         if state is None:
             state = self.states[uri] = _ItemState(first_row=row_id)
+            self.new_uris.append(uri)
         return state
 
     def involve(self, uri: str, party: int | None, relation: str) -> None:
@@ -309,8 +321,10 @@ class _Projector:
         for uri, role, quantity, uom in named:
             if uri not in states:
                 states[uri] = _ItemState(first_row=row_id)
+                self.new_uris.append(uri)
             rows.append((row_id, uri, role, quantity, uom))
         uris = list(dict.fromkeys([entry[0] for entry in named]))
+        self.touched.update(uris)
         if event.error_declaration is not None:
             self.declarations.append((row_id, event.event_id))
             for uri in uris:
@@ -378,6 +392,7 @@ class _Projector:
         if latest is None:
             latest = self.latest_of[shape] = _latest(*shape)
         latest_fields, latest_columns = latest
+        stamp = dict.fromkeys(latest_columns, event.event_time)
         lots_of_gtin: dict[str, str] = {}  # the ILMD lot's URI per GTIN, once per event
         states = self.states
         event_time = event.event_time
@@ -386,10 +401,10 @@ class _Projector:
             if uri in created:
                 if commissioning:
                     state.commissioned = True
-                    state.changed.add("commissioned")
+                    state.changed["commissioned"] = None
                 if expiry:
                     state.expiry = expiry[:10]
-                    state.changed.add("expiry")
+                    state.changed["expiry"] = None
                 if ilmd_lot and len(ilmd_lot) <= 20:
                     keys = self.keys_of(uri)
                     if keys["kind"] == "serial":
@@ -402,13 +417,13 @@ class _Projector:
                         # across documents (``write`` keeps a stored one).
                         if state.lot_uri is None:
                             state.lot_uri = named_lot
-                            state.changed.add("lot_item_id")
+                            state.changed["lot_item_id"] = None
             if state.time is not None and event_time < state.time:
                 continue
             state.time = event_time
             for name, value in latest_fields:
                 setattr(state, name, value)
-            state.changed.update(latest_columns)
+            state.changed.update(stamp)
 
     def transformation(self, event: NormalisedEvent, row_id: int) -> None:
         """Every input into every output; with a transformationID, also joined with the
@@ -458,6 +473,8 @@ class _Projector:
             for edge in active:
                 if not wanted or edge.from_uri in wanted:
                     edge.retracted_by = row_id
+                    if edge.db_id is not None:
+                        self.edges_to_retract.append(edge)
             return
         present = {edge.from_uri for edge in active}
         for child, quantity in children:
@@ -479,6 +496,8 @@ class _Projector:
             for hop in self.hops_of.get(uri, ()):
                 if hop.receive_row is None and hop.to_party == receiver:
                     hop.receive_row, hop.received_at = row_id, at
+                    if hop.db_id is not None:
+                        self.hops_to_close.append(hop)
                     break
 
     # -- preloading what already is in the database --
@@ -730,11 +749,13 @@ class _Projector:
         return found
 
     def write(self) -> None:
+        """Write what the collected events did: new items (with their state), changed states
+        of stored items, event items, edges, hops and involvements."""
         tenant = self.tenant_id
+        states = self.states
         # Lots named by serials' ILMD first, so the serials can point at them when inserted.
-        lot_uris = sorted({s.lot_uri for s in self.states.values() if s.lot_uri})
-        self.intern(lot_uris)
-        self.intern(list(self.states))
+        self.intern(sorted({lot for uri in self.new_uris if (lot := states[uri].lot_uri)}))
+        self.intern(self.new_uris)
         if self.event_item_rows:
             item_ids = self.item_ids
             bulk_insert(
@@ -762,6 +783,9 @@ class _Projector:
                 ],
                 ignore_conflicts=True,
             )
+
+    def correct(self) -> None:
+        """Apply the error declarations collected (once everything is written)."""
         retracted = [
             original
             for row_id, event_id in self.declarations
@@ -771,10 +795,12 @@ class _Projector:
             self.restore_item_states(retracted)
 
     def write_item_states(self) -> None:
+        """Update the stored items whose state the events changed."""
         updates = []
-        for uri, row in self.existing_rows.items():
+        for uri in self.touched:
+            row = self.existing_rows.get(uri)
             state = self.states.get(uri)
-            if state is None or not state.changed:
+            if row is None or state is None or not state.changed:
                 continue
             values: dict[str, Any] = {}
             if state.commissioned and not row["commissioned"]:
@@ -786,14 +812,16 @@ class _Projector:
             last = row["last_event_time"]
             if state.time is not None and (last is None or state.time >= last):
                 values["last_event_time"] = state.time
-                for column, value in (
-                    ("last_biz_step", state.biz_step),
-                    ("last_disposition", state.disposition),
-                    ("last_biz_location", state.biz_location),
-                    ("holder_party_id", state.holder),
-                ):
-                    if column in state.changed:
-                        values[column] = value
+            # A column only from an event not older than the item's stored last one.
+            for column, value in (
+                ("last_biz_step", state.biz_step),
+                ("last_disposition", state.disposition),
+                ("last_biz_location", state.biz_location),
+                ("holder_party_id", state.holder),
+            ):
+                at = state.changed.get(column)
+                if at is not None and (last is None or at >= last):
+                    values[column] = value
             if values:
                 updates.append({"id": row["id"], **values})
         # One UPDATE per distinct set of changed columns, each an executemany.
@@ -810,6 +838,7 @@ class _Projector:
             self.connection.execute(stmt, [{**r, "_id": r["id"]} for r in rows])
 
     def write_edges(self) -> None:
+        """Insert the new edges and mark the stored ones a DELETE retracted."""
         new = [edge for edge in self.edges if edge.db_id is None]
         if new:
             item_ids = self.item_ids
@@ -841,18 +870,20 @@ class _Projector:
                 ],
             )
             self.counts.edges = len(new)
-        retracted = [e for e in self.edges if e.db_id is not None and e.retracted_by is not None]
-        for edge in retracted:
-            self.session.execute(
-                update(GenealogyEdge)
-                .where(GenealogyEdge.id == edge.db_id)
-                .values(retracted_by_event_id=edge.retracted_by)
+            self.counts.edges_retracted += sum(1 for e in new if e.retracted_by is not None)
+        retracted = self.edges_to_retract
+        if retracted:
+            table = table_of(GenealogyEdge)
+            self.connection.execute(
+                table.update()
+                .where(table.c.id == bindparam("_id"))
+                .values(retracted_by_event_id=bindparam("_by")),
+                [{"_id": edge.db_id, "_by": edge.retracted_by} for edge in retracted],
             )
-        self.counts.edges_retracted = len(retracted) + sum(
-            1 for e in new if e.retracted_by is not None
-        )
+            self.counts.edges_retracted += len(retracted)
 
     def write_hops(self) -> None:
+        """Insert the new hops and close the stored ones a receipt closed."""
         new = [hop for hop in self.hops if hop.db_id is None]
         if new:
             item_ids = self.item_ids
@@ -892,14 +923,17 @@ class _Projector:
                 ],
             )
             self.counts.hops = len(new)
-        closed = [h for h in self.hops if h.db_id is not None and h.receive_row is not None]
-        for hop in closed:
-            self.session.execute(
-                update(CustodyHop)
-                .where(CustodyHop.id == hop.db_id)
-                .values(receive_event_row_id=hop.receive_row, received_at=hop.received_at)
+            self.counts.hops_received += sum(1 for h in new if h.receive_row)
+        closed = self.hops_to_close
+        if closed:
+            table = table_of(CustodyHop)
+            self.connection.execute(
+                table.update()
+                .where(table.c.id == bindparam("_id"))
+                .values(receive_event_row_id=bindparam("_row"), received_at=bindparam("_at")),
+                [{"_id": h.db_id, "_row": h.receive_row, "_at": h.received_at} for h in closed],
             )
-        self.counts.hops_received = len(closed) + sum(1 for h in new if h.receive_row)
+            self.counts.hops_received += len(closed)
 
     def restore_item_states(self, retracted_rows: Sequence[int]) -> None:
         """Recompute the state of the items of retracted events from the events left.
@@ -1147,8 +1181,8 @@ class Projection:
     def finish(self) -> ProjectionCounts:
         """Write the projections of every event added; the row counts written."""
         projector = self._projector
-        if projector.batch_rows:
-            projector.write()
+        projector.write()
+        projector.correct()
         return projector.counts
 
 
