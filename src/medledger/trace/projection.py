@@ -28,8 +28,9 @@ event's disposition does not replace the stored newer event's when the newer eve
 batch give none); a shipping event leaves the holder unchanged until the receipt; an item
 is ``commissioned`` by an ObjectEvent ADD with bizStep ``commissioning``; a serial's lot is
 the first ILMD ``lotNumber`` it is created with (in capture order, then document order; a
-later, different one is kept as a lot item but does not move the serial); GLN-based ``sgln``/``pgln`` source/destination identifiers map to
-the registered party with that GLN, else the party of the site or location with that GLN.
+later, different one is kept as a lot item but does not move the serial); GLN-based
+``sgln``/``pgln`` source/destination identifiers map to the registered party with that GLN,
+else the party of the site or location with that GLN.
 """
 
 from __future__ import annotations
