@@ -64,8 +64,7 @@ MAX_AUTO_WORKERS: Final = 4
 
 # NormalisedEvent's fields in order; ``original`` (the event as given, which the capturing
 # process holds anyway) does not travel back from a worker.
-_FIELDS: Final = tuple(f.name for f in fields(NormalisedEvent))
-_ORIGINAL: Final = _FIELDS.index("original")
+_FIELDS: Final = tuple(f.name for f in fields(NormalisedEvent) if f.name != "original")
 
 _lock = threading.Lock()
 _wanted: int | None = None
@@ -312,10 +311,17 @@ class ParallelRun:
         if rows is None:
             return None
         begin, stop = self._bounds[index]
-        return [
-            NormalisedEvent(*row[:_ORIGINAL], item.event, *row[_ORIGINAL:])  # type: ignore[call-arg]
-            for item, row in zip(self._located[begin:stop], rows, strict=True)
-        ]
+        # Rebuilt the way unpickling builds an instance (no __init__, the fields into its
+        # __dict__): NormalisedEvent is a plain frozen dataclass, and this is ~2x faster.
+        events: list[NormalisedEvent] = []
+        new = object.__new__
+        for item, row in zip(self._located[begin:stop], rows, strict=True):
+            event = new(NormalisedEvent)
+            values = event.__dict__
+            values.update(zip(_FIELDS, row, strict=True))
+            values["original"] = item.event
+            events.append(event)
+        return events
 
 
 #: Events per slice. A worker's slice costs ~1 ms to hand over and collect besides its
@@ -365,8 +371,8 @@ def check_and_normalise(events: list[Any], context: Any) -> list[tuple[Any, ...]
             return None
         rows: list[tuple[Any, ...]] = []
         for event in normalised:
-            values = tuple(getattr(event, name) for name in _FIELDS)
-            rows.append(values[:_ORIGINAL] + values[_ORIGINAL + 1 :])
+            values = event.__dict__
+            rows.append(tuple([values[name] for name in _FIELDS]))
         return rows
     finally:
         gc.enable()
