@@ -2,10 +2,12 @@
 
 Per event, capture spends most of its Python time on pure work: the compiled schema check,
 the CBV vocabulary and namespace checks, normalisation and the CBV 2.0 event hash (about
-2.3 s for 20 000 events on a 2-core VM, against ~3 s to store every row). None of it depends
-on other events or on the database, so for a document of at least :data:`MIN_EVENTS` events
-the event list is cut into slices: worker processes take all but the first, the capturing
-process takes the first, and the slices come back in order.
+as long as storing every row). None of it depends on other events or on the database, so
+for a document of at least :data:`MIN_EVENTS` events the event list is cut into slices of
+:data:`SLICE_EVENTS`: worker processes take them first come, first served, the capturing
+process checks the first (and any a worker has not started when that is worth it, see
+:meth:`ParallelRun.slices`), and the caller gets them in document order, one by one, to store
+each while later ones are checked.
 
 This is an accelerator for **valid** documents only. A slice answers ``None`` as soon as one
 of its events fails a check or cannot be normalised, and the caller then runs the ordinary
