@@ -178,9 +178,10 @@ def start(document: Mapping[str, Any], located: Sequence[LocatedEvent]) -> Paral
     if pool is None:
         return None
     context = document.get("@context")
+    futures: list[Future[list[tuple[Any, ...]] | None] | None] = [None]  # the first: here
     try:
-        futures: list[Future[list[tuple[Any, ...]] | None] | None] = [None]
-        futures += [pool.submit(check_and_normalise, events[a:b], context) for a, b in bounds[1:]]
+        for begin, stop in bounds[1:]:
+            futures.append(pool.submit(check_and_normalise, events[begin:stop], context))
     except RuntimeError as error:  # the pool broke earlier (BrokenProcessPool) or shut down
         log.warning("capture workers unavailable (%s); checking serially", error)
         for future in futures:
@@ -188,7 +189,7 @@ def start(document: Mapping[str, Any], located: Sequence[LocatedEvent]) -> Paral
                 future.cancel()
         _discard_pool(pool)
         return None
-    return ParallelRun(pool, events, located, bounds, futures, worker_count())
+    return ParallelRun(pool, events, located, bounds, futures)
 
 
 class ParallelRun:
@@ -204,14 +205,12 @@ class ParallelRun:
         located: Sequence[LocatedEvent],
         bounds: list[tuple[int, int]],
         futures: list[Future[list[tuple[Any, ...]] | None] | None],
-        workers: int,
     ) -> None:
         self._pool = pool
         self._events = events
         self._located = located
         self._bounds = bounds
         self._futures = futures
-        self._workers = workers
         self._started = time.perf_counter()
         self._here: dict[int, list[NormalisedEvent] | None] = {}
         # Seconds per event: checking here, and the caller's work between two slices.
@@ -271,7 +270,7 @@ class ParallelRun:
         finished = with_workers = 0
         for n, (begin, stop) in enumerate(self._bounds):
             future = self._futures[n]
-            if future is None or n in self._here:
+            if future is None or future.cancelled():  # this process's slices
                 continue
             if future.done():
                 finished += stop - begin
