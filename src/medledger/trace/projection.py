@@ -41,7 +41,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from medledger.parties.models import Location, Party, Site
@@ -824,8 +824,11 @@ class _Projector:
                 if at is not None and (last is None or at >= last):
                     values[column] = value
             if values:
-                updates.append({"id": row["id"], **values})
-        # One UPDATE per distinct set of changed columns, each an executemany.
+                updates.append({"_id": row["id"], **values})
+        # One UPDATE per distinct set of changed columns, each an executemany. The id is
+        # bound as "_id" only: a parameter named like a column would be SET too, and
+        # rewriting the primary key (even to itself) makes SQLite check every table that
+        # references the item, a scan of the tenant's ledger per statement.
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for values in updates:
             groups.setdefault(tuple(sorted(values)), []).append(values)
@@ -834,9 +837,9 @@ class _Projector:
             stmt = (
                 table.update()
                 .where(table.c.id == bindparam("_id"))
-                .values({c: bindparam(c) for c in columns if c != "id"})
+                .values({c: bindparam(c) for c in columns if c != "_id"})
             )
-            self.connection.execute(stmt, [{**r, "_id": r["id"]} for r in rows])
+            self.connection.execute(stmt, rows)
 
     def write_edges(self) -> None:
         """Insert the new edges and mark the stored ones a DELETE retracted."""
@@ -1106,42 +1109,52 @@ class _Projector:
             .where(EpcisEvent.id == original)
             .values(retracted_by_event_id=declaration_row)
         )
-        self.session.execute(
-            update(GenealogyEdge)
-            .where(
-                and_(
-                    GenealogyEdge.tenant_id == self.tenant_id,
-                    or_(
-                        GenealogyEdge.event_row_id == original,
-                        GenealogyEdge.joined_event_row_id == original,
-                    ),
-                    GenealogyEdge.retracted_by_event_id.is_(None),
+        # Every edge and hop of the event touches one of its items (an edge's source or
+        # target, a hop's item; also the transformationID joins it took part in: their
+        # inputs or outputs are its own), so the items' indexes find them, not a scan of
+        # the tenant's ledger.
+        items = sorted(
+            set(
+                self.session.scalars(
+                    select(EventItem.item_id).where(EventItem.event_row_id == original)
                 )
             )
-            .values(retracted_by_event_id=declaration_row)
         )
-        self.session.execute(
-            update(CustodyHop)
-            .where(
-                and_(
+        edge_of_event = or_(
+            GenealogyEdge.event_row_id == original, GenealogyEdge.joined_event_row_id == original
+        )
+        for chunk in chunks(items):
+            for end in (GenealogyEdge.from_item_id, GenealogyEdge.to_item_id):
+                self.session.execute(
+                    update(GenealogyEdge)
+                    .where(
+                        GenealogyEdge.tenant_id == self.tenant_id,
+                        end.in_(chunk),
+                        edge_of_event,
+                        GenealogyEdge.retracted_by_event_id.is_(None),
+                    )
+                    .values(retracted_by_event_id=declaration_row)
+                )
+            self.session.execute(
+                update(CustodyHop)
+                .where(
                     CustodyHop.tenant_id == self.tenant_id,
+                    CustodyHop.item_id.in_(chunk),
                     CustodyHop.ship_event_row_id == original,
                     CustodyHop.retracted_by_event_id.is_(None),
                 )
+                .values(retracted_by_event_id=declaration_row)
             )
-            .values(retracted_by_event_id=declaration_row)
-        )
-        # A retracted receipt reopens the hop it closed.
-        self.session.execute(
-            update(CustodyHop)
-            .where(
-                and_(
+            # A retracted receipt reopens the hop it closed.
+            self.session.execute(
+                update(CustodyHop)
+                .where(
                     CustodyHop.tenant_id == self.tenant_id,
+                    CustodyHop.item_id.in_(chunk),
                     CustodyHop.receive_event_row_id == original,
                 )
+                .values(receive_event_row_id=None, received_at=None)
             )
-            .values(receive_event_row_id=None, received_at=None)
-        )
         return int(original)
 
 
