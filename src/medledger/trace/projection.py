@@ -35,17 +35,17 @@ else the party of the site or location with that GLN.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from medledger.parties.models import Location, Party, Site
 from medledger.trace.bulk import bulk_insert, chunks, table_of
+from medledger.trace.corrections import Corrections
 from medledger.trace.epcis.normalise import NormalisedEvent, QuantityElement
 from medledger.trace.item_keys import gln_of, lot_uri, parse_item_uri
 from medledger.trace.models import (
@@ -56,9 +56,13 @@ from medledger.trace.models import (
     ItemParty,
     TraceItem,
 )
+from medledger.trace.projection_rules import (
+    commissions,
+    ilmd_value,
+    party_of,
+    resolve_parties,
+)
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
-
-_PARTY_TYPES = ("possessing_party", "owning_party")
 
 
 @dataclass(frozen=True)
@@ -80,14 +84,6 @@ class ProjectionCounts:
     hops: int = 0
     hops_received: int = 0
     events_retracted: int = 0
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A stored source/destination entry, shaped like the normalised one."""
-
-    type: str
-    value: str
 
 
 @dataclass
@@ -153,29 +149,6 @@ class _Hop:
     db_id: int | None = None
 
 
-# --- parties ---------------------------------------------------------------------------------
-
-
-def resolve_parties(session: Session, tenant_id: int, glns: set[str]) -> dict[str, int]:
-    """GLN → party id, by the party's own GLN, else its site's, else its location's."""
-    found: dict[str, int] = {}
-    wanted = sorted(glns)
-    if not wanted:
-        return found
-    models: tuple[Any, ...] = (Location, Site, Party)
-    for model in models:
-        party_column = Party.id if model is Party else model.party_id
-        for chunk in chunks(wanted):
-            rows = session.execute(
-                select(model.gln, party_column).where(
-                    model.tenant_id == tenant_id, model.gln.in_(chunk)
-                )
-            )
-            # Later models win: a party's own GLN beats a site's, a site's beats a location's.
-            found.update({gln: int(party) for gln, party in rows if gln})
-    return found
-
-
 # --- the projector --------------------------------------------------------------------------
 
 
@@ -207,23 +180,7 @@ def event_identifiers(event: NormalisedEvent) -> list[tuple[str, str, Decimal | 
     return named
 
 
-# Roles in which an event creates an item: commissioning and ILMD apply to those.
-_CREATED_ROLES = frozenset({"epc", "output", "quantity", "output_quantity"})
 _TRANSFORMATION_ROLES = ("input", "input_quantity", "output", "output_quantity")
-
-
-def _commissions(event_type: str, action: str | None, biz_step: str | None) -> bool:
-    """Whether an event commissions the items it creates (an ObjectEvent ADD commissioning)."""
-    return event_type == "ObjectEvent" and action == "ADD" and biz_step == "commissioning"
-
-
-def _ilmd_value(ilmd: Any, suffix: str) -> str | None:
-    if not ilmd:
-        return None
-    for key, value in ilmd.items():
-        if isinstance(key, str) and key.endswith(suffix) and isinstance(value, str | int):
-            return str(value)
-    return None
 
 
 def _latest(
@@ -242,19 +199,6 @@ def _latest(
             latest.append((column, value))
     fields = [(_STATE_FIELDS[column], value) for column, value in latest[1:]]
     return fields, [column for column, _ in latest]
-
-
-def _party_of(entries: Iterable[Any], parties: dict[str, int]) -> tuple[int | None, str | None]:
-    """The party (and raw reference) of a source/destination list, possessing party first."""
-    chosen = None
-    for wanted in _PARTY_TYPES:
-        chosen = next((entry for entry in entries if entry.type == wanted), None)
-        if chosen is not None:
-            break
-    if chosen is None:
-        return None, None
-    gln = gln_of(chosen.value)
-    return (parties.get(gln) if gln else None), chosen.value
 
 
 class _Projector:
@@ -335,8 +279,8 @@ class _Projector:
         receiving = event.biz_step == "receiving"
         holder: int | None = None
         if shipping:
-            from_party, from_ref = _party_of(event.source_list, parties)
-            to_party, to_ref = _party_of(event.destination_list, parties)
+            from_party, from_ref = party_of(event.source_list, parties)
+            to_party, to_ref = party_of(event.destination_list, parties)
             from_party = from_party or self.party_id
             for uri in uris:
                 self.involve(uri, from_party, "shipper")
@@ -361,7 +305,7 @@ class _Projector:
         else:
             holder = self.party_id
             if receiving:
-                receiver, _ref = _party_of(event.destination_list, parties)
+                receiver, _ref = party_of(event.destination_list, parties)
                 holder = receiver or self.party_id
                 self.receive(uris, holder, row_id, event.event_time)
             involvement = self.involvement
@@ -378,9 +322,9 @@ class _Projector:
     def update_states(
         self, event: NormalisedEvent, uris: list[str], row_id: int, holder: int | None
     ) -> None:
-        commissioning = _commissions(event.event_type, event.action, event.biz_step)
-        expiry = _ilmd_value(event.ilmd, "itemExpirationDate")
-        ilmd_lot = _ilmd_value(event.ilmd, "lotNumber")
+        commissioning = commissions(event.event_type, event.action, event.biz_step)
+        expiry = ilmd_value(event.ilmd, "itemExpirationDate")
+        ilmd_lot = ilmd_value(event.ilmd, "lotNumber")
         created: set[str] = set()
         if commissioning or expiry or ilmd_lot:  # otherwise nobody asks what was created
             created.update(event.epc_list, event.output_epc_list)
@@ -785,16 +729,6 @@ class _Projector:
                 ignore_conflicts=True,
             )
 
-    def correct(self) -> None:
-        """Apply the error declarations collected (once everything is written)."""
-        retracted = [
-            original
-            for row_id, event_id in self.declarations
-            if (original := self.retract_original(row_id, event_id)) is not None
-        ]
-        if retracted:
-            self.restore_item_states(retracted)
-
     def write_item_states(self) -> None:
         """Update the stored items whose state the events changed."""
         updates = []
@@ -939,224 +873,6 @@ class _Projector:
             )
             self.counts.hops_received += len(closed)
 
-    def restore_item_states(self, retracted_rows: Sequence[int]) -> None:
-        """Recompute the state of the items of retracted events from the events left.
-
-        The last state is folded over the item's remaining events in event-time order (ties
-        by capture order), with the same rules as at capture; error declarations and
-        retracted events do not count. An item with no event left gets an empty state. What
-        the creating events set is recomputed too (:meth:`restored_origins`).
-        """
-        item_ids: set[int] = set()
-        for chunk in chunks(list(retracted_rows)):
-            item_ids.update(
-                self.session.scalars(
-                    select(EventItem.item_id).where(EventItem.event_row_id.in_(chunk))
-                )
-            )
-        if not item_ids:
-            return
-        states: dict[int, dict[str, Any]] = {
-            item_id: {
-                "last_event_time": None,
-                "last_biz_step": None,
-                "last_disposition": None,
-                "last_biz_location": None,
-                "holder_party_id": None,
-            }
-            for item_id in item_ids
-        }
-        rows: list[Any] = []
-        items: dict[int, Any] = {}
-        for chunk in chunks(sorted(item_ids)):
-            rows.extend(
-                self.session.execute(
-                    select(
-                        EventItem.item_id,
-                        EventItem.role,
-                        EpcisEvent.id,
-                        EpcisEvent.event_type,
-                        EpcisEvent.action,
-                        EpcisEvent.event_time,
-                        EpcisEvent.biz_step,
-                        EpcisEvent.disposition,
-                        EpcisEvent.biz_location,
-                        EpcisEvent.capturing_party_id,
-                        EpcisEvent.destinations,
-                        EpcisEvent.document["ilmd"].label("ilmd"),
-                    )
-                    .join(EpcisEvent, EpcisEvent.id == EventItem.event_row_id)
-                    .where(
-                        EventItem.tenant_id == self.tenant_id,
-                        EventItem.item_id.in_(chunk),
-                        EpcisEvent.retracted_by_event_id.is_(None),
-                        EpcisEvent.event_id.not_like("%" + ERROR_DECLARATION_SUFFIX),
-                    )
-                )
-            )
-            items.update(
-                (row.id, row)
-                for row in self.session.execute(
-                    select(
-                        TraceItem.id,
-                        TraceItem.kind,
-                        TraceItem.gtin,
-                        TraceItem.first_event_id,
-                        TraceItem.lot_item_id,
-                    ).where(TraceItem.id.in_(chunk))
-                )
-            )
-        rows.sort(key=lambda row: (row.event_time, row.id))
-        glns = {
-            gln
-            for row in rows
-            if row.biz_step == "receiving"
-            for entry in row.destinations or ()
-            if (gln := gln_of(str(entry.get("value", ""))))
-        }
-        parties = resolve_parties(self.session, self.tenant_id, glns)
-        for row in rows:
-            state = states[row.item_id]
-            state["last_event_time"] = row.event_time
-            for column, value in (
-                ("last_biz_step", row.biz_step),
-                ("last_disposition", row.disposition),
-                ("last_biz_location", row.biz_location),
-            ):
-                if value is not None:
-                    state[column] = value
-            if row.biz_step == "shipping":
-                continue  # a shipment leaves the holder unchanged until the receipt
-            holder = row.capturing_party_id
-            if row.biz_step == "receiving":
-                entries = [
-                    _Entry(str(e.get("type")), str(e.get("value"))) for e in row.destinations or ()
-                ]
-                holder = _party_of(entries, parties)[0] or holder
-            state["holder_party_id"] = holder
-        origins = self.restored_origins(items, rows, set(retracted_rows))
-        for item_id, origin in origins.items():
-            states[item_id].update(origin)
-        table = table_of(TraceItem)
-        self.connection.execute(
-            table.update()
-            .where(table.c.id == bindparam("_id"))
-            .values({column: bindparam(column) for column in states[next(iter(states))]}),
-            [{"_id": item_id, **state} for item_id, state in states.items()],
-        )
-
-    def restored_origins(
-        self, items: dict[int, Any], rows: Sequence[Any], retracted: set[int]
-    ) -> dict[int, dict[str, Any]]:
-        """``commissioned``, ``expiry``, ``lot_item_id`` and ``first_event_id`` of ``items``
-        from the events left (``rows``), by the rules of :meth:`update_states`.
-
-        Commissioned: some commissioning event left creates the item. Expiry: the ILMD of the
-        last event left (capture order) that creates the item and gives one, else none. Lot
-        (serials): the current one if an event left still names it in its ILMD, else the
-        first such event's, else none. First event: only if it was a retracted one, the
-        first event left that names the item, else none.
-        """
-        origins = {
-            item_id: {
-                "commissioned": False,
-                "expiry": None,
-                "lot_item_id": None,
-                "first_event_id": item.first_event_id,
-            }
-            for item_id, item in items.items()
-        }
-        lots: dict[int, list[str]] = {}
-        for row in sorted(rows, key=lambda row: row.id):
-            origin, item = origins[row.item_id], items[row.item_id]
-            if origin["first_event_id"] in retracted:
-                origin["first_event_id"] = row.id
-            if row.role not in _CREATED_ROLES:
-                continue
-            if _commissions(row.event_type, row.action, row.biz_step):
-                origin["commissioned"] = True
-            expiry = _ilmd_value(row.ilmd, "itemExpirationDate")
-            if expiry:
-                origin["expiry"] = expiry[:10]
-            ilmd_lot = _ilmd_value(row.ilmd, "lotNumber")
-            if ilmd_lot and item.kind == "serial" and len(ilmd_lot) <= 20:
-                lots.setdefault(row.item_id, []).append(lot_uri(item.gtin, ilmd_lot))
-        self.intern(sorted({uri for named in lots.values() for uri in named}), create=False)
-        for item_id, origin in origins.items():
-            if origin["first_event_id"] in retracted:
-                origin["first_event_id"] = None
-            named = [self.item_ids[uri] for uri in lots.get(item_id, ()) if uri in self.item_ids]
-            current = items[item_id].lot_item_id
-            origin["lot_item_id"] = current if current in named else next(iter(named), None)
-        return origins
-
-    def retract_original(self, declaration_row: int, event_id: str) -> int | None:
-        """Mark the event ``event_id`` corrected by the declaration and retract its edges
-        (with the transformationID joins it took part in) and hops; its row id, if any."""
-        original = self.session.execute(
-            select(EpcisEvent.id).where(
-                EpcisEvent.tenant_id == self.tenant_id,
-                EpcisEvent.event_id == event_id,
-                EpcisEvent.retracted_by_event_id.is_(None),
-                EpcisEvent.id != declaration_row,
-            )
-        ).scalar_one_or_none()
-        if original is None:
-            return None
-        self.counts.events_retracted += 1
-        self.session.execute(
-            update(EpcisEvent)
-            .where(EpcisEvent.id == original)
-            .values(retracted_by_event_id=declaration_row)
-        )
-        # Every edge and hop of the event touches one of its items (an edge's source or
-        # target, a hop's item; also the transformationID joins it took part in: their
-        # inputs or outputs are its own), so the items' indexes find them, not a scan of
-        # the tenant's ledger.
-        items = sorted(
-            set(
-                self.session.scalars(
-                    select(EventItem.item_id).where(EventItem.event_row_id == original)
-                )
-            )
-        )
-        edge_of_event = or_(
-            GenealogyEdge.event_row_id == original, GenealogyEdge.joined_event_row_id == original
-        )
-        for chunk in chunks(items):
-            for end in (GenealogyEdge.from_item_id, GenealogyEdge.to_item_id):
-                self.session.execute(
-                    update(GenealogyEdge)
-                    .where(
-                        GenealogyEdge.tenant_id == self.tenant_id,
-                        end.in_(chunk),
-                        edge_of_event,
-                        GenealogyEdge.retracted_by_event_id.is_(None),
-                    )
-                    .values(retracted_by_event_id=declaration_row)
-                )
-            self.session.execute(
-                update(CustodyHop)
-                .where(
-                    CustodyHop.tenant_id == self.tenant_id,
-                    CustodyHop.item_id.in_(chunk),
-                    CustodyHop.ship_event_row_id == original,
-                    CustodyHop.retracted_by_event_id.is_(None),
-                )
-                .values(retracted_by_event_id=declaration_row)
-            )
-            # A retracted receipt reopens the hop it closed.
-            self.session.execute(
-                update(CustodyHop)
-                .where(
-                    CustodyHop.tenant_id == self.tenant_id,
-                    CustodyHop.item_id.in_(chunk),
-                    CustodyHop.receive_event_row_id == original,
-                )
-                .values(receive_event_row_id=None, received_at=None)
-            )
-        return int(original)
-
 
 class Projection:
     """The projections of the events of one capture, added batch by batch (just inserted,
@@ -1196,7 +912,14 @@ class Projection:
         """Write the projections of every event added; the row counts written."""
         projector = self._projector
         projector.write()
-        projector.correct()
+        if projector.declarations:
+            Corrections(
+                projector.session,
+                projector.tenant_id,
+                projector.counts,
+                projector.intern,
+                projector.item_ids,
+            ).apply(projector.declarations)
         return projector.counts
 
 
