@@ -231,12 +231,6 @@ class _Projector:
         self.glns: set[str] = set()
         self.batch_rows: set[int] = set()
         self.latest_of: dict[tuple[Any, ...], tuple[list[tuple[str, Any]], list[str]]] = {}
-        # The identifiers in order of first sight, those the events named, stored edges
-        # retracted and stored hops received.
-        self.new_uris: list[str] = []
-        self.touched: set[str] = set()
-        self.edges_to_retract: list[_Edge] = []
-        self.hops_to_close: list[_Hop] = []
 
     # -- collection (pure, in document order) --
 
@@ -251,7 +245,6 @@ class _Projector:
         state = self.states.get(uri)
         if state is None:
             state = self.states[uri] = _ItemState(first_row=row_id)
-            self.new_uris.append(uri)
         return state
 
     def involve(self, uri: str, party: int | None, relation: str) -> None:
@@ -266,10 +259,8 @@ class _Projector:
         for uri, role, quantity, uom in named:
             if uri not in states:
                 states[uri] = _ItemState(first_row=row_id)
-                self.new_uris.append(uri)
             rows.append((row_id, uri, role, quantity, uom))
         uris = list(dict.fromkeys([entry[0] for entry in named]))
-        self.touched.update(uris)
         if event.error_declaration is not None:
             self.declarations.append((row_id, event.event_id))
             for uri in uris:
@@ -418,8 +409,6 @@ class _Projector:
             for edge in active:
                 if not wanted or edge.from_uri in wanted:
                     edge.retracted_by = row_id
-                    if edge.db_id is not None:
-                        self.edges_to_retract.append(edge)
             return
         present = {edge.from_uri for edge in active}
         for child, quantity in children:
@@ -441,8 +430,6 @@ class _Projector:
             for hop in self.hops_of.get(uri, ()):
                 if hop.receive_row is None and hop.to_party == receiver:
                     hop.receive_row, hop.received_at = row_id, at
-                    if hop.db_id is not None:
-                        self.hops_to_close.append(hop)
                     break
 
     # -- preloading what already is in the database --
@@ -699,8 +686,8 @@ class _Projector:
         tenant = self.tenant_id
         states = self.states
         # Lots named by serials' ILMD first, so the serials can point at them when inserted.
-        self.intern(sorted({lot for uri in self.new_uris if (lot := states[uri].lot_uri)}))
-        self.intern(self.new_uris)
+        self.intern(sorted({state.lot_uri for state in states.values() if state.lot_uri}))
+        self.intern(list(states))
         if self.event_item_rows:
             item_ids = self.item_ids
             bulk_insert(
@@ -732,10 +719,9 @@ class _Projector:
     def write_item_states(self) -> None:
         """Update the stored items whose state the events changed."""
         updates = []
-        for uri in self.touched:
-            row = self.existing_rows.get(uri)
+        for uri, row in self.existing_rows.items():
             state = self.states.get(uri)
-            if row is None or state is None or not state.changed:
+            if state is None or not state.changed:
                 continue
             values: dict[str, Any] = {}
             if state.commissioned and not row["commissioned"]:
@@ -809,7 +795,7 @@ class _Projector:
             )
             self.counts.edges = len(new)
             self.counts.edges_retracted += sum(1 for e in new if e.retracted_by is not None)
-        retracted = self.edges_to_retract
+        retracted = [e for e in self.edges if e.db_id is not None and e.retracted_by is not None]
         if retracted:
             table = table_of(GenealogyEdge)
             self.connection.execute(
@@ -862,7 +848,7 @@ class _Projector:
             )
             self.counts.hops = len(new)
             self.counts.hops_received += sum(1 for h in new if h.receive_row)
-        closed = self.hops_to_close
+        closed = [h for h in self.hops if h.db_id is not None and h.receive_row is not None]
         if closed:
             table = table_of(CustodyHop)
             self.connection.execute(
