@@ -47,11 +47,11 @@ from medledger.parties.service import create_party, create_tenant
 
 load_all_models()
 
-from medledger.trace.bulk import table_of  # noqa: E402
-from medledger.trace.capture import capture_document, paused_gc  # noqa: E402
 from medledger.trace.epcis import parallel  # noqa: E402
 from medledger.trace.epcis.normalise import normalise_event  # noqa: E402
 from medledger.trace.epcis.validation import prepare_validators  # noqa: E402
+from medledger.trace.ledger.bulk import table_of  # noqa: E402
+from medledger.trace.ledger.capture import capture_document, paused_gc  # noqa: E402
 from medledger.trace.models import (  # noqa: E402
     CaptureJob,
     CustodyHop,

@@ -43,10 +43,9 @@ from medledger.core.principal import Principal  # noqa: E402
 from medledger.core.system import system_unit_of_work, tenant_admin  # noqa: E402
 from medledger.models import load_all_models  # noqa: E402
 from medledger.trace import service  # noqa: E402
-from medledger.trace.capture import capture_document  # noqa: E402
 from medledger.trace.engine import Direction  # noqa: E402
-from medledger.trace.trace_api import listing_csv  # noqa: E402
-from medledger.trace.trace_repository import SNAPSHOTS  # noqa: E402
+from medledger.trace.ledger.capture import capture_document  # noqa: E402
+from medledger.trace.snapshot import SNAPSHOTS  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get(
     "MEDLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -216,7 +215,7 @@ def main() -> None:
         with unit_of_work(factory, principal=admin) as session:
             set_tenant_guc(session, admin.tenant_id)
             report = service.trace(session, admin, service.TraceRequest(identifier, direction))
-            return listing_csv(report) if csv else report.to_json()
+            return report.listing_csv() if csv else report.to_json()
 
     # Cold: the first trace of a process loads the tenant's snapshot.
     SNAPSHOTS.clear()

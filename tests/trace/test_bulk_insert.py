@@ -10,7 +10,7 @@ from tests.builders import build_network
 
 from medledger.core.db import is_postgres
 from medledger.core.system import system_unit_of_work
-from medledger.trace.bulk import bulk_insert, table_of
+from medledger.trace.ledger.bulk import bulk_insert, table_of
 from medledger.trace.models import TraceItem
 
 _COLUMNS = ("tenant_id", "uri", "kind", "commissioned", "last_event_time")

@@ -23,7 +23,7 @@ from tests.trace.epcis_scenario import (
 
 from medledger.compliance.models import AuditEntry
 from medledger.core.system import system_unit_of_work
-from medledger.trace.capture import paused_gc
+from medledger.trace.ledger.capture import paused_gc
 from medledger.trace.models import EpcisEvent
 
 
@@ -274,7 +274,10 @@ def test_ledger_writes_of_a_tenant_are_serialised_on_postgresql(factory) -> None
     from sqlalchemy import text
     from tests.conftest import BACKEND
 
-    from medledger.trace.capture import _LEDGER_LOCK_NAMESPACE, serialise_tenant_ledger_writes
+    from medledger.trace.ledger.capture import (
+        _LEDGER_LOCK_NAMESPACE,
+        serialise_tenant_ledger_writes,
+    )
 
     if BACKEND != "postgres":
         pytest.skip("advisory locks are PostgreSQL's; SQLite has a single writer by design")

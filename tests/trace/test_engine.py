@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from medledger.trace import graph as graph_module
-from medledger.trace import report as report_module
 from medledger.trace.engine import (
     ArcKind,
     Direction,
@@ -29,6 +27,8 @@ from medledger.trace.engine import (
     update_graph,
     walk,
 )
+from medledger.trace.engine import graph as graph_module
+from medledger.trace.engine import report as report_module
 
 T = ArcKind.TRANSFORMATION
 A = ArcKind.AGGREGATION

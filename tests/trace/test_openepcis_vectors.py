@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from tests.builders import build_network, token_headers
 
 from medledger.core.system import system_unit_of_work
-from medledger.trace.capture import error_entry
 from medledger.trace.epcis.document import locate_events
 from medledger.trace.epcis.validation import validate_document
+from medledger.trace.ledger.capture import error_entry
 from medledger.trace.models import EpcisEvent
 
 ROOT = Path(__file__).parents[1] / "vectors/epcis/openepcis-test-resources/2.0/EPCIS/JSON/Capture"

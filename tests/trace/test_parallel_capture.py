@@ -42,10 +42,10 @@ from tests.trace.test_openepcis_vectors import INVALID, VALID
 from tests.trace.test_projection_batches import ledger
 
 from medledger.core.system import system_unit_of_work
-from medledger.trace.capture import _check_and_normalise, error_entry
 from medledger.trace.epcis import parallel
 from medledger.trace.epcis.document import locate_events
 from medledger.trace.epcis.validation import fast_skeleton_valid
+from medledger.trace.ledger.capture import _check_and_normalise, error_entry
 from medledger.trace.models import EpcisEvent
 
 

@@ -28,7 +28,7 @@ from tests.trace.epcis_scenario import (
 )
 
 from medledger.core.system import system_unit_of_work
-from medledger.trace.item_keys import _parse_item_uri_parts, parse_item_uri
+from medledger.trace.ledger.item_keys import _parse_item_uri_parts, parse_item_uri
 from medledger.trace.models import (
     CustodyHop,
     EpcisEvent,

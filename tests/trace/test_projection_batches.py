@@ -31,8 +31,8 @@ from tests.trace.epcis_scenario import (
 )
 
 from medledger.core.system import system_unit_of_work, tenant_admin
-from medledger.trace.capture import _check_and_normalise, _EventStore, store_events
 from medledger.trace.epcis.document import locate_events
+from medledger.trace.ledger.capture import _check_and_normalise, _EventStore, store_events
 from medledger.trace.models import (
     CustodyHop,
     EpcisEvent,

@@ -30,7 +30,7 @@ from tests.trace.epcis_scenario import (
 )
 from tests.trace.network import add_hospital
 
-from medledger.trace.trace_repository import SNAPSHOTS
+from medledger.trace.snapshot import SNAPSHOTS
 
 COMPONENT, FINISHED = gtin(10), gtin(20)
 HUB, DIST, SUPP, HOSP = gln(1), gln(2), gln(3), gln(4)

@@ -29,8 +29,8 @@ capturing site on that day (summer time included). Nothing depends on today's da
 randomness (lot sizes) comes from a fixed seed, so two seeds give the same events.
 
 :func:`plan_demo_history` builds the documents (pure); :func:`seed_demo_history` captures them
-through :func:`medledger.trace.capture.capture_document`, one unit of work per month, and fails
-loudly if any document is rejected.
+through :func:`medledger.trace.ledger.capture.capture_document`, one unit of work per month,
+and fails loudly if any document is rejected.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from medledger.core.principal import Principal, Role, make_principal
 from medledger.core.system import system_unit_of_work
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.seed.demo import PRODUCT_BY_KEY, DemoNetwork, PartyRef, ProductRef
-from medledger.trace.capture import ROLLBACK, STANDARD_CONTEXT, capture_document
+from medledger.trace.ledger.capture import ROLLBACK, STANDARD_CONTEXT, capture_document
 
 YEAR: Final = 2025
 MONTHS: Final = tuple(range(1, 13))

@@ -1,25 +1,35 @@
-"""The EPCIS 2.0 REST binding: capture (``/epcis/capture``, ``/epcis/events``) and query.
+"""The REST routes of the trace context.
 
-Thin: parse the body and headers, call the capture/query service, shape the answer. Capture
-runs synchronously inside the request (see ``trace.capture``); the 202 + ``Location`` contract
-of the binding is kept.
+* ``router``: the EPCIS 2.0 REST binding — capture (``/epcis/capture``, ``/epcis/events``) and
+  query. Capture runs synchronously inside the request (see ``trace.ledger.capture``); the
+  202 + ``Location`` contract of the binding is kept.
+* ``trace_router``: ``GET /api/v1/trace`` (JSON report or CSV recall listing).
+
+Thin: parse the body and headers, call the capture/query/trace service, shape the answer.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from medledger.core.db import utcnow
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.errors import DomainError, FieldError
 from medledger.core.principal import Permission
-from medledger.trace import repository
-from medledger.trace.capture import ROLLBACK, STANDARD_CONTEXT, capture_document, capture_event
+from medledger.trace import repository, service
+from medledger.trace.engine import Direction
+from medledger.trace.ledger.capture import (
+    ROLLBACK,
+    STANDARD_CONTEXT,
+    capture_document,
+    capture_event,
+)
 from medledger.trace.query import query_document, query_events
 from medledger.trace.schemas import CaptureJobOut
 
@@ -128,3 +138,55 @@ def read_event(session: DbSession, principal: CurrentPrincipal, event_id: str) -
     extra = context if isinstance(context, list) else ([context] if context else [])
     document["@context"] = [STANDARD_CONTEXT, *extra]
     return JSONResponse(document, media_type="application/ld+json")
+
+
+# --- the trace -----------------------------------------------------------------------
+
+trace_router = APIRouter(prefix="/api/v1", tags=["trace"])
+
+
+class TraceFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+def wants_csv(request: Request, format: TraceFormat | None) -> bool:
+    if format is not None:
+        return format is TraceFormat.CSV
+    accept = request.headers.get("accept", "")
+    return "text/csv" in accept and "application/json" not in accept
+
+
+@trace_router.get(
+    "/trace",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    summary="Trace a lot, serial or logistic unit upstream and/or downstream",
+)
+def trace_item(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    id: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=500,
+            description="Scan, bracketed string, Digital Link URI or EPC URN.",
+        ),
+    ],
+    direction: Direction = Direction.DOWNSTREAM,
+    format: TraceFormat | None = None,
+) -> Any:
+    """Lots, serials, logistic units, parties, linking events and gaps reached from ``id``.
+
+    ``format=csv`` (or ``Accept: text/csv``) answers the flat recall listing instead: one
+    row per reached unit or lot with its last known holder, location and disposition.
+    """
+    report = service.trace(session, principal, service.TraceRequest(id, direction))
+    if wants_csv(request, format):
+        return Response(
+            report.listing_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="trace.csv"'},
+        )
+    return JSONResponse(report.to_json())

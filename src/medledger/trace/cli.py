@@ -33,7 +33,6 @@ def trace_command(
     from medledger.core.errors import DomainError
     from medledger.core.system import default_tenant_id, system_unit_of_work, tenant_admin
     from medledger.trace import service
-    from medledger.trace.trace_api import listing_csv
 
     if format not in ("json", "csv"):
         typer.echo("format must be json or csv", err=True)
@@ -50,6 +49,6 @@ def trace_command(
         typer.echo(f"{exc.code}: {exc.render_english()}", err=True)
         raise typer.Exit(1 if exc.status == 404 else 2) from None
     if format == "csv":
-        sys.stdout.write(listing_csv(report))
+        sys.stdout.write(report.listing_csv())
     else:
         typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))

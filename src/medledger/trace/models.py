@@ -25,7 +25,7 @@ indexed walk, never a scan of history:
 except for an error declaration, which repeats the eventID of the event it corrects and is
 stored under ``<eventID>#errorDeclaration`` (its ``document`` keeps the real eventID). The
 corrected event keeps its row with ``retracted_by_event_id`` = the declaration's row id, as do
-its genealogy edges and custody hops. ``trace.projection`` is the one writer of these tables.
+its genealogy edges and custody hops. ``trace.ledger.projection`` is the one writer of these tables.
 """
 
 from __future__ import annotations

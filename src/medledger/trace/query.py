@@ -43,7 +43,7 @@ from medledger.trace.epcis.vocabulary import (
     UnknownVocabularyTerm,
     normalise_term,
 )
-from medledger.trace.item_keys import parse_item_uri
+from medledger.trace.ledger.item_keys import parse_item_uri
 from medledger.trace.models import EpcisEvent, EventItem, TraceItem
 from medledger.trace.repository import visible_events
 
@@ -298,7 +298,7 @@ def query_events(
 
 def query_document(events: list[dict[str, Any]], created: datetime) -> dict[str, Any]:
     """The EPCISQueryDocument answering a SimpleEventQuery."""
-    from medledger.trace.capture import STANDARD_CONTEXT
+    from medledger.trace.ledger.capture import STANDARD_CONTEXT
 
     return {
         "@context": [STANDARD_CONTEXT],

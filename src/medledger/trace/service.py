@@ -12,7 +12,7 @@ from medledger.core.principal import Permission, Principal
 from medledger.identifiers.digital_link import encode_value
 from medledger.identifiers.epc import CANONICAL_ORIGIN, canonical_identifier
 from medledger.identifiers.gs1 import parse_gs1
-from medledger.trace import trace_repository as repo
+from medledger.trace import snapshot as repo
 from medledger.trace.engine import (
     LOT,
     Direction,

@@ -20,7 +20,6 @@ from medledger.core.principal import Permission, Principal
 from medledger.trace import service
 from medledger.trace.engine import Direction, TracedItem, TraceReport
 from medledger.trace.repository import get_visible_event
-from medledger.trace.trace_api import listing_csv
 from medledger.web.nav import N_, NavEntry, register_nav
 from medledger.web.ui import Ui, UiPage, UiRoute, local_path
 
@@ -138,7 +137,7 @@ def trace_export(ui: UiPage) -> Response:
     direction = _direction(ui.request.query_params.get("direction"))
     report = service.trace(ui.session, principal, service.TraceRequest(identifier, direction))
     return Response(
-        listing_csv(report),
+        report.listing_csv(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="trace.csv"'},
     )

@@ -69,7 +69,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.core.deps import authenticated
     from medledger.identifiers.api import router as gs1_router
     from medledger.trace.api import router as epcis_router
-    from medledger.trace.trace_api import router as trace_router
+    from medledger.trace.api import trace_router
 
     return [
         (gs1_router, [Depends(authenticated)]),

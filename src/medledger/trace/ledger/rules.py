@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medledger.parties.models import Location, Party, Site
-from medledger.trace.bulk import chunks
-from medledger.trace.item_keys import gln_of
+from medledger.trace.ledger.bulk import chunks
+from medledger.trace.ledger.item_keys import gln_of
 
 PARTY_TYPES = ("possessing_party", "owning_party")
 

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from medledger.identifiers.epc import CANONICAL_ORIGIN
-from medledger.trace.graph import IntArray
+from medledger.trace.engine.graph import IntArray
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,17 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from medledger.trace.bulk import bulk_insert, chunks, table_of
-from medledger.trace.corrections import Corrections
 from medledger.trace.epcis.normalise import NormalisedEvent, QuantityElement
-from medledger.trace.item_keys import gln_of, lot_uri, parse_item_uri
+from medledger.trace.ledger.bulk import bulk_insert, chunks, table_of
+from medledger.trace.ledger.corrections import Corrections
+from medledger.trace.ledger.item_keys import gln_of, lot_uri, parse_item_uri
+from medledger.trace.ledger.registry import LedgerChange, apply_registered
+from medledger.trace.ledger.rules import (
+    commissions,
+    ilmd_value,
+    party_of,
+    resolve_parties,
+)
 from medledger.trace.models import (
     CustodyHop,
     EpcisEvent,
@@ -55,12 +62,6 @@ from medledger.trace.models import (
     GenealogyEdge,
     ItemParty,
     TraceItem,
-)
-from medledger.trace.projection_rules import (
-    commissions,
-    ilmd_value,
-    party_of,
-    resolve_parties,
 )
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
 
@@ -872,11 +873,14 @@ class Projection:
 
     def __init__(self, session: Session, *, tenant_id: int, capturing_party_id: int) -> None:
         self._projector = _Projector(session, tenant_id, capturing_party_id)
+        self._capturing_party_id = capturing_party_id
+        self._events: list[StoredEvent] = []
 
     def add(self, events: Sequence[StoredEvent]) -> None:
         """Collect ``events`` (after those of earlier calls in the document)."""
         if not events:
             return
+        self._events.extend(events)
         projector = self._projector
         glns: set[str] = set()
         for stored in events:
@@ -895,17 +899,29 @@ class Projection:
             projector.collect(stored, parties)
 
     def finish(self) -> ProjectionCounts:
-        """Write the projections of every event added; the row counts written."""
+        """Write the projections of every event added, then run the projections other
+        contexts registered (:mod:`~medledger.trace.ledger.registry`); the trace's row counts
+        written."""
         projector = self._projector
         projector.write()
+        retracted: list[int] = []
         if projector.declarations:
-            Corrections(
+            retracted = Corrections(
                 projector.session,
                 projector.tenant_id,
                 projector.counts,
                 projector.intern,
                 projector.item_ids,
             ).apply(projector.declarations)
+        apply_registered(
+            LedgerChange(
+                session=projector.session,
+                tenant_id=projector.tenant_id,
+                capturing_party_id=self._capturing_party_id,
+                events=self._events,
+                retracted_event_row_ids=retracted,
+            )
+        )
         return projector.counts
 
 

@@ -1,14 +1,5 @@
-"""The trace engine: walks over the genealogy and the assembly of their report (no ORM, no web).
-
-* :mod:`medledger.trace.graph` — the genealogy as CSR arrays, walks, incremental updates;
-* :mod:`medledger.trace.facts` — item, hop, event and party facts (items as columns);
-* :mod:`medledger.trace.report` — the report: rows as columns, JSON, CSV listing;
-* here, :func:`assemble_report` turns the reached items plus their facts into a
-  :class:`TraceReport`, applying partner scoping when asked; it is the single place where
-  "what a partner may see of a trace" is decided (see ``docs/trace.md``).
-
-The names of those modules are re-exported here: callers import from ``engine``.
-"""
+"""Assembly of a trace report from the reached items and their facts (see the package
+docstring); the single place where "what a partner may see of a trace" is decided."""
 
 from __future__ import annotations
 
@@ -18,41 +9,22 @@ from typing import Any
 
 import numpy as np
 
-from medledger.trace.facts import (
-    CLASS,
-    KINDS,
-    LOT,
+from medledger.trace.engine.facts import (
     NONE,
-    OTHER,
-    SERIAL,
-    SSCC,
-    EventFacts,
     Gathered,
     HopFacts,
-    ItemFacts,
     ItemTable,
     PartyFacts,
-    Vocabulary,
-    canonical_uri,
 )
-from medledger.trace.graph import (
+from medledger.trace.engine.graph import (
     NO_EDGE,
     NO_EVENT,
-    Adjacency,
     ArcKind,
     Direction,
-    GraphChanges,
     IntArray,
     Reach,
-    TraceGraph,
-    build_graph,
-    produced_items,
-    reached_ids,
-    update_graph,
-    walk,
 )
-from medledger.trace.report import (
-    LISTING_COLUMNS,
+from medledger.trace.engine.report import (
     EventLookup,
     EventSource,
     Gap,
@@ -60,52 +32,9 @@ from medledger.trace.report import (
     Links,
     PartyRef,
     ReportFrame,
-    TracedItem,
     TracedParty,
     TraceReport,
 )
-
-__all__ = [
-    "CLASS",
-    "KINDS",
-    "LISTING_COLUMNS",
-    "LOT",
-    "NONE",
-    "NO_EDGE",
-    "NO_EVENT",
-    "OTHER",
-    "SERIAL",
-    "SSCC",
-    "Adjacency",
-    "ArcKind",
-    "Direction",
-    "EventFacts",
-    "EventLookup",
-    "Gap",
-    "GraphChanges",
-    "HopFacts",
-    "ItemFacts",
-    "ItemRows",
-    "ItemTable",
-    "PartnerScope",
-    "PartyFacts",
-    "PartyRef",
-    "Reach",
-    "ReportFrame",
-    "TraceGraph",
-    "TraceReport",
-    "TracedItem",
-    "TracedParty",
-    "Vocabulary",
-    "assemble_report",
-    "build_graph",
-    "canonical_uri",
-    "hops_of",
-    "produced_items",
-    "reached_ids",
-    "update_graph",
-    "walk",
-]
 
 
 @dataclass(frozen=True)

@@ -59,9 +59,9 @@ from medledger.trace.engine import (
     build_graph,
     update_graph,
 )
-from medledger.trace.facts import EventTable
+from medledger.trace.engine.facts import EventTable
+from medledger.trace.engine.report import fill_listing_fragments
 from medledger.trace.models import EpcisEvent, ItemParty, TraceItem
-from medledger.trace.report import fill_listing_fragments
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
 
 _CHUNK = 5000

@@ -40,13 +40,13 @@ from medledger.compliance import audit
 from medledger.core.db import is_postgres, utcnow
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
-from medledger.trace.bulk import bulk_insert, table_of
 from medledger.trace.epcis import parallel
 from medledger.trace.epcis.document import LocatedEvent, is_single_event, locate_events
 from medledger.trace.epcis.normalise import NormalisedEvent, normalise_event
 from medledger.trace.epcis.validation import EventError, validate_document
+from medledger.trace.ledger.bulk import bulk_insert, table_of
+from medledger.trace.ledger.projection import Projection, ProjectionCounts, StoredEvent
 from medledger.trace.models import CaptureJob, EpcisEvent
-from medledger.trace.projection import Projection, ProjectionCounts, StoredEvent
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX, existing_event_keys
 
 ROLLBACK: Final = "rollback"

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from medledger.identifiers.epc import CANONICAL_ORIGIN
-from medledger.trace.facts import (
+from medledger.trace.engine.facts import (
     CLASS,
     KINDS,
     LOT,
@@ -30,7 +30,7 @@ from medledger.trace.facts import (
     ItemTable,
     _datetime,
 )
-from medledger.trace.graph import Direction, IntArray
+from medledger.trace.engine.graph import Direction, IntArray
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from medledger.trace.bulk import chunks, table_of
-from medledger.trace.item_keys import gln_of, lot_uri
-from medledger.trace.models import CustodyHop, EpcisEvent, EventItem, GenealogyEdge, TraceItem
-from medledger.trace.projection_rules import (
+from medledger.trace.ledger.bulk import chunks, table_of
+from medledger.trace.ledger.item_keys import gln_of, lot_uri
+from medledger.trace.ledger.rules import (
     CREATED_ROLES,
     Entry,
     commissions,
@@ -20,10 +19,11 @@ from medledger.trace.projection_rules import (
     party_of,
     resolve_parties,
 )
+from medledger.trace.models import CustodyHop, EpcisEvent, EventItem, GenealogyEdge, TraceItem
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
 
 if TYPE_CHECKING:
-    from medledger.trace.projection import ProjectionCounts
+    from medledger.trace.ledger.projection import ProjectionCounts
 
 
 class Corrections:
@@ -45,9 +45,9 @@ class Corrections:
         self.intern = intern
         self.item_ids = item_ids
 
-    def apply(self, declarations: Sequence[tuple[int, str]]) -> None:
+    def apply(self, declarations: Sequence[tuple[int, str]]) -> list[int]:
         """Apply error declarations (declaration row id, eventID of the event it corrects),
-        once everything the capture writes is written."""
+        once everything the capture writes is written; the row ids of the events retracted."""
         retracted = [
             original
             for row_id, event_id in declarations
@@ -55,6 +55,7 @@ class Corrections:
         ]
         if retracted:
             self.restore_item_states(retracted)
+        return retracted
 
     def restore_item_states(self, retracted_rows: Sequence[int]) -> None:
         """Recompute the state of the items of retracted events from the events left.
