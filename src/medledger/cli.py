@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.engine import Engine
@@ -122,6 +122,97 @@ def demo(
     serve(host=host, port=port, workers=1)
 
 
+@app.command("init")
+def init(
+    hub_name: Annotated[str, typer.Option(help="Name of the hub party (the device maker).")],
+    hub_gln: Annotated[str, typer.Option(help="GLN of the hub party (13 digits).")],
+    admin: Annotated[str, typer.Option(help="Username of the first admin.")],
+    country: Annotated[str, typer.Option(help="Hub country (ISO 3166 alpha-2).")] = "US",
+    region: Annotated[str, typer.Option(help="Hub market region (US, EU, CN, …).")] = "US",
+    time_zone: Annotated[str, typer.Option(help="IANA time zone of the hub.")] = "UTC",
+    network_name: Annotated[
+        str | None, typer.Option(help="Name of the network (default: the hub's name).")
+    ] = None,
+    slug: Annotated[str, typer.Option(help="Short name of the network.")] = "main",
+    display_name: Annotated[str | None, typer.Option(help="Admin's full name.")] = None,
+    email: Annotated[str, typer.Option(help="Admin's e-mail address.")] = "",
+    locale: Annotated[str | None, typer.Option(help="Admin's language: en or zh_Hans.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the admin's password from stdin.")
+    ] = False,
+) -> None:
+    """Start a real installation: migrate the database, create the network, its hub party and
+    its first admin (once; a second run is refused)."""
+    from pydantic import ValidationError
+
+    from medledger.core.db import make_session_factory
+    from medledger.core.errors import DomainError
+    from medledger.core.migrate import upgrade
+    from medledger.core.principal import Role
+    from medledger.core.system import system_unit_of_work
+    from medledger.parties.models import PartyRole
+    from medledger.parties.schemas import PartyIn, UserIn
+    from medledger.parties.service import initialise_installation
+
+    password = _read_password(password_stdin)
+    engine = _engine()
+    try:
+        hub = PartyIn(
+            name=hub_name,
+            gln=hub_gln,
+            roles=[PartyRole.MANUFACTURER],
+            country=country,
+            region=region,
+            time_zone=time_zone,
+        )
+        first_admin = UserIn(
+            username=admin,
+            display_name=display_name or admin,
+            email=email,
+            password=password,
+            role=Role.ADMIN,
+            party_id=None,
+            locale=locale,
+            time_zone=time_zone,
+        )
+        upgrade(engine)
+        with system_unit_of_work(make_session_factory(engine), label="init") as session:
+            tenant, user = initialise_installation(
+                session, name=network_name or hub_name, slug=slug, hub=hub, admin=first_admin
+            )
+            typer.echo(
+                f"network {tenant.slug!r} created with hub {hub.name} (GLN {hub.gln}); "
+                f"admin {user.username} can log in"
+            )
+    except ValidationError as exc:
+        _echo_validation(exc)
+        raise typer.Exit(2) from None
+    except DomainError as exc:
+        _echo_domain_error(exc)
+        raise typer.Exit(2) from None
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != password:
+        typer.echo("passwords differ", err=True)
+        raise typer.Exit(2)
+    return password
+
+
+def _echo_validation(exc: Any) -> None:
+    for error in exc.errors():
+        typer.echo(f"{error['type']}: {'.'.join(map(str, error['loc']))}: {error['msg']}", err=True)
+
+
+def _echo_domain_error(exc: Any) -> None:
+    typer.echo(f"{exc.code}: {exc.render_english()}", err=True)
+    for field_error in exc.errors:
+        typer.echo(f"  {field_error.field}: {field_error.code}", err=True)
+
+
 @user_app.command("create")
 def user_create(
     username: str,
@@ -155,13 +246,7 @@ def user_create(
     from medledger.parties.schemas import UserIn
     from medledger.parties.service import create_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat password: ") != password:
-            typer.echo("passwords differ", err=True)
-            raise typer.Exit(2)
+    password = _read_password(password_stdin)
     factory = make_session_factory(_engine())
     try:
         with system_unit_of_work(factory, label="cli") as session:
@@ -189,15 +274,10 @@ def user_create(
             user = create_user(session, principal, data)
             typer.echo(f"user {user.username} created (id {user.id}, role {user.role})")
     except ValidationError as exc:
-        for error in exc.errors():
-            typer.echo(
-                f"{error['type']}: {'.'.join(map(str, error['loc']))}: {error['msg']}", err=True
-            )
+        _echo_validation(exc)
         raise typer.Exit(2) from None
     except DomainError as exc:
-        typer.echo(f"{exc.code}: {exc.render_english()}", err=True)
-        for field_error in exc.errors:
-            typer.echo(f"  {field_error.field}: {field_error.code}", err=True)
+        _echo_domain_error(exc)
         raise typer.Exit(2) from None
 
 

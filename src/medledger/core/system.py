@@ -49,6 +49,8 @@ def default_tenant_id(session: Session, slug: str | None = None) -> int:
     tenant_id = session.scalar(stmt)
     if tenant_id is None:
         raise SystemExit(
-            f"no tenant {slug!r}" if slug else "no tenant yet: run `medledger seed demo`"
+            f"no tenant {slug!r}"
+            if slug
+            else "no tenant yet: run `medledger init` (or `medledger seed demo` for the demo)"
         )
     return int(tenant_id)

@@ -547,3 +547,29 @@ def create_tenant(session: Session, *, name: str, slug: str, hub: PartyIn) -> Te
     tenant.owner_party_id = party.id
     session.flush()
     return tenant
+
+
+def initialise_installation(
+    session: Session, *, name: str, slug: str, hub: PartyIn, admin: UserIn
+) -> tuple[Tenant, User]:
+    """Start a real installation: the first tenant, its hub party and the hub's first admin.
+
+    Refuses when the database already holds a tenant (an installation is initialised once;
+    further networks and users are created by their admins). Acts as the platform itself: the
+    caller puts a system actor in ``session.info['principal']``; the admin user is then
+    created by the tenant's own administration principal, so both are audited."""
+    from medledger.core.system import tenant_admin
+
+    if session.scalar(select(Tenant.id).limit(1)) is not None:
+        raise Conflict(
+            "This installation is already initialised; create users with `medledger user "
+            "create` or in the web UI.",
+            code="installation.already_initialised",
+        )
+    if admin.role is not Role.ADMIN:
+        raise _invalid("role", "installation.admin_role", "The first user must be an admin.")
+    tenant = create_tenant(session, name=name, slug=slug, hub=hub)
+    principal = tenant_admin(session, tenant.id, label="init")
+    session.info["principal"] = principal
+    user = create_user(session, principal, admin)
+    return tenant, user
