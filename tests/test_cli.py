@@ -45,6 +45,9 @@ def configured(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engi
         ["demo"],
         ["trace"],
         ["init"],
+        ["worker"],
+        ["outbox"],
+        ["outbox", "replay"],
     ],
 )
 def test_help_on_every_level(args: list[str]) -> None:

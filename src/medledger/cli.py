@@ -33,6 +33,10 @@ def _register_capabilities() -> None:
     from medledger.trace.cli import trace_command
 
     app.command("trace")(trace_command)
+    from medledger.integration.cli import outbox_app, worker_command
+
+    app.command("worker")(worker_command)
+    app.add_typer(outbox_app, name="outbox")
 
 
 _register_capabilities()

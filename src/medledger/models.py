@@ -8,6 +8,9 @@ def load_all_models() -> None:
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models
+    import medledger.integration.ledger_events  # outbox publisher of shipments and receipts
+    import medledger.integration.models
+    import medledger.integration.repository  # party-visibility rules
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
     import medledger.trace.models

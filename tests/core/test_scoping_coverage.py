@@ -18,6 +18,8 @@ CLOSED_TO_PARTNERS = {
     "auth_sessions",
     "boms",
     "bom_lines",
+    # Partners read outbox messages only through their own deliveries.
+    "outbox_messages",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     # Worker processes that check and hash the events of large capture documents
     # (None: one fewer than the CPUs, at most 4; 0: none). See trace/epcis/parallel.py.
     capture_workers: int | None = None
+    # Webhooks to loopback, private or link-local addresses are refused unless this is on
+    # (a partner must not make the hub call its internal services; tests and demos turn it on).
+    webhook_allow_private_networks: bool = False
+    # The delivery worker (`medledger worker`): see docs/integration.md.
+    webhook_max_attempts: int = 8
+    webhook_backoff_base_seconds: float = 5.0
+    webhook_backoff_cap_seconds: float = 3600.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_lease_seconds: float = 60.0
 
 
 @lru_cache(maxsize=1)

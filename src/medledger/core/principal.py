@@ -35,6 +35,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     TRACE_READ = "trace:read"
     TRACE_CAPTURE = "trace:capture"
+    INTEGRATION_MANAGE = "integration:manage"
 
 
 P = Permission
@@ -51,7 +52,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}
     ),
     Role.PARTNER_USER: frozenset(
-        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.USERS_READ, P.TRACE_READ, P.TRACE_CAPTURE}
+        {
+            P.PARTIES_READ,
+            P.SITES_READ,
+            P.CATALOG_READ,
+            P.USERS_READ,
+            P.TRACE_READ,
+            P.TRACE_CAPTURE,
+            P.INTEGRATION_MANAGE,
+        }
     ),
     Role.AUDITOR: frozenset(_READ_ALL | {P.USERS_READ, P.AUDIT_READ}),
 }
