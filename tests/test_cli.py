@@ -48,6 +48,8 @@ def configured(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engi
         ["worker"],
         ["outbox"],
         ["outbox", "replay"],
+        ["import"],
+        ["import", "data"],
     ],
 )
 def test_help_on_every_level(args: list[str]) -> None:

@@ -37,6 +37,9 @@ def _register_capabilities() -> None:
 
     app.command("worker")(worker_command)
     app.add_typer(outbox_app, name="outbox")
+    from medledger.integration.imports.cli import import_app
+
+    app.add_typer(import_app, name="import")
 
 
 _register_capabilities()

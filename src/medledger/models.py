@@ -8,6 +8,8 @@ def load_all_models() -> None:
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models
+    import medledger.integration.imports.models
+    import medledger.integration.imports.repository  # party-visibility rules
     import medledger.integration.ledger_events  # outbox publisher of shipments and receipts
     import medledger.integration.models
     import medledger.integration.repository  # party-visibility rules

@@ -20,6 +20,8 @@ CLOSED_TO_PARTNERS = {
     "bom_lines",
     # Partners read outbox messages only through their own deliveries.
     "outbox_messages",
+    # Rejected import rows are read through their run.
+    "import_rows",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

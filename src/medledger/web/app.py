@@ -69,6 +69,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.core.deps import authenticated
     from medledger.identifiers.api import router as gs1_router
     from medledger.integration.api import router as integration_router
+    from medledger.integration.imports.api import router as imports_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
 
@@ -77,4 +78,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (epcis_router, []),
         (trace_router, [Depends(authenticated)]),
         (integration_router, [Depends(authenticated)]),
+        (imports_router, [Depends(authenticated)]),
     ]

@@ -32,6 +32,7 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "invalid_parameter": 1,
     "_digital_link_error": 0,
     "invalid": 2,
+    "_field_error": 2,
 }
 # gettext-style markers: the first string argument is the message.
 FIRST_STRING = frozenset({"_", "N_", "gettext", "translate"})

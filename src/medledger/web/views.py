@@ -203,6 +203,7 @@ def _principal(ui: Ui) -> Principal:
 def _mount_package_pages() -> None:
     from medledger.catalog.views import router as catalog_pages
     from medledger.compliance.views import router as compliance_pages
+    from medledger.integration.imports.views import router as imports_pages
     from medledger.integration.views import router as integration_pages
     from medledger.parties.views import router as parties_pages
     from medledger.trace.views import router as trace_pages
@@ -213,6 +214,7 @@ def _mount_package_pages() -> None:
         compliance_pages,
         trace_pages,
         integration_pages,
+        imports_pages,
     ):
         router.include_router(pages)
 

@@ -1,0 +1,234 @@
+"""What can be imported: per entity, its fields (the dictionary names a mapping points at),
+how a row's values become the API's own input schema, and the service that creates it.
+
+Rows go through the same pydantic schemas and services as ``POST /api/v1/…``: an imported
+record obeys exactly the rules of one created by hand, and is audited the same way. References
+to other records are given by GS1 key (a site names its party by GLN), never by internal id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medledger.catalog import service as catalog_service
+from medledger.catalog.schemas import ProductIn
+from medledger.core.errors import FieldError
+from medledger.core.principal import Permission, Principal
+from medledger.parties import service as parties_service
+from medledger.parties.models import Party, Site
+from medledger.parties.schemas import LocationIn, PartyIn, SiteIn
+from medledger.web.nav import N_
+
+UNKNOWN_REFERENCE = "import.unknown_reference"
+
+
+@dataclass(frozen=True)
+class ImportField:
+    name: str
+    label: str
+    required: bool = False
+
+
+class References:
+    """GLN → id of the tenant's parties and sites, read once per run (and after each row that
+    creates one, so a file may create a party and then its sites)."""
+
+    def __init__(self, session: Session, tenant_id: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self._parties: dict[str, int] | None = None
+        self._sites: dict[str, int] | None = None
+
+    def party(self, gln: str) -> int | None:
+        if self._parties is None:
+            self._parties = {
+                g: int(i)
+                for g, i in self.session.execute(
+                    select(Party.gln, Party.id).where(Party.tenant_id == self.tenant_id)
+                )
+            }
+        return self._parties.get(gln)
+
+    def site(self, gln: str) -> int | None:
+        if self._sites is None:
+            self._sites = {
+                g: int(i)
+                for g, i in self.session.execute(
+                    select(Site.gln, Site.id).where(Site.tenant_id == self.tenant_id)
+                )
+            }
+        return self._sites.get(gln)
+
+    def created(self, entity: str, gln: str | None, record_id: int) -> None:
+        if not gln:
+            return
+        if entity == "parties" and self._parties is not None:
+            self._parties[gln] = record_id
+        if entity == "sites" and self._sites is not None:
+            self._sites[gln] = record_id
+
+
+def _resolve(
+    values: dict[str, Any],
+    errors: list[FieldError],
+    field: str,
+    target: str,
+    lookup: Callable[[str], int | None],
+) -> None:
+    """Replace reference ``field`` (a GLN) by ``target`` (an id), or report it unknown."""
+    gln = values.pop(field, None)
+    if not gln:
+        return
+    found = lookup(gln)
+    if found is None:
+        errors.append(
+            FieldError(
+                field=field,
+                code=UNKNOWN_REFERENCE,
+                message="Nothing with GLN {value} is registered.",
+                params={"value": gln},
+            )
+        )
+        return
+    values[target] = found
+
+
+def _split(values: dict[str, Any], field: str) -> None:
+    raw = values.get(field)
+    if isinstance(raw, str):
+        values[field] = [part.strip() for part in raw.replace(",", ";").split(";") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Target:
+    entity: str
+    label: str
+    permission: Permission
+    fields: tuple[ImportField, ...]
+    schema: type[BaseModel]
+    # field names of the input schema → the import field reported for its errors
+    field_names: dict[str, str]
+    key: tuple[str, ...]
+    prepare: Callable[[dict[str, Any], References, list[FieldError]], dict[str, Any]]
+    create: Callable[[Session, Principal, Any], Any]
+    gln_field: str | None = None
+
+    @property
+    def field_set(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields)
+
+
+def _products(values: dict[str, Any], refs: References, errors: list[FieldError]) -> dict[str, Any]:
+    _resolve(values, errors, "owner_gln", "owner_party_id", refs.party)
+    return values
+
+
+def _parties(values: dict[str, Any], refs: References, errors: list[FieldError]) -> dict[str, Any]:
+    _split(values, "roles")
+    return values
+
+
+def _sites(values: dict[str, Any], refs: References, errors: list[FieldError]) -> dict[str, Any]:
+    _resolve(values, errors, "party_gln", "party_id", refs.party)
+    return values
+
+
+def _locations(
+    values: dict[str, Any], refs: References, errors: list[FieldError]
+) -> dict[str, Any]:
+    _resolve(values, errors, "site_gln", "site_id", refs.site)
+    return values
+
+
+TARGETS: dict[str, Target] = {
+    target.entity: target
+    for target in (
+        Target(
+            "products",
+            N_("Products"),
+            Permission.CATALOG_WRITE,
+            (
+                ImportField("gtin", N_("GTIN"), True),
+                ImportField("name", N_("Name"), True),
+                ImportField("description", N_("Description")),
+                ImportField("udi_di", N_("UDI-DI")),
+                ImportField("basic_udi_di", N_("Basic UDI-DI")),
+                ImportField("device_class_us", N_("Device class (US)")),
+                ImportField("device_class_eu", N_("Device class (EU)")),
+                ImportField("device_class_cn", N_("Device class (CN)")),
+                ImportField("tracking_level", N_("Tracking level"), True),
+                ImportField("shelf_life_days", N_("Shelf life (days)")),
+                ImportField("storage_class", N_("Storage class"), True),
+                ImportField("unit_of_measure", N_("Unit of measure")),
+                ImportField("owner_gln", N_("Owner GLN")),
+            ),
+            ProductIn,
+            {"owner_party_id": "owner_gln"},
+            ("gtin",),
+            _products,
+            catalog_service.create_product,
+        ),
+        Target(
+            "parties",
+            N_("Parties"),
+            Permission.PARTIES_WRITE,
+            (
+                ImportField("name", N_("Name"), True),
+                ImportField("gln", N_("GLN"), True),
+                ImportField("roles", N_("Roles"), True),
+                ImportField("country", N_("Country"), True),
+                ImportField("region", N_("Region"), True),
+                ImportField("time_zone", N_("Time zone")),
+            ),
+            PartyIn,
+            {},
+            ("gln",),
+            _parties,
+            parties_service.create_party,
+            gln_field="gln",
+        ),
+        Target(
+            "sites",
+            N_("Sites"),
+            Permission.SITES_WRITE,
+            (
+                ImportField("party_gln", N_("Party GLN"), True),
+                ImportField("name", N_("Name"), True),
+                ImportField("gln", N_("GLN"), True),
+                ImportField("country", N_("Country"), True),
+                ImportField("address", N_("Address")),
+                ImportField("time_zone", N_("Time zone")),
+            ),
+            SiteIn,
+            {"party_id": "party_gln"},
+            ("gln",),
+            _sites,
+            parties_service.create_site,
+            gln_field="gln",
+        ),
+        Target(
+            "locations",
+            N_("Locations"),
+            Permission.SITES_WRITE,
+            (
+                ImportField("site_gln", N_("Site GLN"), True),
+                ImportField("code", N_("Code"), True),
+                ImportField("gln", N_("GLN")),
+                ImportField("name", N_("Name"), True),
+                ImportField("storage_class", N_("Storage class"), True),
+                ImportField("zone_purpose", N_("Zone purpose"), True),
+            ),
+            LocationIn,
+            {"site_id": "site_gln"},
+            ("site_gln", "code"),
+            _locations,
+            parties_service.create_location,
+        ),
+    )
+}
