@@ -33,6 +33,9 @@ def _register_capabilities() -> None:
     from medledger.trace.cli import trace_command
 
     app.command("trace")(trace_command)
+    from medledger.priority.cli import allocate_command
+
+    app.command("allocate")(allocate_command)
 
 
 _register_capabilities()
