@@ -39,7 +39,7 @@ from ortools.graph.python import min_cost_flow
 
 from medledger.priority.eligibility import Eligibility
 from medledger.priority.errors import SolverUnavailable
-from medledger.priority.greedy import Allocation
+from medledger.priority.greedy import Allocation, solve_greedy
 from medledger.priority.instance import AllocationInstance, IntArray
 
 COST_LIMIT = 2**62
@@ -186,6 +186,8 @@ def _solve(
     extra_cost: IntArray,
     core_cost: IntArray,
     supply: int,
+    demand_nodes: IntArray,
+    demand: IntArray,
 ) -> IntArray:
     solver = min_cost_flow.SimpleMinCostFlow()
     solver.add_arcs_with_capacity_and_unit_cost(
@@ -195,7 +197,9 @@ def _solve(
         np.concatenate([core_cost, extra_cost]),
     )
     solver.set_node_supply(SOURCE, supply)
-    solver.set_node_supply(SINK, -supply)
+    solver.set_node_supply(SINK, -(supply - int(demand.sum())))
+    if len(demand_nodes):
+        solver.set_nodes_supplies(demand_nodes, -demand)
     status = solver.solve()
     if status != solver.OPTIMAL:
         raise SolverUnavailable(
@@ -221,24 +225,24 @@ def _relax(network: _Network, active: IntArray, forced: frozenset[int]) -> _Rela
         return None  # a forced line no stock can reach
     n_nodes = network.n_core_nodes
     zeros_core = np.zeros(network.n_core_arcs, dtype=np.int64)
-    supply = network.total_supply
 
-    # Stage 1: −rank per unit on line arcs to the sink, and a free bypass.
-    flows = _solve(
-        network,
-        np.concatenate([class_nodes, [SOURCE]]),
-        np.concatenate([np.full(len(lines), SINK, dtype=np.int64), [SINK]]),
-        np.concatenate([quantity, [supply]]),
-        np.concatenate([-rank, [0]]),
-        zeros_core,
-        supply,
-    )
-    fills1 = flows[network.n_core_arcs : network.n_core_arcs + len(lines)]
+    # Stage 1: the polymatroid greedy — lines in rank order (forced first), each filled FEFO
+    # and then by unbounded augmenting paths; its fills are optimal for the first level.
+    order = lines[np.lexsort((lines, -rank))]
+    stage1 = solve_greedy(instance, eligibility, order=order, relaxed=True, max_depth=None)
+    fills1 = stage1.units_per_line(instance.n_lines)[lines]
     if (fills1[is_forced] < quantity[is_forced]).any():
         return None
-    level_units = np.bincount(rank, weights=fills1, minlength=len(levels) + 2).astype(np.int64)
+    # Products share no lots, so the fill function is a sum over products and every optimum
+    # gives each (product, level) *bucket* the same units: fixing those (rather than whole
+    # levels) keeps the same optimal face and cuts stage 2 into independent pieces.
+    bucket_key = instance.line_product[lines] * (len(levels) + 2) + rank
+    _, bucket = np.unique(bucket_key, return_inverse=True)
+    bucket = bucket.reshape(-1).astype(np.int64)
+    n_buckets = int(bucket.max()) + 1 if len(bucket) else 0
+    level_units = np.bincount(bucket, weights=fills1, minlength=n_buckets).astype(np.int64)
 
-    # Stage 2: FEFO then lane cost, with each level's units fixed.
+    # Stage 2: FEFO then lane cost, with each bucket's units fixed.
     total = int(level_units.sum())
     max_lane = int(network.lot_arc_lane_cost.max()) if len(network.lot_arc_lane_cost) else 0
     max_days = int(network.lot_arc_days.max()) if len(network.lot_arc_days) else 0
@@ -250,22 +254,36 @@ def _relax(network: _Network, active: IntArray, forced: frozenset[int]) -> _Rela
         )
     core_cost = zeros_core.copy()
     core_cost[network.lot_arc_range()] = network.lot_arc_days * weight + network.lot_arc_lane_cost
-    used_levels = np.flatnonzero(level_units > 0)
+    # A level served in full pins each of its lines to its quantity: a demand at the class
+    # node instead of an arc (most levels are full, so the network shrinks a lot). Only
+    # partly served levels keep one node with an arc per line and capacity g_j to the sink.
+    level_demand = np.bincount(bucket, weights=quantity, minlength=len(level_units))
+    partial = (level_units > 0) & (level_units < level_demand.astype(np.int64))
+    fixed = (level_units[bucket] > 0) & ~partial[bucket]
+    used_levels = np.flatnonzero(partial)
     level_node = np.full(len(level_units), -1, dtype=np.int64)
     level_node[used_levels] = n_nodes + np.arange(len(used_levels))
-    serving = level_node[rank] >= 0
+    serving = level_node[bucket] >= 0
+    fixed_nodes, fixed_units = np.unique(class_nodes[fixed], return_inverse=True)
+    fixed_demand = np.bincount(
+        fixed_units.reshape(-1), weights=quantity[fixed], minlength=len(fixed_nodes)
+    ).astype(np.int64)
     flows = _solve(
         network,
         np.concatenate([class_nodes[serving], level_node[used_levels]]),
-        np.concatenate([level_node[rank[serving]], np.full(len(used_levels), SINK)]),
+        np.concatenate([level_node[bucket[serving]], np.full(len(used_levels), SINK)]),
         np.concatenate([quantity[serving], level_units[used_levels]]),
         np.zeros(int(serving.sum()) + len(used_levels), dtype=np.int64),
         core_cost,
         total,
+        fixed_nodes,
+        fixed_demand,
     )
     fills = np.zeros(instance.n_lines, dtype=np.int64)
-    served_lines = lines[serving]
-    line_flows = flows[network.n_core_arcs : network.n_core_arcs + len(served_lines)]
+    served_lines = np.concatenate([lines[fixed], lines[serving]])
+    line_flows = np.concatenate(
+        [quantity[fixed], flows[network.n_core_arcs : network.n_core_arcs + int(serving.sum())]]
+    )
     fills[served_lines] = line_flows
     allocation = _decompose(network, flows, served_lines, line_flows)
     return _Relaxation(fills, allocation, objective_of(instance, allocation))

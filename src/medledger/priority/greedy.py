@@ -62,12 +62,22 @@ def solve_greedy(
     eligibility: Eligibility,
     *,
     augment: bool = True,
-    max_depth: int = 2,
+    max_depth: int | None = 2,
+    order: IntArray | None = None,
+    relaxed: bool = False,
 ) -> Allocation:
-    """Serve lines in priority order, FEFO; optionally repair shortfalls by re-routing."""
+    """Serve lines in priority order, FEFO; optionally repair shortfalls by re-routing.
+
+    ``order`` replaces the priority order (the exact solver's stage 1 puts forced lines first
+    and leaves banned ones out). ``relaxed`` ignores ship-complete; with ``max_depth=None`` the
+    repair search is unbounded, which makes the fills optimal for the priority-weighted units
+    (see docs/priority.md, "Why greedy plus full repair is exact for the first level").
+    """
     remaining: list[int] = instance.lot_quantity.tolist()
     line_quantity: list[int] = instance.line_quantity.tolist()
-    ship_complete: list[bool] = instance.line_ship_complete.tolist()
+    ship_complete: list[bool] = (
+        [False] * instance.n_lines if relaxed else instance.line_ship_complete.tolist()
+    )
     line_class: list[int] = eligibility.line_class.tolist()
     candidates: dict[int, list[int]] = {}
     successor: dict[int, list[int]] = {}  # per class: next live candidate position (union-find)
@@ -104,7 +114,8 @@ def solve_greedy(
         holders.setdefault(lot, {})
         holders[lot][line] = holders[lot].get(line, 0) + units
 
-    for line in priority_order(instance).tolist():
+    sequence = priority_order(instance) if order is None else order
+    for line in sequence.tolist():
         need = line_quantity[line]
         if need == 0:
             continue
@@ -140,7 +151,9 @@ def solve_greedy(
                 take,
                 max_depth,
             )
-            if not won:
+            if won < need:
+                # No augmenting path: the lines reachable from this class hold all the stock
+                # they can reach, and keep holding it, so the class stays saturated for good.
                 saturated.add(class_no)
 
     return Allocation.from_pairs("greedy", pairs)
@@ -157,7 +170,7 @@ def _augment(
     holders: dict[int, dict[int, int]],
     pairs: dict[tuple[int, int], int],
     take: Callable[[int, int, int], None],
-    max_depth: int,
+    max_depth: int | None,
 ) -> int:
     """Re-route stock of earlier lines to free eligible stock for ``line``; returns units won.
 
@@ -175,7 +188,9 @@ def _augment(
         expanded: set[int] = set()
         frontier = start
         found_lot = -1
-        for _ in range(max_depth):
+        depth = 0
+        while max_depth is None or depth < max_depth:
+            depth += 1
             next_frontier: list[int] = []
             for lot in frontier:
                 for holder in holders.get(lot, {}):
