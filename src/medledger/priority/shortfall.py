@@ -96,9 +96,10 @@ def shortfall_reasons(
                 free = int((instance.lot_quantity[eligible] - used[eligible]).sum())
                 if to_others > 0:
                     found.add("outranked")
-                if bool(instance.line_ship_complete[line]) and got == 0 and free > 0:
+                if bool(instance.line_ship_complete[line]) and got == 0:
+                    # Some eligible stock exists, but not the whole line's worth for it.
                     found.add("ship_complete_unmet")
-                elif free > 0:
+                if free > 0 and "ship_complete_unmet" not in found:
                     # Eligible stock left unused: only a line of priority 0 is left so.
                     found.add("outranked")
             if not found:
