@@ -134,10 +134,11 @@ def test_every_score_is_exactly_the_sum_of_its_contributions(n: int, seed: int) 
     scores = score_lines(default_rule_set(), facts, explain=True)
     plain = score_lines(default_rule_set(), facts)
     assert np.array_equal(scores.total, plain.total)
+    assert scores.total.dtype == np.float32
     for line in range(n):
-        total = 0.0
+        total = np.float32(0.0)
         for _, contribution in scores.explain(line):
-            total += contribution
+            total = np.float32(total + np.float32(contribution))
         assert total == scores.total[line]
 
 
@@ -166,6 +167,31 @@ def test_rank_separates_scores_that_differ_only_in_their_last_bits() -> None:
     assert order[0] == 5
     assert order[-1] == 7
     assert order[1:4].tolist() == [0, 1, 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(
+        np.float32,
+        st.integers(0, 300),
+        elements=st.one_of(
+            st.sampled_from([0.0, 1.0, -1.0, 87.5]),
+            st.floats(-1e6, 1e6, allow_nan=False, width=32),
+        ),
+    )
+)
+def test_rank_of_float32_scores_is_exact(scores: np.ndarray) -> None:
+    scores = scores + np.float32(0.0)
+    expected = np.lexsort((np.arange(len(scores)), -scores))
+    assert rank_lines(scores).tolist() == expected.tolist()
+
+
+def test_float32_rank_separates_neighbouring_floats() -> None:
+    scores = np.full(1000, 10.0, dtype=np.float32)
+    scores[500] = np.nextafter(np.float32(10.0), np.float32(11.0))
+    scores[3] = np.nextafter(np.float32(10.0), np.float32(9.0))
+    order = rank_lines(scores)
+    assert order[0] == 500 and order[-1] == 3 and order[1:4].tolist() == [0, 1, 2]
 
 
 def test_rule_set_round_trips_as_json_with_a_stable_digest() -> None:
