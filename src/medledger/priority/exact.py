@@ -1,20 +1,19 @@
-"""The exact solver: two min-cost flows on a compressed network, branch and bound for
-ship-complete lines.
+"""The exact solver: a polymatroid greedy, then one min-cost flow on a compressed network;
+branch and bound for ship-complete lines. docs/priority.md has the full argument.
 
 **Stage 1 (priority-weighted units).** The vectors of line fills that some allocation achieves
-form a polymatroid (they are the feasible demands of a bipartite transportation network), and
-a linear function with non-negative weights is maximised over a polymatroid by the greedy in
-weight order. So the optimal fills — indeed the whole optimal face — depend only on the *order*
-of the priorities, not their values: replacing each priority by its integer rank among the
-distinct positive priorities gives the same optimum with small exact integer costs. Stage 1 is
-one min-cost flow with cost ``−rank`` per unit filled (and a zero-cost bypass, so filling is
-optional). It fixes how many units each priority *level* gets: ``g_j``; every optimum gives
-level ``j`` exactly ``g_j`` units.
+form a polymatroid (the feasible demands of a transportation network), and a linear function
+with non-negative weights is maximised over a polymatroid by the greedy in weight order. So
+lines are taken in priority order, each filled FEFO and then by *unbounded* augmenting paths
+(:func:`solve_greedy` with ``max_depth=None``); a class with no augmenting path stays saturated
+for good, so it is skipped afterwards. The optimum depends only on the order of the priorities,
+and fixes how many units every priority *level* gets.
 
-**Stage 2 (FEFO, then lane cost).** Among allocations that give each level exactly ``g_j``
-units, minimise ``Σ x·(expiry − as_of)·K + Σ x·lane_cost`` with ``K`` larger than any possible
-difference in total lane cost, so the expiry-days term is strictly first. A second min-cost
-flow, lines feeding one node per level whose arc to the sink has capacity ``g_j``.
+**Stage 2 (FEFO, then lane cost).** Products share no lots, so every optimum also gives each
+(product, level) *bucket* the same units. With the bucket totals fixed, one OR-Tools min-cost
+flow minimises ``Σ x·((expiry − as_of)·K + lane_cost)``, ``K`` larger than any possible
+difference in total lane cost so the expiry-days term is strictly first. Buckets served in full
+become demands at their class nodes; partly served ones get a node with capacity = their units.
 
 **The network.** Instead of one arc per eligible (lot, line) pair, each (product, site, region)
 group of lots is a *chain* sorted by expiry, with arcs from later to earlier lots; a class of
@@ -23,10 +22,10 @@ and so reaches exactly the lots it may use. Arcs: lots × lanes + chain + classe
 lines, instead of lines × eligible lots. Flows are decomposed back into (line, lot) pairs.
 
 **Ship-complete lines** break the polymatroid structure. Branch and bound: solve the relaxation
-(ship-complete ignored); a ship-complete line filled partly is branched on — forced full (it
-takes a rank above all others, and the branch is infeasible unless it ends full) or forced
-empty. Lexicographic bounds prune; beyond ``node_limit`` nodes the solver gives up
-(:class:`SolverUnavailable`), and ``auto`` falls back to the greedy.
+(ship-complete ignored); a ship-complete line filled partly is branched on — forced full (it is
+filled first, and the branch is infeasible unless it ends full) or forced empty. Lexicographic
+bounds prune; beyond ``node_limit`` nodes the solver gives up (:class:`SolverUnavailable`), and
+``auto`` falls back to the greedy.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from medledger.priority.eligibility import Eligibility
-from medledger.priority.errors import SolverUnavailable
+from medledger.priority.errors import N_, SolverUnavailable
 from medledger.priority.greedy import Allocation, solve_greedy
 from medledger.priority.instance import AllocationInstance, IntArray
 
@@ -203,7 +202,7 @@ def _solve(
     status = solver.solve()
     if status != solver.OPTIMAL:
         raise SolverUnavailable(
-            "min-cost flow ended with status {status}", params={"status": str(status)}
+            N_("min-cost flow ended with status {status}"), params={"status": str(status)}
         )
     return np.asarray(solver.flows(np.arange(solver.num_arcs())), dtype=np.int64)
 
@@ -249,7 +248,7 @@ def _relax(network: _Network, active: IntArray, forced: frozenset[int]) -> _Rela
     weight = total * max_lane + 1
     if total * (max_days * weight + max_lane) >= COST_LIMIT:
         raise SolverUnavailable(
-            "the FEFO and lane-cost levels do not fit 64-bit costs ({units} units)",
+            N_("the FEFO and lane-cost levels do not fit 64-bit costs ({units} units)"),
             params={"units": total},
         )
     core_cost = zeros_core.copy()
@@ -378,7 +377,7 @@ def solve_exact(
         nodes += 1
         if nodes > node_limit:
             raise SolverUnavailable(
-                "ship-complete lines need more than {limit} branch-and-bound nodes",
+                N_("ship-complete lines need more than {limit} branch-and-bound nodes"),
                 params={"limit": node_limit},
             )
         active = base[np.fromiter((int(i) not in banned for i in base), bool, len(base))]
@@ -398,5 +397,5 @@ def solve_exact(
         stack.append((forced, banned | {line}))
         stack.append((forced | {line}, banned))
     if best is None:  # pragma: no cover - the all-banned leaf is always feasible
-        raise SolverUnavailable("no feasible allocation found")
+        raise SolverUnavailable(N_("no feasible allocation found"))
     return best.allocation
