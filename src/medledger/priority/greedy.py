@@ -7,10 +7,11 @@ lots still hold its whole quantity. Lines of priority 0 add nothing to the objec
 served (see docs/priority.md). Exhausted lots are skipped with a per-class "next live candidate"
 pointer (union–find with path halving), so a pass costs about one step per unit taken.
 
-With ``augment=True`` (the default), a line left short tries to re-route stock already given to
-higher-priority lines (a bounded augmenting-path search, see :func:`_augment`): this only moves
-units between lots of the same value to those lines, never lowers anyone's fill, and recovers
-most of what blocking choices cost the plain pass.
+With ``augment=True`` (the default), a line left short tries to free stock by re-routing
+earlier lines to other lots they may use (a bounded augmenting-path search, see
+:func:`_augment`): no line's fill drops, and most of what the plain pass's blocking choices
+cost comes back. With ``max_depth=None`` the search is unbounded and the fills are optimal for
+the first level of the objective (the exact solver's stage 1).
 """
 
 from __future__ import annotations
