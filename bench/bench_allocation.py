@@ -19,8 +19,8 @@ more demand than eligible stock). Everything is measured in this run on this ins
   the optimum's priority-weighted units at ≤ 0.2× the baseline's time.
 * **plain greedy FEFO pass** (``solve_greedy(augment=False)``), for reference.
 
-Times are CPU (process) times. The shared preparation (parsing, eligibility classes and groups) is timed once and reported
-apart; every solver starts from it.
+Times are CPU (process) times. The shared preparation (parsing, eligibility classes and
+groups) is timed once and reported apart; every solver starts from it.
 """
 
 from __future__ import annotations
