@@ -17,6 +17,9 @@ from medledger.priority.shortfall import promise_dates, shortfall_reasons
 
 SolverChoice = Literal["exact", "greedy", "auto"]
 SOLVER_CHOICES: tuple[SolverChoice, ...] = ("exact", "greedy", "auto")
+# ``auto`` tries the exact solver only where its ship-complete search is likely to be short.
+AUTO_NODE_LIMIT = 16
+AUTO_MAX_PARTIAL = 4
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,21 @@ def allocate_instance(
     """Solve an instance with the chosen solver and explain every shortfall.
 
     ``exact`` raises :class:`SolverUnavailable` when the exact solver cannot finish (costs out
-    of 64-bit range, or ship-complete lines needing too many branch-and-bound nodes); ``auto``
-    then uses the greedy instead.
+    of 64-bit range, or ship-complete lines needing more than 64 branch-and-bound nodes);
+    ``auto`` uses the greedy instead, and already when the root relaxation serves more than
+    4 ship-complete lines in part or the search passes 16 nodes.
     """
     eligibility = build_eligibility(instance)
     if solver == "greedy":
         allocation = solve_greedy(instance, eligibility)
     else:
         try:
-            allocation = solve_exact(instance, eligibility)
+            if solver == "exact":
+                allocation = solve_exact(instance, eligibility)
+            else:
+                allocation = solve_exact(
+                    instance, eligibility, node_limit=AUTO_NODE_LIMIT, max_partial=AUTO_MAX_PARTIAL
+                )
         except SolverUnavailable:
             if solver == "exact":
                 raise

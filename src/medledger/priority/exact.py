@@ -362,9 +362,18 @@ def _decompose(
 
 
 def solve_exact(
-    instance: AllocationInstance, eligibility: Eligibility, *, node_limit: int = 64
+    instance: AllocationInstance,
+    eligibility: Eligibility,
+    *,
+    node_limit: int = 64,
+    max_partial: int | None = None,
 ) -> Allocation:
-    """The lexicographic optimum of the spec's objective (see the module docstring)."""
+    """The lexicographic optimum of the spec's objective (see the module docstring).
+
+    Raises :class:`SolverUnavailable` beyond ``node_limit`` branch-and-bound nodes, or at once
+    when the root relaxation serves more than ``max_partial`` ship-complete lines in part (each
+    node is a full solve, so ``auto`` does not start a search it is unlikely to finish).
+    """
     network = _Network(instance, eligibility)
     base = np.flatnonzero((instance.line_priority > 0) & (instance.line_quantity > 0))
     ship_complete = instance.line_ship_complete
@@ -391,6 +400,11 @@ def solve_exact(
         if len(partial) == 0:
             best = relaxed
             continue
+        if nodes == 1 and max_partial is not None and len(partial) > max_partial:
+            raise SolverUnavailable(
+                N_("{count} ship-complete lines are served in part (more than {limit})"),
+                params={"count": len(partial), "limit": max_partial},
+            )
         # Branch on the highest-priority partial line; explore "full" first (pushed last).
         order = np.lexsort((partial, -instance.line_priority[partial]))
         line = int(partial[order[0]])
