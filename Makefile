@@ -46,6 +46,8 @@ format: install
 bench: install
 	$(BIN)/python bench/bench_capture.py --events 20000 --db sqlite
 	$(BIN)/python bench/bench_trace.py --db sqlite --edges 1000000
+	$(BIN)/python bench/bench_allocation.py --lines 100000
+	$(BIN)/python bench/bench_scoring.py --lines 1000000
 
 bench-postgres: install
 	$(BIN)/python bench/bench_capture.py --events 20000 --db postgres

@@ -40,6 +40,9 @@ def _register_capabilities() -> None:
     from medledger.integration.imports.cli import import_app
 
     app.add_typer(import_app, name="import")
+    from medledger.priority.cli import allocate_command
+
+    app.command("allocate")(allocate_command)
 
 
 _register_capabilities()

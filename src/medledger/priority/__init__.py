@@ -1,0 +1,1 @@
+"""Priority context: explainable priority scores and the allocation engine (pure engines)."""
