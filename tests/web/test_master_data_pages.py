@@ -233,10 +233,10 @@ def test_list_filters_page_and_answer_htmx_with_the_results_only(
     page = client.get("/parties?region=CN")
     assert "acme Distribution" in page.text and "acme Components" not in page.text
     fragment = client.get("/parties?q=Comp", headers={"HX-Request": "true", "HX-Target": "results"})
-    assert fragment.text.lstrip().startswith('<div id="results">')
+    assert fragment.text.lstrip().startswith('<div id="results" data-total="1">')
     assert "<html" not in fragment.text
     assert "acme Components" in fragment.text and "acme Distribution" not in fragment.text
-    assert "1 records · page 1 of 1" in fragment.text
+    assert '<strong class="count" data-testid="list-count">1 party</strong>' in fragment.text
 
 
 def test_sites_and_locations_through_their_forms(client: TestClient, factory: Any) -> None:
