@@ -45,6 +45,7 @@ from medledger.web.lists import (
     ListQuery,
     ListSpec,
     active_column,
+    badge,
     int_or_none,
     link_cell,
     list_page,
@@ -799,29 +800,104 @@ def user_reactivate(ui: UiPage, user_id: int) -> Response:
 # --- API keys --------------------------------------------------------------------------------
 
 
+def _fetch_api_keys(ui: Ui, query: ListQuery) -> list[Any]:
+    keys = service.list_api_keys(ui.session, who(ui))
+    _remember_party_names(ui, {k.party_id for k in keys})
+    state = query.get("state")
+    if state == "active":
+        keys = [k for k in keys if k.revoked_at is None]
+    elif state == "revoked":
+        keys = [k for k in keys if k.revoked_at is not None]
+    return keys
+
+
+def _key_state(ui: Ui, key: Any) -> str:
+    if key.revoked_at is None:
+        return ui._("active")
+    return ui._("revoked {time}", time=ui.time(key.revoked_at))
+
+
+def _revoke_keys(ui: Ui, ids: list[int]) -> None:
+    for key_id in ids:
+        service.revoke_api_key(ui.session, who(ui), key_id)
+
+
+API_KEY_LIST = ListSpec(
+    key="api-keys",
+    title=N_("API keys"),
+    path="/api-keys",
+    columns=(
+        Column("name", N_("Name"), lambda k: k.name, searchable=True),
+        Column("prefix", N_("Prefix"), lambda k: k.prefix, css="mono nowrap", searchable=True),
+        Column(
+            "party",
+            N_("Party"),
+            lambda k: k.party_id,
+            text=_party_name_of_row,
+            html=_party_cell,
+        ),
+        Column(
+            "role",
+            N_("Role"),
+            lambda k: k.role,
+            text=lambda ui, k: ui._(label(ROLE_LABELS, k.role)),
+        ),
+        Column("created_at", N_("Created"), lambda k: k.created_at, css="nowrap"),
+        Column("last_used_at", N_("Last used"), lambda k: k.last_used_at, css="nowrap"),
+        Column(
+            "state",
+            N_("State"),
+            lambda k: k.revoked_at is None,
+            text=_key_state,
+            html=lambda ui, k: badge(_key_state(ui, k), "ok" if k.revoked_at is None else "off"),
+        ),
+    ),
+    fetch=_fetch_api_keys,
+    count=NP_("{n} API key", "{n} API keys"),
+    filters=(
+        Filter(
+            "state",
+            N_("State"),
+            options=lambda ui: [("active", ui._("active")), ("revoked", ui._("revoked"))],
+        ),
+    ),
+    search=N_("Name or prefix"),
+    default_sort="name",
+    actions=(
+        BulkAction("revoke", N_("Revoke"), _revoke_keys, Permission.API_KEYS_MANAGE, danger=True),
+    ),
+    empty=Empty(N_("No API key yet. Issue one below for each partner system.")),
+    permission=Permission.API_KEYS_MANAGE,
+    below="parties/_api_key_form.html",
+    bulk_path="/api-keys/bulk",
+)
+
+
 def _api_keys_page(
     ui: Ui, form: FormState[Any], created: tuple[Any, str] | None = None
 ) -> Response:
-    principal = who(ui)
-    keys = service.list_api_keys(ui.session, principal)
-    party_options = _party_options(ui)
-    return ui.render(
-        "parties/api_keys.html",
+    return list_page(
+        ui,
+        API_KEY_LIST,
         status=form.status,
-        keys=keys,
         form=form,
         created=created,
-        party_options=party_options,
-        party_names={int(k): v for k, v in party_options},
+        party_options=_party_options(ui),
         **_user_choices(ui),
     )
 
 
 @router.get("/api-keys")
 def api_key_list(ui: UiPage) -> Response:
-    """Machine-client keys (administrators)."""
+    """Machine-client keys (administrators): search, sort, export, bulk revocation."""
     who(ui).require(Permission.API_KEYS_MANAGE)
     return _api_keys_page(ui, empty_form(ui.locale, {"role": Role.PARTNER_USER.value}))
+
+
+@router.post("/api-keys/bulk")
+def api_key_bulk(ui: UiPage) -> Response:
+    """Revoke the selected keys."""
+    return list_page(ui, API_KEY_LIST)
 
 
 @router.post("/api-keys")

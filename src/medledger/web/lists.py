@@ -187,6 +187,10 @@ class ListSpec:
     intro: str = ""
     # A template included in the page head, next to the title (extra buttons).
     head: str = ""
+    # A template included below the list (a form that adds a row, say).
+    below: str = ""
+    # Where the bulk form posts (default: the list's own URL).
+    bulk_path: str = ""
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -356,20 +360,25 @@ def _run_bulk(ui: Ui, spec: ListSpec) -> tuple[str, str, int]:
     return str(len(ids)), "", 200
 
 
-def list_page(ui: Ui, spec: ListSpec, *, template: str = "list.html", **extra: Any) -> Response:
-    """The page (GET: HTML, htmx results, CSV, XLSX; POST: a bulk action) of ``spec``."""
+def list_page(
+    ui: Ui, spec: ListSpec, *, template: str = "list.html", status: int = 200, **extra: Any
+) -> Response:
+    """The page (GET: HTML, htmx results, CSV, XLSX; POST: a bulk action) of ``spec``.
+
+    ``extra`` reaches the templates (``spec.head``, ``spec.below``); ``status`` is the page's
+    status when it shows a refused form of its own."""
     principal = ui.principal
     assert principal is not None
     if spec.permission is not None:
         principal.require(spec.permission)
-    notice, error, status = "", "", 200
-    if ui.request.method == "POST":
+    notice, error = "", ""
+    if ui.request.method == "POST" and "action" in (ui.form or {}):
         notice, error, status = _run_bulk(ui, spec)
         if not error:
             # Post/redirect/get back to the same view of the list, saying how many changed.
             params = [(k, v) for k, v in ui.request.query_params.multi_items() if k != "done"]
             params.append(("done", notice))
-            return ui.redirect(f"{ui.request.url.path}?{urlencode(params)}")
+            return ui.redirect(f"{spec.path}?{urlencode(params)}")
     query = parse_query(ui, spec)
     done = ui.request.query_params.get("done", "")
     if done.isdigit():
