@@ -880,7 +880,7 @@ def _events_chart(ui: Ui) -> tuple[list[str], list[int]]:
 
 register_chart(
     HomeChart(
-        "events_per_day",
+        "events_per_month",
         N_("EPCIS events per month"),
         _events_chart,
         "/events",

@@ -41,9 +41,11 @@ class HistoryEntry:
     reason: str
 
 
-def _text(value: Any) -> str | None:
+def _text(ui: Ui, value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, bool):
+        return ui._("yes") if value else ui._("no")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -60,8 +62,8 @@ def changes_of(ui: Ui, entry: Any) -> list[Change]:
         Change(
             key,
             ui._(label(FIELD_LABELS, key)),
-            _text(old.get(key)) if entry.old_values is not None else None,
-            _text(new.get(key)) if entry.new_values is not None else None,
+            _text(ui, old.get(key)) if entry.old_values is not None else None,
+            _text(ui, new.get(key)) if entry.new_values is not None else None,
         )
         for key in keys
     ]
