@@ -19,4 +19,13 @@
       });
     }
   });
+  // A list's filter form sends only the filters in use, so the URL it leaves in the address bar
+  // (and in bookmarks) says exactly what is filtered.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail;
+    if (detail.verb !== "get" || !detail.elt.closest("form.filters")) { return; }
+    Object.keys(detail.parameters).forEach(function (key) {
+      if (detail.parameters[key] === "") { delete detail.parameters[key]; }
+    });
+  });
 })();
