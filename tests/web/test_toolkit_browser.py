@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,6 @@ from tests.web.test_lists import _network_with_parties
 from tests.web.test_pages import _trace_network_with_products
 
 pytestmark = pytest.mark.browser
-
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    return DOCS_SCREENSHOTS if os.environ.get("MEDLEDGER_SCREENSHOTS") == "1" else tmp_path
 
 
 @pytest.fixture
@@ -56,7 +48,7 @@ def column(page: Any, key: str) -> list[str]:
     return [t.strip() for t in page.locator(f'#results td[data-col="{key}"]').all_inner_texts()]
 
 
-def test_sorting_and_searching_a_list(browser_page: Any, factory: Any, shots: Path) -> None:
+def test_sorting_and_searching_a_list(browser_page: Any, factory: Any) -> None:
     # Given parties whose names a code-point sort gets wrong
     _network_with_parties(factory)
     page = browser_page
@@ -80,7 +72,6 @@ def test_sorting_and_searching_a_list(browser_page: Any, factory: Any, shots: Pa
     page.get_by_label("Region").select_option("EU")
     page.wait_for_url("**region=EU**")
     assert column(page, "name") == ["Élan Medical", "acme Medical"]
-    page.screenshot(path=str(shots / "list-parties-en.png"))
 
 
 def test_exporting_a_list_gives_the_rows_shown(browser_page: Any, factory: Any) -> None:
@@ -111,7 +102,7 @@ def test_exporting_a_list_gives_the_rows_shown(browser_page: Any, factory: Any) 
     assert [[c or "" for c in row] for row in sheet.values] == rows
 
 
-def test_a_records_history_panel(browser_page: Any, factory: Any, shots: Path) -> None:
+def test_a_records_history_panel(browser_page: Any, factory: Any) -> None:
     # Given a QA user who renames a product
     net, _component, finished = _trace_network_with_products(factory)
     assert net
@@ -144,10 +135,9 @@ def test_a_records_history_panel(browser_page: Any, factory: Any, shots: Path) -
     page.get_by_role("navigation", name="Breadcrumbs").get_by_role("link", name="Products").click()
     page.wait_for_url("**/products")
     page.goto(f"/products/{finished}")
-    page.screenshot(path=str(shots / "product-detail-en.png"), full_page=True)
 
 
-def test_the_home_of_three_roles(browser_page: Any, factory: Any, shots: Path) -> None:
+def test_the_home_of_three_roles(browser_page: Any, factory: Any) -> None:
     _trace_network_with_products(factory)
     page = browser_page
     expected = {
@@ -173,7 +163,6 @@ def test_the_home_of_three_roles(browser_page: Any, factory: Any, shots: Path) -
         if username == "acme-admin":
             # The audit chain tile is verified after the page loaded
             page.wait_for_selector('[data-tile="audit_chain"] [data-result="ok"]')
-            page.screenshot(path=str(shots / "home-en.png"))
             # A tile leads to the list of exactly what it counts
             gap_tile.locator("a").click()
             page.wait_for_url("**/lots?gap=open")
@@ -270,7 +259,7 @@ def _no_sideways_scroll(page: Any, path: str) -> None:
     assert widths[0] <= widths[1], f"{path} scrolls sideways: {widths}"
 
 
-def test_the_phone_layout_of_every_page(phone: Any, factory: Any, shots: Path, engine: Any) -> None:
+def test_the_phone_layout_of_every_page(phone: Any, factory: Any, engine: Any) -> None:
     from sqlalchemy import text
 
     net, _component, finished = _trace_network_with_products(factory)
@@ -306,9 +295,7 @@ def test_the_phone_layout_of_every_page(phone: Any, factory: Any, shots: Path, e
     # A list's rows are cards: each cell carries its column's name
     page.goto("/parties")
     assert page.locator("#results thead").is_hidden()
-    page.screenshot(path=str(shots / "phone-parties-en.png"))
     page.goto("/")
-    page.screenshot(path=str(shots / "phone-home-en.png"))
     # The trace input fits
     page.goto("/trace")
     box = page.locator("#f-id").bounding_box()
@@ -324,7 +311,6 @@ def test_the_phone_layout_of_every_page(phone: Any, factory: Any, shots: Path, e
         page.wait_for_load_state("networkidle")
         _no_sideways_scroll(page, path)
     page.goto("/lots")
-    page.screenshot(path=str(shots / "phone-lots-zh.png"))
     # A partner's pages too
     page.context.clear_cookies()
     log_in(page, "acme-distributor")
@@ -334,7 +320,7 @@ def test_the_phone_layout_of_every_page(phone: Any, factory: Any, shots: Path, e
         _no_sideways_scroll(page, path)
 
 
-def test_chinese_desktop_screens(browser_page: Any, factory: Any, shots: Path) -> None:
+def test_chinese_desktop_screens(browser_page: Any, factory: Any) -> None:
     net, _component, _finished = _trace_network_with_products(factory)
     page = browser_page
     log_in(page, "acme-admin")
@@ -344,14 +330,11 @@ def test_chinese_desktop_screens(browser_page: Any, factory: Any, shots: Path) -
     page.wait_for_url("**/preferences?saved=1")
     page.goto(f"/lots/{net.ids['F1']}")
     assert page.locator("h1").inner_text().startswith("批次")
-    page.screenshot(path=str(shots / "lot-zh.png"))
     page.goto("/trace/event?id=urn:uuid:pack-p1")
     assert page.get_by_test_id("event-kind").inner_text() == "聚合事件 · 添加"
     assert page.get_by_test_id("event-biz-step").inner_text() == "包装"
-    page.screenshot(path=str(shots / "event-zh.png"))
     page.goto("/parties")
     assert page.get_by_test_id("list-count").inner_text() == "4 个参与方"
-    page.screenshot(path=str(shots / "list-parties-zh.png"))
 
 
 def test_api_docs_work_offline(browser_page: Any, factory: Any, live_server: str) -> None:

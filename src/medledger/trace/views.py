@@ -82,6 +82,17 @@ def tree_of(report: TraceReport, side: str, limit: int = TREE_LIMIT) -> tuple[li
     return top, len(items)
 
 
+def _item_id(ui: Ui, uri: str) -> int | None:
+    """The ledger row of a traced item the user may see (for the link to its record page)."""
+    from sqlalchemy import select
+
+    from medledger.core.scoping import scoped
+    from medledger.trace.models import TraceItem
+
+    query: Any = select(TraceItem.id).where(TraceItem.uri == uri)
+    return ui.session.scalar(scoped(query, TraceItem, who(ui)))
+
+
 def _direction(value: str | None) -> Direction:
     try:
         return Direction(value or Direction.BOTH.value)
@@ -122,6 +133,7 @@ def trace_page(ui: UiPage) -> Response:
             status = exc.status
         else:
             context["report"] = report
+            context["root_item_id"] = _item_id(ui, report.root.uri)
             context["sides"] = [
                 (side, *tree_of(report, side))
                 for side in ("upstream", "downstream")
@@ -200,8 +212,10 @@ def event_card(ui: Ui, event: Any) -> dict[str, Any]:
     from medledger.trace.models import EventItem, TraceItem
     from medledger.web.labels import (
         BIZ_TRANSACTION_TYPE_LABELS,
+        EVENT_ITEM_ROLE_LABELS,
         SOURCE_DESTINATION_LABELS,
         cbv_label,
+        label,
     )
 
     principal = who(ui)
@@ -230,7 +244,12 @@ def event_card(ui: Ui, event: Any) -> dict[str, Any]:
     found = list(session.execute(stmt.limit(500)))
     rows = {row.id: row for row in item_rows(ui, [item for *_rest, item in found])}
     items = [
-        {"role": role, "quantity": quantity, "uom": uom, "row": rows[item.id]}
+        {
+            "role": ui._(label(EVENT_ITEM_ROLE_LABELS, role)),
+            "quantity": quantity,
+            "uom": uom,
+            "row": rows[item.id],
+        }
         for role, quantity, uom, item in found
     ]
 

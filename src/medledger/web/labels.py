@@ -254,6 +254,19 @@ SOURCE_DESTINATION_LABELS: dict[str, str] = {
     "location": N_("location"),
 }
 
+# How an event names an item (trace.models.EventItem.role).
+EVENT_ITEM_ROLE_LABELS: dict[str, str] = {
+    "epc": N_("item"),
+    "parent": N_("container"),
+    "child": N_("contents"),
+    "input": N_("input"),
+    "output": N_("output"),
+    "quantity": N_("quantity of a class"),
+    "child_quantity": N_("contents (quantity)"),
+    "input_quantity": N_("input (quantity)"),
+    "output_quantity": N_("output (quantity)"),
+}
+
 CAPTURE_STATE_LABELS: dict[str, str] = {
     "accepted": N_("accepted"),
     "running": N_("running"),
