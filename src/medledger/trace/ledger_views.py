@@ -867,13 +867,13 @@ def events_per_month(ui: Ui, months: int = 12) -> list[tuple[date, int]]:
 
 
 def _events_chart(ui: Ui) -> tuple[list[str], list[int]]:
-    from babel.dates import format_date
+    from babel.dates import format_skeleton
 
     from medledger.core.i18n import babel_locale
 
     series = events_per_month(ui)
     return (
-        [format_date(month, "yMMM", locale=babel_locale(ui.locale)) for month, _ in series],
+        [format_skeleton("yMMM", month, locale=babel_locale(ui.locale)) for month, _ in series],
         [count for _, count in series],
     )
 
