@@ -276,3 +276,21 @@ def test_every_list_answers_htmx_with_its_results_only(client: TestClient, facto
         exported = client.get(path, params={"format": "csv"})
         assert exported.status_code == 200, path
         assert exported.headers["content-type"] == "text/csv; charset=utf-8", path
+
+
+def test_an_exported_cell_is_never_a_formula(client: TestClient, factory: Any) -> None:
+    # Given a partner whose name a spreadsheet would run as a formula
+    network = build_network(factory)
+    with system_unit_of_work(factory) as session:
+        admin = tenant_admin(session, network.tenant_id)
+        session.info["principal"] = admin
+        create_party(session, admin, party_in("=HYPERLINK(1)", 50, [PartyRole.HOSPITAL]))
+    log_in(client, "acme-admin")
+    # Then the export keeps it as text, in CSV and in XLSX
+    rows = _csv_rows(client.get("/parties?q=HYPERLINK&format=csv"))
+    assert rows[1][0] == "'=HYPERLINK(1)"
+    response = client.get("/parties?q=HYPERLINK&format=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    cell = sheet["A2"]
+    assert (cell.value, cell.data_type) == ("'=HYPERLINK(1)", "s")

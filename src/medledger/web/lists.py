@@ -299,11 +299,21 @@ def _visible_actions(ui: Ui, spec: ListSpec) -> list[BulkAction]:
     return [a for a in spec.actions if a.permission is None or principal.can(a.permission)]
 
 
+# A cell starting with one of these is a formula to a spreadsheet program: a partner's party
+# name "=HYPERLINK(…)" must stay text in the file (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_cell(text: str) -> str:
+    """``text`` as a spreadsheet cell that is never evaluated as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def export_table(ui: Ui, spec: ListSpec, rows: Sequence[Any]) -> tuple[list[str], list[list[str]]]:
     """The header and the cells of an export: what the table shows, every page."""
     columns = [c for c in spec.columns if c.export]
     header = [ui._(c.label) for c in columns]
-    return header, [[c.shown(ui, row) for c in columns] for row in rows]
+    return header, [[export_cell(c.shown(ui, row)) for c in columns] for row in rows]
 
 
 def _export(ui: Ui, spec: ListSpec, query: ListQuery, fmt: str) -> Response:
