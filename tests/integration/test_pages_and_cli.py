@@ -73,14 +73,19 @@ def test_a_partner_subscribes_on_the_page_and_replays_a_dead_delivery(
         assert run_once(factory, worker="w", client=http, config=WorkerConfig(max_attempts=1)) == {
             "dead": 1
         }
-    dead_page = client.get("/integration?state=dead")
-    assert 'data-state="dead"' in dead_page.text
-    assert "HTTP 500" in dead_page.text
     with system_unit_of_work(factory) as session:
         delivery_id = session.scalars(select(Delivery.id)).one()
+    dead_page = client.get("/integration/deliveries?state=dead")
+    assert f'name="ids" value="{delivery_id}"' in dead_page.text
+    assert "HTTP 500" in dead_page.text
+    assert "HTTP 500" not in client.get("/integration/deliveries?state=delivered").text
     replay = client.post(
-        f"/integration/deliveries/{delivery_id}/replay",
-        data={"csrf_token": csrf(client, "/integration")},
+        "/integration/deliveries?state=dead",
+        data={
+            "csrf_token": csrf(client, "/integration/deliveries"),
+            "action": "replay",
+            "ids": str(delivery_id),
+        },
         follow_redirects=False,
     )
     assert replay.status_code == 303

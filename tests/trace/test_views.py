@@ -98,7 +98,7 @@ def test_event_drill_in_shows_the_stored_event(client: TestClient, net: TraceNet
     assert response.status_code == 200, response.text
     page = html.unescape(response.text)
     assert '<dd class="mono" data-testid="event-id">urn:uuid:make-f1</dd>' in page
-    assert "TransformationEvent · ADD" in page
+    assert '<h1 data-testid="event-kind">Transformation event · add</h1>' in page
     assert '"name": "make-f1"' in page  # the stored JSON
 
 

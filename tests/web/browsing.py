@@ -58,3 +58,20 @@ def input_value(page: str, name: str) -> str:
 
 def nav_keys(page: str) -> list[str]:
     return re.findall(r'data-nav="([^"]+)"', page)
+
+
+def list_rows(page: str) -> list[str]:
+    """The rows of a toolkit list (``web.lists``), each as its HTML."""
+    body = page.split("<tbody>", 1)[1] if "<tbody>" in page else ""
+    body = body.rsplit("</tbody>", 1)[0]
+    return [part for part in re.split(r'<tr data-row-id="[^"]*">', body)[1:]]
+
+
+def list_column(page: str, column: str) -> list[str]:
+    """The text of one column of a toolkit list, row by row (tags stripped)."""
+    cells = []
+    for row in list_rows(page):
+        match = re.search(rf'data-col="{re.escape(column)}">(.*?)</td>', row, re.S)
+        text = re.sub(r"<[^>]+>", "", match.group(1)) if match else ""
+        cells.append(html.unescape(" ".join(text.split())))
+    return cells

@@ -125,7 +125,7 @@ def test_chinese_user_sees_chinese_navigation_messages_and_its_time_zone(
 
     # Then the navigation is in Chinese
     nav = page.locator("nav.mainnav a").all_inner_texts()
-    assert nav[:7] == ["参与方", "站点", "库位", "产品", "用户", "API 密钥", "审计追踪"]
+    assert nav[:8] == ["参与方", "站点", "库位", "产品", "物料清单", "用户", "API 密钥", "审计追踪"]
     assert page.get_by_role("status").inner_text() == "已保存。"
 
     # And the party's creation time is shown in Shanghai time, in Chinese
@@ -149,7 +149,7 @@ def test_chinese_user_sees_chinese_navigation_messages_and_its_time_zone(
 
     # And the audit trail shows times in Shanghai time
     page.goto("/audit?entity_type=users")
-    first_time = page.get_by_test_id("audit-time").first.inner_text()
+    first_time = page.locator('td[data-col="occurred_at"]').first.inner_text()
     assert first_time.endswith("+08:00")
 
 

@@ -28,8 +28,10 @@ def list_audit_entries(
     until: datetime | None = None,
     page: int = 1,
     page_size: int = 50,
+    oldest_first: bool = False,
 ) -> tuple[list[AuditEntry], int]:
-    """The tenant's audit trail, newest first, filtered by entity, actor, action and time."""
+    """The tenant's audit trail, newest first (or oldest first), filtered by entity, actor,
+    action and time."""
     principal.require(Permission.AUDIT_READ)
     filters: list[ColumnElement[bool]] = []
     if entity_type:
@@ -49,7 +51,7 @@ def list_audit_entries(
         AuditEntry,
         principal,
         filters=filters,
-        order_by=AuditEntry.seq.desc(),
+        order_by=AuditEntry.seq.asc() if oldest_first else AuditEntry.seq.desc(),
         page=page,
         page_size=page_size,
     )

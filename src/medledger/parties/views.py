@@ -11,8 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from medledger.core.errors import DomainError
-from medledger.core.principal import Permission, Principal, Role
+from medledger.core.principal import Permission, Role
 from medledger.parties import service
 from medledger.parties.models import PartyRole, StorageClass, ZonePurpose
 from medledger.parties.schemas import (
@@ -36,7 +35,24 @@ from medledger.web.labels import (
     ZONE_PURPOSE_LABELS,
     label,
 )
+from medledger.web.lists import (
+    IN_MEMORY_LIMIT,
+    NP_,
+    BulkAction,
+    Column,
+    Empty,
+    Filter,
+    ListQuery,
+    ListSpec,
+    active_column,
+    badge,
+    int_or_none,
+    link_cell,
+    list_page,
+)
 from medledger.web.nav import N_, NavEntry, register_nav
+from medledger.web.pages import active_filter, options, page_number, set_reason, submit, who
+from medledger.web.record import record_history
 from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
@@ -49,52 +65,13 @@ register_nav(
     NavEntry("api_keys", N_("API keys"), "/api-keys", Permission.API_KEYS_MANAGE, order=85)
 )
 
-PAGE_SIZE = 25
 CONTACT_ROWS = 3
 
-
-def who(ui: Ui) -> Principal:
-    """The logged-in principal of a page."""
-    assert ui.principal is not None
-    return ui.principal
-
-
-def page_number(value: str | None) -> int:
-    """A page number from the query string; anything odd is the first page."""
-    return int(value) if value and value.isdigit() and int(value) > 0 else 1
-
-
-def active_filter(value: str | None) -> bool | None:
-    return {"true": True, "false": False}.get(value or "")
-
-
-def options(ui: Ui, table: dict[str, str], codes: Any) -> list[tuple[str, str]]:
-    """``(code, translated name)`` pairs for a select or checkboxes."""
-    return [(str(code), ui._(label(table, str(code)))) for code in codes]
-
-
-def set_reason(ui: Ui) -> None:
-    """The reason typed next to a deactivate button goes into the audit entry."""
-    reason = ui.form.get("reason") if ui.form is not None else None
-    if isinstance(reason, str) and reason.strip():
-        ui.session.info["reason"] = reason.strip()[:500]
-
-
-def submit(ui: Ui, state: FormState[Any], action: Any) -> Any:
-    """Run ``action(data)`` if the form parsed; a refusal is shown on the form and undone."""
-    if state.data is None:
-        return None
-    try:
-        return action(state.data)
-    except DomainError as exc:
-        ui.discard_changes()
-        state.reject(exc)
-        return None
+# Kept importable from here for code written before the helpers moved to ``web.pages``.
+__all__ = ["active_filter", "options", "page_number", "router", "set_reason", "submit", "who"]
 
 
 # --- parties ---------------------------------------------------------------------------------
-
-_PARTY_FILTERS = ("q", "role", "country", "region", "active")
 
 
 def _party_choices(ui: Ui) -> dict[str, Any]:
@@ -105,31 +82,99 @@ def _party_choices(ui: Ui) -> dict[str, Any]:
     }
 
 
-@router.get("/parties")
-def party_list(ui: UiPage) -> Response:
-    """Parties the user may see, filtered and paged."""
-    params = {k: ui.request.query_params.get(k, "") for k in _PARTY_FILTERS}
-    page = page_number(ui.request.query_params.get("page"))
-    items, total = service.list_parties(
+def _set_active(setter: Any, active: bool) -> Any:
+    """A bulk action: ``setter(session, principal, id, active)`` for every selected row."""
+
+    def run(ui: Ui, ids: list[int]) -> None:
+        for record_id in ids:
+            setter(ui.session, who(ui), record_id, active)
+
+    return run
+
+
+def _state_actions(setter: Any, permission: Permission) -> tuple[BulkAction, ...]:
+    return (
+        BulkAction(
+            "deactivate",
+            N_("Deactivate"),
+            _set_active(setter, False),
+            permission,
+            danger=True,
+            reason=True,
+        ),
+        BulkAction(
+            "reactivate", N_("Reactivate"), _set_active(setter, True), permission, reason=True
+        ),
+    )
+
+
+def _fetch_parties(ui: Ui, query: ListQuery) -> list[Any]:
+    items, _ = service.list_parties(
         ui.session,
         who(ui),
-        role=params["role"] or None,
-        country=params["country"] or None,
-        region=params["region"] or None,
-        q=params["q"] or None,
-        active=active_filter(params["active"]),
-        page=page,
-        page_size=PAGE_SIZE,
+        role=query.get("role") or None,
+        country=query.get("country") or None,
+        region=query.get("region") or None,
+        active=active_filter(query.get("active")),
+        page_size=IN_MEMORY_LIMIT,
     )
-    return ui.render(
-        "parties/party_list.html",
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        **_party_choices(ui),
-    )
+    return items
+
+
+def _party_roles(ui: Ui, party: Any) -> str:
+    return ", ".join(ui._(label(PARTY_ROLE_LABELS, r)) for r in party.roles)
+
+
+PARTY_LIST = ListSpec(
+    key="parties",
+    title=N_("Parties"),
+    path="/parties",
+    columns=(
+        Column(
+            "name", N_("Name"), lambda p: p.name, href=lambda p: f"/parties/{p.id}", searchable=True
+        ),
+        Column("gln", N_("GLN"), lambda p: p.gln, css="mono nowrap", searchable=True),
+        Column("roles", N_("Roles"), lambda p: list(p.roles), text=_party_roles),
+        Column("country", N_("Country"), lambda p: p.country, css="nowrap"),
+        Column(
+            "region",
+            N_("Region"),
+            lambda p: p.region,
+            text=lambda ui, p: ui._(label(REGION_LABELS, p.region)),
+        ),
+        active_column(N_("State")),
+    ),
+    fetch=_fetch_parties,
+    count=NP_("{n} party", "{n} parties"),
+    filters=(
+        Filter(
+            "role",
+            N_("Role"),
+            options=lambda ui: options(ui, PARTY_ROLE_LABELS, [r.value for r in PartyRole]),
+        ),
+        Filter("country", N_("Country"), kind="text", size=3),
+        Filter("region", N_("Region"), options=lambda ui: options(ui, REGION_LABELS, REGIONS)),
+        Filter("active", N_("State"), kind="state"),
+    ),
+    search=N_("Name or GLN"),
+    default_sort="name",
+    actions=_state_actions(service.set_party_active, Permission.PARTIES_WRITE),
+    create=Empty("", N_("New party"), "/parties/new", Permission.PARTIES_WRITE),
+    empty=Empty(
+        N_("No parties yet. Register your partners with their GLN to share records with them."),
+        N_("New party"),
+        "/parties/new",
+        Permission.PARTIES_WRITE,
+    ),
+    permission=Permission.PARTIES_READ,
+)
+
+
+@router.get("/parties")
+@router.post("/parties")
+def party_list(ui: UiPage) -> Response:
+    """Parties the user may see: search, filters, sort, export, bulk (de)activation."""
+    return list_page(ui, PARTY_LIST)
 
 
 def _party_form_values(party: Any) -> dict[str, Any]:
@@ -187,6 +232,7 @@ def _party_detail(ui: Ui, party_id: int, form: FormState[Any] | None = None) -> 
     return ui.render(
         "parties/party_detail.html",
         status=form.status if form else 200,
+        history=record_history(ui, "parties", party.id),
         party=party,
         sites=sites,
         users=users,
@@ -253,32 +299,79 @@ def _party_names(ui: Ui, ids: set[int]) -> dict[int, str]:
     return {p.id: p.name for p in parties if p.id in ids}
 
 
-@router.get("/sites")
-def site_list(ui: UiPage) -> Response:
-    """Sites the user may see."""
-    params = {k: ui.request.query_params.get(k, "") for k in ("q", "party_id", "active")}
-    page = page_number(ui.request.query_params.get("page"))
-    party_id = int(params["party_id"]) if params["party_id"].isdigit() else None
-    items, total = service.list_sites(
+def _fetch_sites(ui: Ui, query: ListQuery) -> list[Any]:
+    items, _ = service.list_sites(
         ui.session,
         who(ui),
-        party_id=party_id,
-        q=params["q"] or None,
-        active=active_filter(params["active"]),
-        page=page,
-        page_size=PAGE_SIZE,
+        party_id=int_or_none(query.get("party_id")),
+        active=active_filter(query.get("active")),
+        page_size=IN_MEMORY_LIMIT,
     )
-    return ui.render(
-        "parties/site_list.html",
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        party_options=_party_options(ui),
-        party_names=_party_names(ui, {s.party_id for s in items}),
-        can_write=who(ui).can(Permission.SITES_WRITE),
-    )
+    _remember_party_names(ui, {s.party_id for s in items})
+    return items
+
+
+def _remember_party_names(ui: Ui, ids: set[int]) -> None:
+    ui.extra.setdefault("party_names", {}).update(_party_names(ui, ids))
+
+
+def _party_name(ui: Ui, party_id: int) -> str:
+    return str(ui.extra.get("party_names", {}).get(party_id, party_id))
+
+
+def _party_name_of_row(ui: Ui, row: Any) -> str:
+    return _party_name(ui, row.party_id)
+
+
+def _party_cell(ui: Ui, row: Any) -> Any:
+    return link_cell(f"/parties/{row.party_id}", _party_name(ui, row.party_id))
+
+
+def _party_options_of(ui: Ui) -> list[tuple[str, str]]:
+    return _party_options(ui)
+
+
+SITE_LIST = ListSpec(
+    key="sites",
+    title=N_("Sites"),
+    path="/sites",
+    columns=(
+        Column(
+            "name", N_("Name"), lambda s: s.name, href=lambda s: f"/sites/{s.id}", searchable=True
+        ),
+        Column("gln", N_("GLN"), lambda s: s.gln, css="mono nowrap", searchable=True),
+        Column(
+            "party", N_("Party"), lambda s: s.party_id, text=_party_name_of_row, html=_party_cell
+        ),
+        Column("country", N_("Country"), lambda s: s.country, css="nowrap"),
+        Column("time_zone", N_("Time zone"), lambda s: s.time_zone),
+        active_column(N_("State")),
+    ),
+    fetch=_fetch_sites,
+    count=NP_("{n} site", "{n} sites"),
+    filters=(
+        Filter("party_id", N_("Party"), options=_party_options_of),
+        Filter("active", N_("State"), kind="state"),
+    ),
+    search=N_("Name or GLN"),
+    default_sort="name",
+    actions=_state_actions(service.set_site_active, Permission.SITES_WRITE),
+    create=Empty("", N_("New site"), "/sites/new", Permission.SITES_WRITE),
+    empty=Empty(
+        N_("No sites yet. A site is a plant, warehouse or hospital with its own GLN."),
+        N_("New site"),
+        "/sites/new",
+        Permission.SITES_WRITE,
+    ),
+    permission=Permission.SITES_READ,
+)
+
+
+@router.get("/sites")
+@router.post("/sites")
+def site_list(ui: UiPage) -> Response:
+    """Sites the user may see."""
+    return list_page(ui, SITE_LIST)
 
 
 @router.get("/sites/new")
@@ -313,6 +406,7 @@ def _site_detail(ui: Ui, site_id: int, form: FormState[Any] | None = None) -> Re
     return ui.render(
         "parties/site_detail.html",
         status=form.status if form else 200,
+        history=record_history(ui, "sites", site.id),
         site=site,
         party=party,
         locations=locations,
@@ -369,38 +463,98 @@ def _location_choices(ui: Ui) -> dict[str, Any]:
     }
 
 
-@router.get("/locations")
-def location_list(ui: UiPage) -> Response:
-    """Storage locations the user may see."""
-    params = {
-        k: ui.request.query_params.get(k, "")
-        for k in ("site_id", "storage_class", "zone_purpose", "active")
-    }
-    page = page_number(ui.request.query_params.get("page"))
-    site_id = int(params["site_id"]) if params["site_id"].isdigit() else None
-    items, total = service.list_locations(
+def _fetch_locations(ui: Ui, query: ListQuery) -> list[Any]:
+    items, _ = service.list_locations(
         ui.session,
         who(ui),
-        site_id=site_id,
-        storage_class=params["storage_class"] or None,
-        zone_purpose=params["zone_purpose"] or None,
-        active=active_filter(params["active"]),
-        page=page,
-        page_size=PAGE_SIZE,
+        site_id=int_or_none(query.get("site_id")),
+        storage_class=query.get("storage_class") or None,
+        zone_purpose=query.get("zone_purpose") or None,
+        active=active_filter(query.get("active")),
+        page_size=IN_MEMORY_LIMIT,
     )
-    site_options = _site_options(ui)
-    return ui.render(
-        "parties/location_list.html",
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        site_options=site_options,
-        site_names={int(k): v for k, v in site_options},
-        can_write=who(ui).can(Permission.SITES_WRITE),
-        **_location_choices(ui),
-    )
+    ui.extra["site_names"] = {int(k): v.rsplit(" (", 1)[0] for k, v in _site_options(ui)}
+    return items
+
+
+def _site_name(ui: Ui, row: Any) -> str:
+    return str(ui.extra.get("site_names", {}).get(row.site_id, row.site_id))
+
+
+LOCATION_LIST = ListSpec(
+    key="locations",
+    title=N_("Locations"),
+    path="/locations",
+    columns=(
+        Column(
+            "code",
+            N_("Code"),
+            lambda x: x.code,
+            href=lambda x: f"/locations/{x.id}",
+            css="mono nowrap",
+            searchable=True,
+        ),
+        Column("name", N_("Name"), lambda x: x.name, searchable=True),
+        Column(
+            "site",
+            N_("Site"),
+            lambda x: x.site_id,
+            text=_site_name,
+            html=lambda ui, x: link_cell(f"/sites/{x.site_id}", _site_name(ui, x)),
+        ),
+        Column(
+            "storage_class",
+            N_("Storage class"),
+            lambda x: x.storage_class,
+            text=lambda ui, x: ui._(label(STORAGE_CLASS_LABELS, x.storage_class)),
+        ),
+        Column(
+            "zone_purpose",
+            N_("Zone"),
+            lambda x: x.zone_purpose,
+            text=lambda ui, x: ui._(label(ZONE_PURPOSE_LABELS, x.zone_purpose)),
+        ),
+        Column("gln", N_("GLN"), lambda x: x.gln, css="mono nowrap", searchable=True),
+        active_column(N_("State")),
+    ),
+    fetch=_fetch_locations,
+    count=NP_("{n} location", "{n} locations"),
+    filters=(
+        Filter("site_id", N_("Site"), options=lambda ui: _site_options(ui)),
+        Filter(
+            "storage_class",
+            N_("Storage class"),
+            options=lambda ui: options(ui, STORAGE_CLASS_LABELS, [c.value for c in StorageClass]),
+        ),
+        Filter(
+            "zone_purpose",
+            N_("Zone"),
+            options=lambda ui: options(ui, ZONE_PURPOSE_LABELS, [z.value for z in ZonePurpose]),
+        ),
+        Filter("active", N_("State"), kind="state"),
+    ),
+    search=N_("Code, name or GLN"),
+    default_sort="code",
+    actions=_state_actions(service.set_location_active, Permission.SITES_WRITE),
+    create=Empty("", N_("New location"), "/locations/new", Permission.SITES_WRITE),
+    empty=Empty(
+        N_(
+            "No locations yet. Add the storage locations of a site (quarantine, released "
+            "stock, shipping …)."
+        ),
+        N_("New location"),
+        "/locations/new",
+        Permission.SITES_WRITE,
+    ),
+    permission=Permission.SITES_READ,
+)
+
+
+@router.get("/locations")
+@router.post("/locations")
+def location_list(ui: UiPage) -> Response:
+    """Storage locations the user may see."""
+    return list_page(ui, LOCATION_LIST)
 
 
 @router.get("/locations/new")
@@ -442,6 +596,7 @@ def _location_detail(ui: Ui, location_id: int, form: FormState[Any] | None = Non
     return ui.render(
         "parties/location_detail.html",
         status=form.status if form else 200,
+        history=record_history(ui, "locations", location.id),
         location=location,
         site=site,
         form=form or empty_form(ui.locale, values),
@@ -493,33 +648,68 @@ def _user_choices(ui: Ui) -> dict[str, Any]:
     }
 
 
-@router.get("/users")
-def user_list(ui: UiPage) -> Response:
-    """Users the viewer may see (partner users: their own party's)."""
-    params = {k: ui.request.query_params.get(k, "") for k in ("party_id", "role", "active")}
-    page = page_number(ui.request.query_params.get("page"))
-    party_id = int(params["party_id"]) if params["party_id"].isdigit() else None
-    items, total = service.list_users(
+def _fetch_users(ui: Ui, query: ListQuery) -> list[Any]:
+    items, _ = service.list_users(
         ui.session,
         who(ui),
-        party_id=party_id,
-        role=params["role"] or None,
-        active=active_filter(params["active"]),
-        page=page,
-        page_size=PAGE_SIZE,
+        party_id=int_or_none(query.get("party_id")),
+        role=query.get("role") or None,
+        active=active_filter(query.get("active")),
+        page_size=IN_MEMORY_LIMIT,
     )
-    return ui.render(
-        "parties/user_list.html",
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        party_options=_party_options(ui),
-        party_names=_party_names(ui, {u.party_id for u in items}),
-        can_manage=who(ui).can(Permission.USERS_MANAGE),
-        **_user_choices(ui),
-    )
+    _remember_party_names(ui, {u.party_id for u in items})
+    return items
+
+
+USER_LIST = ListSpec(
+    key="users",
+    title=N_("Users"),
+    path="/users",
+    columns=(
+        Column(
+            "username",
+            N_("Username"),
+            lambda u: u.username,
+            href=lambda u: f"/users/{u.id}",
+            css="mono",
+            searchable=True,
+        ),
+        Column("display_name", N_("Name"), lambda u: u.display_name, searchable=True),
+        Column("email", N_("E-mail"), lambda u: u.email, searchable=True),
+        Column(
+            "party", N_("Party"), lambda u: u.party_id, text=_party_name_of_row, html=_party_cell
+        ),
+        Column(
+            "role",
+            N_("Role"),
+            lambda u: u.role,
+            text=lambda ui, u: ui._(label(ROLE_LABELS, u.role)),
+        ),
+        active_column(N_("State")),
+    ),
+    fetch=_fetch_users,
+    count=NP_("{n} user", "{n} users"),
+    filters=(
+        Filter("party_id", N_("Party"), options=_party_options_of),
+        Filter(
+            "role", N_("Role"), options=lambda ui: options(ui, ROLE_LABELS, [r.value for r in Role])
+        ),
+        Filter("active", N_("State"), kind="state"),
+    ),
+    search=N_("Username, name or e-mail"),
+    default_sort="username",
+    actions=_state_actions(service.set_user_active, Permission.USERS_MANAGE),
+    create=Empty("", N_("New user"), "/users/new", Permission.USERS_MANAGE),
+    empty=Empty(N_("No users yet."), N_("New user"), "/users/new", Permission.USERS_MANAGE),
+    permission=Permission.USERS_READ,
+)
+
+
+@router.get("/users")
+@router.post("/users")
+def user_list(ui: UiPage) -> Response:
+    """Users the viewer may see (partner users: their own party's)."""
+    return list_page(ui, USER_LIST)
 
 
 @router.get("/users/new")
@@ -563,6 +753,7 @@ def _user_detail(ui: Ui, user_id: int, form: FormState[Any] | None = None) -> Re
     return ui.render(
         "parties/user_detail.html",
         status=form.status if form else 200,
+        history=record_history(ui, "users", user.id),
         user=user,
         party=party,
         form=form or empty_form(ui.locale, values),
@@ -609,29 +800,104 @@ def user_reactivate(ui: UiPage, user_id: int) -> Response:
 # --- API keys --------------------------------------------------------------------------------
 
 
+def _fetch_api_keys(ui: Ui, query: ListQuery) -> list[Any]:
+    keys = service.list_api_keys(ui.session, who(ui))
+    _remember_party_names(ui, {k.party_id for k in keys})
+    state = query.get("state")
+    if state == "active":
+        keys = [k for k in keys if k.revoked_at is None]
+    elif state == "revoked":
+        keys = [k for k in keys if k.revoked_at is not None]
+    return keys
+
+
+def _key_state(ui: Ui, key: Any) -> str:
+    if key.revoked_at is None:
+        return ui._("active")
+    return ui._("revoked {time}", time=ui.time(key.revoked_at))
+
+
+def _revoke_keys(ui: Ui, ids: list[int]) -> None:
+    for key_id in ids:
+        service.revoke_api_key(ui.session, who(ui), key_id)
+
+
+API_KEY_LIST = ListSpec(
+    key="api-keys",
+    title=N_("API keys"),
+    path="/api-keys",
+    columns=(
+        Column("name", N_("Name"), lambda k: k.name, searchable=True),
+        Column("prefix", N_("Prefix"), lambda k: k.prefix, css="mono nowrap", searchable=True),
+        Column(
+            "party",
+            N_("Party"),
+            lambda k: k.party_id,
+            text=_party_name_of_row,
+            html=_party_cell,
+        ),
+        Column(
+            "role",
+            N_("Role"),
+            lambda k: k.role,
+            text=lambda ui, k: ui._(label(ROLE_LABELS, k.role)),
+        ),
+        Column("created_at", N_("Created"), lambda k: k.created_at, css="nowrap"),
+        Column("last_used_at", N_("Last used"), lambda k: k.last_used_at, css="nowrap"),
+        Column(
+            "state",
+            N_("State"),
+            lambda k: k.revoked_at is None,
+            text=_key_state,
+            html=lambda ui, k: badge(_key_state(ui, k), "ok" if k.revoked_at is None else "off"),
+        ),
+    ),
+    fetch=_fetch_api_keys,
+    count=NP_("{n} API key", "{n} API keys"),
+    filters=(
+        Filter(
+            "state",
+            N_("State"),
+            options=lambda ui: [("active", ui._("active")), ("revoked", ui._("revoked"))],
+        ),
+    ),
+    search=N_("Name or prefix"),
+    default_sort="name",
+    actions=(
+        BulkAction("revoke", N_("Revoke"), _revoke_keys, Permission.API_KEYS_MANAGE, danger=True),
+    ),
+    empty=Empty(N_("No API key yet. Issue one below for each partner system.")),
+    permission=Permission.API_KEYS_MANAGE,
+    below="parties/_api_key_form.html",
+    bulk_path="/api-keys/bulk",
+)
+
+
 def _api_keys_page(
     ui: Ui, form: FormState[Any], created: tuple[Any, str] | None = None
 ) -> Response:
-    principal = who(ui)
-    keys = service.list_api_keys(ui.session, principal)
-    party_options = _party_options(ui)
-    return ui.render(
-        "parties/api_keys.html",
+    return list_page(
+        ui,
+        API_KEY_LIST,
         status=form.status,
-        keys=keys,
         form=form,
         created=created,
-        party_options=party_options,
-        party_names={int(k): v for k, v in party_options},
+        party_options=_party_options(ui),
         **_user_choices(ui),
     )
 
 
 @router.get("/api-keys")
 def api_key_list(ui: UiPage) -> Response:
-    """Machine-client keys (administrators)."""
+    """Machine-client keys (administrators): search, sort, export, bulk revocation."""
     who(ui).require(Permission.API_KEYS_MANAGE)
     return _api_keys_page(ui, empty_form(ui.locale, {"role": Role.PARTNER_USER.value}))
+
+
+@router.post("/api-keys/bulk")
+def api_key_bulk(ui: UiPage) -> Response:
+    """Revoke the selected keys."""
+    return list_page(ui, API_KEY_LIST)
 
 
 @router.post("/api-keys")

@@ -81,6 +81,17 @@ def tree_of(report: TraceReport, side: str, limit: int = TREE_LIMIT) -> tuple[li
     return top, len(items)
 
 
+def _item_id(ui: Ui, uri: str) -> int | None:
+    """The ledger row of a traced item the user may see (for the link to its record page)."""
+    from sqlalchemy import select
+
+    from medledger.core.scoping import scoped
+    from medledger.trace.models import TraceItem
+
+    query: Any = select(TraceItem.id).where(TraceItem.uri == uri)
+    return ui.session.scalar(scoped(query, TraceItem, who(ui)))
+
+
 def _direction(value: str | None) -> Direction:
     try:
         return Direction(value or Direction.BOTH.value)
@@ -121,6 +132,7 @@ def trace_page(ui: UiPage) -> Response:
             status = exc.status
         else:
             context["report"] = report
+            context["root_item_id"] = _item_id(ui, report.root.uri)
             context["sides"] = [
                 (side, *tree_of(report, side))
                 for side in ("upstream", "downstream")
@@ -189,6 +201,87 @@ def readable(document: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
+def event_card(ui: Ui, event: Any) -> dict[str, Any]:
+    """What the event page shows people: names for its parties and places, its items as links
+    to their records, its vocabulary translated (the stored JSON stays one click away)."""
+    from sqlalchemy import select
+
+    from medledger.core.scoping import scoped
+    from medledger.trace.ledger_views import item_rows, party_names, place_names
+    from medledger.trace.models import EventItem, TraceItem
+    from medledger.web.labels import (
+        BIZ_TRANSACTION_TYPE_LABELS,
+        EVENT_ITEM_ROLE_LABELS,
+        SOURCE_DESTINATION_LABELS,
+        cbv_label,
+        label,
+    )
+
+    principal = who(ui)
+    session = ui.session
+    places = place_names(
+        session,
+        principal,
+        {
+            u
+            for u in [
+                event.read_point,
+                event.biz_location,
+                *(s.get("value", "") for s in event.sources or []),
+                *(d.get("value", "") for d in event.destinations or []),
+            ]
+            if u
+        },
+    )
+    query: Any = (
+        select(EventItem.role, EventItem.quantity, EventItem.uom, TraceItem)
+        .join(TraceItem, TraceItem.id == EventItem.item_id)
+        .where(EventItem.event_row_id == event.id)
+        .order_by(EventItem.id)
+    )
+    stmt = scoped(query, EventItem, principal)
+    found = list(session.execute(stmt.limit(500)))
+    rows = {row.id: row for row in item_rows(ui, [item for *_rest, item in found])}
+    items = [
+        {
+            "role": ui._(label(EVENT_ITEM_ROLE_LABELS, role)),
+            "quantity": quantity,
+            "uom": uom,
+            "row": rows[item.id],
+        }
+        for role, quantity, uom, item in found
+    ]
+
+    def moves(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": ui._(cbv_label(SOURCE_DESTINATION_LABELS, entry.get("type"))),
+                "place": places.get(entry.get("value", "")),
+            }
+            for entry in entries or []
+        ]
+
+    return {
+        "read_point": places.get(event.read_point) if event.read_point else None,
+        "biz_location": places.get(event.biz_location) if event.biz_location else None,
+        "captured_by": party_names(session, principal, {event.capturing_party_id}).get(
+            event.capturing_party_id, ""
+        ),
+        "sources": moves(event.sources),
+        "destinations": moves(event.destinations),
+        "transactions": [
+            {
+                "type": ui._(cbv_label(BIZ_TRANSACTION_TYPE_LABELS, t.get("type")))
+                if t.get("type")
+                else "",
+                "value": t.get("value", ""),
+            }
+            for t in event.biz_transactions or []
+        ],
+        "items": items,
+    }
+
+
 @router.get("/trace/event")
 def event_page(ui: UiPage) -> Response:
     """One captured event the user may see: its facts, readable, and the stored EPCIS JSON."""
@@ -208,6 +301,7 @@ def event_page(ui: UiPage) -> Response:
         event=event,
         event_time=event.event_time,
         record_time=event.record_time,
+        card=event_card(ui, event),
         rows=readable(document),
         document_json=json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False),
         back=local_path(ui.request.query_params.get("back"), default="/trace"),

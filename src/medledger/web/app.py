@@ -13,6 +13,7 @@ import medledger
 from medledger.core.config import Settings, get_settings
 from medledger.core.db import make_engine, make_session_factory
 from medledger.core.problems import install_problem_handlers
+from medledger.web.errors import install_html_error_pages
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -31,7 +32,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "EPCIS 2.0 traceability, audit trail. Errors are RFC 9457 problem+json with a stable "
             "`code`."
         ),
-        docs_url="/docs",
+        # /docs and /redoc are served by web.docs from local files (no CDN).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
@@ -41,6 +44,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_problem_handlers(app)
+    install_html_error_pages(app)
 
     from medledger.catalog.api import router as catalog_router
     from medledger.compliance.api import router as audit_router

@@ -36,6 +36,8 @@ MESSAGE_ARGUMENT: dict[str, int] = {
 }
 # gettext-style markers: the first string argument is the message.
 FIRST_STRING = frozenset({"_", "N_", "gettext", "translate"})
+# Plural markers: the first two string arguments are the singular and the plural msgid.
+PLURAL = frozenset({"NP_", "ngettext"})
 # Module-level dicts whose values are message templates.
 TEMPLATE_DICTS = frozenset({"MESSAGE_TEMPLATES"})
 
@@ -54,10 +56,13 @@ def _string(node: ast.expr | None) -> str | None:
     return None
 
 
-def _call_message(node: ast.Call) -> str | None:
+def _call_message(node: ast.Call) -> str | tuple[str, str] | None:
     name = _name(node.func)
     if name is None:
         return None
+    if name in PLURAL:
+        texts = [t for t in (_string(arg) for arg in node.args) if t is not None]
+        return (texts[0], texts[1]) if len(texts) >= 2 else None
     if name in FIRST_STRING:
         for arg in node.args:
             text = _string(arg)
@@ -73,7 +78,7 @@ def _call_message(node: ast.Call) -> str | None:
     return _string(node.args[position]) if len(node.args) > position else None
 
 
-def messages_in(source: str) -> Iterator[tuple[int, str]]:
+def messages_in(source: str) -> Iterator[tuple[int, str | tuple[str, str]]]:
     """``(line, msgid)`` for every user-facing message in Python ``source``."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
@@ -106,8 +111,9 @@ def messages_in(source: str) -> Iterator[tuple[int, str]]:
 
 def extract_python(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
-) -> Iterator[tuple[int, str, str, list[str]]]:
+) -> Iterator[tuple[int, str, str | tuple[str, str], list[str]]]:
     """The Babel extraction method (``medledger.web.extract:extract_python`` in babel.cfg)."""
     source = fileobj.read().decode(options.get("encoding", "utf-8"))
     for lineno, text in messages_in(source):
-        yield lineno, "", text, []
+        # A plural pair is reported as Babel's own ``ngettext`` keyword (singular, plural).
+        yield lineno, "ngettext" if isinstance(text, tuple) else "", text, []

@@ -21,6 +21,9 @@ from medledger.core.problems import field_errors_from_pydantic
 
 S = TypeVar("S", bound=BaseModel)
 
+# Error paths of a rule about the whole form rather than one input.
+_FORM_LEVEL = frozenset({"", "body"})
+
 # Fields of a form that are never part of the payload.
 _CONTROL_FIELDS = frozenset({"csrf_token", "next"})
 
@@ -119,6 +122,16 @@ class FormState(Generic[S]):
     @property
     def all_errors(self) -> list[tuple[str, str]]:
         return [(name, message) for name, messages in self.errors.items() for message in messages]
+
+    @property
+    def field_level_errors(self) -> list[tuple[str, str]]:
+        """Errors shown next to an input."""
+        return [(name, message) for name, message in self.all_errors if name not in _FORM_LEVEL]
+
+    @property
+    def form_level_errors(self) -> list[str]:
+        """Errors of the form as a whole (a rule across fields): no input to show them at."""
+        return [message for name, message in self.all_errors if name in _FORM_LEVEL]
 
     def _form_field(self, path: str) -> str:
         """The input name of an error path: row numbers of the payload → rows of the form."""

@@ -40,7 +40,15 @@ from medledger.core.i18n import (
     translate,
 )
 from medledger.core.principal import Principal
-from medledger.web.labels import ROLE_LABELS, label
+from medledger.web.labels import (
+    BIZ_STEP_LABELS,
+    DISPOSITION_LABELS,
+    EVENT_ACTION_LABELS,
+    EVENT_TYPE_LABELS,
+    ROLE_LABELS,
+    cbv_label,
+    label,
+)
 from medledger.web.nav import nav_for
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +116,21 @@ class Ui:
         """A calendar date in the user's locale."""
         return format_day(value, self.locale, fmt)
 
+    # --- EPCIS vocabulary (codes stay codes in the API; people read names) ---------------
+
+    def biz_step(self, value: str | None) -> str:
+        return self._(cbv_label(BIZ_STEP_LABELS, value)) if value else ""
+
+    def disposition(self, value: str | None) -> str:
+        return self._(cbv_label(DISPOSITION_LABELS, value)) if value else ""
+
+    def event_kind(self, event_type: str | None, action: str | None) -> str:
+        """``Object event · observe``."""
+        text = self._(label(EVENT_TYPE_LABELS, event_type)) if event_type else ""
+        if action:
+            text += " · " + self._(label(EVENT_ACTION_LABELS, action))
+        return text
+
     # --- responses -----------------------------------------------------------------------
 
     @property
@@ -131,6 +154,9 @@ class Ui:
             "gettext": self._,
             "fmt_time": self.time,
             "fmt_day": self.day,
+            "biz_step_name": self.biz_step,
+            "disposition_name": self.disposition,
+            "event_kind": self.event_kind,
             "csrf_token": self.csrf_token,
             "nav": nav_for(principal) if principal else [],
             "role_label": label(ROLE_LABELS, principal.role.value) if principal else "",
@@ -225,19 +251,41 @@ UiPublic = Annotated[Ui, Depends(_public_ui)]
 """A page anyone may open (login)."""
 
 
+# Titles and explanations of an error page by status: plain words, with the error's own
+# message only where it helps (a conflict, a refused action).
+_ERROR_PAGES: dict[int, tuple[str, str]] = {
+    404: (
+        "Not found",
+        "There is no such page or record, or it is not shared with your organisation.",
+    ),
+    403: ("Not allowed", ""),
+    405: ("Not allowed", "This page cannot be opened this way."),
+}
+
+
 def error_page(request: Request, exc: DomainError) -> HTMLResponse:
-    """A domain error as an HTML page in the user's language, with the error's status."""
+    """A domain error as an HTML page in the user's language, with the error's status and a way
+    back (to the page the user came from when it is on this site, and to the home page)."""
     ui: Ui | None = getattr(request.state, "ui", None)
     if ui is None:
         locale = negotiate_locale(None, request.headers.get("accept-language"))
         ui = Ui(request, None, None, locale)  # type: ignore[arg-type]
+    title, generic = _ERROR_PAGES.get(exc.status, (exc.title, ""))
+    if exc.status in (404, 405):
+        detail = translate(ui.locale, generic)
+    else:
+        detail = translate(ui.locale, exc.message, exc.params)
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    back = referer[len(origin) :] if referer.startswith(origin + "/") else ""
     return ui.render(
         "error.html",
         status=exc.status,
         block=None,
-        title=translate(ui.locale, exc.title),
-        detail=translate(ui.locale, exc.message, exc.params),
+        title=translate(ui.locale, title),
+        detail=detail,
         code=exc.code,
+        back=local_path(back, default=""),
     )
 
 

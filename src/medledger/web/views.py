@@ -18,6 +18,7 @@ from medledger.parties import auth
 from medledger.parties import service as parties_service
 from medledger.parties.schemas import PreferencesIn
 from medledger.web.forms import FormState, empty_form, parse_form
+from medledger.web.home import charts_for, tiles_for
 from medledger.web.labels import ROLE_LABELS, label
 from medledger.web.ui import Ui, UiPage, UiPublic, UiRoute, local_path, rls_bypass
 
@@ -28,9 +29,15 @@ _TIME_ZONES = sorted(available_timezones() | {"UTC"})
 
 @router.get("/")
 def home(ui: UiPage) -> Response:
-    """The start page: what the role may open."""
+    """The home page: the counts and alerts that matter to the user's role, each a link to the
+    list of what it counts, and the charts (registered by the contexts, see ``web.home``)."""
     assert ui.principal is not None
-    return ui.render("home.html", role_label=label(ROLE_LABELS, ui.principal.role.value))
+    return ui.render(
+        "home.html",
+        role_label=label(ROLE_LABELS, ui.principal.role.value),
+        tiles=tiles_for(ui),
+        charts=charts_for(ui),
+    )
 
 
 # --- login / logout --------------------------------------------------------------------------
@@ -206,7 +213,9 @@ def _mount_package_pages() -> None:
     from medledger.integration.imports.views import router as imports_pages
     from medledger.integration.views import router as integration_pages
     from medledger.parties.views import router as parties_pages
+    from medledger.trace.ledger_views import router as ledger_pages
     from medledger.trace.views import router as trace_pages
+    from medledger.web.docs import router as docs_pages
 
     for pages in (
         parties_pages,
@@ -215,6 +224,8 @@ def _mount_package_pages() -> None:
         trace_pages,
         integration_pages,
         imports_pages,
+        ledger_pages,
+        docs_pages,
     ):
         router.include_router(pages)
 

@@ -14,8 +14,9 @@ from medledger.core.i18n import translate
 from medledger.integration.imports import service
 from medledger.integration.imports.reader import read_sheet
 from medledger.integration.imports.targets import TARGETS
-from medledger.parties.views import page_number, who
+from medledger.web.lists import NP_, Column, Empty, ListQuery, ListSpec, list_page
 from medledger.web.nav import N_, NavEntry, register_nav
+from medledger.web.pages import page_number, who
 from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
@@ -34,6 +35,53 @@ def _message(ui: Ui, error: FieldError | dict[str, Any]) -> str:
     return translate(ui.locale, error.message, error.params)
 
 
+def _fetch_runs(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
+    return service.list_runs(ui.session, who(ui), page=query.page, page_size=query.size)
+
+
+def _entity_text(ui: Ui, run: Any) -> str:
+    target = TARGETS.get(run.entity)
+    text = ui._(target.label) if target else run.entity
+    return f"{text} ({ui._('dry run')})" if run.dry_run else text
+
+
+RUN_LIST = ListSpec(
+    key="imports",
+    title=N_("Imports"),
+    path="/imports",
+    columns=(
+        Column(
+            "id",
+            N_("#"),
+            lambda r: r.id,
+            href=lambda r: f"/imports/{r.id}",
+            css="mono num",
+            sortable=False,
+        ),
+        Column("entity", N_("What"), lambda r: r.entity, text=_entity_text, sortable=False),
+        Column("file_name", N_("File"), lambda r: r.file_name, sortable=False),
+        Column("total_rows", N_("Rows"), lambda r: r.total_rows, css="num", sortable=False),
+        Column(
+            "accepted_rows", N_("Accepted"), lambda r: r.accepted_rows, css="num", sortable=False
+        ),
+        Column(
+            "rejected_rows",
+            N_("Rejected"),
+            lambda r: r.rejected_rows - r.replayed_rows,
+            css="num",
+            sortable=False,
+        ),
+        Column("created_by", N_("By"), lambda r: r.created_by, sortable=False),
+        Column("created_at", N_("Time"), lambda r: r.created_at, css="nowrap", sortable=False),
+    ),
+    fetch=_fetch_runs,
+    paged=True,
+    count=NP_("{n} import", "{n} imports"),
+    empty=Empty(N_("No import yet: upload a CSV or XLSX file below.")),
+    below="imports/_upload.html",
+)
+
+
 def _upload_page(
     ui: Ui,
     *,
@@ -43,18 +91,14 @@ def _upload_page(
     entity: str = "",
 ) -> Response:
     principal = who(ui)
-    runs, total = service.list_runs(
-        ui.session, principal, page=page_number(ui.request.query_params.get("page"))
-    )
     target = TARGETS.get(entity)
-    return ui.render(
-        "imports/imports.html",
+    return list_page(
+        ui,
+        RUN_LIST,
         status=status,
-        runs=runs,
-        total=total,
         entities=_entities(ui),
         mappings=service.list_mappings(ui.session, principal),
-        error=error,
+        import_error=error,
         header=header or [],
         entity=entity,
         field_options=[(f.name, ui._(f.label)) for f in target.fields] if target else [],
