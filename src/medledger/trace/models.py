@@ -142,6 +142,8 @@ class TraceItem(Base):
     last_disposition: Mapped[str | None] = mapped_column(String(200), nullable=True)
     last_biz_location: Mapped[str | None] = mapped_column(String(300), nullable=True)
     holder_party_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # The holder's GLN when the holder is not a registered party (``holder_party_id`` null).
+    holder_gln: Mapped[str | None] = mapped_column(String(13), nullable=True)
     expiry: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
@@ -181,6 +183,10 @@ class GenealogyEdge(Base):
     event_row_id: Mapped[int] = mapped_column(BigId, ForeignKey("epcis_events.id"))
     quantity: Mapped[Decimal | None] = mapped_column(Numeric(18, 6), nullable=True)
     retracted_by_event_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # An aggregation that was unpacked (aggregation DELETE): the containment ended then. The
+    # edge stays in the genealogy (recall scope walks it); only the present tense changes.
+    ended_by_event_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A transformation edge joining two events with the same transformationID: the earlier
     # one (``event_row_id`` is the later one). Retracting either event retracts the edge.
     joined_event_row_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
