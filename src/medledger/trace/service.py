@@ -162,4 +162,5 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
         scope,
         produced_item_ids=produced,
         ended_containments=snapshot.ended_containments,
+        hub_party_id=principal.hub_party_id,
     )

@@ -78,6 +78,7 @@ def assemble_report(
     scope: PartnerScope | None = None,
     produced_item_ids: frozenset[int] | Callable[[], frozenset[int]] = frozenset(),
     ended_containments: frozenset[tuple[int, int, int]] = frozenset(),
+    hub_party_id: int | None = None,
 ) -> TraceReport:
     """Assemble the report of a trace from the walks and the facts they touch.
 
@@ -263,6 +264,7 @@ def assemble_report(
             holder_refs,
             scope,
             produced_item_ids() if callable(produced_item_ids) else produced_item_ids,
+            hub_party_id,
         )
 
     return TraceReport(
@@ -287,6 +289,7 @@ def _links(
     holder_refs: Mapping[int | None, PartyRef | None],
     scope: PartnerScope | None,
     produced_item_ids: frozenset[int],
+    hub_party_id: int | None = None,
 ) -> Links:
     """Parties, linking events and gaps of a report (see :func:`assemble_report`)."""
     own_party = scope.party_id if scope is not None else None
@@ -398,7 +401,10 @@ def _links(
             continue
         if scope is None or event.capturing_party_id == own_party:
             commissioning_events.add(event.row_id)
-        if rows.direction[k] == "upstream":
+        # A partner that commissioned a lot it captured supplied it; the hub records
+        # commissionings on its partners' behalf, so its capture names no supplier (the
+        # shipments of the lot do).
+        if rows.direction[k] == "upstream" and event.capturing_party_id != hub_party_id:
             supplier = party_entry(event.capturing_party_id, None)
             if supplier is not None:
                 supplier.roles.add("supplier")
