@@ -10,13 +10,21 @@ whatever the batch size:
 * ``genealogy_edges``: transformation inputs → outputs (instances and quantity classes, a full
   cross product within one event, and across the events sharing a ``transformationID``: the
   later event's edge names the earlier one in ``joined_event_row_id``) and aggregation child →
-  parent (ADD, and OBSERVE of an aggregation not yet recorded); an aggregation DELETE retracts
-  the matching active edges (all children of the parent when it lists none);
+  parent (ADD, and OBSERVE of an aggregation not yet recorded); an aggregation DELETE ends
+  the matching active containments (all children of the parent when it lists none): the edges
+  stay, with ``ended_by_event_id``/``ended_at``;
 * ``custody_hops``: a ``shipping`` event with an ``owning_party``/``possessing_party``
-  destination opens a hop per item, a later ``receiving`` event by the destination closes it;
-* ``item_parties``: how each party first became involved with an item (``holder`` for the
-  capturer of an ordinary event and the receiver of a receipt, ``shipper``/``consignee`` for a
-  shipment, ``capturer`` otherwise);
+  destination opens a hop per item (sender: its source, else the item's holder), a later
+  ``receiving`` event by the destination (a registered party or a GLN) closes it;
+* the holder (``holder_party_id``, or ``holder_gln`` for a party that is not registered)
+  changes only where custody changes: a receipt (its destination, else its bizLocation's
+  party or GLN) that closes a shipment to the receiver or that the hub recorded — with
+  everything packed in the received item —, a commissioning or transformation (the items it
+  creates, to the party at its bizLocation, else the capturer; a partner not over another
+  holder), the packing of a container nobody holds (the packer);
+* ``item_parties``: read access from that custody chain only (``holder`` for the new holder,
+  ``shipper``/``consignee`` for a shipment the hub or the item's holder recorded); never
+  from merely naming an item;
 * error declarations: the original event (same eventID) is marked and its edges (also the
   transformationID joins it took part in) and hops are retracted (a retracted receipt reopens
   its hop); its items' state is recomputed from the events left. The declaration itself only
@@ -25,7 +33,7 @@ whatever the batch size:
 Rules worth knowing (they are choices, not EPCIS text): last state follows event time (an
 older event arriving late does not overwrite a newer state, nor any column of it: an older
 event's disposition does not replace the stored newer event's when the newer events of the
-batch give none); a shipping event leaves the holder unchanged until the receipt; an item
+batch give none); a custody change older than one already known is history; an item
 is ``commissioned`` by an ObjectEvent ADD with bizStep ``commissioning``; a serial's lot is
 the first ILMD ``lotNumber`` it is created with (in capture order, then document order; a
 later, different one is kept as a lot item but does not move the serial); GLN-based
