@@ -384,6 +384,7 @@ def _links(
             if holder is not None:
                 holder.roles.add("holder")
     commissioning_events: set[int] = set()
+    shipped_items = {hop.item_id for hop in traced_hops if hop.from_party_id or hop.from_ref}
     for k, kind in enumerate(kinds):
         if kind != "lot":
             continue
@@ -401,10 +402,11 @@ def _links(
             continue
         if scope is None or event.capturing_party_id == own_party:
             commissioning_events.add(event.row_id)
-        # A partner that commissioned a lot it captured supplied it; the hub records
-        # commissionings on its partners' behalf, so its capture names no supplier (the
-        # shipments of the lot do).
-        if rows.direction[k] == "upstream" and event.capturing_party_id != hub_party_id:
+        # Whoever captured a lot's commissioning made it and supplied it — except that the
+        # hub records commissionings on its partners' behalf: when the hub captured it and
+        # the lot was shipped, its shipments name the supplier, not the hub.
+        on_behalf = event.capturing_party_id == hub_party_id and facts.ids[k] in shipped_items
+        if rows.direction[k] == "upstream" and not on_behalf:
             supplier = party_entry(event.capturing_party_id, None)
             if supplier is not None:
                 supplier.roles.add("supplier")
