@@ -140,7 +140,8 @@ def test_scenario_projections_row_by_row(
             item[LOT_F],
             "packing",
             "in_progress",
-            net.hub_id,
+            # packed in the SSCC the distributor received: it went with its container
+            net.distributor_id,
         ),
         # S2's shipment e7 is retracted by e8: its state is back to what e4 (unpacking) left
         S2: (
@@ -196,15 +197,24 @@ def test_scenario_projections_row_by_row(
     ]
 
     assert [
-        (e.from_item_id, e.to_item_id, e.kind, e.event_row_id, e.quantity, e.retracted_by_event_id)
+        (
+            e.from_item_id,
+            e.to_item_id,
+            e.kind,
+            e.event_row_id,
+            e.quantity,
+            e.retracted_by_event_id,
+            e.ended_by_event_id,
+        )
         for e in rows["edges"]
     ] == [  # type: ignore[union-attr]
-        (item[CS1], item[S1], "transformation", ev[2], None, None),
-        (item[CS1], item[S2], "transformation", ev[2], None, None),
-        (item[LOT_C], item[S1], "transformation", ev[2], Decimal("10"), None),
-        (item[LOT_C], item[S2], "transformation", ev[2], Decimal("10"), None),
-        (item[S1], item[SSCC_URI], "aggregation", ev[3], None, None),
-        (item[S2], item[SSCC_URI], "aggregation", ev[3], None, ev[4]),
+        (item[CS1], item[S1], "transformation", ev[2], None, None, None),
+        (item[CS1], item[S2], "transformation", ev[2], None, None, None),
+        (item[LOT_C], item[S1], "transformation", ev[2], Decimal("10"), None, None),
+        (item[LOT_C], item[S2], "transformation", ev[2], Decimal("10"), None, None),
+        (item[S1], item[SSCC_URI], "aggregation", ev[3], None, None, None),
+        # unpacked by e4: the containment ended, it is not retracted
+        (item[S2], item[SSCC_URI], "aggregation", ev[3], None, None, ev[4]),
     ]
 
     assert [
@@ -250,13 +260,16 @@ def test_scenario_projections_row_by_row(
 
     assert sorted((p.item_id, p.party_id, p.relation) for p in rows["parties"]) == sorted(
         [  # type: ignore[union-attr]
+            # commissioned (e1), made by the hub's transformation (e2), packed by it (e3)
             (item[CS1], net.hub_id, "holder"),
             (item[LOT_C], net.hub_id, "holder"),
             (item[S1], net.hub_id, "holder"),
             (item[S2], net.hub_id, "holder"),
             (item[SSCC_URI], net.hub_id, "holder"),
+            # shipped to the distributor (e5), who received it (e6) with S1 inside
             (item[SSCC_URI], net.distributor_id, "consignee"),
-            (item[S2], net.distributor_id, "consignee"),
+            (item[S1], net.distributor_id, "holder"),
+            # the shipment of S2 (e7) was an error (e8): the distributor has no access to S2
         ]
     )
     assert pgln_urn(HUB_GLN).startswith("urn:epc:id:pgln:")
@@ -285,7 +298,7 @@ def test_later_receipt_closes_the_open_hop_and_delete_without_children_empties_t
     # when the distributor receives it and unpacks everything in a later document
     capture(client, distributor, document(receive(), unpack_all))
 
-    # then the hop is closed by the receipt and both aggregation edges are retracted
+    # then the hop is closed by the receipt and both containments ended (not retracted)
     rows = _rows(factory)
     events = rows["events"]
     assert isinstance(events, dict)
@@ -293,10 +306,11 @@ def test_later_receipt_closes_the_open_hop_and_delete_without_children_empties_t
     assert [(h.receive_event_row_id, h.received_at) for h in rows["hops"]] == [  # type: ignore[union-attr]
         (row_of[event_id(6)], T0 + timedelta(hours=6))
     ]
-    assert [e.retracted_by_event_id for e in rows["edges"]] == [  # type: ignore[union-attr]
-        row_of[event_id(9)],
-        row_of[event_id(9)],
-    ]
+    unpacked_at = T0 + timedelta(hours=12)
+    assert [
+        (e.retracted_by_event_id, e.ended_by_event_id, e.ended_at)
+        for e in rows["edges"]  # type: ignore[union-attr]
+    ] == [(None, row_of[event_id(9)], unpacked_at), (None, row_of[event_id(9)], unpacked_at)]
 
 
 def test_retracting_a_receipt_restores_the_state_the_remaining_events_imply(
@@ -335,8 +349,8 @@ def test_retracting_a_receipt_restores_the_state_the_remaining_events_imply(
         sscc.last_biz_location,
         sscc.holder_party_id,
     ) == (T0 + timedelta(hours=5), "shipping", "in_transit", None, net.hub_id)
-    # and the children, not named by the receipt, keep their state
-    assert (items[S1].last_biz_step, items[S1].holder_party_id) == ("packing", net.hub_id)
+    # and the children, not named by the receipt, keep their last step
+    assert items[S1].last_biz_step == "packing"
     # and the hop is open again
     rows = _rows(factory)
     assert [(h.receive_event_row_id, h.received_at) for h in rows["hops"]] == [(None, None)]  # type: ignore[union-attr]

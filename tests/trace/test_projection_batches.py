@@ -237,6 +237,7 @@ def ledger(factory: sessionmaker[Session], net: Network) -> dict[str, Any]:
                     i.last_biz_location,
                     parties[i.holder_party_id],
                     i.expiry,
+                    i.holder_gln,
                 )
                 for i in items
             ],
@@ -253,6 +254,8 @@ def ledger(factory: sessionmaker[Session], net: Network) -> dict[str, Any]:
                     e.quantity,
                     event[e.retracted_by_event_id],
                     event[e.joined_event_row_id],
+                    event[e.ended_by_event_id],
+                    e.ended_at,
                 )
                 for e in rows(GenealogyEdge)
             ],
@@ -293,7 +296,9 @@ def test_the_document_exercises_every_cross_batch_case(whole: dict[str, Any]) ->
     assert hops[(X, eid(3))][5] == eid(13)  # the stored hop is closed by the first receipt
     assert hops[(X, eid(12))][5] == eid(20)  # the newer one by the second
     assert hops[(Y, eid(11))][8] == eid(11) + "#errorDeclaration"
-    pallet = [(e[1], e[3], e[5]) for e in whole["edges"] if e[0] == "aggregation"]
+    # the unpacking (e15) ended the containments; none is retracted
+    pallet = [(e[1], e[3], e[7]) for e in whole["edges"] if e[0] == "aggregation"]
+    assert {e[5] for e in whole["edges"] if e[0] == "aggregation"} == {None}
     assert pallet == [
         (C1, eid(2), eid(15)),
         (C2, eid(2), eid(15)),

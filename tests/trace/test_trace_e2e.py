@@ -235,18 +235,35 @@ def test_partner_isolation_of_traces(client: TestClient, factory: sessionmaker[S
     build(client, factory)
     body = trace(client, "acme-distributor", f"(00){P1}", "both")
     assert body["scoped_to_party"] is True
-    assert body["lots"] == [] and body["serials"] == [] and body["logistic_units"] == []
+    # the distributor held P1, so it sees what was packed in it (and held it with P1)
+    assert body["lots"] == [] and body["logistic_units"] == []
+    assert [(s["serial"], s["containment"], s["holder"]["gln"]) for s in body["serials"]] == [
+        ("S1", "current", DIST),
+        ("S2", "current", DIST),
+    ]
     assert parties(body) == {
         DIST: (["supplier", "holder", "consignee"], 1),
         HOSP: (["consignee"], 0),
         HUB: (["supplier"], 0),
     }
     assert gaps(body) == {("unreceived_shipment", P1, HOSP)}
-    assert sorted(short(e) for e in body["events"]) == [7, 9, 10]
+    assert body["completeness"] == {
+        "score": 0.5,
+        "shipments": 2,
+        "shipments_received": 1,
+        "lots": None,
+        "lots_with_origin": None,
+    }
+    # the hub's packing of P1 links items it sees; not the assembling of S1/S2
+    assert sorted(short(e) for e in body["events"]) == [5, 7, 9, 10]
     headers = token_headers(client, "acme-distributor")
-    for hidden in (f"(01){COMPONENT}(10)C1", f"(01){FINISHED}(21)S1", f"(01){FINISHED}(10)F1"):
+    for hidden in (f"(01){COMPONENT}(10)C1", f"(01){FINISHED}(10)F1", f"(00){P2}"):
         response = client.get("/api/v1/trace", params={"id": hidden}, headers=headers)
         assert response.status_code == 404, hidden
+    # a unit it held inside P1 it can trace, up to what it may see
+    unit = trace(client, "acme-distributor", f"(01){FINISHED}(21)S1", "both")
+    assert [u["sscc"] for u in unit["logistic_units"]] == [P1]
+    assert unit["lots"] == [] and unit["serials"] == []
     supplier = trace(client, "acme-supplier", f"(01){COMPONENT}(10)C1", "downstream")
     assert supplier["lots"] == [] and supplier["serials"] == []
     assert parties(supplier) == {HUB: (["holder", "consignee"], 500)}
@@ -304,12 +321,22 @@ def test_aggregation_delete_after_a_trace_is_seen_by_the_next_trace(
     job = capture(client, token_headers(client, "acme-warehouse"), document(unpack, repack))
     assert job["state"] == "succeeded"
     # then
+    # then P1 still reaches S2 (it was packed in it), now as a past containment
     after = trace(client, "acme-qa", f"(00){P1}", "upstream")
-    assert [s["serial"] for s in after["serials"]] == ["S1"]
+    assert sorted((s["serial"], s["containment"]) for s in after["serials"]) == [
+        ("S1", "current"),
+        ("S2", "ended"),
+    ]
     into_p2 = trace(client, "acme-qa", f"(00){P2}", "upstream")
-    assert sorted(s["serial"] for s in into_p2["serials"]) == ["S2", "S3"]
+    assert sorted((s["serial"], s["containment"]) for s in into_p2["serials"]) == [
+        ("S2", "current"),
+        ("S3", "current"),
+    ]
     down = trace(client, "acme-qa", f"(01){FINISHED}(21)S2", "downstream")
-    assert [u["sscc"] for u in down["logistic_units"]] == [P2]
+    assert sorted((u["sscc"], u["containment"]) for u in down["logistic_units"]) == [
+        (P1, "ended"),
+        (P2, "current"),
+    ]
 
 
 def test_two_tenants_keep_their_own_snapshots(

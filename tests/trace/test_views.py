@@ -70,6 +70,13 @@ def test_planner_explores_a_component_lot_downstream(client: TestClient, net: Tr
         "events": 11,
         "gaps": 1,
     }
+    # and how complete the record is: 3 of 4 shipments received, both lots of known origin
+    completeness = re.search(r'data-testid="trace-completeness">(.*?)</p>', page, re.S)
+    assert completeness is not None
+    assert " ".join(html.unescape(re.sub(r"<[^>]+>", " ", completeness.group(1))).split()) == (
+        "Traceability completeness: 83.3 % · 3 of 4 shipments received · "
+        "2 of 2 lots with a known origin"
+    )
     p1, p2 = sscc_scan(1)[4:], sscc_scan(2)[4:]
     assert tree(page, "downstream") == [
         (1, "F1"),

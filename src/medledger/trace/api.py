@@ -133,7 +133,7 @@ def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> 
 def read_event(session: DbSession, principal: CurrentPrincipal, event_id: str) -> Response:
     principal.require(Permission.TRACE_READ)
     event = repository.get_visible_event(session, principal, event_id)
-    document = dict(event.document)
+    document = repository.event_documents(session, principal, [event])[0]
     context = document.get("@context")
     extra = context if isinstance(context, list) else ([context] if context else [])
     document["@context"] = [STANDARD_CONTEXT, *extra]

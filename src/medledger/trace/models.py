@@ -12,14 +12,16 @@ indexed walk, never a scan of history:
   ``output_quantity``), for EPCIS query ``MATCH_*`` parameters and partner visibility;
 * ``genealogy_edges``: what went into what. ``kind`` is ``transformation`` (input → output,
   also across the TransformationEvents sharing a ``transformationID``) or ``aggregation``
-  (child → parent container). An aggregation DELETE or an error declaration
-  sets ``retracted_by_event_id``; retracted edges are ignored by traces;
+  (child → parent container). An error declaration sets ``retracted_by_event_id`` (retracted
+  edges are ignored by traces); an aggregation DELETE sets ``ended_by_event_id`` (the
+  containment ended; traces still walk it);
 * ``custody_hops``: an item leaving a party (shipping with a destination) and, when it comes,
   its receipt; open hops (shipped, never received) are the gaps a trace reports;
-* ``item_parties``: which parties have held, shipped or received an item (partner visibility
-  of events and traces is decided by this table). ``relation`` is how the party *first*
-  became involved: ``holder`` (captured an ordinary event for it, or received it),
-  ``shipper``/``consignee`` (source/destination of a shipment), ``capturer`` otherwise.
+* ``item_parties``: which parties may read an item, from the custody chain only (partner
+  visibility of events and traces is decided by this table, see ``trace.repository``).
+  ``relation`` is how the party *first* got access: ``holder`` (commissioned, made or received
+  it, or held its container), ``shipper``/``consignee`` (sender/receiver of a shipment the hub
+  or the item's holder recorded).
 
 ``epcis_events.event_id`` is the storage key: the eventID (sender's, else the CBV 2.0 hash),
 except for an error declaration, which repeats the eventID of the event it corrects and is
@@ -142,6 +144,8 @@ class TraceItem(Base):
     last_disposition: Mapped[str | None] = mapped_column(String(200), nullable=True)
     last_biz_location: Mapped[str | None] = mapped_column(String(300), nullable=True)
     holder_party_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # The holder's GLN when the holder is not a registered party (``holder_party_id`` null).
+    holder_gln: Mapped[str | None] = mapped_column(String(13), nullable=True)
     expiry: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
@@ -181,6 +185,10 @@ class GenealogyEdge(Base):
     event_row_id: Mapped[int] = mapped_column(BigId, ForeignKey("epcis_events.id"))
     quantity: Mapped[Decimal | None] = mapped_column(Numeric(18, 6), nullable=True)
     retracted_by_event_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # An aggregation that was unpacked (aggregation DELETE): the containment ended then. The
+    # edge stays in the genealogy (recall scope walks it); only the present tense changes.
+    ended_by_event_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A transformation edge joining two events with the same transformationID: the earlier
     # one (``event_row_id`` is the later one). Retracting either event retracts the edge.
     joined_event_row_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
@@ -224,5 +232,5 @@ class ItemParty(Base):
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"))
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("trace_items.id"))
     party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"))
-    relation: Mapped[str] = mapped_column(String(16))  # holder | shipper | consignee | capturer
+    relation: Mapped[str] = mapped_column(String(16))  # holder | shipper | consignee
     note: Mapped[str] = mapped_column(Text, default="")

@@ -45,7 +45,7 @@ from medledger.trace.epcis.vocabulary import (
 )
 from medledger.trace.ledger.item_keys import parse_item_uri
 from medledger.trace.models import EpcisEvent, EventItem, TraceItem
-from medledger.trace.repository import visible_events
+from medledger.trace.repository import event_documents, item_access, visible_events
 
 DEFAULT_PER_PAGE: Final = 30
 MAX_PER_PAGE: Final = 1000
@@ -128,7 +128,7 @@ def _time(name: str, values: list[str]) -> datetime:
         ) from None
 
 
-def _match(name: str, values: list[str]) -> ColumnElement[bool]:
+def _match(name: str, values: list[str], principal: Principal | None) -> ColumnElement[bool]:
     roles = _MATCH_ROLES[name]
     exact: list[str] = []
     gtins: list[str] = []
@@ -150,7 +150,14 @@ def _match(name: str, values: list[str]) -> ColumnElement[bool]:
         .join(TraceItem, TraceItem.id == EventItem.item_id)
         .where(EventItem.role.in_(roles), or_(*item_condition))
     )
-    return EpcisEvent.id.in_(matching)
+    if principal is None or principal.sees_all_parties:
+        return EpcisEvent.id.in_(matching)
+    # A partner matches an event by an identifier it may read, or by any in an event it
+    # captured itself: never by one the answer would withhold.
+    readable = matching.where(item_access(EventItem.item_id, principal))
+    return EpcisEvent.id.in_(readable) | (
+        (EpcisEvent.capturing_party_id == principal.party_id) & EpcisEvent.id.in_(matching)
+    )
 
 
 def _pattern_gtin(value: str) -> str | None:
@@ -186,8 +193,11 @@ def _list_condition(
     return or_(*fragments)
 
 
-def build_conditions(parameters: Iterable[tuple[str, str]]) -> list[ColumnElement[bool]]:
-    """SQL conditions of the query parameters (raises a 400 problem naming a bad one)."""
+def build_conditions(
+    parameters: Iterable[tuple[str, str]], principal: Principal | None = None
+) -> list[ColumnElement[bool]]:
+    """SQL conditions of the query parameters (raises a 400 problem naming a bad one);
+    with a partner ``principal``, identifiers match only items it may read."""
     grouped: dict[str, list[str]] = {}
     for name, value in parameters:
         if name in ("perPage", "nextPageToken"):
@@ -229,7 +239,7 @@ def build_conditions(parameters: Iterable[tuple[str, str]]) -> list[ColumnElemen
             identifiers = [canonical_query_identifier(v) for v in values]
             conditions.append(EpcisEvent.transformation_id.in_(identifiers))
         elif name in _MATCH_ROLES:
-            conditions.append(_match(name, values))
+            conditions.append(_match(name, values, principal))
         else:
             prefix = next((p for p in _LIST_PARAMETERS if name.startswith(p)), None)
             if prefix is None:
@@ -278,7 +288,7 @@ def query_events(
     principal.require(Permission.TRACE_READ)
     per_page = _per_page([v for k, v in parameters if k == "perPage"])
     tokens = [v for k, v in parameters if k == "nextPageToken"]
-    stmt: Select[Any] = visible_events(principal).where(*build_conditions(parameters))
+    stmt: Select[Any] = visible_events(principal).where(*build_conditions(parameters, principal))
     if tokens:
         after_time, after_id = decode_page_token(tokens[-1])
         stmt = stmt.where(
@@ -293,7 +303,7 @@ def query_events(
     if len(rows) > per_page:
         rows = rows[:per_page]
         token = encode_page_token(rows[-1].record_time, rows[-1].id)
-    return EventPage([dict(row.document) for row in rows], token)
+    return EventPage(event_documents(session, principal, rows), token)
 
 
 def query_document(events: list[dict[str, Any]], created: datetime) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from medledger.core.errors import FieldError, NotFound, ValidationFailed
@@ -21,6 +22,7 @@ from medledger.trace.engine import (
     TraceReport,
     assemble_report,
     hops_of,
+    lots_of_known_units,
     produced_items,
     reached_ids,
     walk,
@@ -139,7 +141,15 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
         # Only a report's gaps need it (the recall listing never asks).
         rows = items.rows_of(reached)
         uncommissioned = reached[(items.kind[rows] == LOT) & ~items.commissioned[rows]]
-        return produced_items(graph, uncommissioned.tolist())
+        made = produced_items(graph, uncommissioned.tolist())
+        rest = [lot for lot in uncommissioned.tolist() if lot not in made]
+        if not rest:
+            return made
+
+        def commissioned(item_id: int) -> bool:
+            return bool(items.commissioned[items.rows_of(np.array([item_id]))[0]])
+
+        return made | lots_of_known_units(graph, rest, commissioned)
 
     return assemble_report(
         root_id,
@@ -151,4 +161,6 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
         snapshot.parties,
         scope,
         produced_item_ids=produced,
+        ended_containments=snapshot.ended_containments,
+        hub_party_id=principal.hub_party_id,
     )

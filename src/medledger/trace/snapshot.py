@@ -88,6 +88,8 @@ class Snapshot:
     floor: int  # event ids above it that were applied are in ``applied``
     applied: frozenset[int]
     parties: Mapping[int, PartyFacts] = field(default_factory=dict)  # the tenant's parties
+    # (child, container, packing event row) of the aggregations ended by an unpacking.
+    ended_containments: frozenset[tuple[int, int, int]] = frozenset()
     parties_version: tuple[Any, ...] = ()  # (count, max(updated_at)) when they were read
     loads: int = 1  # full loads so far (for tests and the benchmark)
     refreshes: int = 0  # incremental refreshes so far
@@ -274,6 +276,15 @@ def load_snapshot(connection: Connection, tenant_id: int) -> Snapshot:
         max_hop_id=_max_id(connection, "custody_hops", tenant),
         floor=floor,
         applied=applied,
+        ended_containments=frozenset(
+            (int(row[0]), int(row[1]), int(row[2]))
+            for row in _fetch(
+                connection,
+                "SELECT from_item_id, to_item_id, event_row_id FROM genealogy_edges "
+                f"WHERE tenant_id = {tenant} AND ended_by_event_id IS NOT NULL "
+                "AND retracted_by_event_id IS NULL",
+            )
+        ),
     )
 
 
@@ -331,6 +342,10 @@ def refresh_snapshot(connection: Connection, cached: Snapshot) -> Snapshot:
                 f"AND event_row_id IN ({_ints(chunk)})"
             ).scalars()
         )
+    # A receipt of a container hands over its contents: their holder changed too.
+    # Only their item rows are read again: their arcs did not change.
+    receipts = [int(row[0]) for row in event_rows if row[4] == "receiving"]
+    handed_over = _contents_of_received(connection, tenant, receipts) if receipts else set()
     # Items: new ones above the mark, and the touched ones (their state may have changed).
     read_items = _read_items(
         connection, vocabulary, f"+tenant_id = {tenant} AND id > {cached.max_item_id}"
@@ -344,7 +359,7 @@ def refresh_snapshot(connection: Connection, cached: Snapshot) -> Snapshot:
     edges: list[Any] = list(
         connection.exec_driver_sql(
             f"SELECT id, from_item_id, to_item_id, event_row_id, {_KIND_CODE_SQL}, "
-            "retracted_by_event_id "
+            "retracted_by_event_id, ended_by_event_id "
             f"FROM genealogy_edges WHERE +tenant_id = {tenant} AND id > {cached.max_edge_id}"
         ).all()
     )
@@ -353,11 +368,20 @@ def refresh_snapshot(connection: Connection, cached: Snapshot) -> Snapshot:
             edges.extend(
                 connection.exec_driver_sql(
                     f"SELECT id, from_item_id, to_item_id, event_row_id, {_KIND_CODE_SQL}, "
-                    f"retracted_by_event_id FROM genealogy_edges WHERE tenant_id = {tenant} "
+                    "retracted_by_event_id, ended_by_event_id FROM genealogy_edges "
+                    f"WHERE tenant_id = {tenant} "
                     f"AND {column} IN ({_ints(chunk)})"
                 ).all()
             )
-    active = [edge[:5] for edge in {edge[0]: edge for edge in edges}.values() if edge[5] is None]
+    unique_edges = {edge[0]: edge for edge in edges}.values()
+    active = [edge[:5] for edge in unique_edges if edge[5] is None]
+    ended = set(cached.ended_containments)
+    for edge in unique_edges:
+        key = (int(edge[1]), int(edge[2]), int(edge[3]))
+        if edge[5] is None and edge[6] is not None:
+            ended.add(key)
+        else:
+            ended.discard(key)
     edge_columns = _edge_columns(active)
     # Hops: every hop of an item that changed or got a new hop, read whole per item.
     new_hops = _read_hops(connection, f"+tenant_id = {tenant} AND id > {cached.max_hop_id}")
@@ -390,10 +414,15 @@ def refresh_snapshot(connection: Connection, cached: Snapshot) -> Snapshot:
         ),
     )
     floor, applied = _applied_window(seen, cached.floor)
+    items = cached.items.merged(read_items)
+    for chunk in _chunks(sorted(handed_over - set(read_items.ids.tolist()))):
+        items = items.merged(
+            _read_items(connection, vocabulary, f"+tenant_id = {tenant} AND id IN ({_ints(chunk)})")
+        )
     return Snapshot(
         tenant_id=tenant,
         graph=graph,
-        items=cached.items.merged(read_items),
+        items=items,
         hops=hops,
         events=events,
         max_item_id=max(cached.max_item_id, int(read_items.ids.max()) if read_items.size else 0),
@@ -403,9 +432,36 @@ def refresh_snapshot(connection: Connection, cached: Snapshot) -> Snapshot:
         applied=applied,
         parties=cached.parties,
         parties_version=cached.parties_version,
+        ended_containments=frozenset(ended),
         loads=cached.loads,
         refreshes=cached.refreshes + 1,
     )
+
+
+def _contents_of_received(connection: Connection, tenant: int, receipts: list[int]) -> set[int]:
+    """What is packed (now, at any depth) in the items the receipt events name."""
+    frontier: set[int] = set()
+    for chunk in _chunks(receipts):
+        frontier.update(
+            connection.exec_driver_sql(
+                f"SELECT item_id FROM event_items WHERE +tenant_id = {tenant} "
+                f"AND event_row_id IN ({_ints(chunk)})"
+            ).scalars()
+        )
+    found: set[int] = set()
+    while frontier:
+        children: set[int] = set()
+        for chunk in _chunks(sorted(frontier)):
+            children.update(
+                connection.exec_driver_sql(
+                    f"SELECT from_item_id FROM genealogy_edges WHERE tenant_id = {tenant} "
+                    f"AND to_item_id IN ({_ints(chunk)}) AND kind = 'aggregation' "
+                    "AND retracted_by_event_id IS NULL AND ended_by_event_id IS NULL"
+                ).scalars()
+            )
+        frontier = children - found
+        found |= children
+    return found
 
 
 def _counted(snapshot: Snapshot, *, loads: int, refreshes: int) -> Snapshot:
@@ -448,7 +504,8 @@ def _read_items(connection: Connection, vocabulary: Vocabulary, where: str) -> I
         "SELECT id, kind, gtin, COALESCE(serial, lot, sscc, ''), COALESCE(lot_item_id, -1), "
         "COALESCE(first_event_id, -1), commissioned, "
         f"{_time_text(connection, 'last_event_time')}, last_biz_step, last_disposition, "
-        "last_biz_location, COALESCE(holder_party_id, -1), "
+        # An unregistered holder is minus its GLN (see ``engine.facts.party_key``).
+        "last_biz_location, COALESCE(holder_party_id, -CAST(holder_gln AS BIGINT), -1), "
         f"CASE WHEN uri = ({_CANONICAL_URI}) THEN NULL ELSE uri END "
         f"FROM trace_items WHERE {where}",
     )

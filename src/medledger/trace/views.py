@@ -19,7 +19,7 @@ from medledger.core.errors import NotFound, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.trace import service
 from medledger.trace.engine import Direction, TracedItem, TraceReport
-from medledger.trace.repository import get_visible_event
+from medledger.trace.repository import event_documents, get_visible_event
 from medledger.web.nav import N_, NavEntry, register_nav
 from medledger.web.ui import Ui, UiPage, UiRoute, local_path
 
@@ -295,7 +295,7 @@ def event_page(ui: UiPage) -> Response:
             params={"event_id": ""},
         )
     event = get_visible_event(ui.session, principal, event_id)
-    document = dict(event.document or {})
+    document = event_documents(ui.session, principal, [event])[0]
     return ui.render(
         "trace/event.html",
         event=event,

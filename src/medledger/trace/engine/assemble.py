@@ -15,6 +15,8 @@ from medledger.trace.engine.facts import (
     HopFacts,
     ItemTable,
     PartyFacts,
+    party_key,
+    unregistered_gln,
 )
 from medledger.trace.engine.graph import (
     NO_EDGE,
@@ -25,6 +27,7 @@ from medledger.trace.engine.graph import (
     Reach,
 )
 from medledger.trace.engine.report import (
+    Completeness,
     EventLookup,
     EventSource,
     Gap,
@@ -74,6 +77,8 @@ def assemble_report(
     parties: Mapping[int, PartyFacts],
     scope: PartnerScope | None = None,
     produced_item_ids: frozenset[int] | Callable[[], frozenset[int]] = frozenset(),
+    ended_containments: frozenset[tuple[int, int, int]] = frozenset(),
+    hub_party_id: int | None = None,
 ) -> TraceReport:
     """Assemble the report of a trace from the walks and the facts they touch.
 
@@ -90,6 +95,10 @@ def assemble_report(
     ``no_commissioning`` gap: nothing records where it came from. With ``scope``, the report
     keeps only the items the partner may see, the hops it is a party to, the counterparties
     of those hops and the events linking visible items (see ``docs/trace.md``).
+
+    ``ended_containments``: ``(child, container, packing event row)`` of the aggregations an
+    unpacking ended; the walk follows them all the same (recall scope), and each row reached
+    through a packing arc says whether it holds now.
 
     Rows are kept as positions in ``items`` (:class:`ReportFrame`); Python columns, objects,
     parties, events and gaps are built on first use.
@@ -108,7 +117,12 @@ def assemble_report(
         ]
         allowed_parties = {own_party}
         for hop in hops:
-            allowed_parties.update(p for p in (hop.from_party_id, hop.to_party_id) if p is not None)
+            for key in (
+                party_key(hop.from_party_id, hop.from_ref),
+                party_key(hop.to_party_id, hop.to_ref),
+            ):
+                if key is not None:
+                    allowed_parties.add(key)
     lookup = EventLookup(events)
     refs: dict[tuple[int | None, str | None], PartyRef | None] = {}
 
@@ -119,11 +133,15 @@ def assemble_report(
         return refs[key]
 
     def _party_ref(party_id: int | None, ref: str | None) -> PartyRef | None:
-        if party_id is None:
+        key = party_key(party_id, ref)
+        if key is None:
             return PartyRef(None, None, ref) if ref else None
-        if allowed_parties is not None and party_id not in allowed_parties:
+        if allowed_parties is not None and key not in allowed_parties:
             return None
-        facts = parties.get(party_id)
+        gln = unregistered_gln(key)
+        if gln is not None:
+            return PartyRef(gln, None)  # known by its GLN, not registered
+        facts = parties.get(key)
         return PartyRef(facts.gln, facts.name) if facts else PartyRef(None, None, ref)
 
     # The rows of the report, as columns: root, then each side in walk order.
@@ -181,6 +199,16 @@ def assemble_report(
                 np.concatenate(via_kind_parts).tolist(), parent_visible, strict=True
             )
         ]
+        containment: list[str | None] = [None] * len(parents)
+        if any(name == ArcKind.NAMES[ArcKind.AGGREGATION] for name in via_names):
+            for k, (name, parent, row) in enumerate(zip(via_names, parents, via_rows, strict=True)):
+                if name != ArcKind.NAMES[ArcKind.AGGREGATION] or row is None:
+                    continue
+                item = row_ids[k]
+                # Downstream a child reaches its container, upstream a container its contents.
+                pair = (parent, item) if directions[k] == "downstream" else (item, parent)
+                ended = (*pair, row) in ended_containments
+                containment[k] = "ended" if ended else "current"
         kinds = facts.kind
         keys = facts.key
         inspections = [
@@ -210,6 +238,7 @@ def assemble_report(
             commissioned=facts.commissioned,
             inspections=inspections,
             events=lookup,
+            containment=containment,
         )
         return rows, facts
 
@@ -235,6 +264,7 @@ def assemble_report(
             holder_refs,
             scope,
             produced_item_ids() if callable(produced_item_ids) else produced_item_ids,
+            hub_party_id,
         )
 
     return TraceReport(
@@ -259,6 +289,7 @@ def _links(
     holder_refs: Mapping[int | None, PartyRef | None],
     scope: PartnerScope | None,
     produced_item_ids: frozenset[int],
+    hub_party_id: int | None = None,
 ) -> Links:
     """Parties, linking events and gaps of a report (see :func:`assemble_report`)."""
     own_party = scope.party_id if scope is not None else None
@@ -301,15 +332,19 @@ def _links(
 
     walked_events = {row for row in rows.via_event_row if row is not None and row in events}
     traced_parties: dict[tuple[int | None, str | None], TracedParty] = {}
+    shipments = shipments_received = lots = lots_with_origin = 0
 
     def party_entry(party_id: int | None, ref: str | None) -> TracedParty | None:
         reference = party_ref(party_id, ref)
         if reference is None:
             return None
-        key = (party_id, None if party_id is not None else ref)
+        # One entry per party, however it was named (pgln, sgln of its site, registered id).
+        party = party_key(party_id, ref)
+        key = (party, None if party is not None else ref)
         entry = traced_parties.get(key)
         if entry is None:
-            entry = TracedParty(party_id, reference.gln, reference.name, reference.ref)
+            registered = party if party is not None and party > NONE else None
+            entry = TracedParty(registered, reference.gln, reference.name, reference.ref)
             traced_parties[key] = entry
         return entry
 
@@ -330,6 +365,9 @@ def _links(
                 receiver.quantity_received += quantity
             if going_down:
                 receiver.roles.add("consignee")
+        if hop.to_party_id or hop.to_ref:
+            shipments += 1
+            shipments_received += hop.receive_event_row_id is not None
         if hop.receive_event_row_id is None and (hop.to_party_id or hop.to_ref):
             gaps.append(
                 Gap(
@@ -346,20 +384,29 @@ def _links(
             if holder is not None:
                 holder.roles.add("holder")
     commissioning_events: set[int] = set()
+    shipped_items = {hop.item_id for hop in traced_hops if hop.from_party_id or hop.from_ref}
     for k, kind in enumerate(kinds):
         if kind != "lot":
             continue
+        lots += 1
         if not facts.commissioned[k]:
-            if scope is None and facts.ids[k] not in produced_item_ids:
+            if facts.ids[k] in produced_item_ids:
+                lots_with_origin += 1
+            elif scope is None:
                 gaps.append(Gap("no_commissioning", facts.uri[k]))
             continue
+        lots_with_origin += 1
         row = facts.first_event_row_id[k]
         event = events.get(row) if row is not None else None
         if event is None:
             continue
         if scope is None or event.capturing_party_id == own_party:
             commissioning_events.add(event.row_id)
-        if rows.direction[k] == "upstream":
+        # Whoever captured a lot's commissioning made it and supplied it — except that the
+        # hub records commissionings on its partners' behalf: when the hub captured it and
+        # the lot was shipped, its shipments name the supplier, not the hub.
+        on_behalf = event.capturing_party_id == hub_party_id and facts.ids[k] in shipped_items
+        if rows.direction[k] == "upstream" and not on_behalf:
             supplier = party_entry(event.capturing_party_id, None)
             if supplier is not None:
                 supplier.roles.add("supplier")
@@ -371,4 +418,10 @@ def _links(
         (party for party in traced_parties.values() if party.roles),
         key=lambda p: (p.gln or p.ref or "", p.name or ""),
     )
-    return report_parties, report_events, gaps
+    completeness = Completeness(
+        shipments,
+        shipments_received,
+        lots if scope is None else None,
+        lots_with_origin if scope is None else None,
+    )
+    return report_parties, report_events, gaps, completeness

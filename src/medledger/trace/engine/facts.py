@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +78,28 @@ class PartyFacts:
     id: int
     gln: str | None
     name: str
+
+
+# A party in the engine is an int: a registered party's id, or minus the GLN of a party that
+# is not registered (GLNs are 13 digits, so they fit; ``NONE`` is no party). Parties are
+# known by GLN whether or not they are registered.
+_GLN_OF_REF = re.compile(r"https://id\.gs1\.org/41[47]/(\d{13})(?:/.*)?")
+
+
+def party_key(party_id: int | None, ref: str | None) -> int | None:
+    """The engine's party key of a party id or, without one, of a ``pgln``/``sgln`` ref."""
+    if party_id is not None:
+        return int(party_id)
+    if ref:
+        match = _GLN_OF_REF.fullmatch(ref)
+        if match is not None and int(match.group(1)) > 1:
+            return -int(match.group(1))
+    return None
+
+
+def unregistered_gln(key: int) -> str | None:
+    """The GLN of an unregistered party's key (None for a registered party or ``NONE``)."""
+    return f"{-key:013d}" if key < NONE else None
 
 
 # --- columnar item facts ------------------------------------------------------------------

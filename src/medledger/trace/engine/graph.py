@@ -18,7 +18,7 @@ Pure: numpy only, no ORM, no web.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -524,6 +524,28 @@ def produced_items(graph: TraceGraph, item_ids: Iterable[int]) -> frozenset[int]
         if (kinds == ArcKind.TRANSFORMATION).any():
             produced.add(item_id)
     return frozenset(produced)
+
+
+def lots_of_known_units(
+    graph: TraceGraph, lot_ids: Iterable[int], unit_known: Callable[[int], bool]
+) -> frozenset[int]:
+    """Which of ``lot_ids`` have a unit (a serial of the lot) whose origin is known: made by
+    a recorded transformation, or for which ``unit_known`` (commissioned) says so. A lot that
+    only ILMD names has no event of its own; its units' origin is its origin."""
+    found = set()
+    down, up = graph.down, graph.up
+    for lot_id in lot_ids:
+        index = graph.index_of(lot_id)
+        if index is None:
+            continue
+        start, stop = down.indptr[index], down.indptr[index + 1]
+        members = down.neighbour[start:stop][down.kind[start:stop] == ArcKind.LOT]
+        for member in members.tolist():
+            kinds = up.kind[up.indptr[member] : up.indptr[member + 1]]
+            if (kinds == ArcKind.TRANSFORMATION).any() or unit_known(int(graph.item_ids[member])):
+                found.add(lot_id)
+                break
+    return frozenset(found)
 
 
 def reached_ids(root_item_id: int, reaches: Sequence[tuple[Direction, Reach]]) -> IntArray:

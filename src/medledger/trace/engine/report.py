@@ -66,27 +66,39 @@ class TracedItem:
     commissioned: bool
     # Quality inspections of a reached lot; empty until quality records exist.
     inspections: list[dict[str, Any]] | None = None
+    # Reached through a packing arc: whether that containment holds now ("current") or was
+    # ended by an unpacking ("ended"); None otherwise.
+    containment: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return _item_json(
-            self.uri,
-            self.kind,
-            self.gtin,
-            self.direction,
-            self.depth,
-            self.parent_uri,
-            self.via,
-            self.via_event_id,
-            self.holder,
-            self.location,
-            self.disposition,
-            _iso(self.last_event_time),
-            self.lot,
-            self.serial,
-            self.sscc,
-            self.commissioned,
-            self.inspections,
+        return _with_containment(
+            self.containment,
+            _item_json(
+                self.uri,
+                self.kind,
+                self.gtin,
+                self.direction,
+                self.depth,
+                self.parent_uri,
+                self.via,
+                self.via_event_id,
+                self.holder,
+                self.location,
+                self.disposition,
+                _iso(self.last_event_time),
+                self.lot,
+                self.serial,
+                self.sscc,
+                self.commissioned,
+                self.inspections,
+            ),
         )
+
+
+def _with_containment(containment: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    if containment is not None:
+        data["containment"] = containment
+    return data
 
 
 def _item_json(
@@ -154,6 +166,8 @@ class TracedParty:
     def to_json(self) -> dict[str, Any]:
         ordered = self.ordered_roles
         return {
+            "id": self.party_id,
+            "registered": self.party_id is not None,
             "gln": self.gln,
             "name": self.name,
             "ref": self.ref,
@@ -181,6 +195,34 @@ class Gap:
             "party": self.party.to_json() if self.party else None,
             "event_id": self.event_id,
             "time": _iso(self.time),
+        }
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How complete the record of a trace is: shipments with a matching receipt, and reached
+    lots whose origin is recorded (commissioned, or the output of a transformation).
+    ``lots``/``lots_with_origin`` are None in a partner's report (the hub's data quality)."""
+
+    shipments: int
+    shipments_received: int
+    lots: int | None
+    lots_with_origin: int | None
+
+    @property
+    def score(self) -> float:
+        """The share of both that is complete (1.0 when there is nothing to check)."""
+        total = self.shipments + (self.lots or 0)
+        done = self.shipments_received + (self.lots_with_origin or 0)
+        return round(done / total, 4) if total else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "shipments": self.shipments,
+            "shipments_received": self.shipments_received,
+            "lots": self.lots,
+            "lots_with_origin": self.lots_with_origin,
         }
 
 
@@ -235,6 +277,8 @@ class ItemRows:
     commissioned: list[bool]
     inspections: list[bool]  # whether the row carries an (empty) inspections list
     events: EventLookup  # resolves ``via_event_row`` to eventIDs when they are asked for
+    # Per row: "current"/"ended" for a packing arc (see ``TracedItem.containment``), else None.
+    containment: list[str | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -277,6 +321,7 @@ class ItemRows:
             last_event_time=_datetime(self.last_event_time[k]),
             commissioned=self.commissioned[k],
             inspections=[] if self.inspections[k] else None,
+            containment=self.containment[k] if self.containment else None,
         )
 
     def json_rows(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
@@ -284,7 +329,7 @@ class ItemRows:
         if stop is not None:
             return self.slice(start, stop).json_rows()
         times = _iso_array(self.last_event_time[start:])
-        return [
+        rows = [
             _item_json(*values, [] if inspect else None)  # type: ignore[call-arg]
             for *values, inspect in zip(
                 self.uri[start:],
@@ -307,9 +352,13 @@ class ItemRows:
                 strict=True,
             )
         ]
+        for data, containment in zip(rows, self.containment[start:], strict=False):
+            if containment is not None:
+                data["containment"] = containment
+        return rows
 
 
-Links = tuple[list[TracedParty], list[EventFacts], list[Gap]]
+Links = tuple[list[TracedParty], list[EventFacts], list[Gap], Completeness]
 # Up to this many rows, per-row work is done in plain Python: below it a numpy call (a few
 # microseconds each) costs more than the loop it replaces. Results are the same either way
 # (``tests/trace/test_engine.py`` runs the engine tests with both).
@@ -636,6 +685,10 @@ class TraceReport:
     def gaps(self) -> list[Gap]:
         return self._links[2]
 
+    @property
+    def completeness(self) -> Completeness:
+        return self._links[3]
+
     @cached_property
     def root(self) -> TracedItem:
         return self.rows.item(0)
@@ -682,6 +735,7 @@ class TraceReport:
             "parties": [party.to_json() for party in self.parties],
             "events": [_event_json(event) for event in self.events],
             "gaps": [gap.to_json() for gap in self.gaps],
+            "completeness": self.completeness.to_json(),
         }
 
     def _listing_columns(self) -> list[list[str]]:

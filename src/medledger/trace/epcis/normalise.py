@@ -156,6 +156,20 @@ class NormalisedEvent:
         return tuple(dict.fromkeys(ordered))
 
 
+def stored_identifier(value: str) -> str:
+    """An identifier as a capture stores it (lenient: what ``trace_items.uri`` holds)."""
+    text = value.strip()
+    canonical = canonical_identifier_or_none(text)
+    if canonical is not None:
+        return canonical
+    for convert in (canonical_identifier, epc_urn_to_digital_link):
+        try:
+            return convert(text, field="")
+        except ValidationFailed:
+            continue
+    return text
+
+
 class _Normaliser:
     def __init__(self, event: Mapping[str, Any], context: Any, strict_identifiers: bool) -> None:
         self.event = event

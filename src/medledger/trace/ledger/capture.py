@@ -15,9 +15,15 @@ Rules:
   ``proceed``: valid events are stored, invalid ones reported. Document-level errors (no
   ``@context``, a malformed header) reject everything in both modes;
 * the event ID is the sender's ``eventID``, else the CBV 2.0 event hash. An event already in
-  the ledger (same ID) is skipped without error (idempotent re-capture), also within a
-  document. An error declaration is stored under ``<eventID>#errorDeclaration`` (it repeats
-  the ID of the event it corrects) and retracts that event's projections;
+  the ledger (same ID, same content: the same CBV 2.0 event hash) is skipped without error
+  (idempotent re-capture), also within a document; the same ID with other content is an
+  error of that event (``epcis.duplicate_event_id``, naming the eventID). An error
+  declaration is stored under ``<eventID>#errorDeclaration`` (it repeats the ID of the event
+  it corrects) and retracts that event's projections;
+* only the party that captured an event may declare it erroneous — or the hub's QA roles
+  (``qa``, ``qa_approver``) with a ``reason``, audited (``epcis.error_declared_by_qa``);
+  anyone else's declaration is an error of that event (``epcis.not_event_owner``) and changes
+  nothing;
 * identifiers are canonicalised (EPC URNs and Digital Links → ``https://id.gs1.org/…``);
   keys with a wrong check digit are kept in their Digital Link spelling (EPCIS conformance
   does not cover GS1 key syntax, and the OpenEPCIS valid documents contain such keys);
@@ -39,9 +45,10 @@ from sqlalchemy.orm import Session
 from medledger.compliance import audit
 from medledger.core.db import is_postgres, utcnow
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
-from medledger.core.principal import Permission, Principal
+from medledger.core.principal import Permission, Principal, Role
 from medledger.trace.epcis import parallel
 from medledger.trace.epcis.document import LocatedEvent, is_single_event, locate_events
+from medledger.trace.epcis.hashing import event_hash
 from medledger.trace.epcis.normalise import NormalisedEvent, normalise_event
 from medledger.trace.epcis.validation import EventError, validate_document
 from medledger.trace.ledger.bulk import bulk_insert, table_of
@@ -248,6 +255,144 @@ class _EventStore:
         return self.result
 
 
+_QA_ROLES: Final = frozenset({Role.QA, Role.QA_APPROVER})
+
+
+@dataclass(frozen=True)
+class _Override:
+    """An error declaration the hub's QA made for an event another party captured."""
+
+    event_id: str
+    capturing_party_id: int
+    reason: str
+
+
+class _LedgerChecks:
+    """What the ledger says about events about to be stored, document order: an eventID
+    already used for other content (in the ledger or earlier in the document), and error
+    declarations by a party that may not make them. Checked before anything is stored."""
+
+    def __init__(self, session: Session, principal: Principal, context: Any) -> None:
+        self.session = session
+        self.principal = principal
+        self.context = context
+        self.seen: dict[str, tuple[NormalisedEvent, Mapping[str, Any]]] = {}
+        self.overrides: list[_Override] = []
+
+    def check(
+        self, events: Sequence[tuple[int, str, NormalisedEvent, Mapping[str, Any]]]
+    ) -> list[EventError]:
+        """Errors of ``events`` ((index, JSON pointer, normalised, raw), in document order)."""
+        errors: list[EventError] = []
+        keys = [storage_key(event) for _, _, event, _ in events]
+        declared = [e.event_id for _, _, e, _ in events if e.error_declaration is not None]
+        stored = _stored_events(self.session, self.principal.tenant_id, [*keys, *declared])
+        for (index, pointer, event, raw), key in zip(events, keys, strict=True):
+            earlier = self.seen.get(key)
+            if earlier is not None or key in stored:
+                if earlier is not None:
+                    same = _same_content(earlier[0], earlier[1], event, raw, self.context)
+                else:
+                    same = _same_content(None, stored[key][1], event, raw, self.context)
+                if not same:
+                    errors.append(_duplicate_error(index, pointer, event.event_id))
+                    continue
+            self.seen.setdefault(key, (event, raw))
+            if event.error_declaration is None:
+                continue
+            if event.event_id in self.seen and storage_key(self.seen[event.event_id][0]) == (
+                event.event_id
+            ):
+                continue  # corrects an event of this very capture: the capturer's own
+            original = stored.get(event.event_id)
+            if original is None or original[0] == self.principal.party_id:
+                continue
+            reason = event.error_declaration.reason
+            if self._may_override() and reason:
+                self.overrides.append(_Override(event.event_id, original[0], reason))
+                continue
+            errors.append(
+                EventError(
+                    index,
+                    event.event_id,
+                    pointer + "/errorDeclaration",
+                    "epcis.not_event_owner",
+                    "Only the party that captured event "
+                    f"{event.event_id} (or the hub's QA, with a reason) may declare it an error",
+                )
+            )
+        return errors
+
+    def _may_override(self) -> bool:
+        principal = self.principal
+        return principal.party_id == principal.hub_party_id and principal.role in _QA_ROLES
+
+    def audit(self, stored: Sequence[StoredEvent]) -> None:
+        """One audit entry per QA declaration that was stored."""
+        done = {s.event.event_id for s in stored if s.event.error_declaration is not None}
+        for override in self.overrides:
+            if override.event_id not in done:
+                continue
+            audit.record(
+                self.session,
+                tenant_id=self.principal.tenant_id,
+                action="epcis.error_declared_by_qa",
+                entity_type="epcis_event",
+                entity_id=override.event_id[:200],
+                new_values={
+                    "event_id": override.event_id,
+                    "capturing_party_id": override.capturing_party_id,
+                    "reason": override.reason,
+                },
+                reason=override.reason,
+            )
+
+
+def _stored_events(
+    session: Session, tenant_id: int, keys: Sequence[str]
+) -> dict[str, tuple[int, dict[str, Any]]]:
+    """(capturing party, stored document) of the events among ``keys`` in the ledger."""
+    found: dict[str, tuple[int, dict[str, Any]]] = {}
+    unique = sorted(set(keys))
+    table = table_of(EpcisEvent)
+    for start in range(0, len(unique), _ID_CHUNK):
+        chunk = unique[start : start + _ID_CHUNK]
+        for key, party, document in session.connection().execute(
+            select(table.c.event_id, table.c.capturing_party_id, table.c.document).where(
+                table.c.tenant_id == tenant_id, table.c.event_id.in_(chunk)
+            )
+        ):
+            found[key] = (int(party), document)
+    return found
+
+
+def _same_content(
+    first: NormalisedEvent | None,
+    first_raw: Mapping[str, Any],
+    second: NormalisedEvent,
+    second_raw: Mapping[str, Any],
+    context: Any,
+) -> bool:
+    """Whether two events with one eventID say the same (the CBV 2.0 event hash, which does
+    not depend on how identifiers or times are written, and the error declaration)."""
+    if second.event_id_is_hash:
+        return True  # the ID is the content's hash
+    first_context = context if first is not None else None
+    return event_hash(first_raw, first_context) == event_hash(second_raw, context) and (
+        first_raw.get("errorDeclaration") == second_raw.get("errorDeclaration")
+    )
+
+
+def _duplicate_error(index: int, pointer: str, event_id: str) -> EventError:
+    return EventError(
+        index,
+        event_id,
+        pointer + "/eventID",
+        "epcis.duplicate_event_id",
+        f"eventID {event_id} is already used for an event with other content",
+    )
+
+
 def _store_checked_in_parallel(
     session: Session,
     principal: Principal,
@@ -263,7 +408,16 @@ def _store_checked_in_parallel(
     savepoint = None
     store = None
     begin = 0
+    checks = _LedgerChecks(session, principal, document.get("@context"))
     for normalised in run.slices():
+        if normalised is not None:
+            stop = begin + len(normalised)
+            pointers = [f"/epcisBody/eventList/{i}" for i in range(begin, stop)]
+            slice_events = list(
+                zip(range(begin, stop), pointers, normalised, raw_events[begin:stop], strict=True)
+            )
+            if checks.check(slice_events):
+                normalised = None  # the serial way reports the errors exactly
         if normalised is None:
             if savepoint is not None:
                 savepoint.rollback()
@@ -278,6 +432,7 @@ def _store_checked_in_parallel(
         begin = stop
     assert store is not None and savepoint is not None
     result = store.finish()
+    checks.audit(result.stored)
     savepoint.commit()
     return result
 
@@ -458,11 +613,37 @@ def capture_document(
         if result is None:
             errors, normalised = _check_and_normalise(document, located)
             result = StoreResult()
+            context = document.get("@context") if isinstance(document, Mapping) else None
+            checks = _LedgerChecks(session, principal, context)
+            if normalised:
+                bad = {error.event_index for error in errors}
+                kept = [item for item in located if item.index not in bad]
+                refused = checks.check(
+                    [
+                        (item.index, item.pointer, event, raw)
+                        for item, (event, raw) in zip(kept, normalised, strict=True)
+                    ]
+                )
+                if refused:
+                    out = {error.event_index for error in refused}
+                    normalised = [
+                        pair
+                        for item, pair in zip(kept, normalised, strict=True)
+                        if item.index not in out
+                    ]
+                    errors = sorted(
+                        [*errors, *refused],
+                        key=lambda e: (
+                            -1 if e.event_index is None else e.event_index,
+                            e.pointer,
+                            e.code,
+                        ),
+                    )
             if normalised and (not errors or error_behaviour == PROCEED):
-                context = document.get("@context") if isinstance(document, Mapping) else None
                 result = store_events(
                     session, principal, normalised, job_id=job.id, document_context=context
                 )
+                checks.audit(result.stored)
     job.errors = [error_entry(error) for error in errors]
     job.captured_count = len(result.stored)
     job.state = "failed" if errors else "succeeded"
@@ -502,6 +683,15 @@ def capture_event(session: Session, principal: Principal, event: Any) -> tuple[s
             errors=[FieldError("", "epcis.schema", "An EPCIS event is a JSON object with a type")],
         )
     job = capture_document(session, principal, dict(event), error_behaviour=ROLLBACK)
+    conflict = next((e for e in job.errors if e["code"] == "epcis.duplicate_event_id"), None)
+    if conflict is not None:
+        raise DomainError(
+            "eventID {event_id} is already used for an event with other content.",
+            code="epcis.duplicate_event_id",
+            params={"event_id": conflict["eventID"]},
+            errors=[FieldError(conflict["pointer"], conflict["code"], conflict["message"])],
+            status=409,
+        )
     if job.state != "succeeded":
         raise ValidationFailed(
             "The event is invalid.",

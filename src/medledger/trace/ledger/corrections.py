@@ -6,20 +6,31 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from medledger.parties.models import Tenant
 from medledger.trace.ledger.bulk import chunks, table_of
 from medledger.trace.ledger.item_keys import gln_of, lot_uri
 from medledger.trace.ledger.rules import (
     CREATED_ROLES,
     Entry,
+    PartyKey,
     commissions,
     ilmd_value,
-    party_of,
+    location_party,
+    party_key,
     resolve_parties,
+    split_key,
 )
-from medledger.trace.models import CustodyHop, EpcisEvent, EventItem, GenealogyEdge, TraceItem
+from medledger.trace.models import (
+    CustodyHop,
+    EpcisEvent,
+    EventItem,
+    GenealogyEdge,
+    ItemParty,
+    TraceItem,
+)
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
 
 if TYPE_CHECKING:
@@ -55,7 +66,44 @@ class Corrections:
         ]
         if retracted:
             self.restore_item_states(retracted)
+            self.revoke_access(retracted)
         return retracted
+
+    def revoke_access(self, retracted_rows: Sequence[int]) -> None:
+        """Read access to the items of retracted events stays only with the parties the
+        remaining record still connects to them: the holder now, and the senders and
+        receivers of their unretracted hops (contents that followed a container are not
+        revisited)."""
+        item_ids: set[int] = set()
+        for chunk in chunks(list(retracted_rows)):
+            item_ids.update(
+                self.session.scalars(
+                    select(EventItem.item_id).where(EventItem.event_row_id.in_(chunk))
+                )
+            )
+        holds = exists().where(
+            TraceItem.id == ItemParty.item_id, TraceItem.holder_party_id == ItemParty.party_id
+        )
+        on_a_hop = exists().where(
+            CustodyHop.tenant_id == ItemParty.tenant_id,
+            CustodyHop.item_id == ItemParty.item_id,
+            CustodyHop.retracted_by_event_id.is_(None),
+            or_(
+                CustodyHop.from_party_id == ItemParty.party_id,
+                CustodyHop.to_party_id == ItemParty.party_id,
+            ),
+        )
+        for chunk in chunks(sorted(item_ids)):
+            self.session.execute(
+                delete(ItemParty)
+                .where(
+                    ItemParty.tenant_id == self.tenant_id,
+                    ItemParty.item_id.in_(chunk),
+                    ~holds,
+                    ~on_a_hop,
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     def restore_item_states(self, retracted_rows: Sequence[int]) -> None:
         """Recompute the state of the items of retracted events from the events left.
@@ -81,9 +129,11 @@ class Corrections:
                 "last_disposition": None,
                 "last_biz_location": None,
                 "holder_party_id": None,
+                "holder_gln": None,
             }
             for item_id in item_ids
         }
+        holders: dict[int, PartyKey | None] = dict.fromkeys(item_ids)
         rows: list[Any] = []
         items: dict[int, Any] = {}
         for chunk in chunks(sorted(item_ids)):
@@ -128,11 +178,31 @@ class Corrections:
         glns = {
             gln
             for row in rows
-            if row.biz_step == "receiving"
-            for entry in row.destinations or ()
-            if (gln := gln_of(str(entry.get("value", ""))))
+            if row.biz_step == "receiving" or row.role in CREATED_ROLES or row.role == "parent"
+            for value in (
+                *(str(entry.get("value", "")) for entry in row.destinations or ()),
+                row.biz_location or "",
+            )
+            if (gln := gln_of(value))
         }
         parties = resolve_parties(self.session, self.tenant_id, glns)
+        hub = self.session.execute(
+            select(Tenant.owner_party_id).where(Tenant.id == self.tenant_id)
+        ).scalar_one_or_none()
+        # Receipts that closed a shipment (they count whoever recorded them).
+        closing: set[tuple[int, int]] = set()
+        for chunk in chunks(sorted(item_ids)):
+            closing.update(
+                (int(item), int(row or 0))
+                for item, row in self.session.execute(
+                    select(CustodyHop.item_id, CustodyHop.receive_event_row_id).where(
+                        CustodyHop.tenant_id == self.tenant_id,
+                        CustodyHop.item_id.in_(chunk),
+                        CustodyHop.receive_event_row_id.is_not(None),
+                        CustodyHop.retracted_by_event_id.is_(None),
+                    )
+                )
+            )
         for row in rows:
             state = states[row.item_id]
             state["last_event_time"] = row.event_time
@@ -143,15 +213,31 @@ class Corrections:
             ):
                 if value is not None:
                     state[column] = value
-            if row.biz_step == "shipping":
-                continue  # a shipment leaves the holder unchanged until the receipt
-            holder = row.capturing_party_id
+            # Custody moves only at a receipt (that closed a shipment, or the hub recorded)
+            # and at a commissioning of the item, as at capture; contents that followed a
+            # container are not replayed here.
             if row.biz_step == "receiving":
                 entries = [
                     Entry(str(e.get("type")), str(e.get("value"))) for e in row.destinations or ()
                 ]
-                holder = party_of(entries, parties)[0] or holder
-            state["holder_party_id"] = holder
+                receiver = party_key(entries, parties)[0]
+                if receiver is None:
+                    receiver = location_party(row.biz_location, parties)
+                if receiver is not None and (
+                    row.capturing_party_id == hub or (row.item_id, row.id) in closing
+                ):
+                    holders[row.item_id] = receiver
+            elif _creates(row) or (
+                row.role == "parent"
+                and row.event_type == "AggregationEvent"
+                and row.action == "ADD"
+                and holders[row.item_id] is None
+            ):
+                # made or commissioned here, or a container nobody held packed here
+                party = location_party(row.biz_location, parties)
+                holders[row.item_id] = row.capturing_party_id if party is None else party
+        for item_id, holder in holders.items():
+            states[item_id]["holder_party_id"], states[item_id]["holder_gln"] = split_key(holder)
         origins = self.restored_origins(items, rows, set(retracted_rows))
         for item_id, origin in origins.items():
             states[item_id].update(origin)
@@ -263,6 +349,16 @@ class Corrections:
                 )
                 .values(retracted_by_event_id=declaration_row)
             )
+            # A retracted unpacking: the containment goes on.
+            self.session.execute(
+                update(GenealogyEdge)
+                .where(
+                    GenealogyEdge.tenant_id == self.tenant_id,
+                    GenealogyEdge.to_item_id.in_(chunk),
+                    GenealogyEdge.ended_by_event_id == original,
+                )
+                .values(ended_by_event_id=None, ended_at=None)
+            )
             # A retracted receipt reopens the hop it closed.
             self.session.execute(
                 update(CustodyHop)
@@ -274,3 +370,11 @@ class Corrections:
                 .values(receive_event_row_id=None, received_at=None)
             )
         return int(original)
+
+
+def _creates(row: Any) -> bool:
+    """Whether an event row creates its item: a transformation's output, or the item a
+    commissioning names."""
+    if row.event_type == "TransformationEvent":
+        return bool(row.role.startswith("output"))
+    return row.role in ("epc", "quantity") and commissions(row.event_type, row.action, row.biz_step)

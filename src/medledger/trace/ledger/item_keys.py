@@ -12,7 +12,7 @@ from typing import Any
 from medledger.identifiers.digital_link import encode_value
 from medledger.identifiers.epc import CANONICAL_ORIGIN
 
-__all__ = ["gln_of", "lot_uri", "parse_item_uri"]
+__all__ = ["gln_of", "lot_uri", "parse_item_uri", "pgln_uri"]
 
 _DL_PREFIX = CANONICAL_ORIGIN + "/"
 
@@ -78,3 +78,8 @@ def gln_of(identifier: str) -> str | None:
             gln = identifier[len(prefix) :].split("/", 1)[0]
             return gln if len(gln) == 13 and gln.isdigit() else None
     return None
+
+
+def pgln_uri(gln: str) -> str:
+    """The canonical party identifier (AI 417) of a GLN."""
+    return f"{_DL_PREFIX}417/{gln}"

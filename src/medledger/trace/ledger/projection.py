@@ -10,13 +10,21 @@ whatever the batch size:
 * ``genealogy_edges``: transformation inputs → outputs (instances and quantity classes, a full
   cross product within one event, and across the events sharing a ``transformationID``: the
   later event's edge names the earlier one in ``joined_event_row_id``) and aggregation child →
-  parent (ADD, and OBSERVE of an aggregation not yet recorded); an aggregation DELETE retracts
-  the matching active edges (all children of the parent when it lists none);
+  parent (ADD, and OBSERVE of an aggregation not yet recorded); an aggregation DELETE ends
+  the matching active containments (all children of the parent when it lists none): the edges
+  stay, with ``ended_by_event_id``/``ended_at``;
 * ``custody_hops``: a ``shipping`` event with an ``owning_party``/``possessing_party``
-  destination opens a hop per item, a later ``receiving`` event by the destination closes it;
-* ``item_parties``: how each party first became involved with an item (``holder`` for the
-  capturer of an ordinary event and the receiver of a receipt, ``shipper``/``consignee`` for a
-  shipment, ``capturer`` otherwise);
+  destination opens a hop per item (sender: its source, else the item's holder), a later
+  ``receiving`` event by the destination (a registered party or a GLN) closes it;
+* the holder (``holder_party_id``, or ``holder_gln`` for a party that is not registered)
+  changes only where custody changes: a receipt (its destination, else its bizLocation's
+  party or GLN) that closes a shipment to the receiver or that the hub recorded — with
+  everything packed in the received item —, a commissioning or transformation (the items it
+  creates, to the party at its bizLocation, else the capturer; a partner not over another
+  holder), the packing of a container nobody holds (the packer);
+* ``item_parties``: read access from that custody chain only (``holder`` for the new holder,
+  ``shipper``/``consignee`` for a shipment the hub or the item's holder recorded); never
+  from merely naming an item;
 * error declarations: the original event (same eventID) is marked and its edges (also the
   transformationID joins it took part in) and hops are retracted (a retracted receipt reopens
   its hop); its items' state is recomputed from the events left. The declaration itself only
@@ -25,7 +33,7 @@ whatever the batch size:
 Rules worth knowing (they are choices, not EPCIS text): last state follows event time (an
 older event arriving late does not overwrite a newer state, nor any column of it: an older
 event's disposition does not replace the stored newer event's when the newer events of the
-batch give none); a shipping event leaves the holder unchanged until the receipt; an item
+batch give none); a custody change older than one already known is history; an item
 is ``commissioned`` by an ObjectEvent ADD with bizStep ``commissioning``; a serial's lot is
 the first ILMD ``lotNumber`` it is created with (in capture order, then document order; a
 later, different one is kept as a lot item but does not move the serial); GLN-based
@@ -44,16 +52,21 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from medledger.parties.models import Tenant
 from medledger.trace.epcis.normalise import NormalisedEvent, QuantityElement
 from medledger.trace.ledger.bulk import bulk_insert, chunks, table_of
 from medledger.trace.ledger.corrections import Corrections
-from medledger.trace.ledger.item_keys import gln_of, lot_uri, parse_item_uri
+from medledger.trace.ledger.item_keys import gln_of, lot_uri, parse_item_uri, pgln_uri
 from medledger.trace.ledger.registry import LedgerChange, apply_registered
 from medledger.trace.ledger.rules import (
+    PartyKey,
     commissions,
     ilmd_value,
-    party_of,
+    key_of,
+    location_party,
+    party_key,
     resolve_parties,
+    split_key,
 )
 from medledger.trace.models import (
     CustodyHop,
@@ -93,7 +106,9 @@ class _ItemState:
     biz_step: str | None = None
     disposition: str | None = None
     biz_location: str | None = None
-    holder: int | None = None
+    holder: PartyKey | None = None
+    # Event time of the custody change that set ``holder`` in this capture (None: unchanged).
+    holder_time: datetime | None = None
     commissioned: bool = False
     expiry: str | None = None
     lot_uri: str | None = None
@@ -110,7 +125,6 @@ _STATE_FIELDS = {
     "last_biz_step": "biz_step",
     "last_disposition": "disposition",
     "last_biz_location": "biz_location",
-    "holder_party_id": "holder",
 }
 
 
@@ -124,6 +138,9 @@ class _Edge:
     retracted_by: int | None = None
     db_id: int | None = None
     joined: int | None = None  # the earlier event of a transformationID join
+    ended_by: int | None = None  # the aggregation DELETE that unpacked it
+    ended_at: datetime | None = None
+    ended_now: bool = False  # ended by this capture (a stored edge then needs an UPDATE)
 
 
 @dataclass(frozen=True)
@@ -148,6 +165,7 @@ class _Hop:
     receive_row: int | None = None
     received_at: datetime | None = None
     db_id: int | None = None
+    to_key: PartyKey | None = None  # the consignee as a receipt names it
 
 
 # --- the projector --------------------------------------------------------------------------
@@ -185,16 +203,16 @@ _TRANSFORMATION_ROLES = ("input", "input_quantity", "output", "output_quantity")
 
 
 def _latest(
-    biz_step: str | None, disposition: str | None, biz_location: str | None, holder: int | None
+    biz_step: str | None, disposition: str | None, biz_location: str | None
 ) -> tuple[list[tuple[str, Any]], list[str]]:
     """(``_ItemState`` attribute, value) pairs a newer event sets on its items, and the
-    ``trace_items`` columns they change (the event time always)."""
+    ``trace_items`` columns they change (the event time always). The holder is not among
+    them: it changes only where custody changes (:meth:`_Projector.take_custody`)."""
     latest: list[tuple[str, Any]] = [("last_event_time", None)]
     for column, value in (
         ("last_biz_step", biz_step),
         ("last_disposition", disposition),
         ("last_biz_location", biz_location),
-        ("holder_party_id", holder),
     ):
         if value is not None:
             latest.append((column, value))
@@ -203,11 +221,18 @@ def _latest(
 
 
 class _Projector:
-    def __init__(self, session: Session, tenant_id: int, party_id: int) -> None:
+    def __init__(
+        self, session: Session, tenant_id: int, party_id: int, hub_party_id: int | None
+    ) -> None:
         self.session = session
         self.connection = session.connection()
         self.tenant_id = tenant_id
         self.party_id = party_id
+        # The hub records custody on its partners' behalf; a partner's own events change
+        # custody only along the chain (see ``take_custody``).
+        self.trusted = hub_party_id is not None and party_id == hub_party_id
+        # Holders stored before this capture, of the items whose custody rules ask for it.
+        self.stored_holders: dict[str, PartyKey | None] = {}
         self.counts = ProjectionCounts()
         self.states: dict[str, _ItemState] = {}
         self.item_ids: dict[str, int] = {}
@@ -263,57 +288,149 @@ class _Projector:
             rows.append((row_id, uri, role, quantity, uom))
         uris = list(dict.fromkeys([entry[0] for entry in named]))
         if event.error_declaration is not None:
+            # A declaration changes no custody and gives access to nothing.
             self.declarations.append((row_id, event.event_id))
-            for uri in uris:
-                self.involve(uri, self.party_id, "capturer")
             return
-        shipping = event.biz_step == "shipping"
-        receiving = event.biz_step == "receiving"
-        holder: int | None = None
-        if shipping:
-            from_party, from_ref = party_of(event.source_list, parties)
-            to_party, to_ref = party_of(event.destination_list, parties)
-            from_party = from_party or self.party_id
-            for uri in uris:
-                self.involve(uri, from_party, "shipper")
-                self.involve(uri, to_party, "consignee")
-                self.involve(uri, self.party_id, "capturer")
-            if to_ref is not None:
-                quantities = {q.epc_class: q.quantity for q in event.quantity_list}
-                quantities.update({q.epc_class: q.quantity for q in event.child_quantity_list})
-                for uri in uris:
-                    self.add_hop(
-                        _Hop(
-                            uri,
-                            from_party,
-                            to_party,
-                            from_ref,
-                            to_ref,
-                            quantities.get(uri),
-                            row_id,
-                            event.event_time,
-                        )
-                    )
-        else:
-            holder = self.party_id
-            if receiving:
-                receiver, _ref = party_of(event.destination_list, parties)
-                holder = receiver or self.party_id
-                self.receive(uris, holder, row_id, event.event_time)
-            involvement = self.involvement
-            for uri in uris:
-                # self.involve(uri, holder, "holder"), then as the capturer, inlined.
-                involvement.setdefault((uri, holder), "holder")
-                involvement.setdefault((uri, self.party_id), "capturer")
-        self.update_states(event, uris, row_id, holder)
+        self.update_states(event, uris, row_id)
+        biz_step = event.biz_step
+        if biz_step == "shipping":
+            self.ship(event, uris, row_id, parties)
+        elif biz_step == "receiving":
+            self.receive(event, uris, row_id, parties)
+        elif event.event_type == "TransformationEvent" or commissions(
+            event.event_type, event.action, biz_step
+        ):
+            self.commission(event, row_id, parties)
         if event.event_type == "TransformationEvent":
             self.transformation(event, row_id)
         elif event.event_type == "AggregationEvent" and event.parent_id:
             self.aggregation(event, row_id)
 
-    def update_states(
-        self, event: NormalisedEvent, uris: list[str], row_id: int, holder: int | None
+    # -- custody: who holds an item, and who may read it --
+
+    def holder_of(self, uri: str) -> PartyKey | None:
+        """The item's holder as of the events collected so far."""
+        state = self.states.get(uri)
+        if state is not None and state.holder_time is not None:
+            return state.holder
+        if uri in self.stored_holders:
+            return self.stored_holders[uri]
+        row = self.existing_rows.get(uri)
+        return key_of(row["holder_party_id"], row["holder_gln"]) if row else None
+
+    def take_custody(self, uri: str, holder: PartyKey, at: datetime, row_id: int) -> None:
+        """``holder`` holds the item from ``at`` (a receipt or a commissioning), and may read
+        it from then on. A custody change older than one already collected is history."""
+        state = self.state(uri, row_id)
+        if state.holder_time is None or at >= state.holder_time:
+            state.holder, state.holder_time = holder, at
+            state.changed["holder_party_id"] = at
+        if isinstance(holder, int):
+            self.involvement.setdefault((uri, holder), "holder")
+
+    def ship(
+        self, event: NormalisedEvent, uris: list[str], row_id: int, parties: dict[str, int]
     ) -> None:
+        """A shipment opens a hop per item towards its destination; the holder stays until the
+        receipt. The sender is the source the event names, else the item's holder (never the
+        capturer for lack of a source). Only a shipment the hub recorded, or one by the
+        item's holder, lets the sender and consignee read the item."""
+        from_key, from_ref = party_key(event.source_list, parties)
+        to_key, to_ref = party_key(event.destination_list, parties)
+        quantities: dict[str, Decimal | None] = {}
+        if to_ref is not None:
+            quantities = {q.epc_class: q.quantity for q in event.quantity_list}
+            quantities.update({q.epc_class: q.quantity for q in event.child_quantity_list})
+        involvement = self.involvement
+        for uri in uris:
+            sender, sender_ref = from_key, from_ref
+            if sender is None:
+                sender = self.holder_of(uri)
+                if isinstance(sender, str):
+                    sender_ref = pgln_uri(sender)
+            if self.trusted or self.holder_of(uri) == self.party_id:
+                if isinstance(sender, int):
+                    involvement.setdefault((uri, sender), "shipper")
+                if isinstance(to_key, int):
+                    involvement.setdefault((uri, to_key), "consignee")
+            if to_ref is not None:
+                from_id, _ = split_key(sender)
+                to_id, _ = split_key(to_key)
+                self.add_hop(
+                    _Hop(
+                        uri,
+                        from_id,
+                        to_id,
+                        sender_ref,
+                        to_ref,
+                        quantities.get(uri),
+                        row_id,
+                        event.event_time,
+                        to_key=to_key,
+                    )
+                )
+
+    def receive(
+        self, event: NormalisedEvent, uris: list[str], row_id: int, parties: dict[str, int]
+    ) -> None:
+        """A receipt closes the oldest open hop of each item towards the receiver (its
+        destination, else the party owning its bizLocation, else that location's GLN) and
+        makes the receiver the holder of the item and of everything packed in it — when it
+        closes a shipment to the receiver, or the hub recorded it."""
+        receiver, _ref = party_key(event.destination_list, parties)
+        if receiver is None:
+            receiver = location_party(event.biz_location, parties)
+        if receiver is None:
+            return  # nothing says who received it: custody does not move
+        at = event.event_time
+        for uri in uris:
+            closed = False
+            # The oldest open hop of the item towards the receiver.
+            for hop in self.hops_of.get(uri, ()):
+                if hop.receive_row is None and hop.to_key == receiver:
+                    hop.receive_row, hop.received_at = row_id, at
+                    closed = True
+                    break
+            if closed or self.trusted:
+                self.take_custody(uri, receiver, at, row_id)
+                for content in self.contents(uri):
+                    self.take_custody(content, receiver, at, row_id)
+
+    def commission(self, event: NormalisedEvent, row_id: int, parties: dict[str, int]) -> None:
+        """A commissioning (or a transformation) gives the items it creates to the party at
+        its bizLocation (else the capturer). A partner cannot create what another party
+        holds."""
+        party = location_party(event.biz_location, parties)
+        if party is None:
+            party = self.party_id
+        if event.event_type == "TransformationEvent":
+            created = [*event.output_epc_list, *(q.epc_class for q in event.output_quantity_list)]
+        else:
+            created = [*event.epc_list, *(q.epc_class for q in event.quantity_list)]
+        for uri in dict.fromkeys(created):
+            if not self.trusted and self.holder_of(uri) not in (None, party):
+                continue
+            self.take_custody(uri, party, event.event_time, row_id)
+
+    def contents(self, container: str) -> list[str]:
+        """What is packed in ``container`` now (recursively, active aggregations)."""
+        found: list[str] = []
+        seen = {container}
+        frontier = [container]
+        while frontier:
+            next_level: list[str] = []
+            for parent in frontier:
+                for edge in self.aggregated_into.get(parent, ()):
+                    if edge.retracted_by is None and edge.ended_by is None:
+                        child = edge.from_uri
+                        if child not in seen:
+                            seen.add(child)
+                            found.append(child)
+                            next_level.append(child)
+            frontier = next_level
+        return found
+
+    def update_states(self, event: NormalisedEvent, uris: list[str], row_id: int) -> None:
         commissioning = commissions(event.event_type, event.action, event.biz_step)
         expiry = ilmd_value(event.ilmd, "itemExpirationDate")
         ilmd_lot = ilmd_value(event.ilmd, "lotNumber")
@@ -324,7 +441,7 @@ class _Projector:
             created.update(q.epc_class for q in event.output_quantity_list)
         # What a newer event sets on each of its items (besides its time), the same for all
         # of them; a stream repeats a few combinations, so each is worked out once.
-        shape = (event.biz_step, event.disposition, event.biz_location, holder)
+        shape = (event.biz_step, event.disposition, event.biz_location)
         latest = self.latest_of.get(shape)
         if latest is None:
             latest = self.latest_of[shape] = _latest(*shape)
@@ -403,14 +520,23 @@ class _Projector:
         children: list[tuple[str, Decimal | None]] = [(uri, None) for uri in event.child_epcs]
         children += [(q.epc_class, q.quantity) for q in event.child_quantity_list]
         active = [
-            edge for edge in self.aggregated_into.get(parent, ()) if edge.retracted_by is None
+            edge
+            for edge in self.aggregated_into.get(parent, ())
+            if edge.retracted_by is None and edge.ended_by is None
         ]
         if event.action == "DELETE":
+            # Unpacking ends the containment; it stays in history (recall scope walks it).
             wanted = {uri for uri, _ in children}
             for edge in active:
                 if not wanted or edge.from_uri in wanted:
-                    edge.retracted_by = row_id
+                    edge.ended_by, edge.ended_at, edge.ended_now = row_id, event.event_time, True
             return
+        if event.action == "ADD" and self.holder_of(parent) is None:
+            # A container nobody holds yet is held by the party that packs it.
+            packer = location_party(event.biz_location, self.parties)
+            self.take_custody(
+                parent, self.party_id if packer is None else packer, event.event_time, row_id
+            )
         present = {edge.from_uri for edge in active}
         for child, quantity in children:
             if child not in present:
@@ -424,14 +550,6 @@ class _Projector:
     def add_hop(self, hop: _Hop) -> None:
         self.hops.append(hop)
         self.hops_of.setdefault(hop.item_uri, []).append(hop)
-
-    def receive(self, uris: list[str], receiver: int, row_id: int, at: datetime) -> None:
-        for uri in uris:
-            # The oldest open hop of the item towards the receiver.
-            for hop in self.hops_of.get(uri, ()):
-                if hop.receive_row is None and hop.to_party == receiver:
-                    hop.receive_row, hop.received_at = row_id, at
-                    break
 
     # -- preloading what already is in the database --
 
@@ -460,13 +578,42 @@ class _Projector:
             }
             - self.preloaded_received
         )
-        self.preloaded_parents.update(parents)
+        self.preload_holders(events)
         self.preloaded_received.update(received)
+        # A received container hands its contents over too: what is packed in it (and in
+        # what is packed in it) is preloaded like an aggregation parent.
+        parents = sorted(set(parents) | (set(received) - self.preloaded_parents))
+        self.preloaded_parents.update(parents)
         if not parents and not received:
             return
         self.intern(sorted(set(parents) | set(received)), create=False)
         by_id = {item_id: uri for uri, item_id in self.item_ids.items()}
         parent_ids = [self.item_ids[uri] for uri in parents if uri in self.item_ids]
+        self.preload_containments(parent_ids, by_id, set(received))
+        received_ids = [self.item_ids[uri] for uri in received if uri in self.item_ids]
+        self.preload_open_hops(received_ids, by_id)
+
+    def preload_containments(
+        self, parent_ids: list[int], by_id: dict[int, str], containers: set[str]
+    ) -> None:
+        """Put the stored active aggregations into ``parent_ids`` in front of the in-memory
+        ones; below received ``containers``, level by level down to the last content."""
+        level = 0
+        while parent_ids and level < 16:
+            level += 1
+            child_ids = self._preload_containment_level(parent_ids, by_id)
+            # Only what a received container holds goes another level down.
+            if not containers:
+                break
+            parent_ids = list(
+                dict.fromkeys(
+                    child for child in child_ids if by_id[child] not in self.preloaded_parents
+                )
+            )
+            self.preloaded_parents.update(by_id[child] for child in parent_ids)
+
+    def _preload_containment_level(self, parent_ids: list[int], by_id: dict[int, str]) -> list[int]:
+        found: list[int] = []
         for chunk in chunks(parent_ids):
             rows = self.session.execute(
                 select(
@@ -479,6 +626,7 @@ class _Projector:
                     GenealogyEdge.tenant_id == self.tenant_id,
                     GenealogyEdge.kind == "aggregation",
                     GenealogyEdge.retracted_by_event_id.is_(None),
+                    GenealogyEdge.ended_by_event_id.is_(None),
                     GenealogyEdge.to_item_id.in_(chunk),
                 )
                 .order_by(GenealogyEdge.id)
@@ -489,6 +637,7 @@ class _Projector:
                     select(TraceItem.uri, TraceItem.id).where(TraceItem.id.in_(child_ids))
                 ):
                     by_id[item_id] = uri
+            found.extend(row.from_item_id for row in rows)
             for row in rows:
                 self.add_edge(
                     _Edge(
@@ -500,7 +649,10 @@ class _Projector:
                         db_id=row.id,
                     )
                 )
-        received_ids = [self.item_ids[uri] for uri in received if uri in self.item_ids]
+        return found
+
+    def preload_open_hops(self, received_ids: list[int], by_id: dict[int, str]) -> None:
+        """Put the stored open hops of received items in front of the in-memory ones."""
         stored_hops: dict[str, list[_Hop]] = {}
         for chunk in chunks(received_ids):
             for hop_row in self.session.execute(
@@ -508,6 +660,7 @@ class _Projector:
                     CustodyHop.id,
                     CustodyHop.item_id,
                     CustodyHop.to_party_id,
+                    CustodyHop.to_ref,
                     CustodyHop.ship_event_row_id,
                     CustodyHop.shipped_at,
                 )
@@ -529,11 +682,42 @@ class _Projector:
                     hop_row.ship_event_row_id or 0,
                     hop_row.shipped_at,
                     db_id=hop_row.id,
+                    to_key=key_of(hop_row.to_party_id, hop_row.to_ref),
                 )
                 self.hops.append(hop)
                 stored_hops.setdefault(hop.item_uri, []).append(hop)
         for uri, hops in stored_hops.items():
             self.hops_of[uri] = hops + self.hops_of.get(uri, [])
+
+    def preload_holders(self, events: Sequence[StoredEvent]) -> None:
+        """Read the stored holders the custody rules ask for: of items shipped without a
+        source (the holder is the sender), and — for a partner's capture — of items it ships
+        or commissions (only its own may it). The hub's captures with sources ask nothing."""
+        wanted: set[str] = set()
+        for stored in events:
+            event = stored.event
+            if event.error_declaration is not None:
+                continue
+            if event.biz_step == "shipping":
+                if self.trusted and event.source_list:
+                    continue
+                wanted.update(uri for uri, *_ in event_identifiers(event))
+            elif not self.trusted and (
+                event.event_type == "TransformationEvent"
+                or commissions(event.event_type, event.action, event.biz_step)
+            ):
+                wanted.update(uri for uri, *_ in event_identifiers(event))
+        missing = sorted(wanted - self.stored_holders.keys())
+        if not missing:
+            return
+        self.stored_holders.update(dict.fromkeys(missing))
+        for chunk in chunks(missing):
+            for uri, party, gln in self.session.execute(
+                select(TraceItem.uri, TraceItem.holder_party_id, TraceItem.holder_gln).where(
+                    TraceItem.tenant_id == self.tenant_id, TraceItem.uri.in_(chunk)
+                )
+            ):
+                self.stored_holders[uri] = key_of(party, gln)
 
     def preload_transformations(self, events: Sequence[StoredEvent]) -> None:
         """Start the transformationID groups of the batch with the earlier unretracted
@@ -600,6 +784,9 @@ class _Projector:
                     TraceItem.commissioned,
                     TraceItem.expiry,
                     TraceItem.lot_item_id,
+                    TraceItem.first_event_id,
+                    TraceItem.holder_party_id,
+                    TraceItem.holder_gln,
                 ).where(TraceItem.tenant_id == self.tenant_id, TraceItem.uri.in_(chunk))
             ):
                 self.item_ids[row.uri] = row.id
@@ -626,6 +813,7 @@ class _Projector:
             "last_disposition",
             "last_biz_location",
             "holder_party_id",
+            "holder_gln",
             "expiry",
         )
         rows = []
@@ -649,7 +837,7 @@ class _Projector:
                     state.biz_step,
                     state.disposition,
                     state.biz_location,
-                    state.holder,
+                    *split_key(state.holder),
                     state.expiry,
                 )
             )
@@ -739,11 +927,15 @@ class _Projector:
                 ("last_biz_step", state.biz_step),
                 ("last_disposition", state.disposition),
                 ("last_biz_location", state.biz_location),
-                ("holder_party_id", state.holder),
             ):
                 at = state.changed.get(column)
                 if at is not None and (last is None or at >= last):
                     values[column] = value
+            at = state.changed.get("holder_party_id")
+            if at is not None and (last is None or at >= last or row["holder_party_id"] is None):
+                values["holder_party_id"], values["holder_gln"] = split_key(state.holder)
+            if row["first_event_id"] is None and state.first_row:
+                values["first_event_id"] = state.first_row
             if values:
                 updates.append({"_id": row["id"], **values})
         # One UPDATE per distinct set of changed columns, each an executemany. The id is
@@ -779,6 +971,8 @@ class _Projector:
                     "quantity",
                     "retracted_by_event_id",
                     "joined_event_row_id",
+                    "ended_by_event_id",
+                    "ended_at",
                 ),
                 [
                     (
@@ -790,6 +984,8 @@ class _Projector:
                         e.quantity,
                         e.retracted_by,
                         e.joined,
+                        e.ended_by,
+                        e.ended_at,
                     )
                     for e in new
                 ],
@@ -806,6 +1002,15 @@ class _Projector:
                 [{"_id": edge.db_id, "_by": edge.retracted_by} for edge in retracted],
             )
             self.counts.edges_retracted += len(retracted)
+        ended = [e for e in self.edges if e.db_id is not None and e.ended_now]
+        if ended:
+            table = table_of(GenealogyEdge)
+            self.connection.execute(
+                table.update()
+                .where(table.c.id == bindparam("_id"))
+                .values(ended_by_event_id=bindparam("_by"), ended_at=bindparam("_at")),
+                [{"_id": e.db_id, "_by": e.ended_by, "_at": e.ended_at} for e in ended],
+            )
 
     def write_hops(self) -> None:
         """Insert the new hops and close the stored ones a receipt closed."""
@@ -872,7 +1077,10 @@ class Projection:
     ``_Projector.preload``), and corrections are applied at the end."""
 
     def __init__(self, session: Session, *, tenant_id: int, capturing_party_id: int) -> None:
-        self._projector = _Projector(session, tenant_id, capturing_party_id)
+        hub = session.execute(
+            select(Tenant.owner_party_id).where(Tenant.id == tenant_id)
+        ).scalar_one_or_none()
+        self._projector = _Projector(session, tenant_id, capturing_party_id, hub)
         self._capturing_party_id = capturing_party_id
         self._events: list[StoredEvent] = []
 
@@ -885,8 +1093,14 @@ class Projection:
         glns: set[str] = set()
         for stored in events:
             projector.batch_rows.add(stored.row_id)
-            for entry in (*stored.event.source_list, *stored.event.destination_list):
-                gln = gln_of(entry.value)
+            event = stored.event
+            for value in (
+                *(entry.value for entry in event.source_list),
+                *(entry.value for entry in event.destination_list),
+                # receipts and commissionings fall back on their bizLocation's party
+                *((event.biz_location,) if event.biz_location else ()),
+            ):
+                gln = gln_of(value)
                 if gln and gln not in projector.glns:
                     glns.add(gln)
         if glns:
@@ -898,10 +1112,10 @@ class Projection:
         for stored in events:
             projector.collect(stored, parties)
 
-    def finish(self) -> ProjectionCounts:
+    def finish(self, *, run_registered: bool = True) -> ProjectionCounts:
         """Write the projections of every event added, then run the projections other
-        contexts registered (:mod:`~medledger.trace.ledger.registry`); the trace's row counts
-        written."""
+        contexts registered (:mod:`~medledger.trace.ledger.registry`; not when rebuilding
+        the trace's own projections); the trace's row counts written."""
         projector = self._projector
         projector.write()
         retracted: list[int] = []
@@ -913,15 +1127,16 @@ class Projection:
                 projector.intern,
                 projector.item_ids,
             ).apply(projector.declarations)
-        apply_registered(
-            LedgerChange(
-                session=projector.session,
-                tenant_id=projector.tenant_id,
-                capturing_party_id=self._capturing_party_id,
-                events=self._events,
-                retracted_event_row_ids=retracted,
+        if run_registered:
+            apply_registered(
+                LedgerChange(
+                    session=projector.session,
+                    tenant_id=projector.tenant_id,
+                    capturing_party_id=self._capturing_party_id,
+                    events=self._events,
+                    retracted_event_row_ids=retracted,
+                )
             )
-        )
         return projector.counts
 
 

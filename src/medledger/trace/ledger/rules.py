@@ -45,8 +45,18 @@ def ilmd_value(ilmd: Any, suffix: str) -> str | None:
     return None
 
 
-def party_of(entries: Iterable[Any], parties: dict[str, int]) -> tuple[int | None, str | None]:
-    """The party (and raw reference) of a source/destination list, possessing party first."""
+# A party as the ledger knows it: a registered party's id, or the GLN (13 digits, text) of a
+# party that is not registered. Unregistered parties are parties all the same: a receipt by
+# one closes the shipment to it and makes it the holder; nothing falls back to the capturer.
+PartyKey = int | str
+
+
+def party_key(
+    entries: Iterable[Any], parties: dict[str, int]
+) -> tuple[PartyKey | None, str | None]:
+    """The party (and raw reference) a source/destination list names, possessing party first:
+    the registered party of its GLN, else the GLN itself; ``(None, ref)`` when the reference
+    carries no GLN."""
     chosen = None
     for wanted in PARTY_TYPES:
         chosen = next((entry for entry in entries if entry.type == wanted), None)
@@ -55,7 +65,39 @@ def party_of(entries: Iterable[Any], parties: dict[str, int]) -> tuple[int | Non
     if chosen is None:
         return None, None
     gln = gln_of(chosen.value)
-    return (parties.get(gln) if gln else None), chosen.value
+    if gln is None:
+        return None, chosen.value
+    return parties.get(gln, gln), chosen.value
+
+
+def location_party(location: str | None, parties: dict[str, int]) -> PartyKey | None:
+    """The party owning a ``bizLocation`` (an ``sgln``: a party's, site's or storage
+    location's GLN resolves to its party), else that location's GLN; None without a GLN."""
+    gln = gln_of(location) if location else None
+    if gln is None:
+        return None
+    return parties.get(gln, gln)
+
+
+def split_key(key: PartyKey | None) -> tuple[int | None, str | None]:
+    """``(party_id, gln)`` columns of a party key (one of them set, or neither)."""
+    if key is None:
+        return None, None
+    if isinstance(key, str):
+        return None, key
+    return key, None
+
+
+def key_of(party_id: int | None, ref_or_gln: str | None) -> PartyKey | None:
+    """The party key of stored columns: the party id, else the GLN of a reference (a
+    canonical ``pgln``/``sgln`` URI, or a bare GLN)."""
+    if party_id is not None:
+        return int(party_id)
+    if not ref_or_gln:
+        return None
+    if len(ref_or_gln) == 13 and ref_or_gln.isdigit():
+        return ref_or_gln
+    return gln_of(ref_or_gln)
 
 
 def resolve_parties(session: Session, tenant_id: int, glns: set[str]) -> dict[str, int]:
