@@ -8,7 +8,11 @@ def load_all_models() -> None:
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models
+    import medledger.inventory.models
+    import medledger.inventory.projection  # party-visibility rules; the stock projection
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
+    import medledger.purchasing.models
+    import medledger.purchasing.repository  # party-visibility rules
     import medledger.trace.models
     import medledger.trace.repository  # noqa: F401  party-visibility rules

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Worker processes that check and hash the events of large capture documents
     # (None: one fewer than the CPUs, at most 4; 0: none). See trace/epcis/parallel.py.
     capture_workers: int | None = None
+    # Inventory: lots expiring within this many days are flagged near expiry.
+    near_expiry_days: int = 90
 
 
 @lru_cache(maxsize=1)
