@@ -43,6 +43,8 @@ from medledger.parties.models import Party, Site
 from medledger.trace.ledger.registry import LedgerChange, register_projection
 
 K = MovementKind
+# Docks where goods pass through: the storage-class rule is for where stock is stored.
+TRANSIT_ZONES = frozenset({"receiving_quarantine", "shipping"})
 # Kinds whose stock must be sellable: released (by the take order), unexpired, unrecalled.
 _SELLABLE_KINDS = frozenset({K.PICK, K.SHIP, K.CONSUME})
 
@@ -85,6 +87,7 @@ def check_rules(session: Session, tenant_id: int, moves: tuple[PlannedMove, ...]
         if (
             target is not None
             and product_class is not None
+            and target.zone_purpose not in TRANSIT_ZONES
             and move.source_location != target
             and target.storage_class != product_class
         ):
