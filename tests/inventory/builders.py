@@ -132,3 +132,54 @@ def stock(client: TestClient, w: Warehouse, **params: Any) -> list[tuple[Any, ..
         (r["location_code"], r["lot"], r["container"], r["status"], r["quantity"])
         for r in response.json()
     ]
+
+
+def open_asn(
+    client: TestClient,
+    w: Warehouse,
+    lines: list[dict[str, Any]],
+    number: str = "ASN-1",
+    quantity: int = 100,
+) -> dict[str, Any]:
+    """A confirmed purchase order of ``quantity`` of the ambient product and the supplier's
+    ASN announcing ``lines`` (lot, quantity, expiry, sscc) against its line 1."""
+    order = _post(
+        client,
+        "/api/v1/purchase-orders",
+        {
+            "supplier_party_id": w.network.supplier_id,
+            "ship_to_site_id": w.site_id,
+            "lines": [
+                {
+                    "gtin": AMBIENT_GTIN,
+                    "quantity": quantity,
+                    "unit_price": "3.20",
+                    "requested_date": "2027-03-01",
+                }
+            ],
+        },
+        w.purchasing,
+    )
+    _post(
+        client,
+        f"/api/v1/purchase-orders/{order['id']}/confirmation",
+        {
+            "lines": [
+                {"line_number": 1, "confirmed_quantity": quantity, "confirmed_date": "2027-03-01"}
+            ]
+        },
+        w.supplier,
+    )
+    return dict(
+        _post(
+            client,
+            "/api/v1/asns",
+            {
+                "purchase_order_id": order["id"],
+                "number": number,
+                "ship_date": "2027-02-25",
+                "lines": [{"line_number": 1, **line} for line in lines],
+            },
+            w.supplier,
+        )
+    )

@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse
 from typer.testing import CliRunner
 
 from medledger.cli import app as cli
 from medledger.core.system import system_unit_of_work
 from medledger.inventory.models import StockBalance
+from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse
 
 
 @pytest.fixture

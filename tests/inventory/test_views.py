@@ -1,0 +1,76 @@
+"""The stock, receiving and purchase-order pages through the TestClient."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, open_asn
+from tests.web.browsing import alert, csrf, field_errors, log_in
+
+
+def test_receiving_page_scans_flags_and_stock_page_colours_near_expiry(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    w = build_warehouse(client, factory, "vw")
+    soon = date.today() + timedelta(days=30)
+    asn = open_asn(client, w, [{"lot": "SOON", "quantity": 5, "expiry": soon.isoformat()}])
+    log_in(client, "vw-warehouse")
+    page = client.get("/receiving")
+    assert f'href="/receiving/{asn["id"]}"' in page.text
+    token = csrf(client, f"/receiving/{asn['id']}")
+    # A wrong lot is refused on the page, with the field marked and the reason offered
+    response = client.post(
+        f"/receiving/{asn['id']}",
+        data={
+            "csrf_token": token,
+            "scan": f"(01){AMBIENT_GTIN}(10)OTHER",
+            "quantity": "1",
+            "location_id": str(w.dock),
+        },
+    )
+    assert response.status_code == 409
+    assert alert(response.text)[0] == "purchasing.wrong_lot"
+    assert list(field_errors(response.text)) == ["scan"]
+    assert 'name="accept_discrepancy"' in response.text
+    # The announced lot is received and the screen says so
+    response = client.post(
+        f"/receiving/{asn['id']}",
+        data={
+            "csrf_token": token,
+            "scan": f"(01){AMBIENT_GTIN}(10)SOON",
+            "quantity": "5",
+            "location_id": str(w.dock),
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200, response.text
+    assert "Received 5 of lot SOON into quarantine." in response.text
+    assert re.search(r'<tr data-lot="SOON">.*?data-received>5<', response.text, re.S)
+    # The stock page lists it in quarantine, coloured near expiry
+    stock = client.get("/stock")
+    assert re.search(
+        r'<tr class="near-expiry" data-lot="SOON" data-status="quarantine">', stock.text
+    )
+
+
+def test_supplier_sees_its_order_without_prices(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    w = build_warehouse(client, factory, "vp")
+    asn = open_asn(client, w, [{"lot": "P", "quantity": 5}])
+    log_in(client, "vp-supplier")
+    listing = client.get("/purchase-orders")
+    assert listing.status_code == 200
+    order_id = asn["purchase_order_id"]
+    detail = client.get(f"/purchase-orders/{order_id}")
+    assert detail.status_code == 200 and "3.2" not in detail.text
+    assert "Unit price" not in detail.text
+    client.cookies.clear()
+    log_in(client, "vp-purchasing")
+    assert "3.2000" in client.get(f"/purchase-orders/{order_id}").text
+    client.cookies.clear()
+    log_in(client, "vp-distributor")
+    assert client.get(f"/purchase-orders/{order_id}").status_code == 404
