@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+
 from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, open_asn
 from tests.web.browsing import alert, csrf, field_errors, log_in
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
 from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, open_asn
 from tests.web import test_browser
 from tests.web.test_browser import log_in

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,7 +12,7 @@ app = typer.Typer(help="Stock: verify, list, manage sites.", no_args_is_help=Tru
 TenantOption = Annotated[str | None, typer.Option(help="Tenant slug (default: the first).")]
 
 
-def _factory():  # type: ignore[no-untyped-def]
+def _factory() -> Any:
     from medledger.core.config import get_settings
     from medledger.core.db import make_engine, make_session_factory
     from medledger.models import load_all_models
