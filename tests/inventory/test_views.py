@@ -75,3 +75,29 @@ def test_supplier_sees_its_order_without_prices(
     client.cookies.clear()
     log_in(client, "vp-distributor")
     assert client.get(f"/purchase-orders/{order_id}").status_code == 404
+
+
+def test_buyer_drafts_suggestions_from_the_order_list(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    w = build_warehouse(client, factory, "vs")
+    client.put(
+        "/api/v1/replenishment-settings",
+        json={
+            "site_id": w.site_id,
+            "gtin": AMBIENT_GTIN,
+            "supplier_party_id": w.network.supplier_id,
+        },
+        headers=w.purchasing,
+    )
+    log_in(client, "vs-purchasing")
+    page = client.get("/purchase-orders")
+    assert 'action="/purchase-orders/suggestions"' in page.text
+    response = client.post(
+        "/purchase-orders/suggestions",
+        data={"csrf_token": csrf(client, "/purchase-orders"), "site_id": str(w.site_id)},
+    )
+    # No demand yet: nothing is due, the (empty) list of suggestions is shown
+    assert response.status_code == 200, response.text
+    assert str(response.url).endswith("/purchase-orders?status=draft")
+    assert 'data-status="draft"' not in response.text

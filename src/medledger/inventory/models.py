@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -90,6 +92,8 @@ class StockMovement(TenantScoped, Base):
         BigId, ForeignKey("stock_movements.id"), nullable=True, unique=True
     )
     reason: Mapped[str] = mapped_column(Text, default="")
+    # When it happened physically (the event's time); demand history is read from it.
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -194,3 +198,42 @@ class InventorySite(TenantScoped, Base):
     # Events with a larger epcis_events.id move stock here.
     after_event_row_id: Mapped[int] = mapped_column(BigId, default=0)
     enabled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProductTemperatureRange(TenantScoped, Base):
+    """The temperatures a product may see (its label's storage conditions), in °C."""
+
+    __tablename__ = "product_temperature_ranges"
+    __table_args__ = (UniqueConstraint("tenant_id", "gtin"),)
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    min_celsius: Mapped[float] = mapped_column(Numeric(6, 2))
+    max_celsius: Mapped[float] = mapped_column(Numeric(6, 2))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TemperatureExcursion(TenantScoped, Base):
+    """Readings outside a product's range, for a lot/serial or a logistic unit: the stock
+    concerned was put on hold for QA to release or reject."""
+
+    __tablename__ = "temperature_excursions"
+    __table_args__ = (Index("ix_temperature_excursions_tenant_lot", "tenant_id", "gtin", "lot"),)
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot: Mapped[str] = mapped_column(String(20), default="")
+    serial: Mapped[str] = mapped_column(String(20), default="")
+    source: Mapped[str] = mapped_column(String(8))  # "epcis" | "logger"
+    epcis_event_row_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    asn_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    min_celsius: Mapped[float] = mapped_column(Numeric(6, 2))
+    max_celsius: Mapped[float] = mapped_column(Numeric(6, 2))
+    # The readings outside the range: [{"time": ISO, "celsius": x}, …]
+    readings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    held_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,12 +10,13 @@ back: an event that would oversell or break a rule is not stored.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from medledger.core.db import utcnow
 from medledger.inventory import repository as repo
 from medledger.inventory.errors import (
     INSUFFICIENT_STOCK,
@@ -71,8 +72,10 @@ class StockProjection:
                 ),
             )
             if plan.moves:
-                event_day = stored.event.event_time.date()
-                apply_moves(session, tenant_id, plan.moves, stored.row_id, event_day)
+                when = stored.event.event_time
+                apply_moves(
+                    session, tenant_id, plan.moves, stored.row_id, when.date(), occurred_at=when
+                )
             _record_shipments(session, tenant_id, plan, stored.row_id, stored.event)
 
 
@@ -132,6 +135,7 @@ def apply_moves(
     event_row_id: int | None,
     on: date,
     reason: str = "",
+    occurred_at: datetime | None = None,
 ) -> list[StockMovement]:
     """Check the rules, then write the balances and one movement per balance changed."""
     check_rules(session, tenant_id, moves, on)
@@ -171,6 +175,7 @@ def apply_moves(
                     to_status=status if move.target else None,
                     epcis_event_row_id=event_row_id,
                     reason=reason,
+                    occurred_at=occurred_at or utcnow(),
                 )
             )
     _ensure_lots(session, tenant_id, moves)

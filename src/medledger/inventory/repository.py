@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import false, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,11 +21,13 @@ from medledger.core.scoping import party_rule
 from medledger.inventory.models import (
     InventoryLot,
     InventorySite,
+    ProductTemperatureRange,
     ReplenishmentSetting,
     Shipment,
     StockBalance,
     StockMovement,
     StockStatus,
+    TemperatureExcursion,
 )
 from medledger.inventory.plan import HubLocation, ItemKey, LocationIndex, location_uris, site_uri
 from medledger.parties.models import Location, Site, Tenant
@@ -53,6 +55,17 @@ def _site_visible(principal: Principal) -> ColumnElement[bool]:
 
 @party_rule(ReplenishmentSetting)
 def _replenishment_visible(principal: Principal) -> ColumnElement[bool]:
+    return false()
+
+
+@party_rule(ProductTemperatureRange)
+def _range_visible(principal: Principal) -> ColumnElement[bool]:
+    # Storage conditions are on the label: part of the shared catalogue.
+    return true()
+
+
+@party_rule(TemperatureExcursion)
+def _excursion_visible(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 

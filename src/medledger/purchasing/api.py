@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.schemas import Page, ReasonIn
-from medledger.purchasing import service
+from medledger.purchasing import service, suggestions
 from medledger.purchasing.schemas import (
     AsnIn,
     AsnOut,
@@ -16,8 +16,11 @@ from medledger.purchasing.schemas import (
     DiscrepancyOut,
     OrderIn,
     OrderOut,
+    ReplenishmentIn,
     ScanIn,
     ScanOut,
+    SuggestIn,
+    SuggestionOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["purchasing"])
@@ -115,4 +118,50 @@ def list_discrepancies(
 ) -> list[DiscrepancyOut]:
     return [
         DiscrepancyOut.model_validate(d) for d in service.discrepancies(session, principal, asn_id)
+    ]
+
+
+@router.put("/replenishment-settings", response_model=SuggestionOut)
+def set_replenishment(
+    session: DbSession, principal: CurrentPrincipal, data: ReplenishmentIn
+) -> SuggestionOut:
+    """Supplier, lead time, service factor and minimum order of a product at a hub site."""
+    setting = suggestions.set_replenishment(session, principal, data)
+    return SuggestionOut(
+        site_id=setting.site_id,
+        gtin=setting.gtin,
+        supplier_party_id=setting.supplier_party_id,
+        lead_time_days=setting.lead_time_days,
+        mean_daily_demand=0.0,
+        sigma_daily_demand=0.0,
+        safety_stock=setting.safety_stock,
+        reorder_point=setting.reorder_point,
+        position=0,
+        quantity=0,
+        purchase_order_id=None,
+    )
+
+
+@router.post("/replenishment/suggestions", response_model=list[SuggestionOut])
+def suggest_orders(
+    session: DbSession, principal: CurrentPrincipal, data: SuggestIn
+) -> list[SuggestionOut]:
+    """Recompute reorder levels at a site and draft purchase orders for what is due."""
+    return [
+        SuggestionOut(
+            site_id=s.setting.site_id,
+            gtin=s.setting.gtin,
+            supplier_party_id=s.setting.supplier_party_id,
+            lead_time_days=s.setting.lead_time_days,
+            mean_daily_demand=round(s.levels.mean_daily_demand, 4),
+            sigma_daily_demand=round(s.levels.sigma_daily_demand, 4),
+            safety_stock=s.levels.safety_stock,
+            reorder_point=s.levels.reorder_point,
+            position=s.position,
+            quantity=s.quantity,
+            purchase_order_id=s.purchase_order_id,
+        )
+        for s in suggestions.suggest_orders(
+            session, principal, data.site_id, history_days=data.history_days
+        )
     ]

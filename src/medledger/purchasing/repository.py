@@ -14,19 +14,27 @@ from medledger.purchasing.models import (
     AsnLine,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseOrderStatus,
     ReceiptDiscrepancy,
 )
 
 
+def _sent_to(principal: Principal) -> ColumnElement[bool]:
+    # A draft (a replenishment suggestion) is the buyer's until approved and sent.
+    return (PurchaseOrder.supplier_party_id == principal.party_id) & (
+        PurchaseOrder.status != PurchaseOrderStatus.DRAFT.value
+    )
+
+
 @party_rule(PurchaseOrder)
 def _order_visible(principal: Principal) -> ColumnElement[bool]:
-    return PurchaseOrder.supplier_party_id == principal.party_id
+    return _sent_to(principal)
 
 
 @party_rule(PurchaseOrderLine)
 def _order_line_visible(principal: Principal) -> ColumnElement[bool]:
     return PurchaseOrderLine.purchase_order_id.in_(
-        select(PurchaseOrder.id).where(PurchaseOrder.supplier_party_id == principal.party_id)
+        select(PurchaseOrder.id).where(_sent_to(principal))
     )
 
 

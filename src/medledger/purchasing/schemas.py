@@ -135,3 +135,33 @@ class ScanOut(BaseModel):
     quantity: int
     discrepancy: DiscrepancyOut | None
     asn: AsnOut
+
+
+class ReplenishmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    site_id: int
+    gtin: GTIN
+    supplier_party_id: int | None = None
+    lead_time_days: int = Field(14, ge=1, le=365)
+    service_z: float = Field(1.645, ge=0, le=5)
+    order_quantity: int = Field(0, ge=0, le=10_000_000)
+
+
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    site_id: int
+    history_days: int = Field(90, ge=7, le=730)
+
+
+class SuggestionOut(BaseModel):
+    site_id: int
+    gtin: str
+    supplier_party_id: int | None
+    lead_time_days: int
+    mean_daily_demand: float
+    sigma_daily_demand: float
+    safety_stock: int
+    reorder_point: int
+    position: int
+    quantity: int
+    purchase_order_id: int | None

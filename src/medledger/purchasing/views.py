@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from medledger.core.principal import Permission
+from medledger.inventory.models import InventorySite
+from medledger.parties.models import Site
 from medledger.parties.views import page_number, who
-from medledger.purchasing import service
+from medledger.purchasing import service, suggestions
 from medledger.web.nav import N_, NavEntry, register_nav
 from medledger.web.ui import UiPage, UiRoute
 
@@ -52,7 +55,26 @@ def order_list(ui: UiPage) -> Response:
         params={"status": status},
         status_options=[(k, ui._(v)) for k, v in STATUS_LABELS.items()],
         status_labels=STATUS_LABELS,
+        can_suggest=who(ui).can(Permission.PURCHASING_WRITE),
+        site_options=[
+            (str(i), name)
+            for i, name in ui.session.execute(
+                select(Site.id, Site.name)
+                .join(InventorySite, InventorySite.site_id == Site.id)
+                .where(InventorySite.tenant_id == who(ui).tenant_id)
+                .order_by(Site.name)
+            ).all()
+        ],
     )
+
+
+@router.post("/purchase-orders/suggestions")
+def order_suggest(ui: UiPage) -> Response:
+    """Recompute reorder levels at a site and draft orders for what is due."""
+    site = ui.form.get("site_id") if ui.form is not None else None
+    site_id = int(site) if isinstance(site, str) and site.isdigit() else 0
+    suggestions.suggest_orders(ui.session, who(ui), site_id)
+    return ui.redirect("/purchase-orders?status=draft")
 
 
 @router.get("/purchase-orders/{order_id}")

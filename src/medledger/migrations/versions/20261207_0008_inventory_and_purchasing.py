@@ -1,10 +1,10 @@
 """inventory and purchasing: stock movements and balances, lots, managed sites, shipments,
-replenishment settings; purchase orders, ASNs and receiving discrepancies (row-level security
-on every table)
+replenishment settings, temperature ranges and excursions; purchase orders, ASNs and receiving
+discrepancies (row-level security on every table)
 
 Revision ID: 0008
 Revises: 0004
-Create Date: 2026-12-07 11:28:40.059490
+Create Date: 2026-12-07 11:30:00
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ depends_on: str | Sequence[str] | None = None
 
 TABLES = (
     "inventory_lots",
+    "product_temperature_ranges",
+    "temperature_excursions",
     "inventory_sites",
     "purchase_orders",
     "replenishment_settings",
@@ -61,6 +63,65 @@ def upgrade() -> None:
     with op.batch_alter_table("inventory_lots", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_inventory_lots_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "product_temperature_ranges",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "tenant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("gtin", sa.String(length=14), nullable=False),
+        sa.Column("min_celsius", sa.Numeric(precision=6, scale=2), nullable=False),
+        sa.Column("max_celsius", sa.Numeric(precision=6, scale=2), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_product_temperature_ranges_tenant_id_tenants"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_product_temperature_ranges")),
+        sa.UniqueConstraint(
+            "tenant_id", "gtin", name=op.f("uq_product_temperature_ranges_tenant_id_gtin")
+        ),
+    )
+    with op.batch_alter_table("product_temperature_ranges", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_product_temperature_ranges_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "temperature_excursions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "tenant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("gtin", sa.String(length=14), nullable=False),
+        sa.Column("lot", sa.String(length=20), nullable=False),
+        sa.Column("serial", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=8), nullable=False),
+        sa.Column(
+            "epcis_event_row_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("asn_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("min_celsius", sa.Numeric(precision=6, scale=2), nullable=False),
+        sa.Column("max_celsius", sa.Numeric(precision=6, scale=2), nullable=False),
+        sa.Column("readings", sa.JSON(), nullable=False),
+        sa.Column("held_quantity", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_temperature_excursions_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_temperature_excursions")),
+    )
+    with op.batch_alter_table("temperature_excursions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_temperature_excursions_tenant_id"), ["tenant_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_temperature_excursions_tenant_lot", ["tenant_id", "gtin", "lot"], unique=False
         )
 
     op.create_table(
@@ -409,6 +470,7 @@ def upgrade() -> None:
             "reversal_of_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_stock_movements_quantity_positive")),
         sa.ForeignKeyConstraint(
@@ -580,6 +642,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_inventory_sites_tenant_id"))
 
     op.drop_table("inventory_sites")
+    with op.batch_alter_table("temperature_excursions", schema=None) as batch_op:
+        batch_op.drop_index("ix_temperature_excursions_tenant_lot")
+        batch_op.drop_index(batch_op.f("ix_temperature_excursions_tenant_id"))
+
+    op.drop_table("temperature_excursions")
+    with op.batch_alter_table("product_temperature_ranges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_product_temperature_ranges_tenant_id"))
+
+    op.drop_table("product_temperature_ranges")
     with op.batch_alter_table("inventory_lots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inventory_lots_tenant_id"))
 
