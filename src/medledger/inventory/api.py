@@ -11,10 +11,11 @@ from medledger.core.deps import CurrentPrincipal, DbSession, get_settings_dep
 from medledger.core.principal import Permission
 from medledger.core.repository import get_visible, list_visible
 from medledger.core.schemas import Page
-from medledger.inventory import service
-from medledger.inventory.models import Shipment, StockMovement
+from medledger.inventory import coldchain, service
+from medledger.inventory.models import Shipment, StockMovement, TemperatureExcursion
 from medledger.inventory.schemas import (
     AdjustIn,
+    ExcursionOut,
     InventorySiteOut,
     MoveIn,
     MovementOut,
@@ -28,6 +29,8 @@ from medledger.inventory.schemas import (
     ShipmentOut,
     StatusChangeIn,
     StockRowOut,
+    TemperatureRangeIn,
+    TemperatureRangeOut,
 )
 
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
@@ -177,3 +180,27 @@ def list_shipments(session: DbSession, principal: CurrentPrincipal) -> list[Ship
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
 def read_shipment(session: DbSession, principal: CurrentPrincipal, shipment_id: int) -> ShipmentOut:
     return ShipmentOut.model_validate(get_visible(session, Shipment, shipment_id, principal))
+
+
+@router.put("/temperature-ranges", response_model=TemperatureRangeOut)
+def set_temperature_range(
+    session: DbSession, principal: CurrentPrincipal, data: TemperatureRangeIn
+) -> TemperatureRangeOut:
+    """The temperatures a product may see (°C); readings outside put its stock on hold."""
+    return TemperatureRangeOut.model_validate(
+        coldchain.set_range(session, principal, data.gtin, data.min_celsius, data.max_celsius)
+    )
+
+
+@router.get("/temperature-excursions", response_model=list[ExcursionOut])
+def list_excursions(session: DbSession, principal: CurrentPrincipal) -> list[ExcursionOut]:
+    """Excursions found, newest first, with the readings outside the range."""
+    principal.require(Permission.INVENTORY_READ)
+    items, _ = list_visible(
+        session,
+        TemperatureExcursion,
+        principal,
+        order_by=TemperatureExcursion.id.desc(),
+        page_size=500,
+    )
+    return [ExcursionOut.model_validate(e) for e in items]

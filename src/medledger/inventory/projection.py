@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medledger.core.db import utcnow
+from medledger.inventory import coldchain
 from medledger.inventory import repository as repo
 from medledger.inventory.errors import (
     INSUFFICIENT_STOCK,
@@ -77,6 +78,8 @@ class StockProjection:
                     session, tenant_id, plan.moves, stored.row_id, when.date(), occurred_at=when
                 )
             _record_shipments(session, tenant_id, plan, stored.row_id, stored.event)
+            if stored.event.sensor_element_list:
+                coldchain.check_event(session, tenant_id, stored.event, stored.row_id)
 
 
 def check_rules(session: Session, tenant_id: int, moves: tuple[PlannedMove, ...], on: date) -> None:

@@ -183,3 +183,33 @@ class InventorySiteOut(BaseModel):
     site_id: int
     after_event_row_id: int
     enabled_at: datetime
+
+
+class TemperatureRangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gtin: GTIN
+    min_celsius: float = Field(ge=-200, le=200)
+    max_celsius: float = Field(ge=-200, le=200)
+
+
+class TemperatureRangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    gtin: str
+    min_celsius: float
+    max_celsius: float
+
+
+class ExcursionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    gtin: str
+    lot: str
+    serial: str
+    source: str
+    min_celsius: float
+    max_celsius: float
+    readings: list[dict[str, object]]
+    held_quantity: int
+    epcis_event_row_id: int | None
+    asn_id: int | None
+    created_at: datetime

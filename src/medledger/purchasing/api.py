@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.schemas import Page, ReasonIn
+from medledger.inventory.schemas import ExcursionOut
 from medledger.purchasing import service, suggestions
 from medledger.purchasing.schemas import (
     AsnIn,
@@ -164,4 +165,19 @@ def suggest_orders(
         for s in suggestions.suggest_orders(
             session, principal, data.site_id, history_days=data.history_days
         )
+    ]
+
+
+@router.post("/asns/{asn_id}/temperature-log", response_model=list[ExcursionOut])
+def upload_temperature_log(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    asn_id: int,
+    file: Annotated[UploadFile, File(description="Data logger CSV: time,celsius")],
+) -> list[ExcursionOut]:
+    """Check the shipment's logger readings; excursions put its lots on hold."""
+    text = file.file.read().decode("utf-8", errors="replace")
+    return [
+        ExcursionOut.model_validate(e)
+        for e in service.upload_temperature_log(session, principal, asn_id, text)
     ]

@@ -592,3 +592,28 @@ def discrepancies(session: Session, principal: Principal, asn_id: int) -> list[R
         page_size=500,
     )
     return items
+
+
+def upload_temperature_log(
+    session: Session, principal: Principal, asn_id: int, text: str
+) -> list[Any]:
+    """Check a data logger's readings (CSV ``time,celsius``) that travelled with an inbound
+    shipment against the range of each lot it announces; excursions put the received stock
+    of those lots on hold (``inventory.coldchain``)."""
+    from medledger.inventory import coldchain
+    from medledger.inventory.plan import ItemKey
+
+    principal.require(Permission.INVENTORY_MOVE)
+    asn = get_visible(session, AdvanceShipNotice, asn_id, principal)
+    readings = coldchain.logger_readings(text)
+    if not readings:
+        raise _error(
+            ValidationFailed, "inventory.logger_empty", "The logger file has no readings.", "file"
+        )
+    items = sorted(
+        {ItemKey(line.gtin, line.lot) for line in repo.asn_lines(session, [asn.id])[asn.id]},
+        key=lambda i: (i.gtin, i.lot),
+    )
+    return coldchain.check_excursions(
+        session, principal.tenant_id, items, [], readings, source="logger", asn_id=asn.id
+    )
