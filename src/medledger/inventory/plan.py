@@ -161,10 +161,11 @@ def _whole(quantity: Decimal | None, epc_class: str) -> int:
 
 
 def items_of(
-    epcs: Iterable[str], quantities: Iterable[QuantityElement]
+    epcs: Iterable[str], quantities: Iterable[QuantityElement], *, strict: bool = True
 ) -> tuple[list[tuple[ItemKey, int]], list[str]]:
     """The lots/serials an event names with their quantities (1 per serial), and its SSCCs.
-    Other identifiers (GRAI, GIAI …) are not stock."""
+    Other identifiers (GRAI, GIAI …) are not stock. ``strict``: a fractional quantity is
+    refused (else counted as 0: only the items are wanted)."""
     items: dict[ItemKey, int] = {}
     ssccs: list[str] = []
     for epc in epcs:
@@ -181,7 +182,8 @@ def items_of(
         if match is None:
             continue
         key = ItemKey(match.group(1), unquote(match.group(2) or ""), "")
-        items[key] = items.get(key, 0) + _whole(element.quantity, element.epc_class)
+        whole = _whole(element.quantity, element.epc_class) if strict else 0
+        items[key] = items.get(key, 0) + whole
     return list(items.items()), ssccs
 
 
@@ -236,11 +238,16 @@ def plan_event(
         return EventPlan(tuple(moves))
     if event.event_type != "ObjectEvent":
         return NOTHING
+    if here is None and source is None and target is None:
+        if step in RECEIVING_STEPS:
+            # Received somewhere else: proof of delivery for what the hub shipped.
+            ssccs = [sscc for sscc in map(sscc_of, event.epc_list) if sscc]
+            return EventPlan((), received_elsewhere_ssccs=tuple(ssccs))
+        return NOTHING  # not at a managed place: no stock of ours (nor its quantities) concerned
     items, ssccs = items_of(event.epc_list, event.quantity_list)
     if step in RECEIVING_STEPS:
         into = target or here
         if into is None:
-            # Received somewhere else: proof of delivery for what the hub shipped.
             return EventPlan((), received_elsewhere_ssccs=tuple(ssccs))
         if source is not None and source.id != into.id:
             return EventPlan(_moves(K.TRANSFER, items, ssccs, source, into, stated, contents))
