@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+
 from tests.inventory.builders import (
     AMBIENT_GTIN,
     CHILLED_GTIN,

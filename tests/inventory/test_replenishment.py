@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from tests.inventory.builders import AMBIENT_GTIN, build_warehouse
 
 from medledger.inventory.replenishment import reorder_levels, suggested_quantity
+from tests.inventory.builders import AMBIENT_GTIN, build_warehouse
 
 DL = "https://id.gs1.org"
 

@@ -239,9 +239,7 @@ def check_event(
         return []
     readings = temperature_readings(event)
     epcs = [*event.epc_list, *event.child_epcs, *([event.parent_id] if event.parent_id else [])]
-    items, ssccs = items_of(
-        epcs, [*event.quantity_list, *event.child_quantity_list], strict=False
-    )
+    items, ssccs = items_of(epcs, [*event.quantity_list, *event.child_quantity_list], strict=False)
     return check_excursions(
         session,
         tenant_id,
