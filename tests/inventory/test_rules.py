@@ -245,9 +245,11 @@ def test_release_needs_qa_and_a_reason(
     audit = client.get("/api/v1/audit", params={"entity_type": "stock_movements"}, headers=w.qa)
     assert audit.status_code == 200, audit.text
     reasons = [
-        e["reason"] for e in audit.json()["items"] if e["new_values"].get("kind") == "status_change"
+        (e["action"], e["new_values"]["movements"][0][1], e["reason"])
+        for e in audit.json()["items"]
+        if e["new_values"]["movements"][0][1] == "status_change"
     ]
-    assert reasons == ["inspection passed"]
+    assert reasons == [("inventory.move", "status_change", "inspection passed")]
 
 
 def test_an_unmanaged_location_is_refused(

@@ -67,7 +67,8 @@ class StockMovement(TenantScoped, Base):
         Index("ix_stock_movements_tenant_event", "tenant_id", "epcis_event_row_id"),
         Index("ix_stock_movements_tenant_lot", "tenant_id", "gtin", "lot"),
     )
-    __audit__ = True
+    # Not audited row by row: each operation writes one audit entry listing its movements
+    # (inventory.projection.audit_movements), as a capture writes one entry per document.
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)

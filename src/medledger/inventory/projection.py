@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from medledger.compliance import audit
 from medledger.core.db import utcnow
 from medledger.inventory import coldchain
 from medledger.inventory import repository as repo
@@ -143,24 +144,30 @@ def apply_moves(
     """Check the rules, then write the balances and one movement per balance changed."""
     check_rules(session, tenant_id, moves, on)
     rows: list[StockMovement] = []
+    # Increments are batched into one executemany, written before any later decrement.
+    puts: list[tuple[int, int, str, ItemKey, str, int]] = []
+    moment = occurred_at or utcnow()
     for number, move in enumerate(moves):
         parts: list[tuple[str | None, int]]
         if move.source is None:
             parts = [(None, move.quantity)]
         else:
+            repo.put_many(session, puts)
+            puts = []
             parts = _take(session, tenant_id, move, number)
         for taken_status, quantity in parts:
             status: str | None = move.target_status or taken_status
             if move.target is not None:
                 assert status is not None
-                repo.put(
-                    session,
-                    tenant_id,
-                    move.target.location_id,
-                    move.target.container,
-                    move.item,
-                    status,
-                    quantity,
+                puts.append(
+                    (
+                        tenant_id,
+                        move.target.location_id,
+                        move.target.container,
+                        move.item,
+                        status,
+                        quantity,
+                    )
                 )
             rows.append(
                 StockMovement(
@@ -178,13 +185,52 @@ def apply_moves(
                     to_status=status if move.target else None,
                     epcis_event_row_id=event_row_id,
                     reason=reason,
-                    occurred_at=occurred_at or utcnow(),
+                    occurred_at=moment,
                 )
             )
+    repo.put_many(session, puts)
     _ensure_lots(session, tenant_id, moves)
     session.add_all(rows)
     session.flush()
+    audit_movements(session, tenant_id, rows, reason)
     return rows
+
+
+def audit_movements(
+    session: Session, tenant_id: int, rows: list[StockMovement], reason: str = ""
+) -> None:
+    """One audit entry for the movements of one operation, listing each of them."""
+    if not rows:
+        return
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        action="inventory.move",
+        entity_type="stock_movements",
+        entity_id=rows[0].id,
+        new_values={
+            "epcis_event_row_id": rows[0].epcis_event_row_id,
+            "movements": [
+                [
+                    m.id,
+                    m.kind,
+                    m.gtin,
+                    m.lot,
+                    m.serial,
+                    m.quantity,
+                    m.from_location_id,
+                    m.from_container,
+                    m.from_status,
+                    m.to_location_id,
+                    m.to_container,
+                    m.to_status,
+                    m.reversal_of_id,
+                ]
+                for m in rows
+            ],
+        },
+        reason=reason or None,
+    )
 
 
 def _take(
@@ -280,13 +326,40 @@ def _ensure_lots(session: Session, tenant_id: int, moves: tuple[PlannedMove, ...
         )
     ):
         expiries[(str(gtin), str(lot))] = expiry
-    for gtin, lot in missing:
-        session.add(
-            InventoryLot(
-                tenant_id=tenant_id, gtin=gtin, lot=lot, expiry=_as_date(expiries.get((gtin, lot)))
-            )
-        )
-    session.flush()
+    created = [
+        {
+            "tenant_id": tenant_id,
+            "gtin": gtin,
+            "lot": lot,
+            "expiry": _as_date(expiries.get((gtin, lot))),
+            "recalled": False,
+            "created_at": utcnow(),
+        }
+        for gtin, lot in missing
+    ]
+    create_lots(session, tenant_id, created)
+
+
+def create_lots(session: Session, tenant_id: int, created: list[dict[str, Any]]) -> None:
+    """Insert new inventory lots in one statement and one audit entry listing them (later
+    changes — expiry, recall — are audited row by row)."""
+    if not created:
+        return
+    table: Any = InventoryLot.__table__
+    session.connection().execute(table.insert(), created)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        action="create",
+        entity_type="inventory_lots",
+        entity_id=f"{created[0]['gtin']}/{created[0]['lot']}",
+        new_values={
+            "lots": [
+                [c["gtin"], c["lot"], c["expiry"].isoformat() if c["expiry"] else None]
+                for c in created
+            ]
+        },
+    )
 
 
 def _as_date(value: Any) -> date | None:
@@ -372,6 +445,7 @@ def reverse_events(session: Session, tenant_id: int, event_row_ids: Any) -> None
             shipment.delivered_at = None
     session.add_all(reversals)
     session.flush()
+    audit_movements(session, tenant_id, reversals, "error declaration")
 
 
 def _record_shipments(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.catalog.models import Product
-from medledger.core.db import is_postgres, utcnow
+from medledger.core.db import utcnow
 from medledger.core.principal import Principal
 from medledger.core.scoping import party_rule
 from medledger.inventory.models import (
@@ -162,8 +162,9 @@ def take(
     """Decrement one balance by ``quantity`` if it holds that much: one atomic conditional
     ``UPDATE … SET quantity = quantity - :n WHERE … AND quantity >= :n``. False (nothing
     changed) when it does not — also when a concurrent transaction took it first."""
-    result: Any = session.execute(
-        update(StockBalance)
+    # Core, on the session's connection: no ORM bookkeeping (or autoflush) per statement.
+    result: Any = session.connection().execute(
+        update(_BALANCES)
         .where(
             StockBalance.tenant_id == tenant_id,
             StockBalance.location_id == location_id,
@@ -175,9 +176,57 @@ def take(
             StockBalance.quantity >= quantity,
         )
         .values(quantity=StockBalance.quantity - quantity, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)
+
+
+_BALANCES: Any = StockBalance.__table__
+_BALANCE_KEY = ("tenant_id", "location_id", "gtin", "lot", "serial", "container", "status")
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET quantity = quantity + excluded.quantity``,
+    built once per dialect (building it costs more than running it)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        table: Any = StockBalance.__table__
+        insert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(_BALANCE_KEY),
+            set_={
+                "quantity": table.c.quantity + insert.excluded.quantity,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+        _UPSERTS[dialect] = statement
+    return statement
+
+
+def put_many(session: Session, rows: Sequence[tuple[int, int, str, ItemKey, str, int]]) -> None:
+    """Increment balances (created at zero if new), one atomic upsert each, in one
+    ``executemany``: rows of (tenant, location, container, item, status, quantity)."""
+    if not rows:
+        return
+    now = utcnow()
+    connection = session.connection()
+    connection.execute(
+        _upsert(connection.dialect.name),
+        [
+            {
+                "tenant_id": tenant_id,
+                "location_id": location_id,
+                "gtin": item.gtin,
+                "lot": item.lot,
+                "serial": item.serial,
+                "container": container,
+                "status": status,
+                "quantity": quantity,
+                "updated_at": now,
+            }
+            for tenant_id, location_id, container, item, status, quantity in rows
+        ],
+    )
 
 
 def put(
@@ -190,25 +239,7 @@ def put(
     quantity: int,
 ) -> None:
     """Increment one balance (created at zero if new): one atomic upsert."""
-    values = {
-        "tenant_id": tenant_id,
-        "location_id": location_id,
-        "gtin": item.gtin,
-        "lot": item.lot,
-        "serial": item.serial,
-        "container": container,
-        "status": status,
-        "quantity": quantity,
-        "updated_at": utcnow(),
-    }
-    keys = ["tenant_id", "location_id", "gtin", "lot", "serial", "container", "status"]
-    table: Any = StockBalance.__table__
-    insert: Any = (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
-    stmt = insert.values(**values).on_conflict_do_update(
-        index_elements=keys,
-        set_={"quantity": table.c.quantity + insert.excluded.quantity, "updated_at": utcnow()},
-    )
-    session.execute(stmt)
+    put_many(session, [(tenant_id, location_id, container, item, status, quantity)])
 
 
 def lots(
@@ -219,9 +250,12 @@ def lots(
     if not wanted:
         return {}
     gtins = sorted({g for g, _ in wanted})
+    names = sorted({lot for _, lot in wanted})
     rows = session.scalars(
         select(InventoryLot).where(
-            InventoryLot.tenant_id == tenant_id, InventoryLot.gtin.in_(gtins)
+            InventoryLot.tenant_id == tenant_id,
+            InventoryLot.gtin.in_(gtins),
+            InventoryLot.lot.in_(names),
         )
     )
     return {(r.gtin, r.lot): r for r in rows if (r.gtin, r.lot) in wanted}

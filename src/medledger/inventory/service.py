@@ -196,19 +196,31 @@ def movements_of(session: Session, tenant_id: int, row_ids: Sequence[int]) -> li
 def _remember_expiry(session: Session, tenant_id: int, lines: Sequence[StockLineIn]) -> None:
     """Lots received with an expiry date (scan AI 17, ASN) get it recorded before the stock
     moves, so the rules can use it."""
+    from medledger.inventory.projection import create_lots
+
     known = repo.lots(session, tenant_id, [(line.gtin, line.lot) for line in lines])
+    created: dict[tuple[str, str], dict[str, Any]] = {}
     for line in lines:
         if not line.lot:
             continue
-        lot = known.get((line.gtin, line.lot))
+        key = (line.gtin, line.lot)
+        lot = known.get(key)
         if lot is None:
-            lot = InventoryLot(
-                tenant_id=tenant_id, gtin=line.gtin, lot=line.lot, expiry=line.expiry
+            entry = created.setdefault(
+                key,
+                {
+                    "tenant_id": tenant_id,
+                    "gtin": line.gtin,
+                    "lot": line.lot,
+                    "expiry": None,
+                    "recalled": False,
+                    "created_at": utcnow(),
+                },
             )
-            session.add(lot)
-            known[(line.gtin, line.lot)] = lot
+            entry["expiry"] = entry["expiry"] or line.expiry
         elif line.expiry is not None and lot.expiry is None:
             lot.expiry = line.expiry
+    create_lots(session, tenant_id, list(created.values()))
     session.flush()
 
 
