@@ -255,29 +255,28 @@ def _take(
     if wanted > 0:
         total = sum(held.values())
         allowed = sum(held.get(s.value, 0) for s in move.take)
-        code, message = (
-            (
+        params = {
+            "gtin": move.item.gtin,
+            "lot": move.item.lot or move.item.serial,
+            "location_id": move.source.location_id,
+            "available": allowed,
+            "requested": move.quantity,
+            "total": total - allowed,
+        }
+        field = f"lines.{number}.quantity"
+        if total >= move.quantity and allowed < move.quantity:
+            raise conflict(
                 NOT_RELEASED,
-                "Only {available} of {gtin} {lot} at location {location_id} may be "
-                "moved this way (released); {requested} requested, {total} held in other statuses.",
+                "Only {available} of {gtin} {lot} at location {location_id} may be moved this "
+                "way (released); {requested} requested, {total} held in other statuses.",
+                field,
+                **params,
             )
-            if total >= move.quantity and allowed < move.quantity
-            else (
-                INSUFFICIENT_STOCK,
-                "Only {available} of {gtin} {lot} at location "
-                "{location_id}; {requested} requested.",
-            )
-        )
         raise conflict(
-            code,
-            message,
-            f"lines.{number}.quantity",
-            gtin=move.item.gtin,
-            lot=move.item.lot or move.item.serial,
-            location_id=move.source.location_id,
-            available=allowed,
-            requested=move.quantity,
-            total=total - allowed,
+            INSUFFICIENT_STOCK,
+            "Only {available} of {gtin} {lot} at location {location_id}; {requested} requested.",
+            field,
+            **params,
         )
     for taken, quantity in parts:
         assert taken is not None

@@ -329,13 +329,7 @@ def _flag(kind: DiscrepancyKind, data: ScanIn, *, code: str, message: str, **par
     """Refuse a flagged receipt unless the clerk confirmed it with a reason."""
     if data.accept_discrepancy and data.reason.strip():
         return
-    raise _error(
-        Conflict,
-        code,
-        message + " Confirm it with a reason to receive it anyway.",
-        "scan",
-        **params,
-    )
+    raise _error(Conflict, code, message, "scan", **params)
 
 
 def receive_scan(session: Session, principal: Principal, asn_id: int, data: ScanIn) -> ScanOut:
@@ -401,7 +395,9 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
                 DiscrepancyKind.UNEXPECTED_ITEM,
                 data,
                 code="purchasing.unexpected_item",
-                message="{gtin} is not in ASN {number}.",
+                message=(
+                    "{gtin} is not in ASN {number}. Confirm it with a reason to receive it anyway."
+                ),
                 gtin=parsed.gtin,
                 number=asn.number,
             )
@@ -422,7 +418,8 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
                 data,
                 code="purchasing.wrong_lot",
                 message=(
-                    "Lot {lot} of {gtin} is not announced in ASN {number} (expected {expected})."
+                    "Lot {lot} of {gtin} is not announced in ASN {number} (expected {expected}). "
+                    "Confirm it with a reason to receive it anyway."
                 ),
                 lot=parsed.lot,
                 gtin=parsed.gtin,
@@ -439,7 +436,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
                 code="purchasing.over_receipt",
                 message=(
                     "{quantity} more of lot {lot} would exceed the {announced} announced "
-                    "({received} received)."
+                    "({received} received). Confirm it with a reason to receive it anyway."
                 ),
                 quantity=data.quantity,
                 lot=parsed.lot,
