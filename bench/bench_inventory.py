@@ -368,77 +368,74 @@ def parallel_picks(picks: int, workers: int) -> dict[str, float]:
 
 def _picks(mode: str, picks: int, workers: int, stock: int) -> dict[str, float]:
     results: dict[str, float] = {}
-    if True:
-        w = Warehouse("postgres", f"medledger_bench_picks_{mode}")
-        line = StockLineIn(gtin=GTIN, lot="HOT", quantity=stock)
+    w = Warehouse("postgres", f"medledger_bench_picks_{mode}")
+    line = StockLineIn(gtin=GTIN, lot="HOT", quantity=stock)
 
-        def setup(s: Session, p: Principal) -> None:
-            inventory.receive(s, p, ReceiptIn(location_id=w.dock, lines=[line]))
-            inventory.change_status(
-                s, p, StatusChangeIn(action="release", gtin=GTIN, lot="HOT", reason="bench")
-            )
-            inventory.move(
-                s, p, MoveIn(from_location_id=w.dock, to_location_id=w.store, lines=[line])
-            )
-
-        _request(w, setup)
-        one = MoveIn(
-            from_location_id=w.store,
-            to_location_id=w.ship,
-            lines=[StockLineIn(gtin=GTIN, lot="HOT", quantity=1)],
+    def setup(s: Session, p: Principal) -> None:
+        inventory.receive(s, p, ReceiptIn(location_id=w.dock, lines=[line]))
+        inventory.change_status(
+            s, p, StatusChangeIn(action="release", gtin=GTIN, lot="HOT", reason="bench")
         )
-        done = {"ok": 0, "refused": 0}
-        lock = threading.Lock()
+        inventory.move(s, p, MoveIn(from_location_id=w.dock, to_location_id=w.store, lines=[line]))
 
-        def pick_once() -> None:
-            try:
-                _request(w, lambda s, p: inventory.move(s, p, one, picking=True))
-                outcome = "ok"
-            except DomainError:
-                outcome = "refused"
-            with lock:
-                done[outcome] += 1
+    _request(w, setup)
+    one = MoveIn(
+        from_location_id=w.store,
+        to_location_id=w.ship,
+        lines=[StockLineIn(gtin=GTIN, lot="HOT", quantity=1)],
+    )
+    done = {"ok": 0, "refused": 0}
+    lock = threading.Lock()
 
-        started = time.perf_counter()
-        if mode == "sequential":
-            for _ in range(picks):
+    def pick_once() -> None:
+        try:
+            _request(w, lambda s, p: inventory.move(s, p, one, picking=True))
+            outcome = "ok"
+        except DomainError:
+            outcome = "refused"
+        with lock:
+            done[outcome] += 1
+
+    started = time.perf_counter()
+    if mode == "sequential":
+        for _ in range(picks):
+            pick_once()
+    else:
+        per_worker = picks // workers
+        barrier = threading.Barrier(workers)
+
+        def worker() -> None:
+            barrier.wait()
+            for _ in range(per_worker):
                 pick_once()
-        else:
-            per_worker = picks // workers
-            barrier = threading.Barrier(workers)
 
-            def worker() -> None:
-                barrier.wait()
-                for _ in range(per_worker):
-                    pick_once()
-
-            threads = [threading.Thread(target=worker) for _ in range(workers)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        elapsed = time.perf_counter() - started
-        with w.unit() as session:
-            picked = int(
-                session.scalar(
-                    select(func.coalesce(func.sum(StockBalance.quantity), 0)).where(
-                        StockBalance.location_id == w.ship
-                    )
+        threads = [threading.Thread(target=worker) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    elapsed = time.perf_counter() - started
+    with w.unit() as session:
+        picked = int(
+            session.scalar(
+                select(func.coalesce(func.sum(StockBalance.quantity), 0)).where(
+                    StockBalance.location_id == w.ship
                 )
-                or 0
             )
-            negative = int(
-                session.scalar(
-                    select(func.count()).select_from(StockBalance).where(StockBalance.quantity < 0)
-                )
-                or 0
+            or 0
+        )
+        negative = int(
+            session.scalar(
+                select(func.count()).select_from(StockBalance).where(StockBalance.quantity < 0)
             )
-        results[f"{mode}_picks_per_s"] = (done["ok"] + done["refused"]) / elapsed
-        results[f"{mode}_succeeded"] = done["ok"]
-        results[f"{mode}_refused"] = done["refused"]
-        results[f"{mode}_oversell"] = max(picked - stock, 0) + negative
-        results[f"{mode}_picked"] = picked
-        w.engine.dispose()
+            or 0
+        )
+    results[f"{mode}_picks_per_s"] = (done["ok"] + done["refused"]) / elapsed
+    results[f"{mode}_succeeded"] = done["ok"]
+    results[f"{mode}_refused"] = done["refused"]
+    results[f"{mode}_oversell"] = max(picked - stock, 0) + negative
+    results[f"{mode}_picked"] = picked
+    w.engine.dispose()
     return results
 
 

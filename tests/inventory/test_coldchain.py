@@ -161,7 +161,10 @@ def test_a_logger_file_of_an_inbound_shipment_puts_its_lots_on_hold(
         ),
         201,
     )
-    log = "time,celsius\n2027-02-20T08:00:00Z,21.0\n2027-02-20T09:00:00Z,31.5\n2027-02-20T10:00:00Z,-1\n"
+    log = (
+        "time,celsius\n"
+        "2027-02-20T08:00:00Z,21.0\n2027-02-20T09:00:00Z,31.5\n2027-02-20T10:00:00Z,-1\n"
+    )
     response = client.post(
         f"/api/v1/asns/{asn['id']}/temperature-log",
         files={"file": ("logger.csv", log, "text/csv")},
