@@ -38,7 +38,6 @@ from medledger.inventory.models import (
 from medledger.inventory.plan import (
     EventPlan,
     ItemKey,
-    LocationIndex,
     PlannedMove,
     plan_event,
 )
@@ -61,10 +60,13 @@ class StockProjection:
         session, tenant_id = change.session, change.tenant_id
         if change.retracted_event_row_ids:
             reverse_events(session, tenant_id, change.retracted_event_row_ids)
-        index: LocationIndex | None = None
+        if not change.events:
+            return
+        index = repo.location_index(session, tenant_id)
+        if not index.by_uri and not repo.has_stock_or_shipments(session, tenant_id):
+            # Inventory is not in use in this tenant: nothing to move, hold or deliver.
+            return
         for stored in change.events:
-            if index is None:
-                index = repo.location_index(session, tenant_id)
             plan = plan_event(
                 stored.event,
                 stored.row_id,

@@ -110,6 +110,15 @@ def location_index(session: Session, tenant_id: int) -> LocationIndex:
     return LocationIndex(by_uri)
 
 
+def has_stock_or_shipments(session: Session, tenant_id: int) -> bool:
+    """Whether the tenant has any stock balance or shipment (inventory is in use)."""
+    for model in (StockBalance, Shipment):
+        found = session.scalar(select(model.id).where(model.tenant_id == tenant_id).limit(1))
+        if found is not None:
+            return True
+    return False
+
+
 def balances_at(
     session: Session, tenant_id: int, location_id: int, container: str, item: ItemKey
 ) -> dict[str, int]:
