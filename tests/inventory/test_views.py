@@ -101,3 +101,54 @@ def test_buyer_drafts_suggestions_from_the_order_list(
     assert response.status_code == 200, response.text
     assert str(response.url).endswith("/purchase-orders?status=draft")
     assert 'data-status="draft"' not in response.text
+
+
+def test_picking_page_proposes_fefo_and_picks_to_the_shipping_bay(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    w = build_warehouse(client, factory, "pk")
+    for lot, days in (("LATE", 400), ("EARLY", 100)):
+        expiry = (date.today() + timedelta(days=days)).isoformat()
+        line = {"gtin": AMBIENT_GTIN, "lot": lot, "quantity": 10, "expiry": expiry}
+        assert (
+            client.post(
+                "/api/v1/inventory/receipts",
+                json={"location_id": w.dock, "lines": [line]},
+                headers=w.warehouse,
+            ).status_code
+            == 201
+        )
+        client.post(
+            "/api/v1/inventory/status-changes",
+            json={"action": "release", "gtin": AMBIENT_GTIN, "lot": lot, "reason": "ok"},
+            headers=w.qa,
+        )
+        client.post(
+            "/api/v1/inventory/put-aways",
+            json={"from_location_id": w.dock, "to_location_id": w.ambient, "lines": [line]},
+            headers=w.warehouse,
+        )
+    log_in(client, "pk-warehouse")
+    query = f"site_id={w.site_id}&gtin={AMBIENT_GTIN}&quantity=15"
+    page = client.get(f"/picking?{query}")
+    assert page.status_code == 200, page.text
+    assert re.findall(r'<tr data-lot="([^"]+)">', page.text) == ["EARLY", "LATE"]
+    response = client.post(
+        "/picking",
+        data={
+            "csrf_token": csrf(client, "/picking"),
+            "site_id": str(w.site_id),
+            "gtin": AMBIENT_GTIN,
+            "quantity": "15",
+            "to_location_id": str(w.shipping),
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200, response.text
+    assert 'data-testid="picked"' in response.text
+    rows = client.get("/api/v1/inventory/stock", headers=w.warehouse).json()
+    assert sorted((r["location_code"], r["lot"], r["quantity"]) for r in rows) == [
+        ("A1", "LATE", 5),
+        ("SHIP", "EARLY", 10),
+        ("SHIP", "LATE", 5),
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from medledger.core.principal import Permission
 from medledger.inventory import service
 from medledger.inventory.models import InventorySite, StockStatus
+from medledger.inventory.schemas import MoveIn, PickListIn, StockLineIn
 from medledger.parties.models import Location, Site
 from medledger.parties.views import page_number, submit, who
 from medledger.purchasing import service as purchasing
@@ -30,6 +31,7 @@ register_nav(NavEntry("stock", N_("Stock"), "/stock", Permission.INVENTORY_READ,
 register_nav(
     NavEntry("receiving", N_("Receiving"), "/receiving", Permission.INVENTORY_MOVE, order=102)
 )
+register_nav(NavEntry("picking", N_("Picking"), "/picking", Permission.INVENTORY_MOVE, order=103))
 
 STATUS_LABELS = {
     "quarantine": N_("Quarantine"),
@@ -148,3 +150,81 @@ def receiving_scan(ui: UiPage, asn_id: int) -> Response:
         )
     flagged = state.code.startswith("purchasing.") and state.status == 409
     return _receiving(ui, asn_id, state, status=state.status, flagged=flagged, last=None)
+
+
+def _shipping_bays(ui: Ui, site_id: int) -> list[tuple[str, str]]:
+    rows = ui.session.execute(
+        select(Location.id, Location.code, Location.name)
+        .where(
+            Location.tenant_id == who(ui).tenant_id,
+            Location.site_id == site_id,
+            Location.zone_purpose == "shipping",
+            Location.active.is_(True),
+        )
+        .order_by(Location.code)
+    ).all()
+    return [(str(i), f"{code} · {name}") for i, code, name in rows]
+
+
+@router.get("/picking")
+def picking_page(ui: UiPage) -> Response:
+    """A pick list for a GTIN and quantity at a site, first expiry first out."""
+    who(ui).require(Permission.INVENTORY_MOVE)
+    query = ui.request.query_params
+    values = {k: query.get(k, "") for k in ("site_id", "gtin", "quantity")}
+    state = empty_form(ui.locale, values)
+    picks = None
+    if values["site_id"] and values["gtin"] and values["quantity"]:
+        state = parse_form(PickListIn, None, ui.locale, extra=values)
+        picks = submit(ui, state, lambda data: service.pick_list(ui.session, who(ui), data))
+    site_id = _int(values["site_id"])
+    return ui.render(
+        "inventory/picking.html",
+        status=state.status,
+        form=state,
+        picks=picks,
+        site_options=_managed_sites(ui),
+        bay_options=_shipping_bays(ui, site_id) if site_id else [],
+        picked=query.get("picked"),
+    )
+
+
+@router.post("/picking")
+def picking_confirm(ui: UiPage) -> Response:
+    """Pick the proposed lines to a shipping bay (one EPCIS picking event per location)."""
+    form = ui.form
+    assert form is not None
+    site_id, gtin, quantity = (str(form.get(k, "")) for k in ("site_id", "gtin", "quantity"))
+    state = parse_form(
+        PickListIn, None, ui.locale, extra={"site_id": site_id, "gtin": gtin, "quantity": quantity}
+    )
+
+    def pick(data: PickListIn) -> int:
+        proposal = service.pick_list(ui.session, who(ui), data)
+        bay = _int(str(form.get("to_location_id", ""))) or 0
+        by_location: dict[int, list[StockLineIn]] = {}
+        for p in proposal.picks:
+            by_location.setdefault(p.location_id, []).append(
+                StockLineIn(gtin=p.gtin, lot=p.lot, serial=p.serial, quantity=p.quantity)
+            )
+        for location_id, lines in by_location.items():
+            service.move(
+                ui.session,
+                who(ui),
+                MoveIn(from_location_id=location_id, to_location_id=bay, lines=lines),
+                picking=True,
+            )
+        return sum(p.quantity for p in proposal.picks)
+
+    picked = submit(ui, state, pick)
+    if picked is not None:
+        return ui.redirect(f"/picking?site_id={site_id}&picked={picked}")
+    return ui.render(
+        "inventory/picking.html",
+        status=state.status,
+        form=state,
+        picks=None,
+        site_options=_managed_sites(ui),
+        bay_options=_shipping_bays(ui, _int(site_id) or 0),
+        picked=None,
+    )
