@@ -389,6 +389,54 @@ CALLS = [
         _403,
         True,
     ),
+    # inventory and purchasing (docs/inventory.md)
+    Call(
+        "read stock",
+        "GET",
+        lambda w: "/api/v1/inventory/stock",
+        _none,
+        frozenset(HUB_ROLES),
+        _403,
+        False,
+    ),
+    Call(
+        "list purchase orders",
+        "GET",
+        lambda w: "/api/v1/purchase-orders",
+        _none,
+        frozenset(ALL) - {"sales"},
+        _403,
+        False,
+    ),
+    Call(
+        "create purchase order",
+        "POST",
+        lambda w: "/api/v1/purchase-orders",
+        lambda w: {
+            "supplier_party_id": w.a.supplier_id,
+            "ship_to_site_id": w.ids["hub_site"],
+            "lines": [
+                {
+                    "gtin": gtin(1),
+                    "quantity": 5,
+                    "unit_price": "1.5",
+                    "requested_date": "2027-01-01",
+                }
+            ],
+        },
+        frozenset({"admin", "purchasing"}),
+        _403,
+        True,
+    ),
+    Call(
+        "manage the stock of a hub site",
+        "POST",
+        lambda w: f"/api/v1/inventory/sites/{w.ids['hub_site']}",
+        _none,
+        frozenset({"admin", "warehouse"}),
+        _403,
+        True,
+    ),
 ]
 
 

@@ -30,6 +30,9 @@ def _register_capabilities() -> None:
     from medledger.identifiers.cli import app as gs1_app
 
     app.add_typer(gs1_app, name="gs1", help="GS1 identifiers: parse scans, URIs and URNs.")
+    from medledger.inventory.cli import app as inventory_app
+
+    app.add_typer(inventory_app, name="inventory")
     from medledger.trace.cli import trace_command
 
     app.command("trace")(trace_command)

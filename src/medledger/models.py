@@ -13,7 +13,11 @@ def load_all_models() -> None:
     import medledger.integration.ledger_events  # outbox publisher of shipments and receipts
     import medledger.integration.models
     import medledger.integration.repository  # party-visibility rules
+    import medledger.inventory.models
+    import medledger.inventory.projection  # party-visibility rules; the stock projection
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
+    import medledger.purchasing.models
+    import medledger.purchasing.repository  # party-visibility rules
     import medledger.trace.models
     import medledger.trace.repository  # noqa: F401  party-visibility rules

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = 3600.0
     webhook_timeout_seconds: float = 10.0
     webhook_lease_seconds: float = 60.0
+    # Inventory: lots expiring within this many days are flagged near expiry.
+    near_expiry_days: int = 90
 
 
 @lru_cache(maxsize=1)

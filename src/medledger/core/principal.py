@@ -36,20 +36,37 @@ class Permission(StrEnum):
     TRACE_READ = "trace:read"
     TRACE_CAPTURE = "trace:capture"
     INTEGRATION_MANAGE = "integration:manage"
+    INVENTORY_READ = "inventory:read"
+    INVENTORY_MOVE = "inventory:move"
+    INVENTORY_RELEASE = "inventory:release"  # QA: release, reject, unhold, recall stock
+    PURCHASING_READ = "purchasing:read"
+    PURCHASING_WRITE = "purchasing:write"
+    PURCHASING_SUPPLY = "purchasing:supply"  # a supplier confirms its POs and sends ASNs
 
 
 P = Permission
 _READ_ALL = {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.BOM_READ, P.TRACE_READ}
+_STOCK_READ = {P.INVENTORY_READ, P.PURCHASING_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.PLANNER: frozenset(_READ_ALL),
-    Role.SALES: frozenset({P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ}),
-    Role.WAREHOUSE: frozenset(_READ_ALL | {P.SITES_WRITE, P.TRACE_CAPTURE}),
-    Role.PURCHASING: frozenset(_READ_ALL | {P.PARTIES_WRITE}),
-    Role.QA: frozenset(_READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}),
+    Role.PLANNER: frozenset(_READ_ALL | _STOCK_READ),
+    Role.SALES: frozenset(
+        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ, P.INVENTORY_READ}
+    ),
+    Role.WAREHOUSE: frozenset(
+        _READ_ALL | _STOCK_READ | {P.SITES_WRITE, P.TRACE_CAPTURE, P.INVENTORY_MOVE}
+    ),
+    Role.PURCHASING: frozenset(_READ_ALL | _STOCK_READ | {P.PARTIES_WRITE, P.PURCHASING_WRITE}),
+    Role.QA: frozenset(
+        _READ_ALL
+        | _STOCK_READ
+        | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.INVENTORY_RELEASE}
+    ),
     Role.QA_APPROVER: frozenset(
-        _READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}
+        _READ_ALL
+        | _STOCK_READ
+        | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.INVENTORY_RELEASE}
     ),
     Role.PARTNER_USER: frozenset(
         {
@@ -60,9 +77,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TRACE_READ,
             P.TRACE_CAPTURE,
             P.INTEGRATION_MANAGE,
+            P.PURCHASING_READ,
+            P.PURCHASING_SUPPLY,
         }
     ),
-    Role.AUDITOR: frozenset(_READ_ALL | {P.USERS_READ, P.AUDIT_READ}),
+    Role.AUDITOR: frozenset(_READ_ALL | _STOCK_READ | {P.USERS_READ, P.AUDIT_READ}),
 }
 
 # Roles for people of the hub (the tenant's own manufacturer party).

@@ -11,7 +11,7 @@ URL_NOT_ALLOWED = "integration.url_not_allowed"
 NOT_REPLAYABLE = "integration.delivery_not_replayable"
 
 
-def invalid(field: str, code: str, message: str, **params: Any) -> ValidationFailed:
+def field_invalid(field: str, code: str, message: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(
         message,
         code=code,

@@ -34,7 +34,7 @@ def check_url(url: str, *, allow_private_networks: bool) -> str:
     call its own internal services)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise errors.invalid(
+        raise errors.field_invalid(
             "url", errors.URL_NOT_ALLOWED, "Give an http or https URL with a host name."
         )
     if allow_private_networks:
@@ -47,7 +47,7 @@ def check_url(url: str, *, allow_private_networks: bool) -> str:
     except ValueError:
         pass
     if private:
-        raise errors.invalid(
+        raise errors.field_invalid(
             "url",
             errors.URL_NOT_ALLOWED,
             "Webhooks cannot be sent to {host}: it is not a public address.",
@@ -59,7 +59,7 @@ def check_url(url: str, *, allow_private_networks: bool) -> str:
 def _check_event_types(names: list[str]) -> list[str]:
     unknown = [name for name in names if not is_known(name)]
     if unknown:
-        raise errors.invalid(
+        raise errors.field_invalid(
             "event_types",
             errors.UNKNOWN_EVENT_TYPE,
             "Unknown event type {name}.",

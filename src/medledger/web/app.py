@@ -74,6 +74,8 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.identifiers.api import router as gs1_router
     from medledger.integration.api import router as integration_router
     from medledger.integration.imports.api import router as imports_router
+    from medledger.inventory.api import router as inventory_router
+    from medledger.purchasing.api import router as purchasing_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
 
@@ -83,4 +85,6 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (trace_router, [Depends(authenticated)]),
         (integration_router, [Depends(authenticated)]),
         (imports_router, [Depends(authenticated)]),
+        (inventory_router, [Depends(authenticated)]),
+        (purchasing_router, [Depends(authenticated)]),
     ]

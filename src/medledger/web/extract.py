@@ -31,8 +31,12 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "custom_error": 1,
     "invalid_parameter": 1,
     "_digital_link_error": 0,
-    "invalid": 2,
+    "field_invalid": 2,
     "_field_error": 2,
+    "conflict": 1,  # inventory.errors
+    "invalid": 1,
+    "_error": 2,  # purchasing.service
+    "_flag": 99,  # keyword message= only
 }
 # gettext-style markers: the first string argument is the message.
 FIRST_STRING = frozenset({"_", "N_", "gettext", "translate"})

@@ -212,7 +212,9 @@ def _mount_package_pages() -> None:
     from medledger.compliance.views import router as compliance_pages
     from medledger.integration.imports.views import router as imports_pages
     from medledger.integration.views import router as integration_pages
+    from medledger.inventory.views import router as inventory_pages
     from medledger.parties.views import router as parties_pages
+    from medledger.purchasing.views import router as purchasing_pages
     from medledger.trace.ledger_views import router as ledger_pages
     from medledger.trace.views import router as trace_pages
     from medledger.web.docs import router as docs_pages
@@ -228,6 +230,8 @@ def _mount_package_pages() -> None:
         docs_pages,
     ):
         router.include_router(pages)
+    router.include_router(inventory_pages)
+    router.include_router(purchasing_pages)
 
 
 _mount_package_pages()

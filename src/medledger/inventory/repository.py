@@ -1,0 +1,309 @@
+"""Inventory queries, the balance writes (atomic conditional updates) and visibility rules.
+
+Stock, movements, lots and managed sites are the hub's own business: partner users see none of
+it. A shipment is also the business of the party it goes to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import false, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from medledger.catalog.models import Product
+from medledger.core.db import utcnow
+from medledger.core.principal import Principal
+from medledger.core.scoping import party_rule
+from medledger.inventory.models import (
+    InventoryLot,
+    InventorySite,
+    ProductTemperatureRange,
+    ReplenishmentSetting,
+    Shipment,
+    StockBalance,
+    StockMovement,
+    StockStatus,
+    TemperatureExcursion,
+)
+from medledger.inventory.plan import HubLocation, ItemKey, LocationIndex, location_uris, site_uri
+from medledger.parties.models import Location, Site, Tenant
+
+
+@party_rule(StockBalance)
+def _balance_visible(principal: Principal) -> ColumnElement[bool]:
+    return false()
+
+
+@party_rule(StockMovement)
+def _movement_visible(principal: Principal) -> ColumnElement[bool]:
+    return false()
+
+
+@party_rule(InventoryLot)
+def _lot_visible(principal: Principal) -> ColumnElement[bool]:
+    return false()
+
+
+@party_rule(InventorySite)
+def _site_visible(principal: Principal) -> ColumnElement[bool]:
+    return false()
+
+
+@party_rule(ReplenishmentSetting)
+def _replenishment_visible(principal: Principal) -> ColumnElement[bool]:
+    return false()
+
+
+@party_rule(ProductTemperatureRange)
+def _range_visible(principal: Principal) -> ColumnElement[bool]:
+    # Storage conditions are on the label: part of the shared catalogue.
+    return true()
+
+
+@party_rule(TemperatureExcursion)
+def _excursion_visible(principal: Principal) -> ColumnElement[bool]:
+    return false()
+
+
+@party_rule(Shipment)
+def _shipment_visible(principal: Principal) -> ColumnElement[bool]:
+    return Shipment.destination_party_id == principal.party_id
+
+
+def hub_party_id(session: Session, tenant_id: int) -> int | None:
+    return session.scalar(select(Tenant.owner_party_id).where(Tenant.id == tenant_id))
+
+
+def location_index(session: Session, tenant_id: int) -> LocationIndex:
+    """Every location of the sites inventory manages, by the URIs events name them with."""
+    rows = session.execute(
+        select(Location, Site.gln, InventorySite.after_event_row_id)
+        .join(Site, Site.id == Location.site_id)
+        .join(
+            InventorySite,
+            (InventorySite.site_id == Site.id) & (InventorySite.tenant_id == tenant_id),
+        )
+        .where(Location.tenant_id == tenant_id, Location.active.is_(True))
+        .order_by(Location.id)
+    ).all()
+    by_uri: dict[str, HubLocation] = {}
+    defaults: dict[str, HubLocation] = {}
+    for location, site_gln, after in rows:
+        hub = HubLocation(
+            location.id, location.site_id, location.zone_purpose, location.storage_class, after
+        )
+        for uri in location_uris(site_gln, location.code, location.gln):
+            by_uri[uri] = hub
+        key = site_uri(site_gln)
+        current = defaults.get(key)
+        if current is None or (
+            current.zone_purpose != "receiving_quarantine"
+            and location.zone_purpose == "receiving_quarantine"
+        ):
+            defaults[key] = hub
+    for uri, hub in defaults.items():
+        by_uri.setdefault(uri, hub)
+    return LocationIndex(by_uri)
+
+
+def has_stock_or_shipments(session: Session, tenant_id: int) -> bool:
+    """Whether the tenant has any stock balance or shipment (inventory is in use)."""
+    for model in (StockBalance, Shipment):
+        found = session.scalar(select(model.id).where(model.tenant_id == tenant_id).limit(1))
+        if found is not None:
+            return True
+    return False
+
+
+def balances_at(
+    session: Session, tenant_id: int, location_id: int, container: str, item: ItemKey
+) -> dict[str, int]:
+    """Quantity per status of ``item`` at a place."""
+    rows = session.execute(
+        select(StockBalance.status, StockBalance.quantity).where(
+            StockBalance.tenant_id == tenant_id,
+            StockBalance.location_id == location_id,
+            StockBalance.container == container,
+            StockBalance.gtin == item.gtin,
+            StockBalance.lot == item.lot,
+            StockBalance.serial == item.serial,
+        )
+    ).all()
+    return {status: int(quantity) for status, quantity in rows if quantity}
+
+
+def container_contents(
+    session: Session, tenant_id: int, location_id: int, sscc: str
+) -> list[tuple[ItemKey, int]]:
+    """What is packed in ``sscc`` at a location (all statuses together)."""
+    rows = session.execute(
+        select(
+            StockBalance.gtin,
+            StockBalance.lot,
+            StockBalance.serial,
+            func.sum(StockBalance.quantity),
+        )
+        .where(
+            StockBalance.tenant_id == tenant_id,
+            StockBalance.location_id == location_id,
+            StockBalance.container == sscc,
+            StockBalance.quantity > 0,
+        )
+        .group_by(StockBalance.gtin, StockBalance.lot, StockBalance.serial)
+        .order_by(StockBalance.gtin, StockBalance.lot, StockBalance.serial)
+    ).all()
+    return [(ItemKey(g, lot, serial), int(q)) for g, lot, serial, q in rows]
+
+
+def take(
+    session: Session,
+    tenant_id: int,
+    location_id: int,
+    container: str,
+    item: ItemKey,
+    status: str,
+    quantity: int,
+) -> bool:
+    """Decrement one balance by ``quantity`` if it holds that much: one atomic conditional
+    ``UPDATE … SET quantity = quantity - :n WHERE … AND quantity >= :n``. False (nothing
+    changed) when it does not — also when a concurrent transaction took it first."""
+    # Core, on the session's connection: no ORM bookkeeping (or autoflush) per statement.
+    result: Any = session.connection().execute(
+        update(_BALANCES)
+        .where(
+            StockBalance.tenant_id == tenant_id,
+            StockBalance.location_id == location_id,
+            StockBalance.container == container,
+            StockBalance.gtin == item.gtin,
+            StockBalance.lot == item.lot,
+            StockBalance.serial == item.serial,
+            StockBalance.status == status,
+            StockBalance.quantity >= quantity,
+        )
+        .values(quantity=StockBalance.quantity - quantity, updated_at=utcnow())
+    )
+    return bool(result.rowcount == 1)
+
+
+_BALANCES: Any = StockBalance.__table__
+_BALANCE_KEY = ("tenant_id", "location_id", "gtin", "lot", "serial", "container", "status")
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET quantity = quantity + excluded.quantity``,
+    built once per dialect (building it costs more than running it)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        table: Any = StockBalance.__table__
+        insert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(_BALANCE_KEY),
+            set_={
+                "quantity": table.c.quantity + insert.excluded.quantity,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+        _UPSERTS[dialect] = statement
+    return statement
+
+
+def put_many(session: Session, rows: Sequence[tuple[int, int, str, ItemKey, str, int]]) -> None:
+    """Increment balances (created at zero if new), one atomic upsert each, in one
+    ``executemany``: rows of (tenant, location, container, item, status, quantity)."""
+    if not rows:
+        return
+    now = utcnow()
+    connection = session.connection()
+    connection.execute(
+        _upsert(connection.dialect.name),
+        [
+            {
+                "tenant_id": tenant_id,
+                "location_id": location_id,
+                "gtin": item.gtin,
+                "lot": item.lot,
+                "serial": item.serial,
+                "container": container,
+                "status": status,
+                "quantity": quantity,
+                "updated_at": now,
+            }
+            for tenant_id, location_id, container, item, status, quantity in rows
+        ],
+    )
+
+
+def put(
+    session: Session,
+    tenant_id: int,
+    location_id: int,
+    container: str,
+    item: ItemKey,
+    status: str,
+    quantity: int,
+) -> None:
+    """Increment one balance (created at zero if new): one atomic upsert."""
+    put_many(session, [(tenant_id, location_id, container, item, status, quantity)])
+
+
+def lots(
+    session: Session, tenant_id: int, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], InventoryLot]:
+    """The inventory lots of ``(gtin, lot)`` pairs that exist."""
+    wanted = {k for k in keys if k[1]}
+    if not wanted:
+        return {}
+    gtins = sorted({g for g, _ in wanted})
+    names = sorted({lot for _, lot in wanted})
+    rows = session.scalars(
+        select(InventoryLot).where(
+            InventoryLot.tenant_id == tenant_id,
+            InventoryLot.gtin.in_(gtins),
+            InventoryLot.lot.in_(names),
+        )
+    )
+    return {(r.gtin, r.lot): r for r in rows if (r.gtin, r.lot) in wanted}
+
+
+def storage_classes(session: Session, tenant_id: int, gtins: Sequence[str]) -> dict[str, str]:
+    """The storage class of each catalogued GTIN."""
+    if not gtins:
+        return {}
+    return dict(
+        session.execute(
+            select(Product.gtin, Product.storage_class).where(
+                Product.tenant_id == tenant_id, Product.gtin.in_(sorted(set(gtins)))
+            )
+        ).all()
+    )
+
+
+def live_movements_of_events(
+    session: Session, tenant_id: int, event_row_ids: Sequence[int]
+) -> list[StockMovement]:
+    """Movements projected from these ledger events and not yet reversed, newest first."""
+    if not event_row_ids:
+        return []
+    reversed_ids = select(StockMovement.reversal_of_id).where(
+        StockMovement.tenant_id == tenant_id, StockMovement.reversal_of_id.is_not(None)
+    )
+    return list(
+        session.scalars(
+            select(StockMovement)
+            .where(
+                StockMovement.tenant_id == tenant_id,
+                StockMovement.epcis_event_row_id.in_(list(event_row_ids)),
+                StockMovement.reversal_of_id.is_(None),
+                StockMovement.id.not_in(reversed_ids),
+            )
+            .order_by(StockMovement.id.desc())
+        )
+    )
+
+
+STATUS_ORDER = [s.value for s in StockStatus]

@@ -1,0 +1,597 @@
+"""Warehouse use cases: receive, put away, transfer, pick, pack, ship, scrap; status changes
+and adjustments; stock and pick lists.
+
+Every physical movement is an EPCIS event: the use case builds it and captures it through the
+trace ledger's capture service, in the caller's transaction, and the stock projection
+(``inventory.projection``) moves the stock — exactly as for an event a partner captures. Status
+changes (release, hold, reject, recall) and counted adjustments are not physical: they are
+stock movements only, each with its reason in the audit trail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from medledger.core.db import utcnow
+from medledger.core.errors import NotFound, ValidationFailed
+from medledger.core.principal import Permission, Principal
+from medledger.core.repository import get_visible
+from medledger.identifiers.digital_link import encode_value
+from medledger.inventory import repository as repo
+from medledger.inventory.errors import INSUFFICIENT_STOCK, NOT_MANAGED, conflict, invalid
+from medledger.inventory.models import (
+    InventoryLot,
+    InventorySite,
+    MovementKind,
+    StockBalance,
+    StockMovement,
+    StockStatus,
+)
+from medledger.inventory.plan import DL, ItemKey, Place, PlannedMove, location_uris
+from medledger.inventory.projection import apply_moves
+from medledger.inventory.schemas import (
+    AdjustIn,
+    MoveIn,
+    PackIn,
+    PickListIn,
+    PickListOut,
+    PickOut,
+    ReceiptIn,
+    ScrapIn,
+    ShipIn,
+    StatusChangeIn,
+    StockLineIn,
+    StockRowOut,
+)
+from medledger.parties.models import Location, Party, Site
+from medledger.trace.ledger.capture import STANDARD_CONTEXT, capture_document
+from medledger.trace.models import EpcisEvent
+
+NEAR_EXPIRY_DAYS_DEFAULT = 90
+
+
+# -- managed sites ---------------------------------------------------------------------------
+
+
+def enable_site(session: Session, principal: Principal, site_id: int) -> InventorySite:
+    """Let inventory manage the stock of a hub site from now on (events captured from now on
+    move its stock; earlier ones stay trace history)."""
+    principal.require(Permission.INVENTORY_MOVE)
+    site = get_visible(session, Site, site_id, principal)
+    if site.party_id != principal.hub_party_id:
+        raise invalid(
+            "inventory.not_a_hub_site",
+            "Site {site_id} is not a site of the hub.",
+            "site_id",
+            site_id=site_id,
+        )
+    existing = session.scalar(
+        select(InventorySite).where(
+            InventorySite.tenant_id == principal.tenant_id, InventorySite.site_id == site_id
+        )
+    )
+    if existing is not None:
+        return existing
+    last = session.scalar(
+        select(func.max(EpcisEvent.id)).where(EpcisEvent.tenant_id == principal.tenant_id)
+    )
+    managed = InventorySite(
+        tenant_id=principal.tenant_id, site_id=site_id, after_event_row_id=int(last or 0)
+    )
+    session.add(managed)
+    session.flush()
+    return managed
+
+
+def _managed_location(
+    session: Session, principal: Principal, location_id: int, field: str
+) -> tuple[Location, Site]:
+    location = session.scalar(
+        select(Location).where(
+            Location.id == location_id, Location.tenant_id == principal.tenant_id
+        )
+    )
+    if location is None:
+        raise NotFound(
+            "Location {id} was not found.",
+            code="not_found",
+            params={"id": location_id},
+        )
+    site = session.get(Site, location.site_id)
+    managed = session.scalar(
+        select(InventorySite.id).where(
+            InventorySite.tenant_id == principal.tenant_id,
+            InventorySite.site_id == location.site_id,
+        )
+    )
+    if site is None or managed is None or not location.active:
+        raise conflict(
+            NOT_MANAGED,
+            "Location {code} is not in a site whose stock is managed here.",
+            field,
+            code=location.code,
+        )
+    return location, site
+
+
+def location_uri(location: Location, site: Site) -> str:
+    return location_uris(site.gln, location.code, location.gln)[0]
+
+
+# -- EPCIS events ----------------------------------------------------------------------------
+
+
+def _epcs_and_quantities(lines: Sequence[StockLineIn]) -> dict[str, Any]:
+    epcs = [f"{DL}/01/{line.gtin}/21/{encode_value(line.serial)}" for line in lines if line.serial]
+    quantities = [
+        {"epcClass": f"{DL}/01/{line.gtin}/10/{encode_value(line.lot)}", "quantity": line.quantity}
+        if line.lot
+        else {"epcClass": f"{DL}/01/{line.gtin}", "quantity": line.quantity}
+        for line in lines
+        if not line.serial
+    ]
+    return {"epcList": epcs, "quantityList": quantities}
+
+
+def _event(event_type: str, where: str, **fields: Any) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "type": event_type,
+        "eventID": f"urn:uuid:{uuid.uuid4()}",
+        "eventTime": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "eventTimeZoneOffset": "+00:00",
+        "readPoint": {"id": where},
+        "bizLocation": {"id": where},
+        **fields,
+    }
+
+
+def capture(session: Session, principal: Principal, *events: dict[str, Any]) -> list[int]:
+    """Capture ``events`` in the caller's transaction; the ledger row ids, in order."""
+    document = {
+        "@context": [STANDARD_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": utcnow().isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "epcisBody": {"eventList": list(events)},
+    }
+    job = capture_document(session, principal, document)
+    if job.state != "succeeded":
+        # Our own events are built valid; a failure here is a bug worth its full detail.
+        raise ValidationFailed(
+            "The EPCIS event could not be captured.",
+            code="inventory.event_invalid",
+            params={"errors": job.errors},
+        )
+    ids = [e["eventID"] for e in events]
+    rows = dict(
+        session.execute(
+            select(EpcisEvent.event_id, EpcisEvent.id).where(
+                EpcisEvent.tenant_id == principal.tenant_id, EpcisEvent.event_id.in_(ids)
+            )
+        ).all()
+    )
+    return [int(rows[i]) for i in ids]
+
+
+def movements_of(session: Session, tenant_id: int, row_ids: Sequence[int]) -> list[StockMovement]:
+    return list(
+        session.scalars(
+            select(StockMovement)
+            .where(
+                StockMovement.tenant_id == tenant_id,
+                StockMovement.epcis_event_row_id.in_(list(row_ids)),
+            )
+            .order_by(StockMovement.id)
+        )
+    )
+
+
+def _remember_expiry(session: Session, tenant_id: int, lines: Sequence[StockLineIn]) -> None:
+    """Lots received with an expiry date (scan AI 17, ASN) get it recorded before the stock
+    moves, so the rules can use it."""
+    from medledger.inventory.projection import create_lots
+
+    known = repo.lots(session, tenant_id, [(line.gtin, line.lot) for line in lines])
+    created: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in lines:
+        if not line.lot:
+            continue
+        key = (line.gtin, line.lot)
+        lot = known.get(key)
+        if lot is None:
+            entry = created.setdefault(
+                key,
+                {
+                    "tenant_id": tenant_id,
+                    "gtin": line.gtin,
+                    "lot": line.lot,
+                    "expiry": None,
+                    "recalled": False,
+                    "created_at": utcnow(),
+                },
+            )
+            entry["expiry"] = entry["expiry"] or line.expiry
+        elif line.expiry is not None and lot.expiry is None:
+            lot.expiry = line.expiry
+    create_lots(session, tenant_id, list(created.values()))
+    session.flush()
+
+
+# -- physical movements ----------------------------------------------------------------------
+
+
+def receive(
+    session: Session, principal: Principal, data: ReceiptIn, *, asn_number: str = ""
+) -> tuple[str, list[StockMovement]]:
+    """Receive goods at a managed location into quarantine (an ObjectEvent ``receiving``)."""
+    principal.require(Permission.INVENTORY_MOVE)
+    location, site = _managed_location(session, principal, data.location_id, "location_id")
+    _remember_expiry(session, principal.tenant_id, data.lines)
+    fields: dict[str, Any] = {
+        "action": "OBSERVE",
+        "bizStep": "receiving",
+        "disposition": "in_progress",
+        **_epcs_and_quantities(data.lines),
+    }
+    if data.source_party_id is not None:
+        source = get_visible(session, Party, data.source_party_id, principal)
+        hub = session.get(Party, principal.hub_party_id)
+        fields["sourceList"] = [{"type": "owning_party", "source": f"{DL}/417/{source.gln}"}]
+        if hub is not None:
+            fields["destinationList"] = [
+                {"type": "owning_party", "destination": f"{DL}/417/{hub.gln}"}
+            ]
+    if asn_number:
+        fields["bizTransactionList"] = [
+            {"type": "desadv", "bizTransaction": f"urn:medledger:desadv:{asn_number}"}
+        ]
+    event = _event("ObjectEvent", location_uri(location, site), **fields)
+    rows = capture(session, principal, event)
+    return event["eventID"], movements_of(session, principal.tenant_id, rows)
+
+
+def move(
+    session: Session, principal: Principal, data: MoveIn, *, picking: bool = False
+) -> tuple[str, list[StockMovement]]:
+    """Put away, transfer (``storing``) or pick (``picking``) between managed locations."""
+    principal.require(Permission.INVENTORY_MOVE)
+    source, source_site = _managed_location(
+        session, principal, data.from_location_id, "from_location_id"
+    )
+    target, target_site = _managed_location(
+        session, principal, data.to_location_id, "to_location_id"
+    )
+    if source.id == target.id:
+        raise invalid(
+            "inventory.same_location",
+            "The stock is already at location {code}.",
+            "to_location_id",
+            code=target.code,
+        )
+    event = _event(
+        "ObjectEvent",
+        location_uri(target, target_site),
+        action="OBSERVE",
+        bizStep="picking" if picking else "storing",
+        sourceList=[{"type": "location", "source": location_uri(source, source_site)}],
+        destinationList=[{"type": "location", "destination": location_uri(target, target_site)}],
+        **_epcs_and_quantities(data.lines),
+    )
+    rows = capture(session, principal, event)
+    return event["eventID"], movements_of(session, principal.tenant_id, rows)
+
+
+def pack(session: Session, principal: Principal, data: PackIn) -> tuple[str, list[StockMovement]]:
+    """Pack released stock at a location into a logistic unit (an AggregationEvent ``ADD``)."""
+    principal.require(Permission.INVENTORY_MOVE)
+    from medledger.identifiers.checkdigit import gs1_check_digit
+
+    if gs1_check_digit(data.sscc[:-1]) != data.sscc[-1]:
+        raise invalid(
+            "inventory.sscc_check_digit",
+            "SSCC {sscc} has a wrong check digit.",
+            "sscc",
+            sscc=data.sscc,
+        )
+    location, site = _managed_location(session, principal, data.location_id, "location_id")
+    children = _epcs_and_quantities(data.lines)
+    event = _event(
+        "AggregationEvent",
+        location_uri(location, site),
+        action="ADD",
+        bizStep="packing",
+        disposition="in_progress",
+        parentID=f"{DL}/00/{data.sscc}",
+        childEPCs=children["epcList"],
+        childQuantityList=children["quantityList"],
+    )
+    rows = capture(session, principal, event)
+    return event["eventID"], movements_of(session, principal.tenant_id, rows)
+
+
+def ship(session: Session, principal: Principal, data: ShipIn) -> tuple[str, list[StockMovement]]:
+    """Ship logistic units to a party (an ObjectEvent ``shipping`` with its destination)."""
+    principal.require(Permission.INVENTORY_MOVE)
+    location, site = _managed_location(session, principal, data.location_id, "location_id")
+    destination = get_visible(session, Party, data.destination_party_id, principal)
+    hub = session.get(Party, principal.hub_party_id)
+    for number, sscc in enumerate(data.ssccs):
+        if not repo.container_contents(session, principal.tenant_id, location.id, sscc):
+            raise conflict(
+                INSUFFICIENT_STOCK,
+                "Nothing is packed in {sscc} at location {code}.",
+                f"ssccs.{number}",
+                sscc=sscc,
+                code=location.code,
+            )
+    fields: dict[str, Any] = {
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "disposition": "in_transit",
+        "epcList": [f"{DL}/00/{sscc}" for sscc in data.ssccs],
+        "sourceList": [{"type": "owning_party", "source": f"{DL}/417/{hub.gln}"}] if hub else [],
+        "destinationList": [{"type": "owning_party", "destination": f"{DL}/417/{destination.gln}"}],
+    }
+    if data.reference:
+        fields["bizTransactionList"] = [
+            {"type": "desadv", "bizTransaction": f"urn:medledger:desadv:{data.reference}"}
+        ]
+    event = _event("ObjectEvent", location_uri(location, site), **fields)
+    rows = capture(session, principal, event)
+    return event["eventID"], movements_of(session, principal.tenant_id, rows)
+
+
+def scrap(session: Session, principal: Principal, data: ScrapIn) -> tuple[str, list[StockMovement]]:
+    """Destroy stock (an ObjectEvent ``destroying``); rejected stock goes first."""
+    principal.require(Permission.INVENTORY_MOVE)
+    location, site = _managed_location(session, principal, data.location_id, "location_id")
+    session.info["reason"] = data.reason
+    event = _event(
+        "ObjectEvent",
+        location_uri(location, site),
+        action="OBSERVE",
+        bizStep="destroying",
+        disposition="destroyed",
+        **_epcs_and_quantities(data.lines),
+    )
+    rows = capture(session, principal, event)
+    return event["eventID"], movements_of(session, principal.tenant_id, rows)
+
+
+# -- status changes and adjustments (no physical movement, no EPCIS event) --------------------
+
+# action -> (statuses it takes from, in order; the status it gives)
+_STATUS_ACTIONS: dict[str, tuple[tuple[StockStatus, ...], StockStatus]] = {
+    "release": ((StockStatus.QUARANTINE,), StockStatus.RELEASED),
+    "reject": ((StockStatus.QUARANTINE, StockStatus.ON_HOLD), StockStatus.REJECTED),
+    "hold": ((StockStatus.RELEASED, StockStatus.QUARANTINE), StockStatus.ON_HOLD),
+    "unhold": ((StockStatus.ON_HOLD,), StockStatus.RELEASED),
+    "recall": (
+        (StockStatus.RELEASED, StockStatus.QUARANTINE, StockStatus.ON_HOLD),
+        StockStatus.RECALLED,
+    ),
+}
+
+
+def change_status(
+    session: Session, principal: Principal, data: StatusChangeIn
+) -> list[StockMovement]:
+    """Release, hold, unhold, reject or recall stock of a lot/serial, at one location or
+    everywhere, with a reason. Release, unhold, reject and recall need QA's
+    ``inventory:release``; anyone who moves stock may put it on hold.
+
+    (Release will later be quality's lot release with an e-signature; see docs/inventory.md.)
+    """
+    principal.require(
+        Permission.INVENTORY_MOVE if data.action == "hold" else Permission.INVENTORY_RELEASE
+    )
+    session.info["reason"] = data.reason
+    tenant = principal.tenant_id
+    statuses, target = _STATUS_ACTIONS[data.action]
+    if data.location_id is not None:
+        _managed_location(session, principal, data.location_id, "location_id")
+    query = select(StockBalance).where(
+        StockBalance.tenant_id == tenant,
+        StockBalance.gtin == data.gtin,
+        StockBalance.lot == data.lot,
+        StockBalance.serial == data.serial,
+        StockBalance.status.in_([s.value for s in statuses]),
+        StockBalance.quantity > 0,
+    )
+    if data.location_id is not None:
+        query = query.where(StockBalance.location_id == data.location_id)
+    balances = list(session.scalars(query.order_by(StockBalance.location_id, StockBalance.id)))
+    order = {s.value: i for i, s in enumerate(statuses)}
+    balances.sort(key=lambda b: (b.location_id, order[b.status], b.container))
+    available = sum(b.quantity for b in balances)
+    wanted = data.quantity if data.quantity is not None else available
+    if available == 0 or wanted > available:
+        raise conflict(
+            INSUFFICIENT_STOCK,
+            "Only {available} of {gtin} {lot} can be given status {status}; {requested} requested.",
+            "quantity",
+            available=available,
+            gtin=data.gtin,
+            lot=data.lot or data.serial,
+            status=target.value,
+            requested=wanted,
+        )
+    if data.action == "recall" and data.lot:
+        lot = repo.lots(session, tenant, [(data.gtin, data.lot)]).get((data.gtin, data.lot))
+        if lot is not None and data.location_id is None:
+            lot.recalled = True
+    moves: list[PlannedMove] = []
+    item = ItemKey(data.gtin, data.lot, data.serial)
+    left = wanted
+    for balance in balances:
+        if left == 0:
+            break
+        quantity = min(balance.quantity, left)
+        left -= quantity
+        place = Place(balance.location_id, balance.container)
+        moves.append(
+            PlannedMove(
+                MovementKind.STATUS_CHANGE,
+                item,
+                quantity,
+                place,
+                place,
+                (StockStatus(balance.status),),
+                target,
+            )
+        )
+    return apply_moves(session, tenant, tuple(moves), None, utcnow().date(), data.reason)
+
+
+def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[StockMovement]:
+    """Correct a balance after a count (no EPCIS event: nothing moved physically)."""
+    principal.require(Permission.INVENTORY_RELEASE)
+    if data.delta == 0:
+        raise invalid("inventory.zero_adjustment", "An adjustment changes the quantity.", "delta")
+    session.info["reason"] = data.reason
+    _managed_location(session, principal, data.location_id, "location_id")
+    item = ItemKey(data.gtin, data.lot, data.serial)
+    place = Place(data.location_id)
+    status = StockStatus(data.status)
+    planned = (
+        PlannedMove(MovementKind.ADJUST, item, data.delta, None, place, (), status)
+        if data.delta > 0
+        else PlannedMove(MovementKind.ADJUST, item, -data.delta, place, None, (status,))
+    )
+    return apply_moves(session, principal.tenant_id, (planned,), None, utcnow().date(), data.reason)
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+
+def stock(
+    session: Session,
+    principal: Principal,
+    *,
+    site_id: int | None = None,
+    location_id: int | None = None,
+    gtin: str | None = None,
+    lot: str | None = None,
+    status: str | None = None,
+    near_expiry_days: int = NEAR_EXPIRY_DAYS_DEFAULT,
+    today: date | None = None,
+) -> list[StockRowOut]:
+    """Stock by location, lot/serial and status, with expiry and the derived expired /
+    near-expiry flags; hub staff only."""
+    principal.require(Permission.INVENTORY_READ)
+    if not principal.sees_all_parties:
+        return []
+    today = today or utcnow().date()
+    query = (
+        select(StockBalance, Location.code, Location.site_id, InventoryLot.expiry)
+        .join(Location, Location.id == StockBalance.location_id)
+        .outerjoin(
+            InventoryLot,
+            (InventoryLot.tenant_id == StockBalance.tenant_id)
+            & (InventoryLot.gtin == StockBalance.gtin)
+            & (InventoryLot.lot == StockBalance.lot),
+        )
+        .where(StockBalance.tenant_id == principal.tenant_id, StockBalance.quantity > 0)
+    )
+    if site_id is not None:
+        query = query.where(Location.site_id == site_id)
+    if location_id is not None:
+        query = query.where(StockBalance.location_id == location_id)
+    if gtin:
+        query = query.where(StockBalance.gtin == gtin)
+    if lot:
+        query = query.where(StockBalance.lot == lot)
+    if status:
+        query = query.where(StockBalance.status == status)
+    query = query.order_by(
+        Location.site_id,
+        Location.code,
+        StockBalance.gtin,
+        StockBalance.lot,
+        StockBalance.serial,
+        StockBalance.container,
+        StockBalance.status,
+    )
+    warn = today + timedelta(days=near_expiry_days)
+    return [
+        StockRowOut(
+            location_id=b.location_id,
+            location_code=code,
+            site_id=site,
+            gtin=b.gtin,
+            lot=b.lot,
+            serial=b.serial,
+            container=b.container,
+            status=b.status,
+            quantity=b.quantity,
+            expiry=expiry,
+            expired=expiry is not None and expiry < today,
+            near_expiry=expiry is not None and today <= expiry <= warn,
+        )
+        for b, code, site, expiry in session.execute(query).all()
+    ]
+
+
+def pick_list(
+    session: Session, principal: Principal, data: PickListIn, today: date | None = None
+) -> PickListOut:
+    """Which stock to pick for ``quantity`` of a GTIN at a site: released, unexpired,
+    unrecalled, loose stock in storage-compatible locations, first expiry first out (lots
+    without expiry last, then by location)."""
+    principal.require(Permission.INVENTORY_READ)
+    today = today or utcnow().date()
+    site = get_visible(session, Site, data.site_id, principal)
+    rows = session.execute(
+        select(StockBalance, Location.code, InventoryLot.expiry, InventoryLot.recalled)
+        .join(Location, Location.id == StockBalance.location_id)
+        .outerjoin(
+            InventoryLot,
+            (InventoryLot.tenant_id == StockBalance.tenant_id)
+            & (InventoryLot.gtin == StockBalance.gtin)
+            & (InventoryLot.lot == StockBalance.lot),
+        )
+        .where(
+            StockBalance.tenant_id == principal.tenant_id,
+            Location.site_id == site.id,
+            Location.zone_purpose == "released",
+            StockBalance.gtin == data.gtin,
+            StockBalance.status == StockStatus.RELEASED.value,
+            StockBalance.container == "",
+            StockBalance.quantity > 0,
+        )
+        .order_by(
+            InventoryLot.expiry.is_(None),
+            InventoryLot.expiry,
+            StockBalance.lot,
+            StockBalance.serial,
+            Location.code,
+        )
+    ).all()
+    picks: list[PickOut] = []
+    left = data.quantity
+    for balance, code, expiry, recalled in rows:
+        if left == 0:
+            break
+        if recalled or (expiry is not None and expiry < today):
+            continue
+        quantity = min(balance.quantity, left)
+        left -= quantity
+        picks.append(
+            PickOut(
+                location_id=balance.location_id,
+                location_code=code,
+                gtin=balance.gtin,
+                lot=balance.lot,
+                serial=balance.serial,
+                quantity=quantity,
+                expiry=expiry,
+            )
+        )
+    return PickListOut(gtin=data.gtin, requested=data.quantity, picks=picks, shortfall=left)
