@@ -8,7 +8,11 @@ def load_all_models() -> None:
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models
+    import medledger.compliance.signables  # party-visibility of signatures and workflow steps
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
+    import medledger.quality.models
+    import medledger.quality.repository  # party-visibility rules
+    import medledger.quality.signables  # signable kinds (signature visibility)
     import medledger.trace.models
     import medledger.trace.repository  # noqa: F401  party-visibility rules

@@ -18,6 +18,7 @@ CLOSED_TO_PARTNERS = {
     "auth_sessions",
     "boms",
     "bom_lines",
+    "signing_failures",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

@@ -35,23 +35,44 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     TRACE_READ = "trace:read"
     TRACE_CAPTURE = "trace:capture"
+    # Quality records (NCR, CAPA, change control): read; report or answer (partners, shop floor);
+    # author and edit; approve, disposition and close (the signing approver).
+    QUALITY_READ = "quality:read"
+    QUALITY_REPORT = "quality:report"
+    QUALITY_WRITE = "quality:write"
+    QUALITY_APPROVE = "quality:approve"
 
 
 P = Permission
-_READ_ALL = {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.BOM_READ, P.TRACE_READ}
+_READ_ALL = {
+    P.PARTIES_READ,
+    P.SITES_READ,
+    P.CATALOG_READ,
+    P.BOM_READ,
+    P.TRACE_READ,
+    P.QUALITY_READ,
+}
+_QA = {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.QUALITY_REPORT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PLANNER: frozenset(_READ_ALL),
     Role.SALES: frozenset({P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ}),
-    Role.WAREHOUSE: frozenset(_READ_ALL | {P.SITES_WRITE, P.TRACE_CAPTURE}),
+    Role.WAREHOUSE: frozenset(_READ_ALL | {P.SITES_WRITE, P.TRACE_CAPTURE, P.QUALITY_REPORT}),
     Role.PURCHASING: frozenset(_READ_ALL | {P.PARTIES_WRITE}),
-    Role.QA: frozenset(_READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}),
-    Role.QA_APPROVER: frozenset(
-        _READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}
-    ),
+    Role.QA: frozenset(_READ_ALL | _QA | {P.QUALITY_WRITE}),
+    Role.QA_APPROVER: frozenset(_READ_ALL | _QA | {P.QUALITY_WRITE, P.QUALITY_APPROVE}),
     Role.PARTNER_USER: frozenset(
-        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.USERS_READ, P.TRACE_READ, P.TRACE_CAPTURE}
+        {
+            P.PARTIES_READ,
+            P.SITES_READ,
+            P.CATALOG_READ,
+            P.USERS_READ,
+            P.TRACE_READ,
+            P.TRACE_CAPTURE,
+            P.QUALITY_READ,
+            P.QUALITY_REPORT,
+        }
     ),
     Role.AUDITOR: frozenset(_READ_ALL | {P.USERS_READ, P.AUDIT_READ}),
 }

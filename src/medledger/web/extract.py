@@ -31,6 +31,9 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "custom_error": 1,
     "invalid_parameter": 1,
     "_digital_link_error": 0,
+    "SigningRefused": 1,
+    "SigningLocked": 1,
+    "GuardFailure": 1,
 }
 # gettext-style markers: the first string argument is the message.
 FIRST_STRING = frozenset({"_", "N_", "gettext", "translate"})
