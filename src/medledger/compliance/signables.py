@@ -18,6 +18,7 @@ partner-visibility rule asks each registered kind's own rule (``core.scoping``).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -101,8 +102,15 @@ def load_record(session: Session, principal: Principal, kind: str, record_id: in
 
 
 def record_content(session: Session, kind: str, record: Any) -> dict[str, Any]:
-    """The signed content of ``record``: what a signature's hash covers."""
-    return {"kind": kind, "id": int(record.id), "content": signable(kind).content(session, record)}
+    """The signed content of ``record`` (JSON values: dates as ISO strings, decimals as text):
+    what a signature's hash covers and what the signature row keeps."""
+    content = {
+        "kind": kind,
+        "id": int(record.id),
+        "content": signable(kind).content(session, record),
+    }
+    loaded: dict[str, Any] = json.loads(canonical_json(content))
+    return loaded
 
 
 def content_hash(content: dict[str, Any]) -> str:

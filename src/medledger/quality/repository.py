@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -44,8 +44,8 @@ def _capa_action_visible(principal: Principal) -> ColumnElement[bool]:
 
 @party_rule(ChangeRequest)
 def _change_visible(principal: Principal) -> ColumnElement[bool]:
-    return exists().where(
-        ChangeNotice.change_id == ChangeRequest.id, ChangeNotice.party_id == principal.party_id
+    return ChangeRequest.id.in_(
+        select(ChangeNotice.change_id).where(ChangeNotice.party_id == principal.party_id)
     )
 
 
