@@ -30,7 +30,13 @@ _TIME_ZONES = sorted(available_timezones() | {"UTC"})
 def home(ui: UiPage) -> Response:
     """The start page: what the role may open."""
     assert ui.principal is not None
-    return ui.render("home.html", role_label=label(ROLE_LABELS, ui.principal.role.value))
+    from medledger.web.nav import home_panels
+
+    return ui.render(
+        "home.html",
+        role_label=label(ROLE_LABELS, ui.principal.role.value),
+        panels=home_panels(ui),
+    )
 
 
 # --- login / logout --------------------------------------------------------------------------
@@ -204,9 +210,10 @@ def _mount_package_pages() -> None:
     from medledger.catalog.views import router as catalog_pages
     from medledger.compliance.views import router as compliance_pages
     from medledger.parties.views import router as parties_pages
+    from medledger.quality.views import router as quality_pages
     from medledger.trace.views import router as trace_pages
 
-    for pages in (parties_pages, catalog_pages, compliance_pages, trace_pages):
+    for pages in (parties_pages, catalog_pages, compliance_pages, trace_pages, quality_pages):
         router.include_router(pages)
 
 
