@@ -49,7 +49,7 @@ from medledger.web.ui import Ui, UiPage, UiRoute, templates
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
 
-register_nav(NavEntry("quality", N_("Quality"), "/quality", Permission.QUALITY_READ, order=70))
+register_nav(NavEntry("quality", N_("Quality"), "/quality", Permission.QUALITY_READ, order=96))
 
 PAGE_SIZE = 25
 LOT_ROWS = 3
