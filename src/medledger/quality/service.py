@@ -239,8 +239,8 @@ def _waiting_states(kind: str, principal: Principal) -> list[str]:
 
 def my_tasks(session: Session, principal: Principal, limit: int = 50) -> list[Task]:
     """What waits for the user: records it owns, records waiting for its approval, NCRs waiting
-    for its party's answer, change notices its party has not acknowledged; plus every overdue
-    record it may see. Overdue first, then by due date."""
+    for its party's answer, change notices its party has not acknowledged; for hub users also
+    every overdue record. Overdue first, then by due date."""
     if not principal.can(Permission.QUALITY_READ):
         return []
     today = utcnow().date()
@@ -261,7 +261,9 @@ def my_tasks(session: Session, principal: Principal, limit: int = 50) -> list[Ta
                     & (Ncr.supplier_party_id == principal.party_id),
                 )
             )
-        conditions.append(("overdue", repo.overdue_filter(model, today, closed)))
+        if principal.sees_all_parties:
+            # A partner's list is what waits for its own answer, not the hub's backlog.
+            conditions.append(("overdue", repo.overdue_filter(model, today, closed)))
         for why, condition in conditions:
             stmt = scoped(
                 select(model).where(condition, model.state.not_in(closed)), model, principal
