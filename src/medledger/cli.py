@@ -33,6 +33,9 @@ def _register_capabilities() -> None:
     from medledger.trace.cli import trace_command
 
     app.command("trace")(trace_command)
+    from medledger.quality.cli import app as quality_app
+
+    app.add_typer(quality_app, name="quality")
 
 
 _register_capabilities()
