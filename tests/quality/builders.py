@@ -7,7 +7,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.builders import PASSWORD, gtin, token_headers
 
 from medledger.compliance.models import (
     AuditEntry,
@@ -17,6 +16,7 @@ from medledger.compliance.models import (
 )
 from medledger.core.system import system_unit_of_work
 from medledger.quality.models import Capa, CapaAction, ChangeNotice, ChangeRequest, Ncr
+from tests.builders import PASSWORD, gtin, token_headers
 
 
 class Api:

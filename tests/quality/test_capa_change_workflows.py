@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from tests.builders import PASSWORD, Network, build_network, gtin
-from tests.quality.builders import Api, counts, raise_ncr
 
 from medledger.catalog.schemas import ProductIn
 from medledger.catalog.service import create_product
 from medledger.core.system import system_unit_of_work, tenant_admin
+from tests.builders import PASSWORD, Network, build_network, gtin
+from tests.quality.builders import Api, counts, raise_ncr
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from tests.builders import build_network
-from tests.quality.builders import Api, ncr_ready_for_approval
 from typer.testing import CliRunner
 
 from medledger.cli import app
 from medledger.core.config import get_settings
+from tests.builders import build_network
+from tests.quality.builders import Api, ncr_ready_for_approval
 
 runner = CliRunner()
 

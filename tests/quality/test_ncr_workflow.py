@@ -10,8 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-from tests.builders import PASSWORD, Network, build_network, gtin
-from tests.quality.builders import Api, audit_actions, counts, ncr_ready_for_approval, raise_ncr
 
 from medledger.compliance.models import ElectronicSignature
 from medledger.core.errors import PermissionDenied
@@ -22,6 +20,8 @@ from medledger.quality.hooks import (
     unregister_lot_hold_handler,
 )
 from medledger.quality.models import Ncr
+from tests.builders import PASSWORD, Network, build_network, gtin
+from tests.quality.builders import Api, audit_actions, counts, ncr_ready_for_approval, raise_ncr
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+
 from tests.builders import token_headers
 from tests.fixtures_network import World, build_world, snapshot
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+
 from tests.builders import PASSWORD, Network, build_network, gtin
 from tests.quality.builders import Api, counts, ncr_ready_for_approval, raise_ncr
 from tests.web.browsing import alert, csrf, field_errors, log_in
@@ -153,3 +154,39 @@ def test_supplier_portal_shows_and_answers_only_its_ncrs(
     assert "Containment done" in client.get(f"/quality/ncrs/{ours['id']}").text
     home = client.get("/quality").text
     assert re.search(r"<strong>1</strong>\s*open", home)
+
+
+def test_the_dialog_asks_for_a_registered_second_factor(
+    client: TestClient, api: Api, net: Network
+) -> None:
+    from medledger.compliance.signing import register_second_factor, unregister_second_factor
+    from tests.compliance.test_signing import FixedCode
+
+    ncr = ncr_ready_for_approval(api, net.supplier_id)
+    path = f"/quality/ncrs/{ncr['id']}"
+    factor = FixedCode()
+    register_second_factor(factor)
+    try:
+        log_in(client, "acme-qa_approver")
+        dialog = client.get(f"{path}?step=approve_disposition").text
+        assert 'name="second_factor"' in dialog
+        token = csrf(client, path)
+        refused = client.post(
+            f"{path}/transitions",
+            data={"csrf_token": token, "action": "approve_disposition", "password": PASSWORD},
+        )
+        assert refused.status_code == 403
+        assert "signature.second_factor" in field_errors(refused.text)
+        signed = client.post(
+            f"{path}/transitions",
+            data={
+                "csrf_token": token,
+                "action": "approve_disposition",
+                "password": PASSWORD,
+                "second_factor": "424242",
+            },
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+    finally:
+        unregister_second_factor(factor)

@@ -86,6 +86,12 @@ def unregister_second_factor(factor: SecondFactor) -> None:
     _SECOND_FACTORS.remove(factor)
 
 
+def second_factor_required(session: Session, user_id: int | None) -> bool:
+    """Whether signing asks this user for a second factor (the dialog then shows its field)."""
+    user = session.get(User, user_id) if user_id is not None else None
+    return user is not None and any(f.required_for(session, user) for f in _SECOND_FACTORS)
+
+
 @dataclass(frozen=True)
 class FailedAttempt:
     tenant_id: int

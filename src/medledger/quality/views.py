@@ -18,7 +18,11 @@ from sqlalchemy import select
 
 from medledger.catalog.models import Product
 from medledger.compliance.signables import record_content
-from medledger.compliance.signing import SigningPolicy, failed_attempts_kept
+from medledger.compliance.signing import (
+    SigningPolicy,
+    failed_attempts_kept,
+    second_factor_required,
+)
 from medledger.core.db import utcnow
 from medledger.core.errors import DomainError
 from medledger.core.principal import Permission
@@ -377,6 +381,7 @@ def _record_page(
         record=record,
         view=view,
         dialog=dialog,
+        second_factor=dialog is not None and second_factor_required(ui.session, principal.user_id),
         step_form=step_form or empty_form(ui.locale),
         edit_form=edit_form or empty_form(ui.locale),
         side_form=side_form or empty_form(ui.locale),
