@@ -259,4 +259,4 @@ def test_workflow_tables_are_published(api: Api, net: Network) -> None:
         "reason_required": False,
         "guard": None,
     }
-    assert sorted(tables) == ["capa", "change", "ncr"]
+    assert sorted(tables) == ["capa", "change", "deviation", "ncr"]

@@ -107,6 +107,22 @@ CALLS = [
         False,
     ),
     Call(
+        "list deviations",
+        "GET",
+        lambda i: "/api/v1/quality/deviations",
+        None,
+        lambda r: 200 if r in READERS else 403,
+        False,
+    ),
+    Call(
+        "record deviation",
+        "POST",
+        lambda i: "/api/v1/quality/deviations",
+        {"title": "Oven"},
+        lambda r: 201 if r in WRITERS else 403,
+        True,
+    ),
+    Call(
         "raise NCR",
         "POST",
         lambda i: "/api/v1/quality/ncrs",

@@ -19,9 +19,10 @@ from medledger.core.principal import Permission, Principal
 from medledger.core.schemas import Page
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control, service
+from medledger.quality import deviation as deviation_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeRequest, Ncr
+from medledger.quality.models import Capa, ChangeRequest, Deviation, Ncr
 from medledger.quality.schemas import (
     AcknowledgeIn,
     CapaActionDoneIn,
@@ -34,6 +35,9 @@ from medledger.quality.schemas import (
     ChangeNoticeOut,
     ChangeOut,
     ChangeUpdate,
+    DeviationIn,
+    DeviationOut,
+    DeviationUpdate,
     NcrIn,
     NcrOut,
     NcrUpdate,
@@ -339,6 +343,83 @@ def acknowledge_change(
     )
 
 
+# --- deviations ------------------------------------------------------------------------------
+
+
+def deviation_out(session: DbSession, principal: Principal, deviation: Deviation) -> DeviationOut:
+    view = service.view(session, principal, "deviation", deviation)
+    return DeviationOut.model_validate({**_columns(deviation), **service.out_payload(view)})
+
+
+@router.get("/deviations", response_model=Page[DeviationOut])
+def list_deviations(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    state: str | None = None,
+    q: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+) -> Page[DeviationOut]:
+    """Deviations the caller may see (a supplier: those that concern it)."""
+    items, total = service.list_records(
+        session,
+        principal,
+        "deviation",
+        page=page,
+        page_size=page_size,
+        **_list_params(state, q, open_only, overdue),
+    )
+    return Page(
+        items=[deviation_out(session, principal, i) for i in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.post("/deviations", response_model=DeviationOut, status_code=status.HTTP_201_CREATED)
+def create_deviation(
+    session: DbSession, principal: CurrentPrincipal, data: DeviationIn
+) -> DeviationOut:
+    return deviation_out(
+        session, principal, deviation_service.create_deviation(session, principal, data)
+    )
+
+
+@router.get("/deviations/{deviation_id}", response_model=DeviationOut)
+def read_deviation(
+    session: DbSession, principal: CurrentPrincipal, deviation_id: int
+) -> DeviationOut:
+    return deviation_out(
+        session, principal, service.get_record(session, principal, "deviation", deviation_id)
+    )
+
+
+@router.patch("/deviations/{deviation_id}", response_model=DeviationOut)
+def update_deviation(
+    session: DbSession, principal: CurrentPrincipal, deviation_id: int, data: DeviationUpdate
+) -> DeviationOut:
+    return deviation_out(
+        session,
+        principal,
+        deviation_service.update_deviation(session, principal, deviation_id, data),
+    )
+
+
+@router.post("/deviations/{deviation_id}/transitions", response_model=DeviationOut)
+def deviation_step(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    deviation_id: int,
+    data: TransitionIn,
+) -> DeviationOut:
+    record = _transition(request, session, principal, "deviation", deviation_id, data)
+    return deviation_out(session, principal, record)
+
+
 # --- tasks and workflows ---------------------------------------------------------------------
 
 
@@ -364,7 +445,7 @@ def my_tasks(session: DbSession, principal: CurrentPrincipal) -> list[TaskOut]:
 
 @router.get("/summary")
 def summary(session: DbSession, principal: CurrentPrincipal) -> dict[str, dict[str, int]]:
-    """Open and overdue records per kind (ncr, capa, change)."""
+    """Open and overdue records per kind (ncr, capa, change, deviation)."""
     return service.open_counts(session, principal)
 
 

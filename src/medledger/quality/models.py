@@ -1,5 +1,5 @@
 """Quality records: nonconformance (NCR), CAPA with its actions, change requests with the
-partner notices they send. Every record has a ``state`` driven only by its workflow
+partner notices they send, deviations. Every record has a ``state`` driven only by its workflow
 (``quality/workflows.py``) and an author (``created_by_user_id``), who may not approve it."""
 
 from __future__ import annotations
@@ -179,3 +179,29 @@ class ChangeNotice(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     acknowledged_by_user_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class Deviation(_Record, Base):
+    """A deviation from an approved process or specification: planned (approved beforehand, for a
+    window of time) or unplanned (found afterwards), with its risk assessment and the lots and
+    product it touches; shared with the supplier it concerns."""
+
+    __tablename__ = "quality_deviations"
+    __audit_entity__ = "deviation"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_deviations_state", "tenant_id", "state"),
+    )
+    __audit__ = True
+
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10))  # planned | unplanned
+    product_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("products.id"), nullable=True)
+    supplier_party_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("parties.id"), nullable=True
+    )
+    affected_lots: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    risk_assessment: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closure_summary: Mapped[str] = mapped_column(Text, default="")

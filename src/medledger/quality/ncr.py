@@ -24,7 +24,7 @@ from medledger.quality.workflows import NCR_CLOSED, NCR_WORKFLOW
 EDITABLE = frozenset({"open", "investigating"})
 
 
-def _check_product(session: Session, principal: Principal, product_id: int | None) -> None:
+def check_product(session: Session, principal: Principal, product_id: int | None) -> None:
     if product_id is None:
         return
     found = session.scalar(
@@ -60,7 +60,7 @@ def _parse_udi(udi: str) -> dict[str, Any]:
     }
 
 
-def _lots(lots: list[LotIn]) -> list[dict[str, str]]:
+def lots_of(lots: list[LotIn]) -> list[dict[str, str]]:
     seen: dict[tuple[str, str], dict[str, str]] = {}
     for lot in lots:
         seen.setdefault((lot.gtin, lot.lot), {"gtin": lot.gtin, "lot": lot.lot})
@@ -110,7 +110,7 @@ def raise_ncr(session: Session, principal: Principal, data: NcrIn) -> Ncr:
             "ncr.inspection_source",
             "NCRs from inspections are raised by the failed inspection itself.",
         )
-    _check_product(session, principal, data.product_id)
+    check_product(session, principal, data.product_id)
     check_party(session, principal, "supplier_party_id", data.supplier_party_id)
     check_hub_user(session, principal, "owner_user_id", data.owner_user_id)
     udi: dict[str, Any] = {}
@@ -124,7 +124,7 @@ def raise_ncr(session: Session, principal: Principal, data: NcrIn) -> Ncr:
         udi = _parse_udi(data.complaint_udi)
     elif data.complaint_udi:
         udi = _parse_udi(data.complaint_udi)
-    lots = _lots(data.affected_lots)
+    lots = lots_of(data.affected_lots)
     if udi.get("udi_lot") and not any(
         lot["gtin"] == udi["udi_gtin"] and lot["lot"] == udi["udi_lot"] for lot in lots
     ):
@@ -169,7 +169,7 @@ def update_ncr(session: Session, principal: Principal, ncr_id: int, data: NcrUpd
         )
     changes = data.model_dump(exclude_unset=True, mode="json")
     if "product_id" in changes:
-        _check_product(session, principal, data.product_id)
+        check_product(session, principal, data.product_id)
     if "supplier_party_id" in changes:
         check_party(session, principal, "supplier_party_id", data.supplier_party_id)
     if "owner_user_id" in changes:
@@ -191,7 +191,7 @@ def update_ncr(session: Session, principal: Principal, ncr_id: int, data: NcrUpd
         changes["due_date"] = data.due_date
     old_lots = list(ncr.affected_lots or [])
     if "affected_lots" in changes:
-        changes["affected_lots"] = _lots(data.affected_lots or [])
+        changes["affected_lots"] = lots_of(data.affected_lots or [])
     for key in ("title", "description", "investigation", "disposition_rationale"):
         if key in changes and changes[key] is None:
             raise field_error(key, "value.required", "This field is required.")

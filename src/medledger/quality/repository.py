@@ -3,7 +3,7 @@
 A partner user sees a quality record only when it concerns its party:
 
 * an NCR about its material (``supplier_party_id``) or one it reported itself;
-* a CAPA shared with it as the supplier concerned (and that CAPA's actions);
+* a CAPA or a deviation shared with it as the supplier concerned (and that CAPA's actions);
 * a change request it was notified of (a :class:`ChangeNotice` for its party), and its own
   notices.
 """
@@ -20,7 +20,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from medledger.core.db import is_postgres
 from medledger.core.principal import Principal
 from medledger.core.scoping import party_rule, scoped
-from medledger.quality.models import Capa, CapaAction, ChangeNotice, ChangeRequest, Ncr
+from medledger.quality.models import (
+    Capa,
+    CapaAction,
+    ChangeNotice,
+    ChangeRequest,
+    Deviation,
+    Ncr,
+)
 
 
 @party_rule(Ncr)
@@ -40,6 +47,11 @@ def _capa_action_visible(principal: Principal) -> ColumnElement[bool]:
     return CapaAction.capa_id.in_(
         select(Capa.id).where(Capa.supplier_party_id == principal.party_id)
     )
+
+
+@party_rule(Deviation)
+def _deviation_visible(principal: Principal) -> ColumnElement[bool]:
+    return Deviation.supplier_party_id == principal.party_id
 
 
 @party_rule(ChangeRequest)

@@ -315,3 +315,45 @@ class TaskOut(BaseModel):
     due_date: date | None
     overdue: bool
     path: str
+
+
+class DeviationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(..., min_length=1, max_length=200)
+    description: str = _TEXT
+    kind: str = Field("unplanned", pattern="^(planned|unplanned)$")
+    product_id: int | None = None
+    supplier_party_id: int | None = None
+    affected_lots: list[LotIn] = Field(default_factory=list, max_length=200)
+    risk_assessment: str = _TEXT
+    valid_from: date | None = None
+    valid_until: date | None = None
+    owner_user_id: int | None = None
+    due_date: date | None = None
+
+
+class DeviationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    product_id: int | None = None
+    supplier_party_id: int | None = None
+    affected_lots: list[LotIn] | None = Field(None, max_length=200)
+    risk_assessment: str | None = Field(None, max_length=10_000)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    closure_summary: str | None = Field(None, max_length=10_000)
+    owner_user_id: int | None = None
+    due_date: date | None = None
+
+
+class DeviationOut(_RecordOut):
+    description: str
+    kind: str
+    product_id: int | None
+    supplier_party_id: int | None
+    affected_lots: list[dict[str, Any]]
+    risk_assessment: str
+    valid_from: date | None
+    valid_until: date | None
+    closure_summary: str

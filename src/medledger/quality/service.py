@@ -23,15 +23,21 @@ from medledger.core.repository import get_visible, list_visible
 from medledger.core.scoping import scoped
 from medledger.parties.models import Party, User
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Ncr
+from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Deviation, Ncr
 from medledger.quality.schemas import SignatureIn, TransitionIn
 from medledger.quality.workflows import WORKFLOWS
 
-MODELS: dict[str, Any] = {"ncr": Ncr, "capa": Capa, "change": ChangeRequest}
+MODELS: dict[str, Any] = {
+    "ncr": Ncr,
+    "capa": Capa,
+    "change": ChangeRequest,
+    "deviation": Deviation,
+}
 PATHS = {
     "ncr": "/quality/ncrs/{id}",
     "capa": "/quality/capas/{id}",
     "change": "/quality/changes/{id}",
+    "deviation": "/quality/deviations/{id}",
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from medledger.compliance.signables import Meaning, SignableKind, register_signable
 from medledger.core.principal import Permission
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeRequest, Ncr
+from medledger.quality.models import Capa, ChangeRequest, Deviation, Ncr
 
 _REVIEW = {Meaning.REVIEWED: Permission.QUALITY_WRITE}
 
@@ -58,6 +58,20 @@ CHANGE_FIELDS = (
     "affected_documents",
     "extra_party_ids",
     "effective_date",
+)
+
+DEVIATION_FIELDS = (
+    "number",
+    "title",
+    "description",
+    "kind",
+    "product_id",
+    "supplier_party_id",
+    "affected_lots",
+    "risk_assessment",
+    "valid_from",
+    "valid_until",
+    "closure_summary",
 )
 
 
@@ -110,6 +124,17 @@ register_signable(
         author=lambda change: change.created_by_user_id,
         label=lambda change: change.number,
         path=lambda change: f"/quality/changes/{change.id}",
+        permissions=_REVIEW,
+    )
+)
+register_signable(
+    SignableKind(
+        kind="deviation",
+        model=Deviation,
+        content=lambda session, deviation: _fields(deviation, DEVIATION_FIELDS),
+        author=lambda deviation: deviation.created_by_user_id,
+        label=lambda deviation: deviation.number,
+        path=lambda deviation: f"/quality/deviations/{deviation.id}",
         permissions=_REVIEW,
     )
 )

@@ -30,6 +30,7 @@ from medledger.parties.models import Party, User
 from medledger.parties.views import options, page_number, submit, who
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control, service
+from medledger.quality import deviation as deviation_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
 from medledger.quality.schemas import (
@@ -40,6 +41,8 @@ from medledger.quality.schemas import (
     CapaUpdate,
     ChangeIn,
     ChangeUpdate,
+    DeviationIn,
+    DeviationUpdate,
     NcrIn,
     NcrUpdate,
     SignatureIn,
@@ -57,8 +60,14 @@ register_nav(NavEntry("quality", N_("Quality"), "/quality", Permission.QUALITY_R
 
 PAGE_SIZE = 25
 LOT_ROWS = 3
-KIND_PATHS = {"ncr": "ncrs", "capa": "capas", "change": "changes"}
-KIND_LABELS = {"ncr": N_("NCR"), "capa": N_("CAPA"), "change": N_("Change request")}
+KIND_PATHS = {"ncr": "ncrs", "capa": "capas", "change": "changes", "deviation": "deviations"}
+KIND_LABELS = {
+    "ncr": N_("NCR"),
+    "capa": N_("CAPA"),
+    "change": N_("Change request"),
+    "deviation": N_("Deviation"),
+}
+DEVIATION_KIND_LABELS = {"planned": N_("planned"), "unplanned": N_("unplanned")}
 SEVERITY_LABELS = {"minor": N_("minor"), "major": N_("major"), "critical": N_("critical")}
 SOURCE_LABELS = {
     "manual": N_("raised by hand"),
@@ -112,6 +121,8 @@ def _labels(ui: Ui) -> dict[str, Any]:
         "meaning_labels": MEANING_LABELS,
         "meaning_statements": MEANING_STATEMENTS,
         "task_why": TASK_WHY,
+        "deviation_kind_labels": DEVIATION_KIND_LABELS,
+        "kinds": tuple(KIND_PATHS),
         "states": {kind: w.states for kind, w in WORKFLOWS.items()},
     }
 
@@ -173,7 +184,7 @@ def quality_home(ui: UiPage) -> Response:
     counts = service.open_counts(ui.session, principal)
     recent = {
         kind: service.list_records(ui.session, principal, kind, open_only=True, page_size=10)[0]
-        for kind in ("ncr", "capa", "change")
+        for kind in KIND_PATHS
     }
     return ui.render(
         "quality/home.html",
@@ -252,6 +263,11 @@ def change_list(ui: UiPage) -> Response:
     return _list(ui, "change")
 
 
+@router.get("/quality/deviations")
+def deviation_list(ui: UiPage) -> Response:
+    return _list(ui, "deviation")
+
+
 # --- creating --------------------------------------------------------------------------------
 
 
@@ -273,6 +289,7 @@ def _new_page(ui: Ui, kind: str, form: FormState[Any]) -> Response:
         partners=_partner_options(ui),
         hub_users=_hub_users(ui),
         severity_options=options(ui, SEVERITY_LABELS, SEVERITY_LABELS),
+        deviation_kind_options=options(ui, DEVIATION_KIND_LABELS, DEVIATION_KIND_LABELS),
         source_options=options(
             ui,
             SOURCE_LABELS,
@@ -289,7 +306,7 @@ def record_new(ui: UiPage, kind_path: str) -> Response:
     kind = _kind(kind_path)
     principal = who(ui)
     principal.require(Permission.QUALITY_REPORT if kind == "ncr" else Permission.QUALITY_WRITE)
-    values = {"severity": "major"}
+    values = {"severity": "major", "kind": "unplanned"}
     if not principal.sees_all_parties:
         values["source"] = "complaint"
     return _new_page(ui, kind, empty_form(ui.locale, values))
@@ -299,6 +316,7 @@ _CREATE: dict[str, tuple[Any, Any]] = {
     "ncr": (NcrIn, ncr_service.raise_ncr),
     "capa": (CapaIn, capa_service.create_capa),
     "change": (ChangeIn, change_control.create_change),
+    "deviation": (DeviationIn, deviation_service.create_deviation),
 }
 _LISTS = frozenset({"affected_product_ids", "affected_bom_ids", "extra_party_ids"})
 
@@ -315,7 +333,7 @@ def record_create(ui: UiPage, kind_path: str) -> Response:
         schema,
         ui.form,
         ui.locale,
-        rows=frozenset({"affected_lots"}) if kind == "ncr" else frozenset(),
+        rows=frozenset({"affected_lots"}) if kind in ("ncr", "deviation") else frozenset(),
         lists=_LISTS if kind == "change" else frozenset(),
         skip=frozenset({"affected_documents_text"}),
         extra=extra,
@@ -365,6 +383,9 @@ def _record_page(
         extra["own_notice"] = next(
             (n for n in extra["notices"] if n.party_id == principal.party_id), None
         )
+    elif kind == "deviation":
+        allowed = deviation_service.EDITABLE.get(record.state, frozenset())
+        extra["editable"] = ["all"] if allowed is None else sorted(allowed)
     else:
         extra["editable"] = ["all"] if record.state in ncr_service.EDITABLE else []
     if printable:
@@ -392,6 +413,7 @@ def _record_page(
         can_report=principal.can(Permission.QUALITY_REPORT),
         disposition_options=options(ui, DISPOSITION_LABELS, DISPOSITION_LABELS),
         severity_options=options(ui, SEVERITY_LABELS, SEVERITY_LABELS),
+        deviation_kind_options=options(ui, DEVIATION_KIND_LABELS, DEVIATION_KIND_LABELS),
         path=f"/quality/{KIND_PATHS[kind]}/{record.id}",
         **extra,
         **_labels(ui),
@@ -450,9 +472,20 @@ _UPDATE: dict[str, tuple[Any, Any]] = {
     "ncr": (NcrUpdate, ncr_service.update_ncr),
     "capa": (CapaUpdate, capa_service.update_capa),
     "change": (ChangeUpdate, change_control.update_change),
+    "deviation": (DeviationUpdate, deviation_service.update_deviation),
 }
 _NULLABLE = frozenset(
-    {"due_date", "owner_user_id", "supplier_party_id", "disposition", "effective", "effective_date"}
+    {
+        "due_date",
+        "owner_user_id",
+        "supplier_party_id",
+        "disposition",
+        "effective",
+        "effective_date",
+        "product_id",
+        "valid_from",
+        "valid_until",
+    }
 )
 
 

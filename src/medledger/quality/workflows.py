@@ -18,7 +18,7 @@ from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.quality import repository as repo
 from medledger.quality.hooks import LotHoldRequest, LotRef, emit_lot_hold
-from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Ncr
+from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Deviation, Ncr
 
 P = Permission
 M = Meaning
@@ -452,7 +452,99 @@ CHANGE_WORKFLOW = Workflow(
     ),
 )
 
-WORKFLOWS: dict[str, Workflow] = {w.kind: w for w in (NCR_WORKFLOW, CAPA_WORKFLOW, CHANGE_WORKFLOW)}
+# --- deviations ------------------------------------------------------------------------------
+
+
+def _deviation_ready(
+    session: Session, principal: Principal, deviation: Deviation
+) -> GuardFailure | None:
+    if not deviation.risk_assessment.strip():
+        return GuardFailure(
+            "deviation.risk_missing", "Write the risk assessment first.", "risk_assessment"
+        )
+    if deviation.kind == "planned" and (
+        deviation.valid_from is None or deviation.valid_until is None
+    ):
+        return GuardFailure(
+            "deviation.window_missing",
+            "A planned deviation needs the dates it is valid from and until.",
+            "valid_until",
+        )
+    return None
+
+
+def _deviation_summarised(
+    session: Session, principal: Principal, deviation: Deviation
+) -> GuardFailure | None:
+    if not deviation.closure_summary.strip():
+        return GuardFailure(
+            "deviation.summary_missing",
+            "Summarise the outcome (lots made, checks done) before closing.",
+            "closure_summary",
+        )
+    return None
+
+
+DEVIATION_CLOSED = frozenset({"closed", "cancelled"})
+
+DEVIATION_WORKFLOW = Workflow(
+    kind="deviation",
+    states={
+        "draft": N_("draft"),
+        "in_review": N_("in review"),
+        "approved": N_("approved"),
+        "closed": N_("closed"),
+        "cancelled": N_("cancelled"),
+    },
+    initial="draft",
+    closed_states=DEVIATION_CLOSED,
+    transitions=(
+        Transition(
+            "draft",
+            "submit",
+            "in_review",
+            P.QUALITY_WRITE,
+            N_("Submit for approval"),
+            signature=M.AUTHORED,
+            guard=_deviation_ready,
+        ),
+        Transition(
+            "in_review",
+            "approve",
+            "approved",
+            P.QUALITY_APPROVE,
+            N_("Approve"),
+            signature=M.APPROVED,
+            author_may_not=True,
+        ),
+        Transition(
+            "in_review",
+            "reject",
+            "draft",
+            P.QUALITY_APPROVE,
+            N_("Reject"),
+            signature=M.REJECTED,
+            reason_required=True,
+        ),
+        Transition(
+            "approved",
+            "close",
+            "closed",
+            P.QUALITY_APPROVE,
+            N_("Close"),
+            signature=M.CLOSED,
+            guard=_deviation_summarised,
+            author_may_not=True,
+        ),
+        Transition(
+            "draft", "cancel", "cancelled", P.QUALITY_WRITE, N_("Cancel"), reason_required=True
+        ),
+    ),
+)
+
+WORKFLOWS: dict[str, Workflow] = {
+    w.kind: w for w in (NCR_WORKFLOW, CAPA_WORKFLOW, CHANGE_WORKFLOW, DEVIATION_WORKFLOW)
+}
 
 
 def state_label(kind: str, state: str) -> str:

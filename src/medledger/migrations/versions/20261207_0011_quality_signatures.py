@@ -450,6 +450,79 @@ def upgrade() -> None:
             batch_op.f("ix_workflow_transitions_tenant_id"), ["tenant_id"], unique=False
         )
 
+    op.create_table(
+        "quality_deviations",
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column(
+            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "supplier_party_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("affected_lots", sa.JSON(), nullable=False),
+        sa.Column("risk_assessment", sa.Text(), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=True),
+        sa.Column("valid_until", sa.Date(), nullable=True),
+        sa.Column("closure_summary", sa.Text(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "tenant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column(
+            "owner_user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column(
+            "created_by_user_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column(
+            "created_by_party_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_party_id"],
+            ["parties.id"],
+            name=op.f("fk_quality_deviations_created_by_party_id_parties"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_quality_deviations_created_by_user_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_user_id"], ["users.id"], name=op.f("fk_quality_deviations_owner_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_quality_deviations_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["supplier_party_id"],
+            ["parties.id"],
+            name=op.f("fk_quality_deviations_supplier_party_id_parties"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_quality_deviations_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_deviations")),
+        sa.UniqueConstraint(
+            "tenant_id", "number", name=op.f("uq_quality_deviations_tenant_id_number")
+        ),
+    )
+    with op.batch_alter_table("quality_deviations", schema=None) as batch_op:
+        batch_op.create_index("ix_quality_deviations_state", ["tenant_id", "state"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_quality_deviations_tenant_id"), ["tenant_id"], unique=False
+        )
     for table in (
         "electronic_signatures",
         "signing_failures",
@@ -459,6 +532,7 @@ def upgrade() -> None:
         "quality_changes",
         "quality_change_notices",
         "quality_ncrs",
+        "quality_deviations",
     ):
         enable_tenant_rls(table)
     _append_only_signatures()
@@ -492,6 +566,10 @@ def downgrade() -> None:
             "DROP TRIGGER IF EXISTS electronic_signatures_append_only ON electronic_signatures"
         )
         op.execute("DROP FUNCTION IF EXISTS electronic_signatures_append_only()")
+    with op.batch_alter_table("quality_deviations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quality_deviations_tenant_id"))
+        batch_op.drop_index("ix_quality_deviations_state")
+    op.drop_table("quality_deviations")
 
     with op.batch_alter_table("workflow_transitions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_workflow_transitions_tenant_id"))
