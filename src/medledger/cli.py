@@ -46,6 +46,9 @@ def _register_capabilities() -> None:
     from medledger.priority.cli import allocate_command
 
     app.command("allocate")(allocate_command)
+    from medledger.quality.cli import app as quality_app
+
+    app.add_typer(quality_app, name="quality")
 
 
 _register_capabilities()

@@ -8,6 +8,7 @@ def load_all_models() -> None:
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models
+    import medledger.compliance.signables  # party-visibility of signatures and workflow steps
     import medledger.integration.imports.models
     import medledger.integration.imports.repository  # party-visibility rules
     import medledger.integration.ledger_events  # outbox publisher of shipments and receipts
@@ -19,5 +20,8 @@ def load_all_models() -> None:
     import medledger.parties.repository  # party-visibility rules
     import medledger.purchasing.models
     import medledger.purchasing.repository  # party-visibility rules
+    import medledger.quality.models
+    import medledger.quality.repository  # party-visibility rules
+    import medledger.quality.signables  # signable kinds (signature visibility)
     import medledger.trace.models
     import medledger.trace.repository  # noqa: F401  party-visibility rules

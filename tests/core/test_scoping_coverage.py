@@ -22,6 +22,7 @@ CLOSED_TO_PARTNERS = {
     "outbox_messages",
     # Rejected import rows are read through their run.
     "import_rows",
+    "signing_failures",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # within the window before further attempts are refused with 429.
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # Electronic signatures (21 CFR Part 11): this many failed signing attempts (wrong password
+    # or second factor) within the window lock signing for that user for the rest of the window.
+    signing_max_failures: int = 3
+    signing_lockout_minutes: int = 30
     default_locale: str = "en"
     default_time_zone: str = "UTC"
     # Where `make install` put front-end libraries fetched from the npm registry.

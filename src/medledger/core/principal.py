@@ -43,10 +43,25 @@ class Permission(StrEnum):
     PURCHASING_WRITE = "purchasing:write"
     PURCHASING_SUPPLY = "purchasing:supply"  # a supplier confirms its POs and sends ASNs
 
+    # Quality records (NCR, CAPA, change control): read; report or answer (partners, shop floor);
+    # author and edit; approve, disposition and close (the signing approver).
+    QUALITY_READ = "quality:read"
+    QUALITY_REPORT = "quality:report"
+    QUALITY_WRITE = "quality:write"
+    QUALITY_APPROVE = "quality:approve"
+
 
 P = Permission
-_READ_ALL = {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.BOM_READ, P.TRACE_READ}
+_READ_ALL = {
+    P.PARTIES_READ,
+    P.SITES_READ,
+    P.CATALOG_READ,
+    P.BOM_READ,
+    P.TRACE_READ,
+    P.QUALITY_READ,
+}
 _STOCK_READ = {P.INVENTORY_READ, P.PURCHASING_READ}
+_QA = {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.QUALITY_REPORT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -55,18 +70,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ, P.INVENTORY_READ}
     ),
     Role.WAREHOUSE: frozenset(
-        _READ_ALL | _STOCK_READ | {P.SITES_WRITE, P.TRACE_CAPTURE, P.INVENTORY_MOVE}
+        _READ_ALL
+        | _STOCK_READ
+        | {P.SITES_WRITE, P.TRACE_CAPTURE, P.INVENTORY_MOVE, P.QUALITY_REPORT}
     ),
     Role.PURCHASING: frozenset(_READ_ALL | _STOCK_READ | {P.PARTIES_WRITE, P.PURCHASING_WRITE}),
-    Role.QA: frozenset(
-        _READ_ALL
-        | _STOCK_READ
-        | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.INVENTORY_RELEASE}
-    ),
+    Role.QA: frozenset(_READ_ALL | _STOCK_READ | _QA | {P.QUALITY_WRITE, P.INVENTORY_RELEASE}),
     Role.QA_APPROVER: frozenset(
-        _READ_ALL
-        | _STOCK_READ
-        | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.INVENTORY_RELEASE}
+        _READ_ALL | _STOCK_READ | _QA | {P.QUALITY_WRITE, P.QUALITY_APPROVE, P.INVENTORY_RELEASE}
     ),
     Role.PARTNER_USER: frozenset(
         {
@@ -79,6 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.INTEGRATION_MANAGE,
             P.PURCHASING_READ,
             P.PURCHASING_SUPPLY,
+            P.QUALITY_READ,
+            P.QUALITY_REPORT,
         }
     ),
     Role.AUDITOR: frozenset(_READ_ALL | _STOCK_READ | {P.USERS_READ, P.AUDIT_READ}),

@@ -76,6 +76,8 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.integration.imports.api import router as imports_router
     from medledger.inventory.api import router as inventory_router
     from medledger.purchasing.api import router as purchasing_router
+    from medledger.quality.api import router as quality_router
+    from medledger.quality.api import signatures_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
 
@@ -87,4 +89,6 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (imports_router, [Depends(authenticated)]),
         (inventory_router, [Depends(authenticated)]),
         (purchasing_router, [Depends(authenticated)]),
+        (quality_router, [Depends(authenticated)]),
+        (signatures_router, [Depends(authenticated)]),
     ]

@@ -37,6 +37,9 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "invalid": 1,
     "_error": 2,  # purchasing.service
     "_flag": 99,  # keyword message= only
+    "SigningRefused": 1,
+    "SigningLocked": 1,
+    "GuardFailure": 1,
 }
 # gettext-style markers: the first string argument is the message.
 FIRST_STRING = frozenset({"_", "N_", "gettext", "translate"})

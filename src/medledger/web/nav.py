@@ -12,7 +12,9 @@ layout translates it per request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from medledger.core.principal import Permission, Principal
 
@@ -52,3 +54,20 @@ def nav_entries() -> list[NavEntry]:
 def nav_for(principal: Principal) -> list[NavEntry]:
     """The entries ``principal``'s role allows, in display order."""
     return [entry for entry in nav_entries() if entry.visible_to(principal)]
+
+
+# --- start-page panels -----------------------------------------------------------------------
+# A package shows a panel on the start page (its user's tasks, say) by registering a function
+# that takes the page's ``web.ui.Ui`` and returns safe HTML, or None to show nothing.
+
+_HOME_PANELS: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_home_panel(key: str, render: Callable[[Any], Any]) -> None:
+    """Add (or replace, by key) a start-page panel."""
+    _HOME_PANELS[key] = render
+
+
+def home_panels(ui: Any) -> list[Any]:
+    """The rendered panels for this request, in registration order (empty ones left out)."""
+    return [html for html in (render(ui) for render in _HOME_PANELS.values()) if html]

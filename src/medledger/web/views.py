@@ -32,11 +32,14 @@ def home(ui: UiPage) -> Response:
     """The home page: the counts and alerts that matter to the user's role, each a link to the
     list of what it counts, and the charts (registered by the contexts, see ``web.home``)."""
     assert ui.principal is not None
+    from medledger.web.nav import home_panels
+
     return ui.render(
         "home.html",
         role_label=label(ROLE_LABELS, ui.principal.role.value),
         tiles=tiles_for(ui),
         charts=charts_for(ui),
+        panels=home_panels(ui),
     )
 
 
@@ -215,6 +218,7 @@ def _mount_package_pages() -> None:
     from medledger.inventory.views import router as inventory_pages
     from medledger.parties.views import router as parties_pages
     from medledger.purchasing.views import router as purchasing_pages
+    from medledger.quality.views import router as quality_pages
     from medledger.trace.ledger_views import router as ledger_pages
     from medledger.trace.views import router as trace_pages
     from medledger.web.docs import router as docs_pages
@@ -228,6 +232,7 @@ def _mount_package_pages() -> None:
         imports_pages,
         ledger_pages,
         docs_pages,
+        quality_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)

@@ -1,0 +1,207 @@
+"""Quality records: nonconformance (NCR), CAPA with its actions, change requests with the
+partner notices they send, deviations. Every record has a ``state`` driven only by its workflow
+(``quality/workflows.py``) and an author (``created_by_user_id``), who may not approve it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from medledger.core.db import Base, BigId, UTCDateTime, utcnow
+
+
+class NcrSource(StrEnum):
+    MANUAL = "manual"
+    PARTNER_REPORT = "partner_report"
+    COMPLAINT = "complaint"
+    INSPECTION = "inspection"
+
+
+class Severity(StrEnum):
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+class Disposition(StrEnum):
+    USE_AS_IS = "use_as_is"
+    REWORK = "rework"
+    SCRAP = "scrap"
+    RETURN_TO_SUPPLIER = "return_to_supplier"
+
+
+class _Record:
+    """Columns every quality record has."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(32))
+    owner_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id"), nullable=True
+    )
+    created_by_party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"))
+    # Bumped by every edit and workflow step (optimistic concurrency for forms).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Ncr(_Record, Base):
+    """A nonconformance: what is wrong, with which lots, whose material, and its disposition.
+    ``affected_lots`` is a list of ``{"gtin", "lot"}``; they are put on hold through
+    ``quality.hooks`` when the NCR is raised. The supplier concerned answers it (SCAR)."""
+
+    __tablename__ = "quality_ncrs"
+    __audit_entity__ = "ncr"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_ncrs_state", "tenant_id", "state"),
+        Index("ix_quality_ncrs_supplier", "tenant_id", "supplier_party_id"),
+    )
+    __audit__ = True
+
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(8))
+    product_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("products.id"), nullable=True)
+    supplier_party_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("parties.id"), nullable=True
+    )
+    # A complaint's device identification (QMSR / 21 CFR 820.198): the UDI as given, and its
+    # parts (UDI-DI = GTIN, UDI-PI = lot, serial, expiry).
+    complaint_udi: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    udi_gtin: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    udi_lot: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    udi_serial: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    udi_expiry: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    affected_lots: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    investigation: Mapped[str] = mapped_column(Text, default="")
+    disposition: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    disposition_rationale: Mapped[str] = mapped_column(Text, default="")
+    # The supplier's answer (SCAR): containment, root cause and correction on its side.
+    supplier_response: Mapped[str] = mapped_column(Text, default="")
+    supplier_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    capa_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("quality_capas.id"), nullable=True
+    )
+
+
+class Capa(_Record, Base):
+    """A corrective and preventive action: investigation, root cause, actions, effectiveness."""
+
+    __tablename__ = "quality_capas"
+    __audit_entity__ = "capa"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_capas_state", "tenant_id", "state"),
+    )
+    __audit__ = True
+
+    problem: Mapped[str] = mapped_column(Text, default="")
+    source_ncr_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # A CAPA about a supplier's material is shared with that supplier.
+    supplier_party_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("parties.id"), nullable=True
+    )
+    investigation: Mapped[str] = mapped_column(Text, default="")
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    effectiveness_criteria: Mapped[str] = mapped_column(Text, default="")
+    effectiveness_result: Mapped[str] = mapped_column(Text, default="")
+    # None: not checked yet; True/False: the effectiveness check's verdict.
+    effective: Mapped[bool | None] = mapped_column(nullable=True)
+
+
+class CapaAction(Base):
+    """One action of a CAPA plan, with its owner and due date."""
+
+    __tablename__ = "quality_capa_actions"
+    __audit_entity__ = "capa_action"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    capa_id: Mapped[int] = mapped_column(BigId, ForeignKey("quality_capas.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # corrective | preventive | containment
+    description: Mapped[str] = mapped_column(Text)
+    owner_user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    done_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChangeRequest(_Record, Base):
+    """A change under control: what it touches (products, BOMs, documents), its impact
+    assessment, approvals and effective date. Partners whose items it touches get a notice."""
+
+    __tablename__ = "quality_changes"
+    __audit_entity__ = "change"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_changes_state", "tenant_id", "state"),
+    )
+    __audit__ = True
+
+    description: Mapped[str] = mapped_column(Text, default="")
+    reason_for_change: Mapped[str] = mapped_column(Text, default="")
+    impact_assessment: Mapped[str] = mapped_column(Text, default="")
+    affected_product_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    affected_bom_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    affected_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Parties named by hand, beyond those derived from the affected items.
+    extra_party_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    effective_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class ChangeNotice(Base):
+    """A change request notified to a partner whose items it touches: visible in the partner's
+    portal, acknowledged by its users."""
+
+    __tablename__ = "quality_change_notices"
+    __audit_entity__ = "change_notice"
+    __table_args__ = (UniqueConstraint("change_id", "party_id"),)
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    change_id: Mapped[int] = mapped_column(BigId, ForeignKey("quality_changes.id"), index=True)
+    party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"), index=True)
+    why: Mapped[str] = mapped_column(String(200), default="")
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_by_user_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class Deviation(_Record, Base):
+    """A deviation from an approved process or specification: planned (approved beforehand, for a
+    window of time) or unplanned (found afterwards), with its risk assessment and the lots and
+    product it touches; shared with the supplier it concerns."""
+
+    __tablename__ = "quality_deviations"
+    __audit_entity__ = "deviation"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_deviations_state", "tenant_id", "state"),
+    )
+    __audit__ = True
+
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10))  # planned | unplanned
+    product_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("products.id"), nullable=True)
+    supplier_party_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("parties.id"), nullable=True
+    )
+    affected_lots: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    risk_assessment: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closure_summary: Mapped[str] = mapped_column(Text, default="")
