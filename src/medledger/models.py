@@ -8,6 +8,8 @@ def load_all_models() -> None:
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models
+    import medledger.orders.models
+    import medledger.orders.repository  # party-visibility rules
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
     import medledger.trace.models

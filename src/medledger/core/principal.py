@@ -35,23 +35,48 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     TRACE_READ = "trace:read"
     TRACE_CAPTURE = "trace:capture"
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    ORDERS_INBOX = "orders:inbox"
+    ORDERS_DELIVER = "orders:deliver"
+    CUSTOMERS_WRITE = "customers:write"
 
 
 P = Permission
-_READ_ALL = {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.BOM_READ, P.TRACE_READ}
+_READ_ALL = {
+    P.PARTIES_READ,
+    P.SITES_READ,
+    P.CATALOG_READ,
+    P.BOM_READ,
+    P.TRACE_READ,
+    P.ORDERS_READ,
+}
+# Sales ops run order intake: customers and contracts, orders from every channel, the EDI inbox.
+_ORDER_DESK = {P.ORDERS_READ, P.ORDERS_WRITE, P.ORDERS_INBOX, P.ORDERS_DELIVER, P.CUSTOMERS_WRITE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PLANNER: frozenset(_READ_ALL),
-    Role.SALES: frozenset({P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ}),
-    Role.WAREHOUSE: frozenset(_READ_ALL | {P.SITES_WRITE, P.TRACE_CAPTURE}),
+    Role.SALES: frozenset(
+        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ} | _ORDER_DESK
+    ),
+    Role.WAREHOUSE: frozenset(_READ_ALL | {P.SITES_WRITE, P.TRACE_CAPTURE, P.ORDERS_DELIVER}),
     Role.PURCHASING: frozenset(_READ_ALL | {P.PARTIES_WRITE}),
     Role.QA: frozenset(_READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}),
     Role.QA_APPROVER: frozenset(
         _READ_ALL | {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE}
     ),
     Role.PARTNER_USER: frozenset(
-        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.USERS_READ, P.TRACE_READ, P.TRACE_CAPTURE}
+        {
+            P.PARTIES_READ,
+            P.SITES_READ,
+            P.CATALOG_READ,
+            P.USERS_READ,
+            P.TRACE_READ,
+            P.TRACE_CAPTURE,
+            P.ORDERS_READ,
+            P.ORDERS_WRITE,
+        }
     ),
     Role.AUDITOR: frozenset(_READ_ALL | {P.USERS_READ, P.AUDIT_READ}),
 }

@@ -68,6 +68,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     """Routers of the capability packages, each with the dependencies it is mounted with."""
     from medledger.core.deps import authenticated
     from medledger.identifiers.api import router as gs1_router
+    from medledger.orders.api import router as orders_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
 
@@ -75,4 +76,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (gs1_router, [Depends(authenticated)]),
         (epcis_router, []),
         (trace_router, [Depends(authenticated)]),
+        (orders_router, [Depends(authenticated)]),
     ]
