@@ -39,6 +39,8 @@ class LineDraft:
     buyer_item_code: str | None = None
     # field name -> path of that value (defaults to ``path.field``)
     paths: dict[str, str] = field(default_factory=dict)
+    # fields given but unreadable (already reported): not reported again as missing
+    unreadable: set[str] = field(default_factory=set)
 
     def where(self, name: str) -> str:
         return self.paths.get(name, f"{self.path}.{name}")

@@ -160,9 +160,10 @@ def _keep(
 
 def _process(session: Session, principal: Principal, row: InboundMessage) -> None:
     """Turn one kept message into an order change, or keep its errors (savepoint)."""
+    seen: dict[str, str] = {}
     savepoint = session.begin_nested()
     try:
-        order = _apply(session, principal, row)
+        order = _apply(session, principal, row, seen)
     except DomainError as error:
         savepoint.rollback()
         row.status = InboxStatus.FAILED.value
@@ -174,6 +175,8 @@ def _process(session: Session, principal: Principal, row: InboundMessage) -> Non
         row.errors = []
         row.order_id = order.id
         row.party_id = order.party_id
+    # Set outside the savepoint so that a failed message still shows which order it carried.
+    row.document_reference = seen.get("reference", "")[:35]
     session.flush()
 
 
@@ -182,7 +185,9 @@ def _hub_gln(session: Session, principal: Principal) -> str:
     return hub.gln if hub else ""
 
 
-def _apply(session: Session, principal: Principal, row: InboundMessage) -> Order:
+def _apply(
+    session: Session, principal: Principal, row: InboundMessage, seen: dict[str, str]
+) -> Order:
     if row.channel == Channel.EDIFACT.value:
         interchange = edifact.read(row.content)
         if len(interchange.messages) != 1:
@@ -223,7 +228,7 @@ def _apply(session: Session, principal: Principal, row: InboundMessage) -> Order
             "The file is neither UN/EDIFACT (UNA/UNB) nor ANSI X12 (ISA).",
             code="edi.format_unknown",
         )
-    row.document_reference = (draft.customer_reference or "")[:35]
+    seen["reference"] = draft.customer_reference or ""
     hub_gln = _hub_gln(session, principal)
     if draft.supplier_gln and draft.supplier_gln != hub_gln:
         draft.errors.append(
@@ -416,11 +421,14 @@ def csv_draft(content: str) -> OrderDraft:
         line = LineDraft(line_number=index, path=path)
         gtin = _csv_value(values, "gtin")
         if gtin:
-            line.gtin = mapping._gtin(gtin, f"{path}.gtin", draft.errors)
+            line.gtin = mapping.read_gtin(gtin, f"{path}.gtin", draft.errors)
+            if line.gtin is None:
+                line.unreadable.add("gtin")
         quantity = _csv_value(values, "quantity")
-        line.quantity = (
-            mapping._quantity(quantity, f"{path}.quantity", draft.errors) if quantity else None
-        )
+        if quantity:
+            line.quantity = mapping.read_quantity(quantity, f"{path}.quantity", draft.errors)
+            if line.quantity is None:
+                line.unreadable.add("quantity")
         line.unit_price = _csv_decimal(values, "unit_price", path, draft.errors)
         line.requested_delivery_date = _csv_date(
             values, "requested_delivery_date", path, draft.errors

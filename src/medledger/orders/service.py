@@ -365,7 +365,7 @@ def _resolve_line(
                     qualifier=line.item_qualifier or "",
                 )
             )
-    else:
+    elif "gtin" not in line.unreadable:
         errors.append(problem(line.where("gtin"), "product.missing", "The line names no product."))
     if product is not None and not product.active:
         errors.append(
@@ -377,7 +377,8 @@ def _resolve_line(
             )
         )
     if line.quantity is None:
-        errors.append(problem(line.where("quantity"), "quantity.missing", "Give a quantity."))
+        if "quantity" not in line.unreadable:
+            errors.append(problem(line.where("quantity"), "quantity.missing", "Give a quantity."))
     elif line.quantity <= 0:
         errors.append(
             problem(

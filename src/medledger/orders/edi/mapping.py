@@ -53,7 +53,7 @@ def _date(value: str, fmt: str, where: str, errors: list[FieldError]) -> date | 
         return None
 
 
-def _quantity(value: str, where: str, errors: list[FieldError]) -> int | None:
+def read_quantity(value: str, where: str, errors: list[FieldError]) -> int | None:
     try:
         number = Decimal(value.replace(",", "."))
     except InvalidOperation:
@@ -80,7 +80,7 @@ def _price(value: str, where: str, errors: list[FieldError]) -> Decimal | None:
         return None
 
 
-def _gtin(value: str, where: str, errors: list[FieldError]) -> str | None:
+def read_gtin(value: str, where: str, errors: list[FieldError]) -> str | None:
     try:
         return normalise_gtin(value, field=where)
     except DomainError as error:
@@ -146,7 +146,9 @@ def edifact_order(message: edifact.Message, sender: str) -> OrderDraft:
             code, kind = segment.get(2, 0), segment.get(2, 1)
             if code:
                 if kind in ("EN", "SRV", "UP", ""):
-                    line.gtin = _gtin(code, f"{where}.gtin", errors)
+                    line.gtin = read_gtin(code, f"{where}.gtin", errors)
+                    if line.gtin is None:
+                        line.unreadable.add("gtin")
                     line.paths["gtin"] = f"{where}.gtin"
                 else:
                     line.item_qualifier, line.item_code = kind, code
@@ -155,7 +157,9 @@ def edifact_order(message: edifact.Message, sender: str) -> OrderDraft:
             line.item_code, line.item_qualifier = segment.get(1, 0), segment.get(1, 1)
             line.paths["item_code"] = where
         elif tag == "QTY" and line is not None and segment.get(0, 0) == "21":
-            line.quantity = _quantity(segment.get(0, 1), where, errors)
+            line.quantity = read_quantity(segment.get(0, 1), where, errors)
+            if line.quantity is None:
+                line.unreadable.add("quantity")
             line.unit_of_measure = segment.get(0, 2) or None
             line.paths["quantity"] = where
             line.paths["unit_of_measure"] = where
@@ -222,18 +226,22 @@ def x12_order(transaction_set: x12.TransactionSet, sender: str) -> OrderDraft:
             line = LineDraft(
                 line_number=int(number) if number.isdigit() else po1_count,
                 path=where,
-                quantity=_quantity(segment.get(2), where, errors),
+                quantity=read_quantity(segment.get(2), where, errors),
                 unit_of_measure=segment.get(3) or None,
                 unit_price=_price(segment.get(4), where, errors),
             )
             line.paths.update(quantity=where, unit_of_measure=where)
+            if line.quantity is None:
+                line.unreadable.add("quantity")
             pairs = [
                 (segment.get(i), segment.get(i + 1)) for i in range(6, len(segment.elements), 2)
             ]
             gtin_pair = next(((q, v) for q, v in pairs if q in _X12_GTIN and v), None)
             item_pair = next(((q, v) for q, v in pairs if q in _X12_ITEM and v), None)
             if gtin_pair is not None:
-                line.gtin = _gtin(gtin_pair[1], f"{where}.gtin", errors)
+                line.gtin = read_gtin(gtin_pair[1], f"{where}.gtin", errors)
+                if line.gtin is None:
+                    line.unreadable.add("gtin")
                 line.paths["gtin"] = f"{where}.gtin"
             elif item_pair is not None:
                 line.item_qualifier, line.item_code = item_pair
