@@ -23,6 +23,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
+from medledger.orders import repository as repo
 from medledger.orders import service
 from medledger.orders.draft import LineDraft, OrderDraft, Purpose
 from medledger.orders.edi import acks, edifact, mapping, x12
@@ -223,6 +224,10 @@ def _apply(
     elif row.channel == Channel.CSV.value:
         draft = csv_draft(row.content)
         sender = ""
+        if row.party_id is not None and not draft.buyer_gln and principal.sees_all_parties:
+            # A partner's own upload, replayed by the hub: the order stays the partner's.
+            customer = repo.customer_for_party(session, principal.tenant_id, row.party_id)
+            draft.customer_id = customer.id if customer else None
     else:
         raise EdiSyntaxError(
             "The file is neither UN/EDIFACT (UNA/UNB) nor ANSI X12 (ISA).",

@@ -151,7 +151,8 @@ class OrderLineIn(_In):
     quantity: int = Field(gt=0, le=1_000_000)
     unit_price: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=4)
     requested_delivery_date: date | None = None
-    clinical_urgency: ClinicalUrgency = ClinicalUrgency.ROUTINE
+    # left out: scheduled_surgery when a surgery date is given, routine otherwise
+    clinical_urgency: ClinicalUrgency | None = None
     surgery_date: date | None = None
     buyer_item_code: str | None = Field(None, max_length=48)
 
@@ -193,7 +194,7 @@ def _line_draft(index: int, line: OrderLineIn) -> LineDraft:
         quantity=line.quantity,
         unit_price=line.unit_price,
         requested_delivery_date=line.requested_delivery_date,
-        clinical_urgency=line.clinical_urgency.value,
+        clinical_urgency=line.clinical_urgency.value if line.clinical_urgency else None,
         surgery_date=line.surgery_date,
         buyer_item_code=line.buyer_item_code,
     )
