@@ -33,6 +33,9 @@ def _register_capabilities() -> None:
     from medledger.trace.cli import trace_command
 
     app.command("trace")(trace_command)
+    from medledger.orders.cli import app as import_app
+
+    app.add_typer(import_app, name="import")
 
 
 _register_capabilities()
