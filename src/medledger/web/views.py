@@ -203,10 +203,11 @@ def _principal(ui: Ui) -> Principal:
 def _mount_package_pages() -> None:
     from medledger.catalog.views import router as catalog_pages
     from medledger.compliance.views import router as compliance_pages
+    from medledger.orders.views import router as orders_pages
     from medledger.parties.views import router as parties_pages
     from medledger.trace.views import router as trace_pages
 
-    for pages in (parties_pages, catalog_pages, compliance_pages, trace_pages):
+    for pages in (parties_pages, catalog_pages, compliance_pages, trace_pages, orders_pages):
         router.include_router(pages)
 
 
