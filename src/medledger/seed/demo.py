@@ -228,9 +228,11 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     per month, :mod:`medledger.seed.demo_history`); returns (username, role, party name) of the
     demo users, whose password is :data:`DEMO_PASSWORD`."""
     from medledger.seed.demo_history import seed_demo_history  # it imports this module
+    from medledger.seed.demo_orders import seed_demo_orders  # it imports this module too
 
     network = build_demo_network(factory)
     seed_demo_history(factory, network)
+    seed_demo_orders(factory, network)
     return network.logins
 
 
