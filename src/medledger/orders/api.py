@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
+from medledger.core.db import claim_writer
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.errors import ValidationFailed
 from medledger.core.principal import Principal
@@ -286,6 +287,7 @@ def create_order(
     """Place an order. Send an ``Idempotency-Key`` so that a retry never duplicates it: the
     same key with the same body returns the original order (200, ``Idempotent-Replayed:
     true``); the same key with another body is a 409."""
+    claim_writer(session)
     if not idempotency_key:
         order = service.place_order(session, principal, data.to_draft(), channel=Channel.API)
         return order_out(session, principal, order)

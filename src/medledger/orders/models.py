@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medledger.core.db import Base, BigId, TenantScoped, UTCDateTime, utcnow
 
@@ -285,6 +285,8 @@ class OrderLine(TenantScoped, Base):
     delivered_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     # The date the line became fully delivered (None until then): on time means <= promised.
     completed_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Write-only link so a new order and its lines go in one flush (never loaded implicitly).
+    order: Mapped[Order] = relationship(lazy="raise")
 
 
 class OrderVersion(TenantScoped, Base):
@@ -307,6 +309,7 @@ class OrderVersion(TenantScoped, Base):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    order: Mapped[Order] = relationship(lazy="raise")
 
 
 class Delivery(TenantScoped, Base):
@@ -341,6 +344,7 @@ class IdempotencyKey(TenantScoped, Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    order: Mapped[Order] = relationship(lazy="raise")
 
 
 class InboundMessage(TenantScoped, Base):

@@ -531,7 +531,7 @@ def _add_version(
     session.add(
         OrderVersion(
             tenant_id=order.tenant_id,
-            order_id=order.id,
+            order=order,
             party_id=order.party_id,
             version=order.version,
             kind=kind.value,
@@ -563,6 +563,7 @@ def place_order(
     *,
     channel: Channel,
     source_message_id: int | None = None,
+    flush: bool = True,
 ) -> Order:
     """Validate an order from any channel and store it with its first version.
 
@@ -605,7 +606,7 @@ def place_order(
         source_message_id=source_message_id,
     )
     session.add(order)
-    session.flush()
+    # One flush writes the order, its lines and its version (and one batch of audit entries).
     lines = [
         _new_line(order, resolved, item, number)
         for number, item in enumerate(resolved.lines, start=1)
@@ -621,14 +622,15 @@ def place_order(
         channel,
         source_message_id,
     )
-    session.flush()
+    if flush:
+        session.flush()
     return order
 
 
 def _new_line(order: Order, resolved: _Resolved, item: _Line, fallback_number: int) -> OrderLine:
     return OrderLine(
         tenant_id=order.tenant_id,
-        order_id=order.id,
+        order=order,
         party_id=order.party_id,
         line_number=item.draft.line_number or fallback_number,
         product_id=item.product.id,
@@ -1053,14 +1055,14 @@ def place_order_once(
         order = session.get(Order, stored.order_id)
         assert order is not None
         return order, True
-    order = place_order(session, principal, draft, channel=channel)
+    order = place_order(session, principal, draft, channel=channel, flush=False)
     session.add(
         IdempotencyKey(
             tenant_id=principal.tenant_id,
             party_id=principal.party_id,
             key=key,
             request_hash=request_hash,
-            order_id=order.id,
+            order=order,
         )
     )
     session.flush()
