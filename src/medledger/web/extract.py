@@ -31,6 +31,11 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "custom_error": 1,
     "invalid_parameter": 1,
     "_digital_link_error": 0,
+    "problem": 2,  # orders.errors
+    "conflict": 2,
+    "EdiSyntaxError": 0,
+    "OrderValidationFailed": 0,
+    "IdempotencyKeyReused": 0,
 }
 # gettext-style markers: the first string argument is the message.
 FIRST_STRING = frozenset({"_", "N_", "gettext", "translate"})
