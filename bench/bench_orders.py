@@ -324,7 +324,11 @@ def main() -> None:
     finally:
         for process in (ours, base):
             process.terminate()
-            process.wait(10)
+        for process in (ours, base):
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
         if args.db == "sqlite":
             shutil.rmtree(DATA / "orders.db", ignore_errors=True)
 

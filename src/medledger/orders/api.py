@@ -290,15 +290,20 @@ def create_order(
     claim_writer(session)
     if not idempotency_key:
         order = service.place_order(session, principal, data.to_draft(), channel=Channel.API)
-        return order_out(session, principal, order)
-    body = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    order, replayed = service.place_order_once(
-        session,
-        principal,
-        data.to_draft(),
-        key=idempotency_key,
-        request_hash=hashlib.sha256(body.encode()).hexdigest(),
-    )
+        replayed = False
+    else:
+        body = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        order, replayed = service.place_order_once(
+            session,
+            principal,
+            data.to_draft(),
+            key=idempotency_key,
+            request_hash=hashlib.sha256(body.encode()).hexdigest(),
+        )
+    # Commit now rather than in the request's exit: the audit chain's head row is locked from
+    # the flush to the commit and serialises every audited write of the tenant, so it must not
+    # wait for the response to be built and the dependency's exit to get a thread.
+    session.commit()
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
