@@ -25,9 +25,9 @@ from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
 
-register_nav(NavEntry("orders", N_("Orders"), "/orders", Permission.ORDERS_READ, order=35))
+register_nav(NavEntry("orders", N_("Orders"), "/orders", Permission.ORDERS_READ, order=96))
 register_nav(
-    NavEntry("order-inbox", N_("Order inbox"), "/orders/inbox", Permission.ORDERS_INBOX, order=36)
+    NavEntry("order-inbox", N_("Order inbox"), "/orders/inbox", Permission.ORDERS_INBOX, order=97)
 )
 
 PAGE_SIZE = 25
