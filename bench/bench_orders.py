@@ -243,7 +243,13 @@ async def _load(
             nonlocal errors
             for i in counter:
                 started = time.perf_counter()
-                response = await client.post(url, json=body_of(i), headers=headers_of(i))
+                try:
+                    response = await client.post(url, json=body_of(i), headers=headers_of(i))
+                except httpx.TransportError as error:
+                    latencies.append(time.perf_counter() - started)
+                    errors += 1
+                    print("error", type(error).__name__)
+                    continue
                 latencies.append(time.perf_counter() - started)
                 if response.status_code not in (200, 201):
                     errors += 1
