@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -336,7 +335,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
         if args.db == "sqlite":
-            shutil.rmtree(DATA / "orders.db", ignore_errors=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{DATA / 'orders.db'}{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
