@@ -40,8 +40,10 @@ def _register_capabilities() -> None:
 
     app.command("worker")(worker_command)
     app.add_typer(outbox_app, name="outbox")
-    from medledger.integration.imports.cli import import_app
+    from medledger.integration.imports.cli import import_data
+    from medledger.orders.cli import app as import_app
 
+    import_app.command("data")(import_data)
     app.add_typer(import_app, name="import")
     from medledger.priority.cli import allocate_command
 

@@ -76,18 +76,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Connections a pool may open beyond its 10 kept ones. 10 + 30 covers the 40 worker threads
+#: of the server's thread pool: a request holds a pooled connection from its session dependency
+#: until that dependency's exit (the commit) gets a thread again, so a pool smaller than the
+#: thread pool deadlocks under load (every thread waits for a connection that only a waiting
+#: exit would return; seen at 32 concurrent order POSTs, bench/bench_orders.py).
+POOL_HEADROOM = 30
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False},
+            pool_size=10,
+            max_overflow=POOL_HEADROOM,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=POOL_HEADROOM)
     _ping_idle_connections(engine)
     return engine
 
@@ -150,6 +164,21 @@ def unit_of_work(factory: sessionmaker[Session], **info: Any) -> Iterator[Sessio
         raise
     finally:
         session.close()
+
+
+def claim_writer(session: Session) -> None:
+    """On SQLite, make the unit of work a write transaction now (``BEGIN IMMEDIATE``).
+
+    A deferred transaction that has read and then writes fails at once with "database is
+    locked" when another writer committed in between (WAL snapshot conflict; the busy timeout
+    does not apply). Claiming the write lock first makes it wait its turn instead. Call it
+    before the first read of a unit of work that will write; PostgreSQL needs nothing.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:
@@ -230,6 +259,7 @@ __all__ = [
     "BigId",
     "TenantScoped",
     "UTCDateTime",
+    "claim_writer",
     "is_postgres",
     "make_engine",
     "make_session_factory",

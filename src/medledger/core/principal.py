@@ -50,6 +50,12 @@ class Permission(StrEnum):
     QUALITY_WRITE = "quality:write"
     QUALITY_APPROVE = "quality:approve"
 
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    ORDERS_INBOX = "orders:inbox"
+    ORDERS_DELIVER = "orders:deliver"
+    CUSTOMERS_WRITE = "customers:write"
+
 
 P = Permission
 _READ_ALL = {
@@ -59,20 +65,23 @@ _READ_ALL = {
     P.BOM_READ,
     P.TRACE_READ,
     P.QUALITY_READ,
+    P.ORDERS_READ,
 }
 _STOCK_READ = {P.INVENTORY_READ, P.PURCHASING_READ}
 _QA = {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.QUALITY_REPORT}
+# Sales ops run order intake: customers and contracts, orders from every channel, the EDI inbox.
+_ORDER_DESK = {P.ORDERS_READ, P.ORDERS_WRITE, P.ORDERS_INBOX, P.ORDERS_DELIVER, P.CUSTOMERS_WRITE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PLANNER: frozenset(_READ_ALL | _STOCK_READ),
     Role.SALES: frozenset(
-        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ, P.INVENTORY_READ}
+        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ, P.INVENTORY_READ} | _ORDER_DESK
     ),
     Role.WAREHOUSE: frozenset(
         _READ_ALL
         | _STOCK_READ
-        | {P.SITES_WRITE, P.TRACE_CAPTURE, P.INVENTORY_MOVE, P.QUALITY_REPORT}
+        | {P.SITES_WRITE, P.TRACE_CAPTURE, P.INVENTORY_MOVE, P.QUALITY_REPORT, P.ORDERS_DELIVER}
     ),
     Role.PURCHASING: frozenset(_READ_ALL | _STOCK_READ | {P.PARTIES_WRITE, P.PURCHASING_WRITE}),
     Role.QA: frozenset(_READ_ALL | _STOCK_READ | _QA | {P.QUALITY_WRITE, P.INVENTORY_RELEASE}),
@@ -92,6 +101,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PURCHASING_SUPPLY,
             P.QUALITY_READ,
             P.QUALITY_REPORT,
+            P.ORDERS_READ,
+            P.ORDERS_WRITE,
         }
     ),
     Role.AUDITOR: frozenset(_READ_ALL | _STOCK_READ | {P.USERS_READ, P.AUDIT_READ}),

@@ -40,6 +40,11 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "SigningRefused": 1,
     "SigningLocked": 1,
     "GuardFailure": 1,
+    "problem": 2,  # orders.errors
+    "order_conflict": 2,
+    "EdiSyntaxError": 0,
+    "OrderValidationFailed": 0,
+    "IdempotencyKeyReused": 0,
 }
 # gettext-style markers: the first string argument is the message.
 FIRST_STRING = frozenset({"_", "N_", "gettext", "translate"})

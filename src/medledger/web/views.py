@@ -216,6 +216,7 @@ def _mount_package_pages() -> None:
     from medledger.integration.imports.views import router as imports_pages
     from medledger.integration.views import router as integration_pages
     from medledger.inventory.views import router as inventory_pages
+    from medledger.orders.views import router as orders_pages
     from medledger.parties.views import router as parties_pages
     from medledger.purchasing.views import router as purchasing_pages
     from medledger.quality.views import router as quality_pages
@@ -233,6 +234,7 @@ def _mount_package_pages() -> None:
         ledger_pages,
         docs_pages,
         quality_pages,
+        orders_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)
