@@ -22,7 +22,7 @@ from medledger.catalog.models import (
     Region,
     TrackingLevel,
 )
-from medledger.core.types import GTIN, Text, rule_error
+from medledger.core.types import GTIN, RecordId, Text, rule_error
 from medledger.parties.models import StorageClass
 
 _BASIC_UDI = re.compile(r"^[0-9A-Z!\"%&'()*+,\-./:;<=>?_]{3,25}$")
@@ -104,7 +104,7 @@ class ProductIn(_ProductRules):
     shelf_life_days: int | None = Field(None, ge=1, le=36500)
     storage_class: StorageClass
     unit_of_measure: str = "EA"
-    owner_party_id: int | None = None
+    owner_party_id: RecordId | None = None
 
 
 class ProductUpdate(_ProductRules):

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # Worker processes that check and hash the events of large capture documents
     # (None: one fewer than the CPUs, at most 4; 0: none). See trace/epcis/parallel.py.
     capture_workers: int | None = None
+    # Largest request body in bytes: EPCIS capture (`/epcis/capture`, `/epcis/events`), and
+    # every other endpoint. Larger bodies are answered 413 (docs/api.md, "Limits").
+    max_capture_body_bytes: int = 8 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
 
 
 @lru_cache(maxsize=1)

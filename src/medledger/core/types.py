@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from annotated_types import Ge, Le
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from medledger.core.errors import DomainError
+from medledger.core.errors import Code, DomainError
 
 # code -> English message template (with {placeholders}); used to translate field errors that
 # pydantic reports already formatted.
@@ -34,8 +35,8 @@ MESSAGE_TEMPLATES: dict[str, str] = {
 
 def custom_error(code: str, template: str, **params: Any) -> PydanticCustomError:
     """A pydantic error whose English template is registered for translation."""
-    MESSAGE_TEMPLATES[code] = template
-    return PydanticCustomError(code, template, params)
+    MESSAGE_TEMPLATES[str(code)] = template
+    return PydanticCustomError(str(code), template, params)
 
 
 def rule_error(
@@ -107,4 +108,38 @@ GTIN = Annotated[str, BeforeValidator(_strip), AfterValidator(_gtin)]
 GLN = Annotated[str, BeforeValidator(_strip), AfterValidator(_gln)]
 CountryCode = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
 TimeZoneName = Annotated[str, BeforeValidator(_strip), AfterValidator(_time_zone)]
-Text = Annotated[str, BeforeValidator(_strip)]
+
+
+def _single_line(value: str) -> str:
+    from medledger.core.bodies import has_control_character
+
+    if has_control_character(value, allow_line_breaks=False):
+        raise custom_error(
+            Code.CONTROL_CHARACTER,
+            "Remove control characters (such as tabs or line breaks) from this field.",
+        )
+    return value
+
+
+# One line of text (names, codes): stripped, and no control character at all, not even the
+# tab and line breaks that the request guard lets through for multi-line text.
+Text = Annotated[str, BeforeValidator(_strip), AfterValidator(_single_line)]
+
+# Integers the databases can hold: ids are BIGINT-sized on both, and a value past 64 bits is a
+# 422 naming its field here rather than an overflow (500) in the driver. Every id of a path,
+# query or body uses RecordId; every page number uses PageNumber (tests/core/test_bad_input.py
+# checks that no integer in the OpenAPI description is unbounded).
+DB_INT_MAX = 2**63 - 1
+MAX_PAGE = 10**9
+RecordId = Annotated[int, Ge(1), Le(DB_INT_MAX)]
+PageNumber = Annotated[int, Ge(1), Le(MAX_PAGE)]
+PageSize = Annotated[int, Ge(1), Le(500)]
+
+
+def record_id_or_none(value: str) -> int | None:
+    """``value`` as a :data:`RecordId` if it is one in ASCII digits, else None (``"²"`` and
+    ``"٣"`` are digits to ``str.isdigit`` but no id)."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 1 <= number <= DB_INT_MAX else None

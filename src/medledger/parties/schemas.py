@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medledger.core.principal import Role
-from medledger.core.types import GLN, CountryCode, Text, TimeZoneName, rule_error
+from medledger.core.types import GLN, CountryCode, RecordId, Text, TimeZoneName, rule_error
 from medledger.parties.models import PartyRole, StorageClass, ZonePurpose
 
 REGIONS = ("US", "EU", "CN", "UK", "JP", "KR", "CA", "AU", "BR", "IN", "OTHER")
@@ -69,7 +69,7 @@ class PartyOut(BaseModel):
 
 class SiteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    party_id: int
+    party_id: RecordId
     name: Text = Field(min_length=1, max_length=200)
     gln: GLN
     country: CountryCode
@@ -102,7 +102,7 @@ class SiteOut(BaseModel):
 
 class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site_id: int
+    site_id: RecordId
     code: Text = Field(min_length=1, max_length=20, pattern=r"^[!-~]+$")
     gln: GLN | None = None
     name: Text = Field(min_length=1, max_length=200)
@@ -141,7 +141,7 @@ class UserIn(BaseModel):
     email: str = Field("", max_length=254)
     password: str = Field(min_length=10, max_length=200)
     role: Role
-    party_id: int | None = None
+    party_id: RecordId | None = None
     locale: str | None = Field(None, pattern=r"^(en|zh_Hans)$")
     time_zone: TimeZoneName = "UTC"
 
@@ -180,7 +180,7 @@ class UserOut(BaseModel):
 
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    party_id: int
+    party_id: RecordId
     name: Text = Field(min_length=1, max_length=100)
     role: Role = Role.PARTNER_USER
 

@@ -7,19 +7,21 @@ of the binding is kept.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from medledger.core.bodies import parse_json, parsed_json
 from medledger.core.db import utcnow
 from medledger.core.deps import CurrentPrincipal, DbSession
-from medledger.core.errors import DomainError, FieldError
+from medledger.core.errors import FieldError, NotFound, UnsupportedMediaType
 from medledger.core.principal import Permission
+from medledger.core.types import record_id_or_none
 from medledger.trace import repository
 from medledger.trace.capture import ROLLBACK, STANDARD_CONTEXT, capture_document, capture_event
+from medledger.trace.errors import Code
 from medledger.trace.query import query_document, query_events
 from medledger.trace.schemas import CaptureJobOut
 
@@ -31,23 +33,16 @@ JSON_TYPES = ("application/json", "application/ld+json")
 async def _json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
-        raise DomainError(
+        raise UnsupportedMediaType(
             "Send EPCIS JSON as application/json or application/ld+json, not {content_type}.",
-            code="epcis.unsupported_media_type",
+            code=Code.UNSUPPORTED_MEDIA_TYPE,
             params={"content_type": content_type or "nothing"},
-            status=415,
         )
-    raw = await request.body()
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError(
-            "The body is not JSON: {reason}.",
-            code="epcis.malformed_json",
-            params={"reason": str(exc)[:200]},
-            errors=[FieldError("", "epcis.malformed_json", "The body is not JSON")],
-            status=400,
-        ) from None
+        # The request guard parsed (and checked) it already.
+        return parsed_json(request.scope)
+    except KeyError:
+        return parse_json(await request.body())
 
 
 def _job_json(job: Any) -> dict[str, Any]:
@@ -68,11 +63,11 @@ async def capture(request: Request, session: DbSession, principal: CurrentPrinci
 def list_capture_jobs(
     session: DbSession,
     principal: CurrentPrincipal,
-    perPage: int = 50,
+    perPage: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     principal.require(Permission.TRACE_READ)
-    limit = max(1, min(perPage, 500))
-    return [_job_json(job) for job in repository.list_visible_jobs(session, principal, limit=limit)]
+    jobs = repository.list_visible_jobs(session, principal, limit=perPage)
+    return [_job_json(job) for job in jobs]
 
 
 @router.get("/capture/{capture_id}", summary="A capture job: state and every error")
@@ -80,14 +75,15 @@ def read_capture_job(
     session: DbSession, principal: CurrentPrincipal, capture_id: str
 ) -> dict[str, Any]:
     principal.require(Permission.TRACE_READ)
-    if not capture_id.isdigit():
-        raise DomainError(
+    job_id = record_id_or_none(capture_id)
+    if job_id is None:
+        raise NotFound(
             "Capture job {id} was not found.",
-            code="epcis.capture_job_not_found",
+            code=Code.CAPTURE_JOB_NOT_FOUND,
             params={"id": capture_id},
-            status=404,
+            errors=[FieldError("capture_id", Code.CAPTURE_JOB_NOT_FOUND, "No such capture job.")],
         )
-    return _job_json(repository.get_visible_job(session, principal, int(capture_id)))
+    return _job_json(repository.get_visible_job(session, principal, job_id))
 
 
 @router.post("/events", status_code=201, summary="Capture one EPCIS event")

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 import medledger
 from medledger.core.config import Settings, get_settings
 from medledger.core.db import make_engine, make_session_factory
-from medledger.core.problems import install_problem_handlers
+from medledger.core.problems import install_problem_handlers, install_request_guard
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_problem_handlers(app)
+    install_request_guard(app, settings)
 
     from medledger.catalog.api import router as catalog_router
     from medledger.compliance.api import router as audit_router
