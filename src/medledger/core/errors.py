@@ -37,7 +37,9 @@ class Code(StrEnum):
     NON_FINITE_NUMBER = "request.non_finite_number"
     CONTROL_CHARACTER = "request.control_character"
     BODY_TOO_LARGE = "request.body_too_large"
-    VALUE_TOO_LARGE = "request.value_too_large"
+    NULL_NOT_ALLOWED = "request.null_not_allowed"
+    COUNTRY_INVALID = "country.invalid"
+    TIME_ZONE_UNKNOWN = "time_zone.unknown"
 
 
 @dataclass(frozen=True)

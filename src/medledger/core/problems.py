@@ -175,7 +175,10 @@ def install_request_guard(app: FastAPI, settings: Settings) -> None:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app``, and declare the problems in its OpenAPI description."""
+    from medledger.core.openapi import install_openapi
+
+    install_openapi(app)
     from medledger.core.errors import ValidationFailed
 
     @app.exception_handler(DomainError)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from medledger.core.errors import Code, DomainError
@@ -76,7 +76,7 @@ def _country(value: str) -> str:
     value = value.upper()
     if len(value) != 2 or not value.isascii() or not value.isalpha():
         raise custom_error(
-            "country.invalid",
+            Code.COUNTRY_INVALID,
             "Use a two-letter ISO 3166 country code, such as {example}.",
             example="DE",
         )
@@ -92,7 +92,7 @@ def _time_zone(value: str) -> str:
         _ZONES = available_timezones() | {"UTC"}
     if value not in _ZONES:
         raise custom_error(
-            "time_zone.unknown",
+            Code.TIME_ZONE_UNKNOWN,
             "Unknown time zone {value}; use an IANA name such as {example}.",
             value=value,
             example="Asia/Shanghai",
@@ -100,12 +100,48 @@ def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except ZoneInfoNotFoundError:  # pragma: no cover - available_timezones said it exists
-        raise custom_error("time_zone.unknown", "Unknown time zone {value}.", value=value) from None
+        raise custom_error(
+            Code.TIME_ZONE_UNKNOWN, "Unknown time zone {value}.", value=value
+        ) from None
     return value
 
 
-GTIN = Annotated[str, BeforeValidator(_strip), AfterValidator(_gtin)]
-GLN = Annotated[str, BeforeValidator(_strip), AfterValidator(_gln)]
+# What GS1 keys look like, for the OpenAPI description (the validators give the exact reason a
+# value is refused: length, characters or check digit).
+GTIN_PATTERN = r"^([0-9]{8}|[0-9]{12,14})$"
+GTIN14_PATTERN = r"^[0-9]{14}$"
+GLN_PATTERN = r"^[0-9]{13}$"
+SSCC_PATTERN = r"^[0-9]{18}$"
+_GTIN_SCHEMA = {
+    "type": "string",
+    "pattern": GTIN_PATTERN,
+    "minLength": 8,
+    "maxLength": 14,
+    "description": "GTIN-8, -12, -13 or -14 (ASCII digits, valid check digit); stored as GTIN-14.",
+}
+_GLN_SCHEMA = {
+    "type": "string",
+    "pattern": GLN_PATTERN,
+    "minLength": 13,
+    "maxLength": 13,
+    "description": "GLN: 13 ASCII digits with a valid check digit.",
+}
+GTIN = Annotated[
+    str,
+    BeforeValidator(_strip),
+    AfterValidator(_gtin),
+    WithJsonSchema(_GTIN_SCHEMA, mode="validation"),
+]
+GLN = Annotated[
+    str,
+    BeforeValidator(_strip),
+    AfterValidator(_gln),
+    WithJsonSchema(_GLN_SCHEMA, mode="validation"),
+]
+# Stored keys, as answered.
+Gtin14Out = Annotated[str, Field(pattern=GTIN14_PATTERN, min_length=14, max_length=14)]
+GlnOut = Annotated[str, Field(pattern=GLN_PATTERN, min_length=13, max_length=13)]
+SsccOut = Annotated[str, Field(pattern=SSCC_PATTERN, min_length=18, max_length=18)]
 CountryCode = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
 TimeZoneName = Annotated[str, BeforeValidator(_strip), AfterValidator(_time_zone)]
 

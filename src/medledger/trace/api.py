@@ -49,7 +49,29 @@ def _job_json(job: Any) -> dict[str, Any]:
     return CaptureJobOut.of(job).model_dump(mode="json", by_alias=True)
 
 
-@router.post("/capture", status_code=202, summary="Capture an EPCISDocument (synchronous job)")
+# The binding reads the body itself (EPCIS JSON or JSON-LD); described here for clients.
+_EPCIS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media_type: {"schema": {"type": "object", "additionalProperties": True}}
+            for media_type in JSON_TYPES
+        },
+    }
+}
+_CAPTURE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    415: {"description": "Unsupported media type"},
+    422: {"description": "Validation failed"},
+}
+
+
+@router.post(
+    "/capture",
+    status_code=202,
+    summary="Capture an EPCISDocument (synchronous job)",
+    openapi_extra=_EPCIS_BODY,
+    responses=_CAPTURE_PROBLEMS,
+)
 async def capture(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     document = await _json_body(request)
     behaviour = request.headers.get("gs1-capture-error-behaviour", ROLLBACK).strip().lower()
@@ -86,7 +108,13 @@ def read_capture_job(
     return _job_json(repository.get_visible_job(session, principal, job_id))
 
 
-@router.post("/events", status_code=201, summary="Capture one EPCIS event")
+@router.post(
+    "/events",
+    status_code=201,
+    summary="Capture one EPCIS event",
+    openapi_extra=_EPCIS_BODY,
+    responses=_CAPTURE_PROBLEMS,
+)
 async def capture_single_event(
     request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -99,7 +127,17 @@ async def capture_single_event(
     )
 
 
-@router.get("/events", summary="EPCIS SimpleEventQuery (EPCISQueryDocument, paged)")
+class JsonLdResponse(JSONResponse):
+    """EPCIS documents and events are answered as JSON-LD."""
+
+    media_type = "application/ld+json"
+
+
+@router.get(
+    "/events",
+    summary="EPCIS SimpleEventQuery (EPCISQueryDocument, paged)",
+    response_class=JsonLdResponse,
+)
 def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     parameters = list(request.query_params.multi_items())
     page = query_events(session, principal, parameters)
@@ -108,14 +146,14 @@ def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> 
         kept = [(k, v) for k, v in parameters if k != "nextPageToken"]
         url = f"{request.url.path}?{urlencode([*kept, ('nextPageToken', page.next_page_token)])}"
         headers["Link"] = f'<{url}>; rel="next"'
-    return JSONResponse(
-        query_document(page.events, utcnow()),
-        headers=headers,
-        media_type="application/ld+json",
-    )
+    return JsonLdResponse(query_document(page.events, utcnow()), headers=headers)
 
 
-@router.get("/events/{event_id:path}", summary="One EPCIS event by eventID (URL-encoded)")
+@router.get(
+    "/events/{event_id:path}",
+    summary="One EPCIS event by eventID (URL-encoded)",
+    response_class=JsonLdResponse,
+)
 def read_event(session: DbSession, principal: CurrentPrincipal, event_id: str) -> Response:
     principal.require(Permission.TRACE_READ)
     event = repository.get_visible_event(session, principal, event_id)
@@ -123,4 +161,4 @@ def read_event(session: DbSession, principal: CurrentPrincipal, event_id: str) -
     context = document.get("@context")
     extra = context if isinstance(context, list) else ([context] if context else [])
     document["@context"] = [STANDARD_CONTEXT, *extra]
-    return JSONResponse(document, media_type="application/ld+json")
+    return JsonLdResponse(document)

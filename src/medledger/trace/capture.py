@@ -45,6 +45,7 @@ from medledger.trace.epcis import parallel
 from medledger.trace.epcis.document import LocatedEvent, is_single_event, locate_events
 from medledger.trace.epcis.normalise import NormalisedEvent, normalise_event
 from medledger.trace.epcis.validation import EventError, validate_document
+from medledger.trace.errors import Code
 from medledger.trace.models import CaptureJob, EpcisEvent
 from medledger.trace.projection import Projection, ProjectionCounts, StoredEvent
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX, existing_event_keys
@@ -420,12 +421,12 @@ def capture_document(
     if error_behaviour not in ERROR_BEHAVIOURS:
         raise DomainError(
             "GS1-Capture-Error-Behaviour must be rollback or proceed, not {value}.",
-            code="epcis.invalid_capture_error_behaviour",
+            code=Code.INVALID_CAPTURE_ERROR_BEHAVIOUR,
             params={"value": error_behaviour},
             errors=[
                 FieldError(
                     "GS1-Capture-Error-Behaviour",
-                    "epcis.invalid_capture_error_behaviour",
+                    Code.INVALID_CAPTURE_ERROR_BEHAVIOUR,
                     "must be rollback or proceed",
                 )
             ],
@@ -498,14 +499,14 @@ def capture_event(session: Session, principal: Principal, event: Any) -> tuple[s
     if not isinstance(event, Mapping) or not is_single_event(event):
         raise ValidationFailed(
             "The body must be one EPCIS event (a JSON object with a type).",
-            code="epcis.invalid_event",
-            errors=[FieldError("", "epcis.schema", "An EPCIS event is a JSON object with a type")],
+            code=Code.INVALID_EVENT,
+            errors=[FieldError("", Code.SCHEMA, "An EPCIS event is a JSON object with a type")],
         )
     job = capture_document(session, principal, dict(event), error_behaviour=ROLLBACK)
     if job.state != "succeeded":
         raise ValidationFailed(
             "The event is invalid.",
-            code="epcis.invalid_event",
+            code=Code.INVALID_EVENT,
             errors=[FieldError(e["pointer"], e["code"], e["message"]) for e in job.errors],
         )
     normalised = normalise_event(dict(event), strict_identifiers=False)

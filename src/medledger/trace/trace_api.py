@@ -34,7 +34,10 @@ def wants_csv(request: Request, format: TraceFormat | None) -> bool:
 
 @router.get(
     "/trace",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    responses={
+        200: {"content": {"application/json": {}, "text/csv": {}}},
+        404: {"description": "Nothing recorded for the item, or not visible to the caller"},
+    },
     summary="Trace a lot, serial or logistic unit upstream and/or downstream",
 )
 def trace_item(
