@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from medledger.core.problems import PROBLEM_JSON, Problem
+from medledger.core.types import DB_INT_MAX
 
 TITLES: dict[int, str] = {
     400: "Bad request: the URL, a query parameter or the body cannot be read",
@@ -65,8 +66,25 @@ def statuses_of(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     return statuses
 
 
+def _integer_bounds(node: Any) -> None:
+    """FastAPI's OpenAPI model keeps bounds as floats, and 2^63 - 1 as a float is 2^63, past
+    what the databases hold: integer bounds are written back as integers (none of ours is
+    larger than ``DB_INT_MAX``)."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum"):
+                if isinstance(node.get(key), float):
+                    node[key] = min(int(node[key]), DB_INT_MAX)
+        for value in node.values():
+            _integer_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _integer_bounds(value)
+
+
 def declare_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Complete ``schema`` (an OpenAPI document from FastAPI) in place; returns it."""
+    _integer_bounds(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, definition in problem_schema.pop("$defs", {}).items():

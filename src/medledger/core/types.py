@@ -163,10 +163,11 @@ Text = Annotated[str, BeforeValidator(_strip), AfterValidator(_single_line)]
 
 # Integers the databases can hold: ids are BIGINT-sized on both, and a value past 64 bits is a
 # 422 naming its field here rather than an overflow (500) in the driver. Every id of a path,
-# query or body uses RecordId; every page number uses PageNumber (tests/core/test_bad_input.py
+# query or body uses RecordId; every page number uses PageNumber (tests/core/test_openapi.py
 # checks that no integer in the OpenAPI description is unbounded).
 DB_INT_MAX = 2**63 - 1
 MAX_PAGE = 10**9
+
 RecordId = Annotated[int, Ge(1), Le(DB_INT_MAX)]
 PageNumber = Annotated[int, Ge(1), Le(MAX_PAGE)]
 PageSize = Annotated[int, Ge(1), Le(500)]
