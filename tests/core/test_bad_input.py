@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from medledger.core.bodies import json_depth
 from medledger.core.config import Settings
 from medledger.core.system import system_unit_of_work
 from medledger.trace.models import EpcisEvent
@@ -151,6 +152,23 @@ def test_deeply_nested_json_is_400(
     )
     _problem(response, 400, "request.json_too_deep", "body")
     assert snapshot(factory) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("1", 0),
+        ('"[[["', 0),
+        ("[]", 1),
+        ('[[["]]]]]"]]]', 3),
+        ('{"a": "\\\\", "b": [[{"c": "\\"[[["}]]}', 4),
+        ('{"a": {"b": [1, {"d": "}}}}"}]}}', 4),
+        ("[" * 70 + "]" * 70, 70),
+    ],
+)
+def test_json_depth_follows_brackets_outside_strings(text: str, depth: int) -> None:
+    assert json.loads(text) is not None or text == "null"
+    assert json_depth(text.encode()) == depth
 
 
 def test_json_nested_64_deep_reaches_the_endpoint(

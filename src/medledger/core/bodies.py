@@ -25,6 +25,7 @@ import json
 import math
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from itertools import accumulate
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -43,11 +44,7 @@ _STATE_KEY: Final = "json_body"
 
 # C0 controls other than tab, line feed and carriage return; DEL; C1 controls.
 _CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# The same in a JSON text: C0 controls must be escaped there (\u00XX, \b, \f) and only an odd
-# run of backslashes makes an escape; DEL and C1 may also come as raw UTF-8.
-_JSON_CONTROL: Final = re.compile(
-    rb"(?<!\\)(?:\\\\)*\\(?:u00[01][0-9A-Fa-f]|u007[Ff]|u00[89][0-9A-Fa-f]|[bf])|\x7f|\xc2[\x80-\x9f]"
-)
+_HEX_CONTROL: Final = (b"0", b"1", b"8", b"9")
 
 
 class BadRequestBody(DomainError):
@@ -133,18 +130,19 @@ def _find(document: Any, predicate: Callable[[Any], bool]) -> str:
     return "body"
 
 
-def _depth_exceeds(document: Any, limit: int) -> bool:
-    # Containers only, iteratively: the walks that come later (validation, hashing) recurse.
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = value.values() if isinstance(value, dict) else value
-        for child in children:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
-    return False
+_NOT_BRACKETS: Final = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_STEP: Final = [{0x5B: 1, 0x7B: 1, 0x5D: -1, 0x7D: -1}.get(byte, 0) for byte in range(256)]
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in the *valid* JSON text ``raw``, from its bytes:
+    drop escaped backslashes and escaped quotes, keep what lies outside strings, and follow
+    the brackets. Byte operations only, a fraction of the parse itself; walking the parsed
+    document instead costs as much as the parse on a capture document."""
+    text = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(text.split(b'"')[::2])
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
@@ -160,7 +158,7 @@ def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
             params={"reason": str(exc)[:200]},
             errors=[FieldError("body", Code.MALFORMED_JSON, "The body is not JSON.")],
         ) from None
-    if isinstance(document, dict | list) and _depth_exceeds(document, max_depth):
+    if isinstance(document, dict | list) and json_depth(raw) > max_depth:
         raise _too_deep(max_depth)
     if non_finite:
         field = _find(document, lambda v: isinstance(v, _NonFinite))
@@ -178,11 +176,33 @@ def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
                 )
             ],
         )
-    if (b"\\" in raw or b"\x7f" in raw or b"\xc2" in raw) and _JSON_CONTROL.search(raw):
+    if _may_hold_control_character(raw):
         field = _find(document, lambda v: isinstance(v, str) and has_control_character(v))
         if field != "body" or (isinstance(document, str) and has_control_character(document)):
             raise _control_error(field)
     return document
+
+
+def _may_hold_control_character(raw: bytes) -> bool:
+    """Whether the JSON text ``raw`` may hold a control character in a string: C0 controls
+    must be escaped in JSON (``\\u00XX``, ``\\b``, ``\\f``), DEL and C1 may also come as raw
+    UTF-8. Byte searches only (a regular expression over megabytes costs more than the parse);
+    a hit is confirmed on the parsed strings, so an escaped backslash followed by ``u0000``
+    text is no control character."""
+    if b"\x7f" in raw or b"\\b" in raw or b"\\f" in raw:
+        return True
+    start = raw.find(b"\\u00")
+    while start != -1:
+        digits = raw[start + 4 : start + 6].lower()
+        if digits[:1] in _HEX_CONTROL or digits == b"7f":
+            return True
+        start = raw.find(b"\\u00", start + 4)
+    start = raw.find(b"\xc2")
+    while start != -1:
+        if start + 1 < len(raw) and 0x80 <= raw[start + 1] <= 0x9F:
+            return True
+        start = raw.find(b"\xc2", start + 1)
+    return False
 
 
 def _too_deep(limit: int) -> BadRequestBody:
