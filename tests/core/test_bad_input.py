@@ -182,9 +182,14 @@ def test_json_nested_64_deep_reaches_the_endpoint(
     assert "name" in [e["field"] for e in body["errors"]]
 
 
-def test_a_body_that_is_no_json_is_400(client: TestClient, admin: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "body", [b"{nope", '{"name": "x"}'.encode("utf-16"), '["x"]'.encode("utf-32-le")]
+)
+def test_a_body_that_is_no_utf8_json_is_400(
+    client: TestClient, admin: dict[str, str], body: bytes
+) -> None:
     response = client.post(
-        "/api/v1/parties", content=b"{nope", headers={**admin, "Content-Type": "application/json"}
+        "/api/v1/parties", content=body, headers={**admin, "Content-Type": "application/json"}
     )
     _problem(response, 400, "request.malformed_json", "body")
 

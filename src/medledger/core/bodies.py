@@ -167,6 +167,14 @@ _OPEN_ARRAY, _CLOSE_ARRAY, _OPEN_OBJECT, _CLOSE_OBJECT = b"[]{}"
 def parse_json(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """The JSON document in ``raw``, or the problem that refuses it (see the module doc)."""
     constant, number, non_finite = _decoder_hooks()
+    if b"\x00" in raw:
+        # UTF-16 or UTF-32 (valid UTF-8 JSON has no NUL byte): JSON is exchanged as UTF-8
+        # (RFC 8259), and the byte checks below read UTF-8.
+        raise BadRequestBody(
+            "The body is not JSON: {reason}.",
+            params={"reason": "not UTF-8"},
+            errors=[FieldError("body", Code.MALFORMED_JSON, "The body is not JSON.")],
+        )
     try:
         document = json.loads(raw, parse_constant=constant, parse_float=number)
     except RecursionError:
