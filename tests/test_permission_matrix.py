@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -513,3 +514,457 @@ def test_hub_lists_its_tenant_only(
     )
     products = client.get("/api/v1/products", headers=headers).json()
     assert [p["id"] for p in products["items"]] == [world.ids["product"]]
+
+
+# --- the route-table matrix ------------------------------------------------------------------
+#
+# Every operation of the API (read from the application's route table, so a new endpoint
+# without an entry fails `test_every_route_has_a_matrix_entry`) × every role × the record it
+# acts on: the caller's own party's record, another party's record of the same network, and a
+# record of another tenant (invisible to everyone). The expected status follows from two sets
+# written out per entry: the roles that hold the permission (others: 403, checked first) and
+# the roles that see the target (permitted roles that do not: `hidden`, 404 or for a reference
+# in a body 422). Denied calls must change nothing; successful writes run on a fresh world.
+
+OWN, OTHER, INVISIBLE, NONE, SHARED = "own", "other", "invisible", "none", "shared"
+PARTY_TARGETS = (OWN, OTHER, INVISIBLE)
+SHARED_TARGETS = (SHARED, INVISIBLE)
+CAPTURERS = frozenset({"admin", "warehouse", "qa", "qa_approver", *PARTNERS})
+
+
+def _party_scoped(role: str, target: str) -> bool:
+    """Hub staff see every party's records of their tenant; partners only their own party's."""
+    if target == INVISIBLE:
+        return False
+    return target in (OWN, NONE, SHARED) or role in HUB_ROLES
+
+
+def _tenant_shared(role: str, target: str) -> bool:
+    return target != INVISIBLE
+
+
+@dataclass(frozen=True)
+class Rule:
+    permitted: frozenset[str]
+    ok: int
+    targets: tuple[str, ...] = PARTY_TARGETS
+    sees: Callable[[str, str], bool] = _party_scoped
+    hidden: int = 404
+    mutates: bool = True
+    # (role, target) -> status where a business rule decides instead (409, 422).
+    special: Callable[[str, str], int | None] = lambda role, target: None
+
+
+@dataclass
+class MatrixWorld:
+    world: World
+    keys: dict[str, int]
+    jobs: dict[str, str]
+    events: dict[str, str]
+    items: dict[str, str]
+
+
+def _party_of(role: str) -> str:
+    return role if role in PARTNERS else "hub"
+
+
+def _other_party(role: str) -> str:
+    return {"distributor": "supplier", "supplier": "distributor"}.get(role, "supplier")
+
+
+def _party_key(role: str, target: str) -> str:
+    if target == INVISIBLE:
+        return "b"
+    return _party_of(role) if target == OWN else _other_party(role)
+
+
+def _party_id(w: MatrixWorld, key: str) -> int:
+    net = w.world.a
+    return {
+        "hub": net.hub_id,
+        "distributor": net.distributor_id,
+        "supplier": net.supplier_id,
+        "b": w.world.b.hub_id,
+    }[key]
+
+
+def _site(w: MatrixWorld, role: str, target: str, kind: str = "site") -> int:
+    key = _party_key(role, target)
+    name = {"hub": "hub", "distributor": "distributor", "supplier": "supplier", "b": "b"}[key]
+    return w.world.ids[f"{name}_{kind}" if key != "b" else f"b_{kind}"]
+
+
+def _user(w: MatrixWorld, role: str, target: str) -> int:
+    key = _party_key(role, target)
+    if key == "b":
+        return w.world.b.users["planner"]
+    if key == "hub":
+        return w.world.a.users["planner" if role == "auditor" else "auditor"]
+    return w.world.a.users[key]
+
+
+def _shared(w: MatrixWorld, target: str, name: str) -> int:
+    return w.world.ids[name if target == SHARED else f"b_{name}"]
+
+
+def _event_document(n: int, party_gln: str, item: str) -> dict[str, Any]:
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-03-02T07:00:00Z",
+        "epcisBody": {
+            "eventList": [
+                {
+                    "type": "ObjectEvent",
+                    "eventID": f"urn:uuid:0b0e7a10-0000-4000-8000-{n:012d}",
+                    "eventTime": "2026-03-02T08:00:00Z",
+                    "eventTimeZoneOffset": "+00:00",
+                    "action": "ADD",
+                    "bizStep": "commissioning",
+                    "disposition": "active",
+                    "epcList": [item],
+                    "readPoint": {"id": f"https://id.gs1.org/414/{party_gln}"},
+                }
+            ]
+        },
+    }
+
+
+def _matrix_world(
+    client: TestClient, factory: sessionmaker[Session], path: str = "/epcis"
+) -> MatrixWorld:
+    from medledger.core.system import system_unit_of_work, tenant_admin
+    from medledger.parties.schemas import ApiKeyIn
+    from medledger.parties.service import create_api_key
+
+    world = build_world(factory)
+    keys: dict[str, int] = {}
+    with system_unit_of_work(factory) as session:
+        for key, net, party_id in (
+            ("distributor", world.a, world.a.distributor_id),
+            ("supplier", world.a, world.a.supplier_id),
+            ("b", world.b, world.b.distributor_id),
+        ):
+            admin = tenant_admin(session, net.tenant_id)
+            session.info["principal"] = admin
+            api_key, _ = create_api_key(session, admin, ApiKeyIn(party_id=party_id, name=key))
+            keys[key] = api_key.id
+        keys["hub"] = keys["supplier"]  # the hub has no machine client: its "own" is a partner's
+    jobs: dict[str, str] = {}
+    events: dict[str, str] = {}
+    items: dict[str, str] = {}
+    if not path.startswith(("/epcis", "/api/v1/trace")):
+        return MatrixWorld(world, keys, jobs, events, items)  # captures cost; only these use them
+    capturers = {
+        "hub": ("acme-warehouse", gln(1)),
+        "distributor": ("acme-distributor", gln(2)),
+        "supplier": ("acme-supplier", gln(3)),
+        "b": ("bravo-warehouse", gln(101)),
+    }
+    for n, (key, (username, party_gln)) in enumerate(capturers.items(), start=1):
+        item = f"https://id.gs1.org/01/{gtin(1)}/21/M{n}"
+        response = client.post(
+            "/epcis/capture",
+            json=_event_document(n, party_gln, item),
+            headers=token_headers(client, username),
+        )
+        assert response.status_code == 202 and response.json()["success"], response.text
+        jobs[key] = response.json()["captureID"]
+        events[key] = f"urn:uuid:0b0e7a10-0000-4000-8000-{n:012d}"
+        items[key] = item
+    return MatrixWorld(world, keys, jobs, events, items)
+
+
+def _request(
+    w: MatrixWorld, method: str, path: str, role: str, target: str
+) -> tuple[str, dict[str, Any] | None, dict[str, str] | None]:
+    """The URL, JSON body and form of (method, path) for ``role`` acting on ``target``."""
+    party = _party_id(w, _party_key(role, target)) if target in PARTY_TARGETS else 0
+    n = ALL.index(role) + 10 * PARTY_TARGETS.index(target) if target in PARTY_TARGETS else 0
+    ids = {
+        "{party_id}": lambda: party,
+        "{site_id}": lambda: _site(w, role, target),
+        "{location_id}": lambda: _site(w, role, target, "location"),
+        "{user_id}": lambda: _user(w, role, target),
+        "{key_id}": lambda: w.keys[_party_key(role, target)],
+        "{product_id}": lambda: _shared(w, target, "product"),
+        "{authorisation_id}": lambda: _shared(w, target, "authorisation"),
+        "{bom_id}": lambda: _shared(w, target, "bom"),
+        "{capture_id}": lambda: w.jobs[_party_key(role, target)],
+        "{event_id}": lambda: quote(w.events[_party_key(role, target)], safe=""),
+    }
+    url = path
+    for placeholder, value in ids.items():
+        if placeholder in url:
+            url = url.replace(placeholder, str(value()))
+    site = _site(w, role, target) if target in PARTY_TARGETS else 0
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "/api/v1/parties"): {
+            "name": f"New {n}",
+            "gln": gln(200 + n),
+            "roles": ["hospital"],
+            "country": "DE",
+            "region": "EU",
+        },
+        ("PATCH", "/api/v1/parties/{party_id}"): {"name": f"Renamed {n}"},
+        ("POST", "/api/v1/sites"): {
+            "party_id": party,
+            "name": f"Plant {n}",
+            "gln": gln(300 + n),
+            "country": "DE",
+        },
+        ("PATCH", "/api/v1/sites/{site_id}"): {"name": f"Renamed {n}"},
+        ("POST", "/api/v1/locations"): {
+            "site_id": site,
+            "code": f"Q-{n}",
+            "name": "Quarantine",
+            "storage_class": "ambient",
+            "zone_purpose": "receiving_quarantine",
+        },
+        ("PATCH", "/api/v1/locations/{location_id}"): {"name": f"Renamed {n}"},
+        ("POST", "/api/v1/users"): {
+            "username": f"newbie{n}",
+            "display_name": "N",
+            "password": "long enough pw",
+            "role": "partner_user" if _party_key(role, target) != "hub" else "sales",
+            "party_id": party,
+        },
+        ("PATCH", "/api/v1/users/{user_id}"): {"display_name": f"Renamed {n}"},
+        ("PATCH", "/api/v1/me/preferences"): {"locale": "zh_Hans"},
+        ("POST", "/api/v1/api-keys"): {"party_id": party, "name": f"ERP {n}"},
+        ("POST", "/api/v1/products"): {
+            "gtin": gtin(400 + ALL.index(role)),
+            "name": "Stent",
+            "tracking_level": "serial",
+            "storage_class": "ambient",
+        },
+        ("PATCH", "/api/v1/products/{product_id}"): {"name": "Renamed"},
+        ("POST", "/api/v1/products/{product_id}/authorisations"): {
+            "kind": "nmpa_registration",
+            "certificate_number": "国械注准20253130001",
+            "valid_from": "2025-06-01",
+        },
+        ("POST", "/api/v1/products/{product_id}/boms"): {
+            "lines": [{"component_gtin": gtin(60), "quantity_per": "1"}]
+        },
+        ("POST", "/epcis/capture"): _event_document(
+            500 + ALL.index(role), gln(1), f"https://id.gs1.org/01/{gtin(1)}/21/C{role}"
+        ),
+        ("POST", "/epcis/events"): {
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            **_event_document(
+                600 + ALL.index(role), gln(1), f"https://id.gs1.org/01/{gtin(1)}/21/E{role}"
+            )["epcisBody"]["eventList"][0],
+        },
+    }
+    if path == "/api/v1/gs1/parse":
+        url += f"?data=(01){gtin(1)}(21)X"
+    elif path == "/api/v1/trace":
+        item = w.items[_party_key(role, target)] if target in PARTY_TARGETS else ""
+        url += "?id=" + quote(item, safe="")
+    form = None
+    if (method, path) == ("POST", "/api/v1/auth/token"):
+        form = {"username": f"acme-{role}", "password": "correct horse battery"}
+    return url, bodies.get((method, path)), form
+
+
+def _hub_deactivation(role: str, target: str) -> int | None:
+    # The hub's own party cannot be deactivated.
+    return 409 if target == OWN and role in HUB_ROLES else None
+
+
+def _key_for_hub(role: str, target: str) -> int | None:
+    # A machine client of the hub needs a hub role, not the default partner role.
+    return 422 if target == OWN and role in HUB_ROLES else None
+
+
+USERS_READ = frozenset({"admin", "auditor", *PARTNERS})
+TRACE_READERS = frozenset(ALL)
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/v1/auth/token"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/auth/logout"): Rule(frozenset(ALL), 204, (NONE,), mutates=False),
+    ("GET", "/api/v1/me"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("PATCH", "/api/v1/me/preferences"): Rule(frozenset(ALL), 200, (NONE,)),
+    ("GET", "/api/v1/parties"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/parties"): Rule(WRITERS_PARTIES, 201, (NONE,)),
+    ("GET", "/api/v1/parties/{party_id}"): Rule(frozenset(ALL), 200, mutates=False),
+    ("PATCH", "/api/v1/parties/{party_id}"): Rule(WRITERS_PARTIES, 200),
+    ("POST", "/api/v1/parties/{party_id}/deactivate"): Rule(
+        WRITERS_PARTIES, 200, special=_hub_deactivation
+    ),
+    ("POST", "/api/v1/parties/{party_id}/reactivate"): Rule(WRITERS_PARTIES, 200),
+    ("GET", "/api/v1/sites"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/sites"): Rule(WRITERS_SITES, 201, hidden=422),
+    ("GET", "/api/v1/sites/{site_id}"): Rule(frozenset(ALL), 200, mutates=False),
+    ("PATCH", "/api/v1/sites/{site_id}"): Rule(WRITERS_SITES, 200),
+    ("POST", "/api/v1/sites/{site_id}/deactivate"): Rule(WRITERS_SITES, 200),
+    ("POST", "/api/v1/sites/{site_id}/reactivate"): Rule(WRITERS_SITES, 200),
+    ("GET", "/api/v1/locations"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/locations"): Rule(WRITERS_SITES, 201, hidden=422),
+    ("GET", "/api/v1/locations/{location_id}"): Rule(frozenset(ALL), 200, mutates=False),
+    ("PATCH", "/api/v1/locations/{location_id}"): Rule(WRITERS_SITES, 200),
+    ("POST", "/api/v1/locations/{location_id}/deactivate"): Rule(WRITERS_SITES, 200),
+    ("POST", "/api/v1/locations/{location_id}/reactivate"): Rule(WRITERS_SITES, 200),
+    ("GET", "/api/v1/users"): Rule(USERS_READ, 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/users"): Rule(frozenset({"admin"}), 201, hidden=422),
+    ("GET", "/api/v1/users/{user_id}"): Rule(USERS_READ, 200, mutates=False),
+    ("PATCH", "/api/v1/users/{user_id}"): Rule(frozenset({"admin"}), 200),
+    ("POST", "/api/v1/users/{user_id}/deactivate"): Rule(frozenset({"admin"}), 200),
+    ("POST", "/api/v1/users/{user_id}/reactivate"): Rule(frozenset({"admin"}), 200),
+    ("GET", "/api/v1/api-keys"): Rule(frozenset({"admin"}), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/api-keys"): Rule(frozenset({"admin"}), 201, hidden=422, special=_key_for_hub),
+    ("POST", "/api/v1/api-keys/{key_id}/revoke"): Rule(frozenset({"admin"}), 200),
+    ("GET", "/api/v1/products"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/products"): Rule(WRITERS_CATALOG, 201, (NONE,)),
+    ("GET", "/api/v1/products/{product_id}"): Rule(
+        frozenset(ALL), 200, SHARED_TARGETS, _tenant_shared, mutates=False
+    ),
+    ("PATCH", "/api/v1/products/{product_id}"): Rule(
+        WRITERS_CATALOG, 200, SHARED_TARGETS, _tenant_shared
+    ),
+    ("POST", "/api/v1/products/{product_id}/deactivate"): Rule(
+        WRITERS_CATALOG, 200, SHARED_TARGETS, _tenant_shared
+    ),
+    ("POST", "/api/v1/products/{product_id}/reactivate"): Rule(
+        WRITERS_CATALOG, 200, SHARED_TARGETS, _tenant_shared
+    ),
+    ("GET", "/api/v1/products/{product_id}/authorisations"): Rule(
+        frozenset(ALL), 200, SHARED_TARGETS, _tenant_shared, mutates=False
+    ),
+    ("POST", "/api/v1/products/{product_id}/authorisations"): Rule(
+        WRITERS_CATALOG, 201, SHARED_TARGETS, _tenant_shared
+    ),
+    ("POST", "/api/v1/authorisations/{authorisation_id}/deactivate"): Rule(
+        WRITERS_CATALOG, 200, SHARED_TARGETS, _tenant_shared
+    ),
+    ("GET", "/api/v1/products/{product_id}/boms"): Rule(
+        BOM_READERS, 200, SHARED_TARGETS, _tenant_shared, mutates=False
+    ),
+    ("POST", "/api/v1/products/{product_id}/boms"): Rule(
+        WRITERS_CATALOG, 201, SHARED_TARGETS, _tenant_shared
+    ),
+    ("GET", "/api/v1/boms/{bom_id}"): Rule(
+        BOM_READERS, 200, SHARED_TARGETS, _tenant_shared, mutates=False
+    ),
+    ("POST", "/api/v1/boms/{bom_id}/activate"): Rule(
+        WRITERS_CATALOG, 200, SHARED_TARGETS, _tenant_shared
+    ),
+    ("GET", "/api/v1/audit"): Rule(AUDIT_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/audit/verify"): Rule(AUDIT_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/gs1/parse"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/trace"): Rule(TRACE_READERS, 200, mutates=False),
+    ("POST", "/epcis/capture"): Rule(CAPTURERS, 202, (NONE,)),
+    ("GET", "/epcis/capture"): Rule(TRACE_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/epcis/capture/{capture_id}"): Rule(TRACE_READERS, 200, mutates=False),
+    ("POST", "/epcis/events"): Rule(CAPTURERS, 201, (NONE,)),
+    ("GET", "/epcis/events"): Rule(TRACE_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/epcis/events/{event_id}"): Rule(TRACE_READERS, 200, mutates=False),
+}
+
+
+def _expected(rule: Rule, role: str, target: str) -> int:
+    if role not in rule.permitted:
+        return 403
+    if not rule.sees(role, target):
+        return rule.hidden
+    special = rule.special(role, target)
+    return special if special is not None else rule.ok
+
+
+def _api_routes(app: Any) -> set[tuple[str, str]]:
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    routes = set()
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.include_in_schema and context.path:
+            for method in context.methods or ():
+                routes.add((method, context.path.replace("{event_id:path}", "{event_id}")))
+    return routes
+
+
+def test_every_route_has_a_matrix_entry(app: Any) -> None:
+    routes = _api_routes(app)
+    assert sorted(routes - set(MATRIX)) == [], "routes without a permission-matrix entry"
+    assert sorted(set(MATRIX) - routes) == [], "matrix entries without a route"
+
+
+def _call(
+    client: TestClient,
+    w: MatrixWorld,
+    method: str,
+    path: str,
+    role: str,
+    target: str,
+    headers: dict[str, str],
+) -> Any:
+    url, body, form = _request(w, method, path, role, target)
+    if form is not None:
+        return client.post(url, data=form)
+    return client.request(method, url, json=body, headers=headers)
+
+
+def _headers(client: TestClient, method: str, path: str, role: str) -> dict[str, str]:
+    if (method, path) == ("POST", "/api/v1/auth/token"):
+        return {}
+    return token_headers(client, f"acme-{role}")
+
+
+def _successful_writes() -> list[tuple[str, str, str, str]]:
+    return [
+        (method, path, role, target)
+        for (method, path), rule in sorted(MATRIX.items())
+        if rule.mutates
+        for role in ALL
+        for target in rule.targets
+        if _expected(rule, role, target) < 300
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(MATRIX), ids=[f"{m} {p}" for m, p in sorted(MATRIX)]
+)
+def test_route_matrix_refusals_and_reads(
+    method: str, path: str, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    """Every role on every target of one operation, except the writes that succeed (below):
+    exactly the expected status, and a refusal changes nothing."""
+    rule = MATRIX[(method, path)]
+    w = _matrix_world(client, factory, path)
+    wrong = {}
+    for role in ALL:
+        for target in rule.targets:
+            status = _expected(rule, role, target)
+            if rule.mutates and status < 300:
+                continue
+            headers = _headers(client, method, path, role)
+            before = snapshot(factory)
+            response = _call(client, w, method, path, role, target, headers)
+            if response.status_code != status:
+                wrong[(role, target)] = (response.status_code, status, response.text[:200])
+            elif status >= 400:
+                assert response.headers["content-type"] == "application/problem+json"
+                assert snapshot(factory) == before, f"{role} on {target}: a refusal changed data"
+    assert wrong == {}, "(role, target): (got, expected, body)"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role", "target"),
+    _successful_writes(),
+    ids=[f"{m} {p} {r} {t}" for m, p, r, t in _successful_writes()],
+)
+def test_route_matrix_successful_writes(
+    method: str,
+    path: str,
+    role: str,
+    target: str,
+    client: TestClient,
+    factory: sessionmaker[Session],
+) -> None:
+    """Each write a role may make on a target it sees succeeds (on a world of its own)."""
+    w = _matrix_world(client, factory, path)
+    headers = _headers(client, method, path, role)
+    response = _call(client, w, method, path, role, target, headers)
+    assert response.status_code == MATRIX[(method, path)].ok, response.text

@@ -101,7 +101,7 @@ def test_duplicate_gln_is_a_conflict(client: TestClient, factory: sessionmaker[S
         headers=headers,
     )
     assert response.status_code == 409
-    assert response.json()["code"] == "gln.taken"
+    assert response.json()["code"] == "party.gln_taken"
     assert response.json()["errors"][0]["field"] == "gln"
 
 

@@ -198,7 +198,7 @@ def test_wrong_media_type_and_malformed_json(client: TestClient, factory) -> Non
     )
 
     assert (xml.status_code, xml.json()["code"]) == (415, "epcis.unsupported_media_type")
-    assert (broken.status_code, broken.json()["code"]) == (400, "epcis.malformed_json")
+    assert (broken.status_code, broken.json()["code"]) == (400, "request.malformed_json")
 
 
 def test_capture_needs_the_capture_permission(client: TestClient, factory) -> None:  # type: ignore[no-untyped-def]

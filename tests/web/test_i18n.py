@@ -181,6 +181,6 @@ def test_api_answers_in_the_users_own_language(client: TestClient, factory: Any)
     again = client.post("/api/v1/parties", headers=headers, json={**BAD_PARTY, "gln": gln(20)})
     assert again.status_code == 409
     assert (again.json()["code"], again.json()["detail"]) == (
-        "gln.taken",
+        "party.gln_taken",
         f"GLN {gln(20)} 已被其他参与方使用。",
     )

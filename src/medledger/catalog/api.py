@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from medledger.catalog import service
 from medledger.catalog.schemas import (
@@ -18,6 +16,7 @@ from medledger.catalog.schemas import (
 )
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.schemas import Page, ReasonIn
+from medledger.core.types import PageNumber, PageSize, RecordId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -36,8 +35,8 @@ def list_products(
     tracking_level: str | None = None,
     storage_class: str | None = None,
     active: bool | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Page[ProductOut]:
     """The product catalogue, paged and filtered."""
     items, total = service.list_products(
@@ -68,20 +67,25 @@ def create_product(session: DbSession, principal: CurrentPrincipal, data: Produc
 
 
 @router.get("/products/{product_id}", response_model=ProductOut, tags=["products"])
-def read_product(session: DbSession, principal: CurrentPrincipal, product_id: int) -> ProductOut:
+def read_product(
+    session: DbSession, principal: CurrentPrincipal, product_id: RecordId
+) -> ProductOut:
     return ProductOut.model_validate(service.get_product(session, principal, product_id))
 
 
 @router.patch("/products/{product_id}", response_model=ProductOut, tags=["products"])
 def update_product(
-    session: DbSession, principal: CurrentPrincipal, product_id: int, data: ProductUpdate
+    session: DbSession, principal: CurrentPrincipal, product_id: RecordId, data: ProductUpdate
 ) -> ProductOut:
     return ProductOut.model_validate(service.update_product(session, principal, product_id, data))
 
 
 @router.post("/products/{product_id}/deactivate", response_model=ProductOut, tags=["products"])
 def deactivate_product(
-    session: DbSession, principal: CurrentPrincipal, product_id: int, body: ReasonIn | None = None
+    session: DbSession,
+    principal: CurrentPrincipal,
+    product_id: RecordId,
+    body: ReasonIn | None = None,
 ) -> ProductOut:
     _reason(session, body)
     return ProductOut.model_validate(
@@ -91,7 +95,10 @@ def deactivate_product(
 
 @router.post("/products/{product_id}/reactivate", response_model=ProductOut, tags=["products"])
 def reactivate_product(
-    session: DbSession, principal: CurrentPrincipal, product_id: int, body: ReasonIn | None = None
+    session: DbSession,
+    principal: CurrentPrincipal,
+    product_id: RecordId,
+    body: ReasonIn | None = None,
 ) -> ProductOut:
     _reason(session, body)
     return ProductOut.model_validate(
@@ -105,7 +112,7 @@ def reactivate_product(
     tags=["products"],
 )
 def list_authorisations(
-    session: DbSession, principal: CurrentPrincipal, product_id: int
+    session: DbSession, principal: CurrentPrincipal, product_id: RecordId
 ) -> list[AuthorisationOut]:
     """Market authorisations of a product (FDA, EU MDR, NMPA) with their validity."""
     return [
@@ -121,7 +128,7 @@ def list_authorisations(
     tags=["products"],
 )
 def add_authorisation(
-    session: DbSession, principal: CurrentPrincipal, product_id: int, data: AuthorisationIn
+    session: DbSession, principal: CurrentPrincipal, product_id: RecordId, data: AuthorisationIn
 ) -> AuthorisationOut:
     return AuthorisationOut.model_validate(
         service.add_authorisation(session, principal, product_id, data)
@@ -136,7 +143,7 @@ def add_authorisation(
 def deactivate_authorisation(
     session: DbSession,
     principal: CurrentPrincipal,
-    authorisation_id: int,
+    authorisation_id: RecordId,
     body: ReasonIn | None = None,
 ) -> AuthorisationOut:
     _reason(session, body)
@@ -146,7 +153,9 @@ def deactivate_authorisation(
 
 
 @router.get("/products/{product_id}/boms", response_model=list[BomOut], tags=["bills of material"])
-def list_boms(session: DbSession, principal: CurrentPrincipal, product_id: int) -> list[BomOut]:
+def list_boms(
+    session: DbSession, principal: CurrentPrincipal, product_id: RecordId
+) -> list[BomOut]:
     """Every version of the product's bill of material, newest first."""
     return service.list_boms(session, principal, product_id)
 
@@ -158,18 +167,18 @@ def list_boms(session: DbSession, principal: CurrentPrincipal, product_id: int) 
     tags=["bills of material"],
 )
 def create_bom(
-    session: DbSession, principal: CurrentPrincipal, product_id: int, data: BomIn
+    session: DbSession, principal: CurrentPrincipal, product_id: RecordId, data: BomIn
 ) -> BomOut:
     """A new draft BOM version."""
     return service.create_bom(session, principal, product_id, data)
 
 
 @router.get("/boms/{bom_id}", response_model=BomOut, tags=["bills of material"])
-def read_bom(session: DbSession, principal: CurrentPrincipal, bom_id: int) -> BomOut:
+def read_bom(session: DbSession, principal: CurrentPrincipal, bom_id: RecordId) -> BomOut:
     return service.get_bom(session, principal, bom_id)
 
 
 @router.post("/boms/{bom_id}/activate", response_model=BomOut, tags=["bills of material"])
-def activate_bom(session: DbSession, principal: CurrentPrincipal, bom_id: int) -> BomOut:
+def activate_bom(session: DbSession, principal: CurrentPrincipal, bom_id: RecordId) -> BomOut:
     """Make a draft the active version; the previous active version becomes obsolete."""
     return service.activate_bom(session, principal, bom_id)

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from medledger.catalog.errors import Code
 from medledger.catalog.models import (
     AUTHORISATION_REGION,
     DEVICE_CLASSES,
@@ -22,7 +23,8 @@ from medledger.catalog.models import (
     Region,
     TrackingLevel,
 )
-from medledger.core.types import GTIN, Text, rule_error
+from medledger.core.schemas import PatchIn
+from medledger.core.types import GTIN, Gtin14Out, RecordId, Text, rule_error
 from medledger.parties.models import StorageClass
 
 _BASIC_UDI = re.compile(r"^[0-9A-Z!\"%&'()*+,\-./:;<=>?_]{3,25}$")
@@ -42,7 +44,7 @@ def _device_class(region: Region, value: str | None) -> str | None:
         if value.upper() == option.upper():
             return option
     raise rule_error(
-        "device_class.invalid",
+        Code.DEVICE_CLASS_INVALID,
         "Device class {value} does not exist in {region}; use one of {allowed}.",
         {"value": value, "region": region.value, "allowed": ", ".join(allowed)},
     )
@@ -72,7 +74,7 @@ class _ProductRules(BaseModel):
         v = v.strip().upper()
         if not _BASIC_UDI.match(v):
             raise rule_error(
-                "basic_udi_di.invalid",
+                Code.BASIC_UDI_DI_INVALID,
                 "A Basic UDI-DI has 3 to 25 characters from the GS1 character set.",
             )
         return v
@@ -85,7 +87,8 @@ class _ProductRules(BaseModel):
         v = v.strip().upper()
         if not _UOM.match(v):
             raise rule_error(
-                "unit_of_measure.invalid", "Use a UN/ECE Recommendation 20 code such as EA or BX."
+                Code.UNIT_OF_MEASURE_INVALID,
+                "Use a UN/ECE Recommendation 20 code such as EA or BX.",
             )
         return v
 
@@ -104,11 +107,13 @@ class ProductIn(_ProductRules):
     shelf_life_days: int | None = Field(None, ge=1, le=36500)
     storage_class: StorageClass
     unit_of_measure: str = "EA"
-    owner_party_id: int | None = None
+    owner_party_id: RecordId | None = None
 
 
-class ProductUpdate(_ProductRules):
-    model_config = ConfigDict(extra="forbid")
+class ProductUpdate(PatchIn, _ProductRules):
+    clearable = frozenset(
+        {"basic_udi_di", "device_class_us", "device_class_eu", "device_class_cn", "shelf_life_days"}
+    )
     name: Text | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=4000)
     basic_udi_di: str | None = None
@@ -125,10 +130,10 @@ class ProductOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     owner_party_id: int
-    gtin: str
+    gtin: Gtin14Out
     name: str
     description: str
-    udi_di: str
+    udi_di: Gtin14Out
     basic_udi_di: str | None
     device_class_us: str | None
     device_class_eu: str | None
@@ -158,19 +163,21 @@ class AuthorisationIn(BaseModel):
             self.region = expected
         elif self.region != expected:
             raise rule_error(
-                "authorisation.region_mismatch",
+                Code.AUTHORISATION_REGION_MISMATCH,
                 "A {kind} authorises the {expected} market, not {region}.",
                 {"kind": self.kind.value, "expected": expected.value, "region": self.region.value},
             )
         pattern = _CERTIFICATE_PATTERNS.get(self.kind)
         if pattern and not pattern[0].match(self.certificate_number):
             raise rule_error(
-                "authorisation.certificate_format",
+                Code.AUTHORISATION_CERTIFICATE_FORMAT,
                 "Certificate number {value} does not look like {example}.",
                 {"value": self.certificate_number, "example": pattern[1]},
             )
         if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise rule_error("authorisation.validity_order", "The validity ends before it starts.")
+            raise rule_error(
+                Code.AUTHORISATION_VALIDITY_ORDER, "The validity ends before it starts."
+            )
         return self
 
 
@@ -203,7 +210,7 @@ class BomIn(BaseModel):
 
 class BomLineOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    component_gtin: str
+    component_gtin: Gtin14Out
     quantity_per: Decimal
     unit_of_measure: str
 

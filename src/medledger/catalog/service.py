@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.catalog import repository as repo
+from medledger.catalog.errors import Code
 from medledger.catalog.models import (
     BillOfMaterials,
     BomLine,
@@ -28,6 +29,7 @@ from medledger.catalog.schemas import (
 from medledger.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import apply_changes, get_visible, list_visible
+from medledger.parties.errors import Code as PartiesCode
 from medledger.parties.models import Party
 
 
@@ -91,7 +93,7 @@ def create_product(session: Session, principal: Principal, data: ProductIn) -> P
         raise _field(
             Conflict,
             "gtin",
-            "gtin.taken",
+            Code.GTIN_TAKEN,
             "GTIN {gtin} is already in the catalogue.",
             gtin=data.gtin,
         )
@@ -106,7 +108,7 @@ def create_product(session: Session, principal: Principal, data: ProductIn) -> P
         raise _field(
             ValidationFailed,
             "owner_party_id",
-            "party.unknown",
+            PartiesCode.PARTY_UNKNOWN,
             "Party {id} does not exist.",
             id=owner,
         )
@@ -178,7 +180,7 @@ def add_authorisation(
         raise _field(
             Conflict,
             "certificate_number",
-            "authorisation.duplicate",
+            Code.AUTHORISATION_DUPLICATE,
             "Certificate {number} is already recorded for this product.",
             number=data.certificate_number,
         )
@@ -271,7 +273,7 @@ def create_bom(session: Session, principal: Principal, product_id: int, data: Bo
             errors.append(
                 FieldError(
                     f"lines.{index}.component_gtin",
-                    "bom.self_reference",
+                    Code.BOM_SELF_REFERENCE,
                     "A product cannot be its own component.",
                 )
             )
@@ -279,7 +281,7 @@ def create_bom(session: Session, principal: Principal, product_id: int, data: Bo
             errors.append(
                 FieldError(
                     f"lines.{index}.component_gtin",
-                    "bom.duplicate_component",
+                    Code.BOM_DUPLICATE_COMPONENT,
                     "Component {gtin} is listed twice.",
                     {"gtin": line.component_gtin},
                 )
@@ -287,7 +289,7 @@ def create_bom(session: Session, principal: Principal, product_id: int, data: Bo
         seen.add(line.component_gtin)
     if errors:
         raise ValidationFailed(
-            "The bill of material has invalid lines.", code="bom.invalid", errors=errors
+            "The bill of material has invalid lines.", code=Code.BOM_INVALID, errors=errors
         )
     bom = BillOfMaterials(
         tenant_id=principal.tenant_id,
@@ -321,7 +323,7 @@ def activate_bom(session: Session, principal: Principal, bom_id: int) -> BomOut:
     if bom.status != BomStatus.DRAFT.value:
         raise Conflict(
             "Only a draft BOM can be activated; this one is {status}.",
-            code="bom.not_draft",
+            code=Code.BOM_NOT_DRAFT,
             params={"status": bom.status},
         )
     for other in session.scalars(

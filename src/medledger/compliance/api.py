@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from medledger.compliance import service
 from medledger.compliance.schemas import AuditEntryOut, ChainBreakOut, ChainReportOut
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.schemas import Page
+from medledger.core.types import PageNumber, PageSize, RecordId
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -21,12 +21,12 @@ def list_entries(
     principal: CurrentPrincipal,
     entity_type: str | None = None,
     entity_id: str | None = None,
-    actor_user_id: int | None = None,
+    actor_user_id: RecordId | None = None,
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Page[AuditEntryOut]:
     """The audit trail, newest first, filtered by entity, actor, action and time (UTC)."""
     items, total = service.list_audit_entries(

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = 60.0
     # Inventory: lots expiring within this many days are flagged near expiry.
     near_expiry_days: int = 90
+    # Largest request body in bytes: EPCIS capture (`/epcis/capture`, `/epcis/events`), and
+    # every other endpoint. Larger bodies are answered 413 (docs/api.md, "Limits").
+    max_capture_body_bytes: int = 8 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from medledger.core.config import Settings
 from medledger.core.db import is_postgres, set_tenant_guc
-from medledger.core.errors import AuthenticationFailed, DomainError
+from medledger.core.errors import AuthenticationFailed, Code, DomainError
 from medledger.core.principal import Principal
 from medledger.core.security import constant_time_equal
 
@@ -70,13 +70,13 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
             resolved = auth.resolve_token(session, authorization[7:].strip(), kind="bearer")
             if resolved is None:
                 raise AuthenticationFailed(
-                    "The access token is invalid or expired.", code="token.invalid"
+                    "The access token is invalid or expired.", code=Code.TOKEN_INVALID
                 )
         elif api_key:
             resolved = auth.resolve_api_key(session, api_key.strip())
             if resolved is None:
                 raise AuthenticationFailed(
-                    "The API key is invalid or revoked.", code="api_key.invalid"
+                    "The API key is invalid or revoked.", code=Code.API_KEY_INVALID
                 )
         elif cookie:
             resolved = auth.resolve_token(session, cookie, kind="browser")
@@ -112,7 +112,7 @@ def check_csrf(request: Request, form_token: str | None) -> None:
     if not expected or not constant_time_equal(expected, given):
         raise DomainError(
             "The form expired or came from another site. Reload the page and try again.",
-            code="csrf.invalid",
+            code=Code.CSRF_INVALID,
             status=403,
         )
 
@@ -120,7 +120,7 @@ def check_csrf(request: Request, form_token: str | None) -> None:
 async def _current_principal(request: Request, session: DbSession) -> Principal:
     principal = resolve_principal(request, session)
     if principal is None:
-        raise AuthenticationFailed("Log in first.", code="authentication_required")
+        raise AuthenticationFailed("Log in first.", code=Code.AUTHENTICATION_REQUIRED)
     check_csrf(request, await _csrf_form_token(request))
     return principal
 

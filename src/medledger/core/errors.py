@@ -10,7 +10,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from enum import StrEnum
 from typing import Any
+
+
+class Code(StrEnum):
+    """The codes raised by ``core`` (each package lists its own in its ``errors.py``; every
+    code is unique across packages and documented in ``docs/api.md``)."""
+
+    BAD_REQUEST = "bad_request"
+    VALIDATION_FAILED = "validation_failed"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    PERMISSION_DENIED = "permission_denied"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    RATE_LIMITED = "rate_limited"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    HTTP_ERROR = "http_error"
+    TOKEN_INVALID = "token.invalid"
+    API_KEY_INVALID = "api_key.invalid"
+    CSRF_INVALID = "csrf.invalid"
+    MALFORMED_JSON = "request.malformed_json"
+    JSON_TOO_DEEP = "request.json_too_deep"
+    NON_FINITE_NUMBER = "request.non_finite_number"
+    CONTROL_CHARACTER = "request.control_character"
+    BODY_TOO_LARGE = "request.body_too_large"
+    NULL_NOT_ALLOWED = "request.null_not_allowed"
+    COUNTRY_INVALID = "country.invalid"
+    TIME_ZONE_UNKNOWN = "time_zone.unknown"
 
 
 @dataclass(frozen=True)
@@ -31,7 +60,7 @@ class DomainError(Exception):
     """
 
     status: int = 400
-    code: str = "bad_request"
+    code: str = Code.BAD_REQUEST
     title: str = "Bad request"
 
     def __init__(
@@ -63,7 +92,7 @@ class ValidationFailed(DomainError):
     """Input is malformed or breaks a field rule (HTTP 422)."""
 
     status = 422
-    code = "validation_failed"
+    code: str = Code.VALIDATION_FAILED
     title = "The request has invalid fields"
 
 
@@ -71,7 +100,7 @@ class NotFound(DomainError):
     """The record does not exist or the caller may not see it (HTTP 404, never 403)."""
 
     status = 404
-    code = "not_found"
+    code: str = Code.NOT_FOUND
     title = "Not found"
 
 
@@ -79,7 +108,7 @@ class Conflict(DomainError):
     """A business rule forbids the change in the current state (HTTP 409)."""
 
     status = 409
-    code = "conflict"
+    code: str = Code.CONFLICT
     title = "Conflict"
 
 
@@ -87,7 +116,7 @@ class PermissionDenied(DomainError):
     """The caller can see the record but its role may not perform the action (HTTP 403)."""
 
     status = 403
-    code = "permission_denied"
+    code: str = Code.PERMISSION_DENIED
     title = "Permission denied"
 
 
@@ -95,7 +124,7 @@ class AuthenticationFailed(DomainError):
     """Missing or invalid credentials (HTTP 401)."""
 
     status = 401
-    code = "authentication_failed"
+    code: str = Code.AUTHENTICATION_FAILED
     title = "Authentication failed"
 
 
@@ -103,8 +132,24 @@ class RateLimited(DomainError):
     """Too many attempts (HTTP 429)."""
 
     status = 429
-    code = "rate_limited"
+    code: str = Code.RATE_LIMITED
     title = "Too many attempts"
+
+
+class MethodNotAllowed(DomainError):
+    """The path exists but not with this HTTP method (HTTP 405, with ``Allow``)."""
+
+    status = 405
+    code: str = Code.METHOD_NOT_ALLOWED
+    title = "Method not allowed"
+
+
+class UnsupportedMediaType(DomainError):
+    """The body is in a media type the endpoint does not read (HTTP 415)."""
+
+    status = 415
+    code: str = Code.UNSUPPORTED_MEDIA_TYPE
+    title = "Unsupported media type"
 
 
 def field_error(field_name: str, code: str, message: str, **params: Any) -> ValidationFailed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from medledger.core.errors import PermissionDenied
+from medledger.core.errors import Code, PermissionDenied
 
 
 class Role(StrEnum):
@@ -158,7 +158,7 @@ class Principal:
         if permission not in self.permissions:
             raise PermissionDenied(
                 "Your role may not do this ({permission}).",
-                code="permission_denied",
+                code=Code.PERMISSION_DENIED,
                 params={"permission": permission.value},
             )
 

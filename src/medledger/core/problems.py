@@ -1,20 +1,37 @@
 """One handler maps every error to RFC 9457 ``application/problem+json``.
 
 ``code`` is stable across languages; ``title``/``detail``/field ``message``s are translated into
-the caller's language.
+the caller's language. Every error answer, including those of the request guard
+(``core.bodies``) and of routing (404, 405), goes through :func:`problem_response`, so a branch
+answering HTML requests with an error page belongs there alone.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
-from medledger.core.errors import DomainError, FieldError
+from medledger.core.bodies import BadRequestBody, Receive, RequestGuard, Scope, Send
+from medledger.core.config import Settings
+from medledger.core.errors import (
+    AuthenticationFailed,
+    Code,
+    DomainError,
+    FieldError,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+)
 from medledger.core.i18n import negotiate_locale, translate
 from medledger.core.types import MESSAGE_TEMPLATES
 
@@ -67,18 +84,101 @@ def problem_body(exc: DomainError, locale: str, instance: str | None = None) -> 
     return body
 
 
-def problem_response(exc: DomainError, request: Request) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+class ProblemFieldError(BaseModel):
+    """One offending field of a problem."""
+
+    field: str = Field(description="Dotted path of the field (`gtin`, `events.3.bizStep`).")
+    code: str = Field(description="Stable code of this field's error.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error is answered (`application/problem+json`)."""
+
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="Stable code, never translated (table in docs/api.md).")
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+def problem_response(
+    exc: DomainError, request: Request, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    headers = dict(headers or {})
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         problem_body(exc, request_locale(request), str(request.url.path)),
         status_code=exc.status,
         media_type=PROBLEM_JSON,
-        headers=headers,
+        headers=headers or None,
     )
 
 
+async def respond_with_problem(
+    scope: Scope, receive: Receive, send: Send, exc: DomainError
+) -> None:
+    """ASGI answer with the problem ``exc`` (for middleware that runs before routing)."""
+    request = Request(scope, receive)
+    await problem_response(exc, request)(scope, receive, send)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route at this path accepts (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods and _path_regex(route.path).match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+@lru_cache(maxsize=512)
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
+
+
+def _http_error(exc: StarletteHTTPException) -> DomainError:
+    status = exc.status_code
+    if status == 404:
+        return NotFound("Nothing is found at this address.")
+    if status == 405:
+        return MethodNotAllowed("This address does not accept this HTTP method.")
+    if status == 415:
+        return UnsupportedMediaType("The body is in a media type this address does not read.")
+    if status == 401:
+        return AuthenticationFailed("Log in first.", code=Code.AUTHENTICATION_REQUIRED)
+    if status == 400:
+        # FastAPI's own body parser: the body of a pydantic endpoint is not JSON.
+        return BadRequestBody(
+            "The body is not JSON.",
+            errors=[FieldError("body", Code.MALFORMED_JSON, "The body is not JSON.")],
+        )
+    return DomainError(str(exc.detail), code=Code.HTTP_ERROR, status=status)
+
+
+# Paths whose bodies may be as large as an EPCIS capture document (settings.max_capture_body_bytes).
+CAPTURE_PATHS = ("/epcis/capture", "/epcis/events")
+
+
+def install_request_guard(app: FastAPI, settings: Settings) -> None:
+    """Put the request guard (``core.bodies``) in front of every route of ``app``."""
+
+    def limit_for(path: str) -> int:
+        if path.rstrip("/") in CAPTURE_PATHS:
+            return settings.max_capture_body_bytes
+        return settings.max_body_bytes
+
+    app.add_middleware(RequestGuard, limit_for=limit_for, respond=respond_with_problem)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app``, and declare the problems in its OpenAPI description."""
+    from medledger.core.openapi import install_openapi
+
+    install_openapi(app)
     from medledger.core.errors import ValidationFailed
 
     @app.exception_handler(DomainError)
@@ -94,8 +194,5 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "authentication_failed"}.get(
-            exc.status_code, "http_error"
-        )
-        error = DomainError(str(exc.detail), code=code, status=exc.status_code)
-        return problem_response(error, request)
+        allow = _allowed_methods(request) if exc.status_code == 405 else None
+        return problem_response(_http_error(exc), request, {"Allow": allow} if allow else None)

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from medledger.core.errors import NotFound
+from medledger.core.errors import Code, NotFound
 from medledger.core.principal import Principal
 from medledger.core.scoping import scoped
 
@@ -22,7 +22,7 @@ def get_visible(session: Session, model: type[M], record_id: int, principal: Pri
     if obj is None:
         raise NotFound(
             "{entity} {id} was not found.",
-            code="not_found",
+            code=Code.NOT_FOUND,
             params={"entity": getattr(model, "__tablename__", "record"), "id": record_id},
         )
     return obj

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from medledger.core.errors import Code
+from medledger.core.types import custom_error
 
 T = TypeVar("T")
 
@@ -32,3 +35,22 @@ class ReasonIn(BaseModel):
 
 class OrmOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class PatchIn(BaseModel):
+    """A partial update: a field left out keeps its value. ``null`` clears a field only where
+    the record may lack it (``clearable``); elsewhere it is a 422 on that field, never a
+    NOT NULL violation in the database."""
+
+    model_config = ConfigDict(extra="forbid")
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise custom_error(
+                Code.NULL_NOT_ALLOWED,
+                "This field cannot be empty; leave it out to keep its value.",
+            )
+        return value

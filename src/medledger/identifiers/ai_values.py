@@ -18,6 +18,7 @@ from biip.gs1_element_strings import GS1ElementString
 
 from medledger.core.errors import ValidationFailed, field_error
 from medledger.identifiers.checkdigit import expected_check
+from medledger.identifiers.errors import Code
 from medledger.identifiers.syntax_dictionary import ai_matches, syntax_dictionary
 
 FIELD: Final = "data"
@@ -56,7 +57,7 @@ def leading_ai(text: str) -> GS1ApplicationIdentifier:
     except ParseError:
         raise field_error(
             FIELD,
-            "gs1.unknown_ai",
+            Code.UNKNOWN_AI,
             "{value} does not start with a GS1 Application Identifier.",
             value=text[:4],
         ) from None
@@ -71,7 +72,7 @@ def application_identifier(ai: str) -> GS1ApplicationIdentifier:
         info = None
     if info is None or info.ai != ai:
         raise field_error(
-            FIELD, "gs1.unknown_ai", "({ai}) is not a GS1 Application Identifier.", ai=ai
+            FIELD, Code.UNKNOWN_AI, "({ai}) is not a GS1 Application Identifier.", ai=ai
         )
     return info
 
@@ -91,7 +92,7 @@ def validated_element(ai: str, value: str) -> GS1ElementString:
     if not shortest <= len(value) <= longest:
         raise field_error(
             FIELD,
-            "gs1.invalid_length",
+            Code.INVALID_LENGTH,
             "AI ({ai}) takes {longest} characters; {value} has {length}."
             if shortest == longest
             else "AI ({ai}) takes {shortest} to {longest} characters; {value} has {length}.",
@@ -108,15 +109,15 @@ def validated_element(ai: str, value: str) -> GS1ElementString:
     if element is None:
         # The length fits, so the format failed on a character or on a date's parts.
         is_date = ai in _DATE_AIS and value[:6].isascii() and value[:6].isdigit()
-        raise value_error("gs1.invalid_date" if is_date else "gs1.invalid_characters", ai, value)
+        raise value_error(Code.INVALID_DATE if is_date else Code.INVALID_CHARACTERS, ai, value)
     for offset in _DAY_ZERO_FORBIDDEN.get(ai, ()):
         if value[offset : offset + 2] == "00":
-            raise value_error("gs1.invalid_date", ai, value)
+            raise value_error(Code.INVALID_DATE, ai, value)
     expected = expected_check(ai, value)
     if expected is not None:
         raise field_error(
             FIELD,
-            "gs1.bad_check_digit",
+            Code.BAD_CHECK_DIGIT,
             "The check digit of AI ({ai}) value {value} is wrong: expected {expected}.",
             ai=ai,
             value=value,
@@ -127,7 +128,7 @@ def validated_element(ai: str, value: str) -> GS1ElementString:
         if not 0 < piece <= total:
             raise field_error(
                 FIELD,
-                "gs1.invalid_piece_of_total",
+                Code.INVALID_PIECE_OF_TOTAL,
                 "AI ({ai}) value {value} names piece {piece} of {total}.",
                 ai=ai,
                 value=value,
@@ -147,7 +148,7 @@ def validated_elements(pairs: list[tuple[str, str]]) -> list[GS1ElementString]:
             if seen[ai] != value:
                 raise field_error(
                     FIELD,
-                    "gs1.repeated_ai",
+                    Code.REPEATED_AI,
                     "AI ({ai}) appears twice with different values: {value} and {other}.",
                     ai=ai,
                     value=seen[ai],
@@ -175,7 +176,7 @@ def check_pairings(ais: list[str], *, requisites: bool) -> None:
             if clash is not None:
                 raise field_error(
                     FIELD,
-                    "gs1.invalid_ai_pair",
+                    Code.INVALID_AI_PAIR,
                     "AI ({ai}) may not appear together with AI ({other}).",
                     ai=ai,
                     other=clash,
@@ -189,7 +190,7 @@ def check_pairings(ais: list[str], *, requisites: bool) -> None:
             ):
                 raise field_error(
                     FIELD,
-                    "gs1.missing_required_ai",
+                    Code.MISSING_REQUIRED_AI,
                     "AI ({ai}) needs {required} in the same data.",
                     ai=ai,
                     required=" or ".join(
@@ -200,9 +201,9 @@ def check_pairings(ais: list[str], *, requisites: bool) -> None:
 
 def value_error(code: str, ai: str, value: str) -> ValidationFailed:
     """The error for a value with a bad date or bad characters, naming the AI and value."""
-    messages = {
-        "gs1.invalid_date": "AI ({ai}) value {value} is not a valid date.",
-        "gs1.invalid_characters": "AI ({ai}) value {value} has characters its format forbids.",
+    messages: dict[str, str] = {
+        Code.INVALID_DATE: "AI ({ai}) value {value} is not a valid date.",
+        Code.INVALID_CHARACTERS: "AI ({ai}) value {value} has characters its format forbids.",
     }
     return field_error(FIELD, code, messages[code], ai=ai, value=value)
 

@@ -7,6 +7,7 @@ from typing import Final
 from biip.checksums import gs1_standard_check_digit
 
 from medledger.core.errors import field_error
+from medledger.identifiers.errors import Code
 from medledger.identifiers.syntax_dictionary import syntax_dictionary
 
 # Where the mod-10 check digit sits inside the data of each AI that has one: the
@@ -125,7 +126,7 @@ def normalise_gtin(value: str, field: str = "gtin") -> str:
     if len(digits) not in _GTIN_LENGTHS:
         raise field_error(
             field,
-            "gs1.invalid_length",
+            Code.INVALID_LENGTH,
             "A GTIN has 8, 12, 13 or 14 digits, not {length}.",
             length=len(digits),
             value=value,
@@ -155,7 +156,7 @@ def _validate_fixed_key(value: str, field: str, kind: str, length: int) -> str:
     if len(digits) != length:
         raise field_error(
             field,
-            "gs1.invalid_length",
+            Code.INVALID_LENGTH,
             "A {kind} has {expected} digits, not {length}.",
             kind=kind,
             expected=length,
@@ -170,7 +171,7 @@ def _require_digits(value: str, field: str) -> str:
     if not value or not _is_ascii_digits(value):
         raise field_error(
             field,
-            "gs1.invalid_characters",
+            Code.INVALID_CHARACTERS,
             "{value} must contain digits only.",
             value=value,
         )
@@ -182,7 +183,7 @@ def _require_check_digit(digits: str, field: str, kind: str) -> None:
     if digits[-1] != expected:
         raise field_error(
             field,
-            "gs1.bad_check_digit",
+            Code.BAD_CHECK_DIGIT,
             "The check digit of {kind} {value} is wrong: expected {expected}.",
             kind=kind,
             value=digits,

@@ -40,11 +40,12 @@ from medledger.identifiers.digital_link import (
     looks_like_http,
     split_key_path,
 )
+from medledger.identifiers.errors import Code
 
 CANONICAL_ORIGIN: Final = "https://id.gs1.org"
 
-_INVALID_EPC_URN: Final = "gs1.invalid_epc_urn"
-_INVALID_DIGITAL_LINK: Final = "gs1.invalid_digital_link"
+_INVALID_EPC_URN: Final = Code.INVALID_EPC_URN
+_INVALID_DIGITAL_LINK: Final = Code.INVALID_DIGITAL_LINK
 
 # EPC URN components (GS1 Tag Data Standard, EPC URI grammar). GS3A3 allows these characters
 # plus the escapes of " % & / < > ?; any other escape is not a valid EPC.

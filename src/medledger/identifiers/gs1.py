@@ -49,6 +49,7 @@ from medledger.identifiers.digital_link import (
     split_query,
 )
 from medledger.identifiers.epc import CANONICAL_ORIGIN, epc_urn_to_digital_link
+from medledger.identifiers.errors import Code
 from medledger.identifiers.syntax_dictionary import syntax_dictionary
 
 GROUP_SEPARATOR: Final = "\x1d"
@@ -172,7 +173,7 @@ def parse_gs1(data: str, *, check_requisite_ais: bool = False) -> ParsedGS1:
     # Scanners in keyboard mode often end with CR/LF; GS is not stripped (it is data).
     text = data.strip(" \t\r\n")
     if not text:
-        raise field_error(FIELD, "gs1.unrecognised_format", "There is no data to parse.")
+        raise field_error(FIELD, Code.UNRECOGNISED_FORMAT, "There is no data to parse.")
     symbology: str | None = None
     if text.startswith("]"):
         symbology, text = _split_symbology(text)
@@ -193,7 +194,7 @@ def parse_gs1(data: str, *, check_requisite_ais: bool = False) -> ParsedGS1:
         # A plain-text symbol (]Q1, ]d1 …) holds GS1 data only as a URI.
         raise field_error(
             FIELD,
-            "gs1.unrecognised_format",
+            Code.UNRECOGNISED_FORMAT,
             "The {symbology} symbol holds no GS1 data.",
             symbology=symbology,
         )
@@ -218,14 +219,14 @@ def _split_symbology(text: str) -> tuple[str, str]:
     if not re.fullmatch(r"\][A-Za-z][0-9A-Za-z]", text[:3]):
         raise field_error(
             FIELD,
-            "gs1.unrecognised_format",
+            Code.UNRECOGNISED_FORMAT,
             "{value} does not start with a valid symbology identifier.",
             value=text[:3],
         )
     if len(text) == 3:
         raise field_error(
             FIELD,
-            "gs1.unrecognised_format",
+            Code.UNRECOGNISED_FORMAT,
             "The {symbology} symbol holds no data.",
             symbology=text,
         )
@@ -234,11 +235,11 @@ def _split_symbology(text: str) -> tuple[str, str]:
 
 def _gtin_from_linear_symbol(text: str, lengths: tuple[int, ...]) -> str:
     if not (text.isascii() and text.isdigit()):
-        raise value_error("gs1.invalid_characters", "01", text)
+        raise value_error(Code.INVALID_CHARACTERS, "01", text)
     if len(text) not in lengths:
         raise field_error(
             FIELD,
-            "gs1.invalid_length",
+            Code.INVALID_LENGTH,
             "The GTIN {value} has {length} digits; this barcode carries {expected}.",
             value=text,
             length=len(text),
@@ -257,7 +258,7 @@ def _split_bracketed(text: str) -> list[tuple[str, str]]:
         if text[position] != "(" or close == -1:
             raise field_error(
                 FIELD,
-                "gs1.unrecognised_format",
+                Code.UNRECOGNISED_FORMAT,
                 "Bracketed data must be (AI)value pairs: {value} is not.",
                 value=text[position:],
             )
@@ -323,7 +324,7 @@ def _reject_swallowed_element(ai: str, value: str) -> None:
             continue
         raise field_error(
             FIELD,
-            "gs1.missing_separator",
+            Code.MISSING_SEPARATOR,
             "AI ({ai}) value {value} runs into AI ({next_ai}): a separator is missing "
             "after {head}.",
             ai=ai,
@@ -371,7 +372,7 @@ def _split_digital_link(uri: str) -> list[tuple[str, str]]:
         if ai in seen:
             raise field_error(
                 FIELD,
-                "gs1.repeated_ai",
+                Code.REPEATED_AI,
                 "AI ({ai}) appears more than once in the Digital Link URI.",
                 ai=ai,
             )
@@ -473,7 +474,7 @@ def _is_qualifier_position(path_ais: list[str], ai: str) -> bool:
 
 
 def _digital_link_error(message: str, uri: str, **params: Any) -> ValidationFailed:
-    return field_error(FIELD, "gs1.invalid_digital_link", message, value=uri, **params)
+    return field_error(FIELD, Code.INVALID_DIGITAL_LINK, message, value=uri, **params)
 
 
 def _escape_bracket(value: str) -> str:

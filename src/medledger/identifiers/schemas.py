@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from medledger.core.types import GlnOut, Gtin14Out, SsccOut
+
 
 class ApplicationIdentifierOut(BaseModel):
     """One AI of the parsed data, in input order."""
@@ -22,15 +24,15 @@ class ParsedGS1Out(BaseModel):
     input: str
     format: Literal["element_string", "bracketed", "digital_link", "epc_urn"]
     symbology_identifier: str | None = Field(default=None, examples=["]d2"])
-    gtin: str | None = Field(default=None, examples=["09506000134352"])
+    gtin: Gtin14Out | None = Field(default=None, examples=["09506000134352"])
     lot: str | None = None
     serial: str | None = None
     expiry: dt.date | None = Field(default=None, description="AI 17; day 00 is the month's end.")
     production_date: dt.date | None = Field(default=None, description="AI 11.")
     best_before: dt.date | None = Field(default=None, description="AI 15.")
-    sscc: str | None = None
-    gln: str | None = Field(default=None, description="AI 414, else another GLN AI.")
-    udi_di: str | None = Field(default=None, description="UDI device identifier: the GTIN.")
+    sscc: SsccOut | None = None
+    gln: GlnOut | None = Field(default=None, description="AI 414, else another GLN AI.")
+    udi_di: Gtin14Out | None = Field(default=None, description="UDI device identifier: the GTIN.")
     udi_pi: dict[str, str] = Field(
         description="UDI production identifiers present: lot, serial, expiry, production_date."
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from medledger.core.deps import CurrentPrincipal, DbSession, client_address
 from medledger.core.errors import DomainError
 from medledger.core.schemas import Page, ReasonIn
+from medledger.core.types import PageNumber, PageSize, RecordId
 from medledger.parties import auth, service
 from medledger.parties.schemas import (
     ApiKeyCreated,
@@ -33,8 +34,7 @@ from medledger.parties.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1")
-PageNo = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=500)]
+PageNo = PageNumber
 
 
 def _reason(session: DbSession, body: ReasonIn | None) -> None:
@@ -136,20 +136,23 @@ def create_party(session: DbSession, principal: CurrentPrincipal, data: PartyIn)
 
 
 @router.get("/parties/{party_id}", response_model=PartyOut, tags=["parties"])
-def read_party(session: DbSession, principal: CurrentPrincipal, party_id: int) -> PartyOut:
+def read_party(session: DbSession, principal: CurrentPrincipal, party_id: RecordId) -> PartyOut:
     return PartyOut.model_validate(service.get_party(session, principal, party_id))
 
 
 @router.patch("/parties/{party_id}", response_model=PartyOut, tags=["parties"])
 def update_party(
-    session: DbSession, principal: CurrentPrincipal, party_id: int, data: PartyUpdate
+    session: DbSession, principal: CurrentPrincipal, party_id: RecordId, data: PartyUpdate
 ) -> PartyOut:
     return PartyOut.model_validate(service.update_party(session, principal, party_id, data))
 
 
 @router.post("/parties/{party_id}/deactivate", response_model=PartyOut, tags=["parties"])
 def deactivate_party(
-    session: DbSession, principal: CurrentPrincipal, party_id: int, body: ReasonIn | None = None
+    session: DbSession,
+    principal: CurrentPrincipal,
+    party_id: RecordId,
+    body: ReasonIn | None = None,
 ) -> PartyOut:
     _reason(session, body)
     return PartyOut.model_validate(service.set_party_active(session, principal, party_id, False))
@@ -157,7 +160,10 @@ def deactivate_party(
 
 @router.post("/parties/{party_id}/reactivate", response_model=PartyOut, tags=["parties"])
 def reactivate_party(
-    session: DbSession, principal: CurrentPrincipal, party_id: int, body: ReasonIn | None = None
+    session: DbSession,
+    principal: CurrentPrincipal,
+    party_id: RecordId,
+    body: ReasonIn | None = None,
 ) -> PartyOut:
     _reason(session, body)
     return PartyOut.model_validate(service.set_party_active(session, principal, party_id, True))
@@ -170,7 +176,7 @@ def reactivate_party(
 def list_sites(
     session: DbSession,
     principal: CurrentPrincipal,
-    party_id: int | None = None,
+    party_id: RecordId | None = None,
     q: str | None = None,
     active: bool | None = None,
     page: PageNo = 1,
@@ -193,20 +199,20 @@ def create_site(session: DbSession, principal: CurrentPrincipal, data: SiteIn) -
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, tags=["sites"])
-def read_site(session: DbSession, principal: CurrentPrincipal, site_id: int) -> SiteOut:
+def read_site(session: DbSession, principal: CurrentPrincipal, site_id: RecordId) -> SiteOut:
     return SiteOut.model_validate(service.get_site(session, principal, site_id))
 
 
 @router.patch("/sites/{site_id}", response_model=SiteOut, tags=["sites"])
 def update_site(
-    session: DbSession, principal: CurrentPrincipal, site_id: int, data: SiteUpdate
+    session: DbSession, principal: CurrentPrincipal, site_id: RecordId, data: SiteUpdate
 ) -> SiteOut:
     return SiteOut.model_validate(service.update_site(session, principal, site_id, data))
 
 
 @router.post("/sites/{site_id}/deactivate", response_model=SiteOut, tags=["sites"])
 def deactivate_site(
-    session: DbSession, principal: CurrentPrincipal, site_id: int, body: ReasonIn | None = None
+    session: DbSession, principal: CurrentPrincipal, site_id: RecordId, body: ReasonIn | None = None
 ) -> SiteOut:
     _reason(session, body)
     return SiteOut.model_validate(service.set_site_active(session, principal, site_id, False))
@@ -214,7 +220,7 @@ def deactivate_site(
 
 @router.post("/sites/{site_id}/reactivate", response_model=SiteOut, tags=["sites"])
 def reactivate_site(
-    session: DbSession, principal: CurrentPrincipal, site_id: int, body: ReasonIn | None = None
+    session: DbSession, principal: CurrentPrincipal, site_id: RecordId, body: ReasonIn | None = None
 ) -> SiteOut:
     _reason(session, body)
     return SiteOut.model_validate(service.set_site_active(session, principal, site_id, True))
@@ -227,7 +233,7 @@ def reactivate_site(
 def list_locations(
     session: DbSession,
     principal: CurrentPrincipal,
-    site_id: int | None = None,
+    site_id: RecordId | None = None,
     storage_class: str | None = None,
     zone_purpose: str | None = None,
     active: bool | None = None,
@@ -265,13 +271,15 @@ def create_location(
 
 
 @router.get("/locations/{location_id}", response_model=LocationOut, tags=["locations"])
-def read_location(session: DbSession, principal: CurrentPrincipal, location_id: int) -> LocationOut:
+def read_location(
+    session: DbSession, principal: CurrentPrincipal, location_id: RecordId
+) -> LocationOut:
     return LocationOut.model_validate(service.get_location(session, principal, location_id))
 
 
 @router.patch("/locations/{location_id}", response_model=LocationOut, tags=["locations"])
 def update_location(
-    session: DbSession, principal: CurrentPrincipal, location_id: int, data: LocationUpdate
+    session: DbSession, principal: CurrentPrincipal, location_id: RecordId, data: LocationUpdate
 ) -> LocationOut:
     return LocationOut.model_validate(
         service.update_location(session, principal, location_id, data)
@@ -280,7 +288,10 @@ def update_location(
 
 @router.post("/locations/{location_id}/deactivate", response_model=LocationOut, tags=["locations"])
 def deactivate_location(
-    session: DbSession, principal: CurrentPrincipal, location_id: int, body: ReasonIn | None = None
+    session: DbSession,
+    principal: CurrentPrincipal,
+    location_id: RecordId,
+    body: ReasonIn | None = None,
 ) -> LocationOut:
     _reason(session, body)
     return LocationOut.model_validate(
@@ -290,7 +301,10 @@ def deactivate_location(
 
 @router.post("/locations/{location_id}/reactivate", response_model=LocationOut, tags=["locations"])
 def reactivate_location(
-    session: DbSession, principal: CurrentPrincipal, location_id: int, body: ReasonIn | None = None
+    session: DbSession,
+    principal: CurrentPrincipal,
+    location_id: RecordId,
+    body: ReasonIn | None = None,
 ) -> LocationOut:
     _reason(session, body)
     return LocationOut.model_validate(
@@ -305,7 +319,7 @@ def reactivate_location(
 def list_users(
     session: DbSession,
     principal: CurrentPrincipal,
-    party_id: int | None = None,
+    party_id: RecordId | None = None,
     role: str | None = None,
     active: bool | None = None,
     page: PageNo = 1,
@@ -334,20 +348,20 @@ def create_user(session: DbSession, principal: CurrentPrincipal, data: UserIn) -
 
 
 @router.get("/users/{user_id}", response_model=UserOut, tags=["users"])
-def read_user(session: DbSession, principal: CurrentPrincipal, user_id: int) -> UserOut:
+def read_user(session: DbSession, principal: CurrentPrincipal, user_id: RecordId) -> UserOut:
     return UserOut.model_validate(service.get_user(session, principal, user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
 def update_user(
-    session: DbSession, principal: CurrentPrincipal, user_id: int, data: UserUpdate
+    session: DbSession, principal: CurrentPrincipal, user_id: RecordId, data: UserUpdate
 ) -> UserOut:
     return UserOut.model_validate(service.update_user(session, principal, user_id, data))
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserOut, tags=["users"])
 def deactivate_user(
-    session: DbSession, principal: CurrentPrincipal, user_id: int, body: ReasonIn | None = None
+    session: DbSession, principal: CurrentPrincipal, user_id: RecordId, body: ReasonIn | None = None
 ) -> UserOut:
     _reason(session, body)
     return UserOut.model_validate(service.set_user_active(session, principal, user_id, False))
@@ -355,7 +369,7 @@ def deactivate_user(
 
 @router.post("/users/{user_id}/reactivate", response_model=UserOut, tags=["users"])
 def reactivate_user(
-    session: DbSession, principal: CurrentPrincipal, user_id: int, body: ReasonIn | None = None
+    session: DbSession, principal: CurrentPrincipal, user_id: RecordId, body: ReasonIn | None = None
 ) -> UserOut:
     _reason(session, body)
     return UserOut.model_validate(service.set_user_active(session, principal, user_id, True))
@@ -384,7 +398,7 @@ def create_api_key(
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, tags=["api keys"])
-def revoke_api_key(session: DbSession, principal: CurrentPrincipal, key_id: int) -> ApiKeyOut:
+def revoke_api_key(session: DbSession, principal: CurrentPrincipal, key_id: RecordId) -> ApiKeyOut:
     return ApiKeyOut.model_validate(service.revoke_api_key(session, principal, key_id))
 
 

@@ -25,6 +25,7 @@ from medledger.core.security import (
     token_digest,
     verify_password,
 )
+from medledger.parties.errors import Code
 from medledger.parties.models import ApiKey, AuthSession, LoginAttempt, Party, Tenant, User
 
 log = logging.getLogger("medledger.security")
@@ -97,7 +98,7 @@ def authenticate(
         session.flush()
         raise RateLimited(
             "Too many failed logins. Try again in {minutes} minutes.",
-            code="login.rate_limited",
+            code=Code.LOGIN_RATE_LIMITED,
             params={"minutes": settings.login_window_minutes},
         )
     user = session.scalar(select(User).where(User.username == username))
@@ -106,12 +107,16 @@ def authenticate(
         log.warning("login failed username=%s client=%s", username, client)
         session.add(LoginAttempt(username=username[:64], client=client[:64], succeeded=False))
         session.flush()
-        raise AuthenticationFailed("Wrong username or password.", code="login.invalid_credentials")
+        raise AuthenticationFailed(
+            "Wrong username or password.", code=Code.LOGIN_INVALID_CREDENTIALS
+        )
     party = session.get(Party, user.party_id)
     if party is None or not party.active:
         session.add(LoginAttempt(username=username[:64], client=client[:64], succeeded=False))
         session.flush()
-        raise AuthenticationFailed("Wrong username or password.", code="login.invalid_credentials")
+        raise AuthenticationFailed(
+            "Wrong username or password.", code=Code.LOGIN_INVALID_CREDENTIALS
+        )
     session.add(LoginAttempt(username=username[:64], client=client[:64], succeeded=True))
     if needs_rehash(user.password_hash):
         session.info["principal"] = _principal_for_user(session, user)

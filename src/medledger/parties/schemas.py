@@ -7,7 +7,17 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medledger.core.principal import Role
-from medledger.core.types import GLN, CountryCode, Text, TimeZoneName, rule_error
+from medledger.core.schemas import PatchIn
+from medledger.core.types import (
+    GLN,
+    CountryCode,
+    GlnOut,
+    RecordId,
+    Text,
+    TimeZoneName,
+    rule_error,
+)
+from medledger.parties.errors import Code
 from medledger.parties.models import PartyRole, StorageClass, ZonePurpose
 
 REGIONS = ("US", "EU", "CN", "UK", "JP", "KR", "CA", "AU", "BR", "IN", "OTHER")
@@ -37,12 +47,13 @@ class PartyIn(BaseModel):
 
         value = value.upper()
         if value not in REGIONS:
-            raise rule_error("region.unknown", "Unknown market region {value}.", {"value": value})
+            raise rule_error(
+                Code.REGION_UNKNOWN, "Unknown market region {value}.", {"value": value}
+            )
         return value
 
 
-class PartyUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PartyUpdate(PatchIn):
     name: Text | None = Field(None, min_length=1, max_length=200)
     gln: GLN | None = None
     roles: list[PartyRole] | None = Field(None, min_length=1)
@@ -56,7 +67,7 @@ class PartyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
-    gln: str
+    gln: GlnOut
     roles: list[str]
     country: str
     region: str
@@ -69,7 +80,7 @@ class PartyOut(BaseModel):
 
 class SiteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    party_id: int
+    party_id: RecordId
     name: Text = Field(min_length=1, max_length=200)
     gln: GLN
     country: CountryCode
@@ -77,8 +88,7 @@ class SiteIn(BaseModel):
     time_zone: TimeZoneName = "UTC"
 
 
-class SiteUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SiteUpdate(PatchIn):
     name: Text | None = Field(None, min_length=1, max_length=200)
     gln: GLN | None = None
     country: CountryCode | None = None
@@ -91,7 +101,7 @@ class SiteOut(BaseModel):
     id: int
     party_id: int
     name: str
-    gln: str
+    gln: GlnOut
     country: str
     address: str
     time_zone: str
@@ -102,7 +112,7 @@ class SiteOut(BaseModel):
 
 class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site_id: int
+    site_id: RecordId
     code: Text = Field(min_length=1, max_length=20, pattern=r"^[!-~]+$")
     gln: GLN | None = None
     name: Text = Field(min_length=1, max_length=200)
@@ -110,8 +120,8 @@ class LocationIn(BaseModel):
     zone_purpose: ZonePurpose
 
 
-class LocationUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LocationUpdate(PatchIn):
+    clearable = frozenset({"gln"})
     code: Text | None = Field(None, min_length=1, max_length=20, pattern=r"^[!-~]+$")
     gln: GLN | None = None
     name: Text | None = Field(None, min_length=1, max_length=200)
@@ -125,7 +135,7 @@ class LocationOut(BaseModel):
     site_id: int
     party_id: int
     code: str
-    gln: str | None
+    gln: GlnOut | None
     name: str
     storage_class: str
     zone_purpose: str
@@ -141,13 +151,13 @@ class UserIn(BaseModel):
     email: str = Field("", max_length=254)
     password: str = Field(min_length=10, max_length=200)
     role: Role
-    party_id: int | None = None
+    party_id: RecordId | None = None
     locale: str | None = Field(None, pattern=r"^(en|zh_Hans)$")
     time_zone: TimeZoneName = "UTC"
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserUpdate(PatchIn):
+    clearable = frozenset({"locale"})
     display_name: Text | None = Field(None, min_length=1, max_length=200)
     email: str | None = Field(None, max_length=254)
     role: Role | None = None
@@ -156,10 +166,10 @@ class UserUpdate(BaseModel):
     password: str | None = Field(None, min_length=10, max_length=200)
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(PatchIn):
     """What every user may change about itself."""
 
-    model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"locale"})
     locale: str | None = Field(None, pattern=r"^(en|zh_Hans)$")
     time_zone: TimeZoneName | None = None
 
@@ -180,7 +190,7 @@ class UserOut(BaseModel):
 
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    party_id: int
+    party_id: RecordId
     name: Text = Field(min_length=1, max_length=100)
     role: Role = Role.PARTNER_USER
 

@@ -19,6 +19,7 @@ from medledger.core.principal import INTERNAL_ROLES, Permission, Principal, Role
 from medledger.core.repository import apply_changes, get_visible, list_visible
 from medledger.core.security import hash_password, new_token, token_digest
 from medledger.parties import repository as repo
+from medledger.parties.errors import Code
 from medledger.parties.models import ApiKey, Location, Party, Site, Tenant, User
 from medledger.parties.schemas import (
     ApiKeyIn,
@@ -82,7 +83,7 @@ def create_party(session: Session, principal: Principal, data: PartyIn) -> Party
     principal.require(Permission.PARTIES_WRITE)
     if repo.gln_in_use(session, principal.tenant_id, Party, data.gln, None):
         raise _conflict(
-            "gln", "gln.taken", "GLN {gln} is already used by another party.", gln=data.gln
+            "gln", Code.PARTY_GLN_TAKEN, "GLN {gln} is already used by another party.", gln=data.gln
         )
     party = Party(
         tenant_id=principal.tenant_id,
@@ -109,7 +110,10 @@ def update_party(session: Session, principal: Principal, party_id: int, data: Pa
         session, principal.tenant_id, Party, changes["gln"], party.id
     ):
         raise _conflict(
-            "gln", "gln.taken", "GLN {gln} is already used by another party.", gln=changes["gln"]
+            "gln",
+            Code.PARTY_GLN_TAKEN,
+            "GLN {gln} is already used by another party.",
+            gln=changes["gln"],
         )
     if "roles" in changes:
         changes["roles"] = sorted({str(r) for r in changes["roles"]})
@@ -127,7 +131,7 @@ def set_party_active(session: Session, principal: Principal, party_id: int, acti
     principal.require(Permission.PARTIES_WRITE)
     party = get_visible(session, Party, party_id, principal)
     if not active and party.id == principal.hub_party_id:
-        raise Conflict("The hub's own party cannot be deactivated.", code="party.is_hub")
+        raise Conflict("The hub's own party cannot be deactivated.", code=Code.PARTY_IS_HUB)
     apply_changes(party, {"active": active})
     session.flush()
     return party
@@ -179,11 +183,11 @@ def create_site(session: Session, principal: Principal, data: SiteIn) -> Site:
         get_visible(session, Party, data.party_id, principal)
     except NotFound:
         raise _invalid(
-            "party_id", "party.unknown", "Party {id} does not exist.", id=data.party_id
+            "party_id", Code.PARTY_UNKNOWN, "Party {id} does not exist.", id=data.party_id
         ) from None
     if repo.gln_in_use(session, principal.tenant_id, Site, data.gln, None):
         raise _conflict(
-            "gln", "gln.taken", "GLN {gln} is already used by another site.", gln=data.gln
+            "gln", Code.SITE_GLN_TAKEN, "GLN {gln} is already used by another site.", gln=data.gln
         )
     site = Site(tenant_id=principal.tenant_id, active=True, **data.model_dump())
     session.add(site)
@@ -200,7 +204,10 @@ def update_site(session: Session, principal: Principal, site_id: int, data: Site
         session, principal.tenant_id, Site, changes["gln"], site.id
     ):
         raise _conflict(
-            "gln", "gln.taken", "GLN {gln} is already used by another site.", gln=changes["gln"]
+            "gln",
+            Code.SITE_GLN_TAKEN,
+            "GLN {gln} is already used by another site.",
+            gln=changes["gln"],
         )
     apply_changes(site, changes)
     session.flush()
@@ -272,18 +279,21 @@ def create_location(session: Session, principal: Principal, data: LocationIn) ->
         site = get_visible(session, Site, data.site_id, principal)
     except NotFound:
         raise _invalid(
-            "site_id", "site.unknown", "Site {id} does not exist.", id=data.site_id
+            "site_id", Code.SITE_UNKNOWN, "Site {id} does not exist.", id=data.site_id
         ) from None
     if _location_code_taken(session, site.id, data.code, None):
         raise _conflict(
             "code",
-            "location.code_taken",
+            Code.LOCATION_CODE_TAKEN,
             "Location {value} already exists at this site.",
             value=data.code,
         )
     if data.gln and repo.gln_in_use(session, principal.tenant_id, Location, data.gln, None):
         raise _conflict(
-            "gln", "gln.taken", "GLN {gln} is already used by another location.", gln=data.gln
+            "gln",
+            Code.LOCATION_GLN_TAKEN,
+            "GLN {gln} is already used by another location.",
+            gln=data.gln,
         )
     location = Location(
         tenant_id=principal.tenant_id,
@@ -313,7 +323,7 @@ def update_location(
     ):
         raise _conflict(
             "code",
-            "location.code_taken",
+            Code.LOCATION_CODE_TAKEN,
             "Location {value} already exists at this site.",
             value=changes["code"],
         )
@@ -321,7 +331,10 @@ def update_location(
         session, principal.tenant_id, Location, changes["gln"], location.id
     ):
         raise _conflict(
-            "gln", "gln.taken", "GLN {gln} is already used by another location.", gln=changes["gln"]
+            "gln",
+            Code.LOCATION_GLN_TAKEN,
+            "GLN {gln} is already used by another location.",
+            gln=changes["gln"],
         )
     apply_changes(location, changes)
     session.flush()
@@ -384,11 +397,13 @@ def check_role_fits_party(
     """Internal roles belong to the hub's people; partners get the partner or auditor role."""
     is_hub = party_id == hub_party_id
     if is_hub and role == Role.PARTNER_USER:
-        raise _invalid(field, "role.not_for_hub", "The partner-user role is for partner parties.")
+        raise _invalid(
+            field, Code.ROLE_NOT_FOR_HUB, "The partner-user role is for partner parties."
+        )
     if not is_hub and role in INTERNAL_ROLES:
         raise _invalid(
             field,
-            "role.internal_only",
+            Code.ROLE_INTERNAL_ONLY,
             "Role {role} is only for the hub's own staff.",
             role=role.value,
         )
@@ -399,17 +414,17 @@ def create_user(session: Session, principal: Principal, data: UserIn) -> User:
     principal.require(Permission.USERS_MANAGE)
     party_id = data.party_id if data.party_id is not None else principal.hub_party_id
     if party_id is None:
-        raise _invalid("party_id", "party.required", "Choose the party the user belongs to.")
+        raise _invalid("party_id", Code.PARTY_REQUIRED, "Choose the party the user belongs to.")
     try:
         get_visible(session, Party, party_id, principal)
     except NotFound:
         raise _invalid(
-            "party_id", "party.unknown", "Party {id} does not exist.", id=party_id
+            "party_id", Code.PARTY_UNKNOWN, "Party {id} does not exist.", id=party_id
         ) from None
     check_role_fits_party(data.role, party_id, principal.hub_party_id)
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise _conflict(
-            "username", "username.taken", "Username {username} is taken.", username=data.username
+            "username", Code.USERNAME_TAKEN, "Username {username} is taken.", username=data.username
         )
     user = User(
         tenant_id=principal.tenant_id,
@@ -449,7 +464,7 @@ def set_user_active(session: Session, principal: Principal, user_id: int, active
     principal.require(Permission.USERS_MANAGE)
     user = get_visible(session, User, user_id, principal)
     if not active and user.id == principal.user_id:
-        raise Conflict("You cannot deactivate your own account.", code="user.self_deactivation")
+        raise Conflict("You cannot deactivate your own account.", code=Code.USER_SELF_DEACTIVATION)
     apply_changes(user, {"active": active})
     session.flush()
     return user
@@ -458,7 +473,7 @@ def set_user_active(session: Session, principal: Principal, user_id: int, active
 def update_preferences(session: Session, principal: Principal, data: PreferencesIn) -> User:
     """A user's own language and time zone."""
     if principal.user_id is None:
-        raise Conflict("Machine clients have no preferences.", code="preferences.not_a_user")
+        raise Conflict("Machine clients have no preferences.", code=Code.PREFERENCES_NOT_A_USER)
     user = session.get(User, principal.user_id)
     assert user is not None
     apply_changes(user, data.model_dump(exclude_unset=True))
@@ -483,7 +498,7 @@ def create_api_key(session: Session, principal: Principal, data: ApiKeyIn) -> tu
         get_visible(session, Party, data.party_id, principal)
     except NotFound:
         raise _invalid(
-            "party_id", "party.unknown", "Party {id} does not exist.", id=data.party_id
+            "party_id", Code.PARTY_UNKNOWN, "Party {id} does not exist.", id=data.party_id
         ) from None
     check_role_fits_party(data.role, data.party_id, principal.hub_party_id)
     # Hex, so the prefix never contains the "_" that separates the key's parts.
@@ -527,7 +542,7 @@ def create_tenant(session: Session, *, name: str, slug: str, hub: PartyIn) -> Te
     """Open a new network with its hub (the device maker). Acts as the platform itself: the
     caller puts a system actor in ``session.info['principal']``."""
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-        raise _conflict("slug", "tenant.slug_taken", "Tenant {slug} already exists.", slug=slug)
+        raise _conflict("slug", Code.TENANT_SLUG_TAKEN, "Tenant {slug} already exists.", slug=slug)
     tenant = Tenant(name=name, slug=slug)
     session.add(tenant)
     session.flush()
@@ -564,10 +579,10 @@ def initialise_installation(
         raise Conflict(
             "This installation is already initialised; create users with `medledger user "
             "create` or in the web UI.",
-            code="installation.already_initialised",
+            code=Code.INSTALLATION_ALREADY_INITIALISED,
         )
     if admin.role is not Role.ADMIN:
-        raise _invalid("role", "installation.admin_role", "The first user must be an admin.")
+        raise _invalid("role", Code.INSTALLATION_ADMIN_ROLE, "The first user must be an admin.")
     tenant = create_tenant(session, name=name, slug=slug, hub=hub)
     principal = tenant_admin(session, tenant.id, label="init")
     session.info["principal"] = principal

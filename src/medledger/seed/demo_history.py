@@ -52,6 +52,7 @@ from medledger.core.principal import Principal, Role, make_principal
 from medledger.core.system import system_unit_of_work
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.seed.demo import PRODUCT_BY_KEY, DemoNetwork, PartyRef, ProductRef
+from medledger.seed.errors import Code
 from medledger.trace.ledger.capture import ROLLBACK, STANDARD_CONTEXT, capture_document
 
 YEAR: Final = 2025
@@ -854,7 +855,7 @@ def seed_demo_history(factory: sessionmaker[Session], network: DemoNetwork) -> H
                     raise DomainError(
                         "The demo history document {step} of {party} (month {month}) was "
                         "rejected: {errors}",
-                        code="seed.history_capture_failed",
+                        code=Code.HISTORY_CAPTURE_FAILED,
                         params={
                             "step": planned.step,
                             "party": planned.party_key,

@@ -10,7 +10,6 @@ Thin: parse the body and headers, call the capture/query/trace service, shape th
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -18,12 +17,15 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from medledger.core.bodies import parse_json, parsed_json
 from medledger.core.db import utcnow
 from medledger.core.deps import CurrentPrincipal, DbSession
-from medledger.core.errors import DomainError, FieldError
+from medledger.core.errors import FieldError, NotFound, UnsupportedMediaType
 from medledger.core.principal import Permission
+from medledger.core.types import record_id_or_none
 from medledger.trace import repository, service
 from medledger.trace.engine import Direction
+from medledger.trace.errors import Code
 from medledger.trace.ledger.capture import (
     ROLLBACK,
     STANDARD_CONTEXT,
@@ -41,30 +43,45 @@ JSON_TYPES = ("application/json", "application/ld+json")
 async def _json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
-        raise DomainError(
+        raise UnsupportedMediaType(
             "Send EPCIS JSON as application/json or application/ld+json, not {content_type}.",
-            code="epcis.unsupported_media_type",
+            code=Code.UNSUPPORTED_MEDIA_TYPE,
             params={"content_type": content_type or "nothing"},
-            status=415,
         )
-    raw = await request.body()
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError(
-            "The body is not JSON: {reason}.",
-            code="epcis.malformed_json",
-            params={"reason": str(exc)[:200]},
-            errors=[FieldError("", "epcis.malformed_json", "The body is not JSON")],
-            status=400,
-        ) from None
+        # The request guard parsed (and checked) it already.
+        return parsed_json(request.scope)
+    except KeyError:
+        return parse_json(await request.body())
 
 
 def _job_json(job: Any) -> dict[str, Any]:
     return CaptureJobOut.of(job).model_dump(mode="json", by_alias=True)
 
 
-@router.post("/capture", status_code=202, summary="Capture an EPCISDocument (synchronous job)")
+# The binding reads the body itself (EPCIS JSON or JSON-LD); described here for clients.
+_EPCIS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media_type: {"schema": {"type": "object", "additionalProperties": True}}
+            for media_type in JSON_TYPES
+        },
+    }
+}
+_CAPTURE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    415: {"description": "Unsupported media type"},
+    422: {"description": "Validation failed"},
+}
+
+
+@router.post(
+    "/capture",
+    status_code=202,
+    summary="Capture an EPCISDocument (synchronous job)",
+    openapi_extra=_EPCIS_BODY,
+    responses=_CAPTURE_PROBLEMS,
+)
 async def capture(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     document = await _json_body(request)
     behaviour = request.headers.get("gs1-capture-error-behaviour", ROLLBACK).strip().lower()
@@ -78,11 +95,11 @@ async def capture(request: Request, session: DbSession, principal: CurrentPrinci
 def list_capture_jobs(
     session: DbSession,
     principal: CurrentPrincipal,
-    perPage: int = 50,
+    perPage: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     principal.require(Permission.TRACE_READ)
-    limit = max(1, min(perPage, 500))
-    return [_job_json(job) for job in repository.list_visible_jobs(session, principal, limit=limit)]
+    jobs = repository.list_visible_jobs(session, principal, limit=perPage)
+    return [_job_json(job) for job in jobs]
 
 
 @router.get("/capture/{capture_id}", summary="A capture job: state and every error")
@@ -90,17 +107,24 @@ def read_capture_job(
     session: DbSession, principal: CurrentPrincipal, capture_id: str
 ) -> dict[str, Any]:
     principal.require(Permission.TRACE_READ)
-    if not capture_id.isdigit():
-        raise DomainError(
+    job_id = record_id_or_none(capture_id)
+    if job_id is None:
+        raise NotFound(
             "Capture job {id} was not found.",
-            code="epcis.capture_job_not_found",
+            code=Code.CAPTURE_JOB_NOT_FOUND,
             params={"id": capture_id},
-            status=404,
+            errors=[FieldError("capture_id", Code.CAPTURE_JOB_NOT_FOUND, "No such capture job.")],
         )
-    return _job_json(repository.get_visible_job(session, principal, int(capture_id)))
+    return _job_json(repository.get_visible_job(session, principal, job_id))
 
 
-@router.post("/events", status_code=201, summary="Capture one EPCIS event")
+@router.post(
+    "/events",
+    status_code=201,
+    summary="Capture one EPCIS event",
+    openapi_extra=_EPCIS_BODY,
+    responses=_CAPTURE_PROBLEMS,
+)
 async def capture_single_event(
     request: Request, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -113,7 +137,17 @@ async def capture_single_event(
     )
 
 
-@router.get("/events", summary="EPCIS SimpleEventQuery (EPCISQueryDocument, paged)")
+class JsonLdResponse(JSONResponse):
+    """EPCIS documents and events are answered as JSON-LD."""
+
+    media_type = "application/ld+json"
+
+
+@router.get(
+    "/events",
+    summary="EPCIS SimpleEventQuery (EPCISQueryDocument, paged)",
+    response_class=JsonLdResponse,
+)
 def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     parameters = list(request.query_params.multi_items())
     page = query_events(session, principal, parameters)
@@ -122,14 +156,14 @@ def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> 
         kept = [(k, v) for k, v in parameters if k != "nextPageToken"]
         url = f"{request.url.path}?{urlencode([*kept, ('nextPageToken', page.next_page_token)])}"
         headers["Link"] = f'<{url}>; rel="next"'
-    return JSONResponse(
-        query_document(page.events, utcnow()),
-        headers=headers,
-        media_type="application/ld+json",
-    )
+    return JsonLdResponse(query_document(page.events, utcnow()), headers=headers)
 
 
-@router.get("/events/{event_id:path}", summary="One EPCIS event by eventID (URL-encoded)")
+@router.get(
+    "/events/{event_id:path}",
+    summary="One EPCIS event by eventID (URL-encoded)",
+    response_class=JsonLdResponse,
+)
 def read_event(session: DbSession, principal: CurrentPrincipal, event_id: str) -> Response:
     principal.require(Permission.TRACE_READ)
     event = repository.get_visible_event(session, principal, event_id)
@@ -137,7 +171,7 @@ def read_event(session: DbSession, principal: CurrentPrincipal, event_id: str) -
     context = document.get("@context")
     extra = context if isinstance(context, list) else ([context] if context else [])
     document["@context"] = [STANDARD_CONTEXT, *extra]
-    return JSONResponse(document, media_type="application/ld+json")
+    return JsonLdResponse(document)
 
 
 # --- the trace -----------------------------------------------------------------------
@@ -159,7 +193,10 @@ def wants_csv(request: Request, format: TraceFormat | None) -> bool:
 
 @trace_router.get(
     "/trace",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    responses={
+        200: {"content": {"application/json": {}, "text/csv": {}}},
+        404: {"description": "Nothing recorded for the item, or not visible to the caller"},
+    },
     summary="Trace a lot, serial or logistic unit upstream and/or downstream",
 )
 def trace_item(

@@ -23,6 +23,7 @@ from medledger.core.errors import NotFound
 from medledger.core.principal import Permission, Principal
 from medledger.core.scoping import scoped, visibility
 from medledger.parties.models import Location, Party, Site
+from medledger.trace.errors import Code
 from medledger.trace.models import CaptureJob, CustodyHop, EpcisEvent, EventItem, TraceItem
 from medledger.web.home import HomeChart, HomeTile, register_chart, register_tile
 from medledger.web.labels import (
@@ -425,7 +426,7 @@ def _visible_item(ui: Ui, item_id: int) -> TraceItem:
     item = ui.session.scalars(stmt).first()
     if item is None:
         raise NotFound(
-            "Lot or serial {id} was not found.", code="trace.item_not_found", params={"id": item_id}
+            "Lot or serial {id} was not found.", code=Code.ITEM_NOT_FOUND, params={"id": item_id}
         )
     return item
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
+from medledger.core.types import DB_INT_MAX
 from medledger.identifiers.epc import canonical_identifier, epc_urn_to_digital_link
 from medledger.trace.epcis.timestamps import to_utc
 from medledger.trace.epcis.vocabulary import (
@@ -43,6 +44,7 @@ from medledger.trace.epcis.vocabulary import (
     UnknownVocabularyTerm,
     normalise_term,
 )
+from medledger.trace.errors import Code
 from medledger.trace.ledger.item_keys import parse_item_uri
 from medledger.trace.models import EpcisEvent, EventItem, TraceItem
 from medledger.trace.repository import event_documents, item_access, visible_events
@@ -71,9 +73,9 @@ def invalid_parameter(name: str, message: str, **params: Any) -> DomainError:
     """The 400 problem for a bad query parameter (``errors[0].field`` names it)."""
     return DomainError(
         "Query parameter {parameter} is invalid: " + message,
-        code="epcis.invalid_query_parameter",
+        code=Code.INVALID_QUERY_PARAMETER,
         params={"parameter": name, **params},
-        errors=[FieldError(name, "epcis.invalid_query_parameter", message, params)],
+        errors=[FieldError(name, Code.INVALID_QUERY_PARAMETER, message, params)],
         status=400,
     )
 
@@ -260,8 +262,12 @@ def decode_page_token(token: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         moment, row_id = json.loads(raw)
-        return datetime.fromisoformat(moment), int(row_id)
-    except (ValueError, TypeError):
+        after = datetime.fromisoformat(moment)
+        # Only what encode_page_token writes: an aware time and a row id the database holds.
+        if after.tzinfo is None or type(row_id) is not int or not 0 < row_id <= DB_INT_MAX:
+            raise ValueError(token)
+        return after, row_id
+    except (ValueError, TypeError, RecursionError):
         raise invalid_parameter("nextPageToken", "not a token this server gave") from None
 
 

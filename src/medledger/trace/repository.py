@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from medledger.core.errors import NotFound
 from medledger.core.principal import Principal
 from medledger.core.scoping import party_rule, scoped
+from medledger.trace.errors import Code
 from medledger.trace.models import (
     CaptureJob,
     CustodyHop,
@@ -128,7 +129,7 @@ def get_visible_event(session: Session, principal: Principal, event_id: str) -> 
             return event
     raise NotFound(
         "EPCIS event {event_id} was not found.",
-        code="epcis.event_not_found",
+        code=Code.EVENT_NOT_FOUND,
         params={"event_id": event_id},
     )
 
@@ -141,7 +142,7 @@ def get_visible_job(session: Session, principal: Principal, job_id: int) -> Capt
     if job is None:
         raise NotFound(
             "Capture job {id} was not found.",
-            code="epcis.capture_job_not_found",
+            code=Code.CAPTURE_JOB_NOT_FOUND,
             params={"id": job_id},
         )
     return job

@@ -27,6 +27,7 @@ from medledger.trace.engine import (
     reached_ids,
     walk,
 )
+from medledger.trace.errors import Code
 
 FIELD = "id"
 
@@ -68,7 +69,7 @@ def item_uri(identifier: str) -> str:
     else:
         raise ValidationFailed(
             "{value} names no lot, serial, logistic unit or product.",
-            code="trace.not_an_item",
+            code=Code.NOT_AN_ITEM,
             params={"value": identifier},
         )
     return canonical_identifier(uri, field=FIELD)
@@ -119,7 +120,7 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
     ):
         raise NotFound(
             "Nothing is recorded for {identifier}.",
-            code="trace.item_not_found",
+            code=Code.ITEM_NOT_FOUND,
             params={"identifier": request.identifier},
         )
     graph, items = snapshot.graph, snapshot.items

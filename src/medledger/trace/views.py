@@ -19,6 +19,7 @@ from medledger.core.errors import NotFound, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.trace import service
 from medledger.trace.engine import Direction, TracedItem, TraceReport
+from medledger.trace.errors import Code
 from medledger.trace.repository import event_documents, get_visible_event
 from medledger.web.nav import N_, NavEntry, register_nav
 from medledger.web.ui import Ui, UiPage, UiRoute, local_path
@@ -291,7 +292,7 @@ def event_page(ui: UiPage) -> Response:
     if not event_id:
         raise NotFound(
             "EPCIS event {event_id} was not found.",
-            code="epcis.event_not_found",
+            code=Code.EVENT_NOT_FOUND,
             params={"event_id": ""},
         )
     event = get_visible_event(ui.session, principal, event_id)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 import medledger
 from medledger.core.config import Settings, get_settings
 from medledger.core.db import make_engine, make_session_factory
-from medledger.core.problems import install_problem_handlers
+from medledger.core.problems import install_problem_handlers, install_request_guard
 from medledger.web.errors import install_html_error_pages
 
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_factory = make_session_factory(engine)
     install_problem_handlers(app)
     install_html_error_pages(app)
+    install_request_guard(app, settings)
 
     from medledger.catalog.api import router as catalog_router
     from medledger.compliance.api import router as audit_router

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from medledger.core.db import utcnow
 from medledger.core.deps import client_address
-from medledger.core.errors import DomainError
+from medledger.core.errors import Code, DomainError
 from medledger.core.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from medledger.core.principal import Principal
 from medledger.core.security import constant_time_equal
@@ -102,7 +102,7 @@ def login(ui: UiPublic) -> Response:
             error=ui._(
                 "The form expired or came from another site. Reload the page and try again."
             ),
-            error_code="csrf.invalid",
+            error_code=Code.CSRF_INVALID,
             logged_out=False,
         )
     session = ui.session

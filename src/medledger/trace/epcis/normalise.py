@@ -51,6 +51,7 @@ from medledger.trace.epcis.vocabulary import (
     UnknownVocabularyTerm,
     normalise_term,
 )
+from medledger.trace.errors import Code
 
 __all__ = [
     "BizTransaction",
@@ -184,8 +185,17 @@ class _Normaliser:
     def identifier(self, value: Any, path: str) -> str:
         if not isinstance(value, str):
             raise field_error(path, ErrorCode.SCHEMA, "{path} must be a URI", path=path)
+        if not value.isascii() and any(c.isdigit() for c in value if not c.isascii()):
+            # "０６１４１４１" is digits to Python, not to GS1: refused whether or not the
+            # rest of the value parses, so that no event stores a key nobody else can match.
+            raise field_error(
+                path,
+                Code.NON_ASCII_DIGITS,
+                "{value} has digits that are not ASCII 0-9.",
+                value=value,
+            )
         canonical = canonical_identifier_or_none(value.strip())
-        if canonical is not None:
+        if canonical is not None and canonical.isascii():
             return canonical
         try:
             return canonical_identifier(value.strip(), field=path)
@@ -212,7 +222,7 @@ class _Normaliser:
             canonical = (
                 canonical_identifier_or_none(value.strip()) if isinstance(value, str) else None
             )
-            if canonical is None:
+            if canonical is None or not canonical.isascii():
                 canonical = self.identifier(value, f"{key}.{index}")
             result.append(canonical)
         return tuple(result)
@@ -429,15 +439,32 @@ def _utc(value: Any, path: str) -> datetime:
         ) from None
 
 
+_QUANTITY_LIMIT = Decimal(10) ** 12
+
+
 def _decimal(value: Any, path: str) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise field_error(path, ErrorCode.SCHEMA, "{path} must be a number", path=path)
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         raise field_error(path, ErrorCode.SCHEMA, "{path} must be a number", path=path) from None
+    if not number.is_finite():
+        raise field_error(
+            path, Code.NON_FINITE_QUANTITY, "{path} must be a finite number", path=path
+        )
+    if abs(number) >= _QUANTITY_LIMIT:
+        # Quantities are stored as NUMERIC(18, 6) on both databases.
+        raise field_error(
+            path,
+            Code.QUANTITY_OUT_OF_RANGE,
+            "{path} must be less than {limit}",
+            path=path,
+            limit="10^12",
+        )
+    return number
 
 
 def normalise_event(

@@ -47,26 +47,27 @@ from medledger.trace.epcis.vocabulary import (
     CbvVocabulary,
     is_bare_word,
 )
+from medledger.trace.errors import Code
 
 SCHEMA_RESOURCE: Final = "schema/epcis-json-schema.json"
 QUERY_SCHEMA_RESOURCE: Final = "schema/query-schema.json"
 
 
 class ErrorCode:
-    """Stable error codes of EPCIS validation (never translated, never renamed)."""
+    """Stable error codes of EPCIS validation (their home is ``trace/errors.py``)."""
 
-    SCHEMA: Final = "epcis.schema"
-    INVALID_EVENT_TYPE: Final = "epcis.invalid_event_type"
-    UNKNOWN_BIZ_STEP: Final = "epcis.unknown_biz_step"
-    UNKNOWN_DISPOSITION: Final = "epcis.unknown_disposition"
-    UNKNOWN_BIZ_TRANSACTION_TYPE: Final = "epcis.unknown_biz_transaction_type"
-    UNKNOWN_SOURCE_DESTINATION_TYPE: Final = "epcis.unknown_source_destination_type"
-    UNKNOWN_ERROR_REASON: Final = "epcis.unknown_error_reason"
-    UNKNOWN_SENSOR_COMPONENT: Final = "epcis.unknown_sensor_component"
-    CBV_VALUE_NOT_BARE: Final = "epcis.cbv_value_not_bare"
-    UNDECLARED_NAMESPACE_PREFIX: Final = "epcis.undeclared_namespace_prefix"
-    ILMD_FIELD_WITHOUT_NAMESPACE: Final = "epcis.ilmd_field_without_namespace"
-    EXTENSION_WITHOUT_NAMESPACE: Final = "epcis.extension_without_namespace"
+    SCHEMA: Final = Code.SCHEMA
+    INVALID_EVENT_TYPE: Final = Code.INVALID_EVENT_TYPE
+    UNKNOWN_BIZ_STEP: Final = Code.UNKNOWN_BIZ_STEP
+    UNKNOWN_DISPOSITION: Final = Code.UNKNOWN_DISPOSITION
+    UNKNOWN_BIZ_TRANSACTION_TYPE: Final = Code.UNKNOWN_BIZ_TRANSACTION_TYPE
+    UNKNOWN_SOURCE_DESTINATION_TYPE: Final = Code.UNKNOWN_SOURCE_DESTINATION_TYPE
+    UNKNOWN_ERROR_REASON: Final = Code.UNKNOWN_ERROR_REASON
+    UNKNOWN_SENSOR_COMPONENT: Final = Code.UNKNOWN_SENSOR_COMPONENT
+    CBV_VALUE_NOT_BARE: Final = Code.CBV_VALUE_NOT_BARE
+    UNDECLARED_NAMESPACE_PREFIX: Final = Code.UNDECLARED_NAMESPACE_PREFIX
+    ILMD_FIELD_WITHOUT_NAMESPACE: Final = Code.ILMD_FIELD_WITHOUT_NAMESPACE
+    EXTENSION_WITHOUT_NAMESPACE: Final = Code.EXTENSION_WITHOUT_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -928,7 +929,7 @@ def validation_failed(errors: list[EventError]) -> ValidationFailed:
     """
     return ValidationFailed(
         "The EPCIS document is not valid",
-        code="epcis.invalid_document",
+        code=Code.INVALID_DOCUMENT,
         errors=[
             FieldError(
                 field=error.field,

@@ -51,6 +51,7 @@ from medledger.trace.epcis.document import LocatedEvent, is_single_event, locate
 from medledger.trace.epcis.hashing import event_hash
 from medledger.trace.epcis.normalise import NormalisedEvent, normalise_event
 from medledger.trace.epcis.validation import EventError, validate_document
+from medledger.trace.errors import Code
 from medledger.trace.ledger.bulk import bulk_insert, table_of
 from medledger.trace.ledger.projection import Projection, ProjectionCounts, StoredEvent
 from medledger.trace.models import CaptureJob, EpcisEvent
@@ -316,7 +317,7 @@ class _LedgerChecks:
                     index,
                     event.event_id,
                     pointer + "/errorDeclaration",
-                    "epcis.not_event_owner",
+                    Code.NOT_EVENT_OWNER,
                     "Only the party that captured event "
                     f"{event.event_id} (or the hub's QA, with a reason) may declare it an error",
                 )
@@ -575,12 +576,12 @@ def capture_document(
     if error_behaviour not in ERROR_BEHAVIOURS:
         raise DomainError(
             "GS1-Capture-Error-Behaviour must be rollback or proceed, not {value}.",
-            code="epcis.invalid_capture_error_behaviour",
+            code=Code.INVALID_CAPTURE_ERROR_BEHAVIOUR,
             params={"value": error_behaviour},
             errors=[
                 FieldError(
                     "GS1-Capture-Error-Behaviour",
-                    "epcis.invalid_capture_error_behaviour",
+                    Code.INVALID_CAPTURE_ERROR_BEHAVIOUR,
                     "must be rollback or proceed",
                 )
             ],
@@ -679,15 +680,15 @@ def capture_event(session: Session, principal: Principal, event: Any) -> tuple[s
     if not isinstance(event, Mapping) or not is_single_event(event):
         raise ValidationFailed(
             "The body must be one EPCIS event (a JSON object with a type).",
-            code="epcis.invalid_event",
-            errors=[FieldError("", "epcis.schema", "An EPCIS event is a JSON object with a type")],
+            code=Code.INVALID_EVENT,
+            errors=[FieldError("", Code.SCHEMA, "An EPCIS event is a JSON object with a type")],
         )
     job = capture_document(session, principal, dict(event), error_behaviour=ROLLBACK)
     conflict = next((e for e in job.errors if e["code"] == "epcis.duplicate_event_id"), None)
     if conflict is not None:
         raise DomainError(
             "eventID {event_id} is already used for an event with other content.",
-            code="epcis.duplicate_event_id",
+            code=Code.DUPLICATE_EVENT_ID,
             params={"event_id": conflict["eventID"]},
             errors=[FieldError(conflict["pointer"], conflict["code"], conflict["message"])],
             status=409,
@@ -695,7 +696,7 @@ def capture_event(session: Session, principal: Principal, event: Any) -> tuple[s
     if job.state != "succeeded":
         raise ValidationFailed(
             "The event is invalid.",
-            code="epcis.invalid_event",
+            code=Code.INVALID_EVENT,
             errors=[FieldError(e["pointer"], e["code"], e["message"]) for e in job.errors],
         )
     normalised = normalise_event(dict(event), strict_identifiers=False)
