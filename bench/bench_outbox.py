@@ -264,7 +264,7 @@ def main() -> None:
         )
         with system_unit_of_work(factory) as session:
             total = len(session.scalars(select(OutboxMessage.id)).all())
-        assert total == 4 * n
+        assert total == 3 * n
     finally:
         nats_server.stop()
         engine.dispose()
