@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/bench_trace.py --db sqlite --edges 1000000
 	$(BIN)/python bench/bench_allocation.py --lines 100000
 	$(BIN)/python bench/bench_scoring.py --lines 1000000
+	$(BIN)/python bench/bench_outbox.py --messages 2000 --threads 4 --db sqlite
 
 bench-postgres: install
 	$(BIN)/python bench/bench_capture.py --events 20000 --db postgres

@@ -37,13 +37,19 @@ class Received:
 @dataclass
 class Receiver:
     """Answers 500 to the first ``fail_first`` requests (or all while ``always_fail``), 204
-    after; records every request."""
+    after; records every request. With ``hold_after`` set, requests after that many are
+    recorded and then left unanswered until :meth:`release` (a sender stuck mid-batch)."""
 
     url: str = ""
     fail_first: int = 0
     always_fail: bool = False
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_after: int | None = None
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
 
     def status_for_next(self) -> int:
         with self.lock:
@@ -62,6 +68,9 @@ def receiver() -> Iterator[Receiver]:
             status = state.status_for_next()
             with state.lock:
                 state.requests.append(Received(dict(self.headers.items()), body))
+                held = state.hold_after is not None and len(state.requests) > state.hold_after
+            if held:
+                state.released.wait(30)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -74,5 +83,6 @@ def receiver() -> Iterator[Receiver]:
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     yield state
+    state.release()
     server.shutdown()
     server.server_close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
     # every other endpoint. Larger bodies are answered 413 (docs/api.md, "Limits").
     max_capture_body_bytes: int = 8 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
+    # Who delivers the outbox: "worker" (`medledger worker`, from the database) or "nats"
+    # (`medledger outbox relay` + `medledger outbox deliver-from-nats`, through NATS JetStream).
+    outbox_delivery: Literal["worker", "nats"] = "worker"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "MEDLEDGER_OUTBOX"
+    nats_subject_prefix: str = "medledger.outbox"
+    nats_consumer: str = "medledger-webhooks"
+    nats_duplicate_window_seconds: float = 120.0
+    nats_ack_wait_seconds: float = 60.0
+    nats_handover_lease_seconds: float = 900.0
 
 
 @lru_cache(maxsize=1)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from medledger.integration.nats_relay import NatsConfig
+    from medledger.integration.worker import WorkerConfig
 
 outbox_app = typer.Typer(help="The outbox of partner messages.", no_args_is_help=True)
 
@@ -19,6 +23,35 @@ def _factory() -> sessionmaker[Session]:
     return make_session_factory(_engine())
 
 
+def _worker_config(**overrides: Any) -> WorkerConfig:
+    from medledger.core.config import get_settings
+    from medledger.integration.worker import WorkerConfig
+
+    settings = get_settings()
+    return WorkerConfig(
+        max_attempts=settings.webhook_max_attempts,
+        backoff_base_seconds=settings.webhook_backoff_base_seconds,
+        backoff_cap_seconds=settings.webhook_backoff_cap_seconds,
+        request_timeout_seconds=settings.webhook_timeout_seconds,
+        lease_seconds=settings.webhook_lease_seconds,
+        **overrides,
+    )
+
+
+def _require_delivery_mode(mode: str) -> None:
+    """Refuse to start the other mode's processes: one deployment delivers one way."""
+    from medledger.core.config import get_settings
+
+    configured = get_settings().outbox_delivery
+    if configured != mode:
+        hint = {
+            "worker": "run `medledger worker`",
+            "nats": "run `medledger outbox relay` and `medledger outbox deliver-from-nats`",
+        }[configured]
+        typer.echo(f"MEDLEDGER_OUTBOX_DELIVERY is {configured!r}, not {mode!r}: {hint}", err=True)
+        raise typer.Exit(2)
+
+
 def worker_command(
     once: Annotated[
         bool, typer.Option("--once", help="Deliver what is due now, then exit.")
@@ -28,17 +61,10 @@ def worker_command(
     """Deliver outbox messages to webhook subscriptions until stopped (Ctrl-C / SIGTERM)."""
     import httpx
 
-    from medledger.core.config import get_settings
-    from medledger.integration.worker import WorkerConfig, run_forever, run_once, worker_name
+    from medledger.integration.worker import run_forever, run_once, worker_name
 
-    settings = get_settings()
-    config = WorkerConfig(
-        max_attempts=settings.webhook_max_attempts,
-        backoff_base_seconds=settings.webhook_backoff_base_seconds,
-        backoff_cap_seconds=settings.webhook_backoff_cap_seconds,
-        request_timeout_seconds=settings.webhook_timeout_seconds,
-        lease_seconds=settings.webhook_lease_seconds,
-    )
+    _require_delivery_mode("worker")
+    config = _worker_config()
     factory = _factory()
     if once:
         totals: dict[str, int] = {}
@@ -116,3 +142,113 @@ def status() -> None:
         typer.echo("no deliveries")
     for (tenant_id, state), n in sorted(counts.items()):
         typer.echo(f"tenant {tenant_id}: {n} {state}")
+
+
+def _nats_config() -> NatsConfig:
+    from medledger.core.config import get_settings
+    from medledger.integration.nats_relay import NatsConfig
+
+    settings = get_settings()
+    return NatsConfig(
+        url=settings.nats_url,
+        stream=settings.nats_stream,
+        subject_prefix=settings.nats_subject_prefix,
+        consumer=settings.nats_consumer,
+        duplicate_window_seconds=settings.nats_duplicate_window_seconds,
+        ack_wait_seconds=settings.nats_ack_wait_seconds,
+        handover_lease_seconds=settings.nats_handover_lease_seconds,
+    )
+
+
+def _run_until_signalled(main: Any) -> None:
+    """Run the coroutine ``main(stop)`` until SIGTERM or Ctrl-C sets ``stop``."""
+    import asyncio
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+@outbox_app.command("relay")
+def relay(
+    once: Annotated[
+        bool, typer.Option("--once", help="Hand over what is due now, then exit.")
+    ] = False,
+    batch: Annotated[int, typer.Option(help="Deliveries claimed per batch.")] = 200,
+) -> None:
+    """Hand due outbox deliveries over to NATS JetStream (MEDLEDGER_OUTBOX_DELIVERY=nats)."""
+    import asyncio
+    import logging
+
+    from medledger.integration.nats_relay import relay_available, relay_forever
+    from medledger.integration.worker import worker_name
+
+    _require_delivery_mode("nats")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    factory, config, nats_config = _factory(), _worker_config(batch_size=batch), _nats_config()
+    name = "relay:" + worker_name()
+    if once:
+        try:
+            n = asyncio.run(
+                relay_available(factory, relay=name, config=config, nats_config=nats_config)
+            )
+        except Exception as exc:
+            typer.echo(f"NATS at {nats_config.url}: {type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"{n} deliveries handed over")
+        return
+    typer.echo(f"relaying the outbox to {nats_config.url} ({nats_config.stream}); Ctrl-C stops")
+    _run_until_signalled(
+        lambda stop: relay_forever(
+            factory, relay=name, config=config, nats_config=nats_config, stop=stop
+        )
+    )
+
+
+@outbox_app.command("deliver-from-nats")
+def deliver_from_nats(
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Deliver what the consumer holds, then exit when idle."),
+    ] = False,
+    concurrency: Annotated[int, typer.Option(help="Deliveries sent at once.")] = 4,
+    batch: Annotated[int, typer.Option(help="Messages fetched per pull.")] = 20,
+) -> None:
+    """Deliver webhooks handed over to NATS JetStream (MEDLEDGER_OUTBOX_DELIVERY=nats)."""
+    import asyncio
+    import logging
+
+    from medledger.integration.nats_relay import deliver_available, deliver_forever
+
+    _require_delivery_mode("nats")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    factory, config, nats_config = _factory(), _worker_config(batch_size=batch), _nats_config()
+    if once:
+        try:
+            counts = asyncio.run(
+                deliver_available(
+                    factory, config=config, nats_config=nats_config, concurrency=concurrency
+                )
+            )
+        except Exception as exc:
+            typer.echo(f"NATS at {nats_config.url}: {type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(
+            ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing due"
+        )
+        return
+    typer.echo(f"delivering from {nats_config.url} ({nats_config.consumer}); Ctrl-C stops")
+    _run_until_signalled(
+        lambda stop: deliver_forever(
+            factory,
+            config=config,
+            nats_config=nats_config,
+            stop=stop,
+            concurrency=max(1, concurrency),
+        )
+    )
