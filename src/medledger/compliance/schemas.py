@@ -7,12 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from medledger.core.types import RecordId
+
 
 class AuditEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     seq: int
     occurred_at: datetime
-    actor_user_id: int | None
+    actor_user_id: RecordId | None
     actor_label: str
     action: str
     entity_type: str

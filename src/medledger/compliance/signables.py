@@ -34,6 +34,7 @@ from medledger.core.errors import NotFound, field_error
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible
 from medledger.core.scoping import party_rule, visibility
+from medledger.core.types import RecordId
 
 
 class Meaning(StrEnum):
@@ -95,7 +96,7 @@ def signable(kind: str) -> SignableKind:
     return found
 
 
-def load_record(session: Session, principal: Principal, kind: str, record_id: int) -> Any:
+def load_record(session: Session, principal: Principal, kind: str, record_id: RecordId) -> Any:
     """The record if the principal may see it; 404 otherwise (never 403)."""
     spec = signable(kind)
     return get_visible(session, spec.model, record_id, principal)
@@ -143,7 +144,7 @@ def _transition_visible(principal: Principal) -> ColumnElement[bool]:
     return _visible_records(WorkflowTransition.record_kind, WorkflowTransition.record_id, principal)
 
 
-def not_found(kind: str, record_id: int) -> NotFound:
+def not_found(kind: str, record_id: RecordId) -> NotFound:
     return NotFound(
         "{entity} {id} was not found.", code="not_found", params={"entity": kind, "id": record_id}
     )

@@ -40,6 +40,7 @@ from medledger.core.errors import DomainError, FieldError, PermissionDenied, fie
 from medledger.core.principal import Principal
 from medledger.core.repository import list_visible
 from medledger.core.security import verify_password
+from medledger.core.types import RecordId
 from medledger.parties.models import User
 
 
@@ -86,7 +87,7 @@ def unregister_second_factor(factor: SecondFactor) -> None:
     _SECOND_FACTORS.remove(factor)
 
 
-def second_factor_required(session: Session, user_id: int | None) -> bool:
+def second_factor_required(session: Session, user_id: RecordId | None) -> bool:
     """Whether signing asks this user for a second factor (the dialog then shows its field)."""
     user = session.get(User, user_id) if user_id is not None else None
     return user is not None and any(f.required_for(session, user) for f in _SECOND_FACTORS)
@@ -94,10 +95,10 @@ def second_factor_required(session: Session, user_id: int | None) -> bool:
 
 @dataclass(frozen=True)
 class FailedAttempt:
-    tenant_id: int
-    user_id: int
+    tenant_id: RecordId
+    user_id: RecordId
     record_kind: str
-    record_id: int
+    record_id: RecordId
     meaning: str
     cause: str  # wrong_password | second_factor | locked
 
@@ -134,7 +135,7 @@ event.listen(ElectronicSignature, "before_delete", _refuse_changes)
 
 
 def locked_until(
-    session: Session, user_id: int, policy: SigningPolicy, now: datetime | None = None
+    session: Session, user_id: RecordId, policy: SigningPolicy, now: datetime | None = None
 ) -> datetime | None:
     """When the user's signing lock ends, or None if signing is not locked."""
     now = now or utcnow()
@@ -372,7 +373,7 @@ class CheckedSignature:
 @dataclass(frozen=True)
 class RecordSignatures:
     kind: str
-    record_id: int
+    record_id: RecordId
     label: str
     current_hash: str
     signatures: list[CheckedSignature]
@@ -409,7 +410,7 @@ def signatures_of(
 
 
 def record_signatures(
-    session: Session, principal: Principal, kind: str, record_id: int
+    session: Session, principal: Principal, kind: str, record_id: RecordId
 ) -> RecordSignatures:
     """Signatures of any signable record the caller may see (404 otherwise)."""
     from medledger.core.principal import Permission
@@ -423,7 +424,7 @@ def sign_record(
     session: Session,
     principal: Principal,
     kind: str,
-    record_id: int,
+    record_id: RecordId,
     meaning: str,
     credentials: Credentials | None,
     *,

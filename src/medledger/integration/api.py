@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 from medledger.core.config import Settings
 from medledger.core.deps import CurrentPrincipal, DbSession, get_settings_dep
 from medledger.core.schemas import Page
+from medledger.core.types import RecordId
 from medledger.integration import service
 from medledger.integration.event_types import event_types
 from medledger.integration.models import Delivery, OutboxMessage
@@ -86,7 +87,7 @@ def list_subscriptions(
 
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
 def read_subscription(
-    session: DbSession, principal: CurrentPrincipal, subscription_id: int
+    session: DbSession, principal: CurrentPrincipal, subscription_id: RecordId
 ) -> SubscriptionOut:
     return SubscriptionOut.model_validate(
         service.get_subscription(session, principal, subscription_id)
@@ -98,7 +99,7 @@ def update_subscription(
     session: DbSession,
     principal: CurrentPrincipal,
     settings: AppSettings,
-    subscription_id: int,
+    subscription_id: RecordId,
     data: SubscriptionUpdate,
 ) -> SubscriptionOut:
     """Rename, re-point, change event types, or switch off (``active: false``)."""
@@ -115,7 +116,7 @@ def update_subscription(
 
 @router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SubscriptionCreated)
 def rotate_secret(
-    session: DbSession, principal: CurrentPrincipal, subscription_id: int
+    session: DbSession, principal: CurrentPrincipal, subscription_id: RecordId
 ) -> SubscriptionCreated:
     """A new signing secret; deliveries from now on are signed with it."""
     secret = service.rotate_secret(session, principal, subscription_id)
@@ -148,13 +149,15 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryOut)
-def read_delivery(session: DbSession, principal: CurrentPrincipal, delivery_id: int) -> DeliveryOut:
+def read_delivery(
+    session: DbSession, principal: CurrentPrincipal, delivery_id: RecordId
+) -> DeliveryOut:
     return _delivery_out(*service.get_delivery(session, principal, delivery_id))
 
 
 @router.post("/deliveries/{delivery_id}/replay", response_model=DeliveryOut)
 def replay_delivery(
-    session: DbSession, principal: CurrentPrincipal, delivery_id: int
+    session: DbSession, principal: CurrentPrincipal, delivery_id: RecordId
 ) -> DeliveryOut:
     """Queue a dead (or retrying) delivery again, due now."""
     delivery = service.replay_delivery(session, principal, delivery_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medledger.core.types import Text
+from medledger.core.types import RecordId, Text
 
 
 class SubscriptionIn(BaseModel):
@@ -27,7 +27,7 @@ class SubscriptionUpdate(BaseModel):
 class SubscriptionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    party_id: int
+    party_id: RecordId
     name: str
     url: str
     event_types: list[str]
@@ -43,8 +43,8 @@ class SubscriptionCreated(SubscriptionOut):
 class DeliveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    subscription_id: int
-    party_id: int
+    subscription_id: RecordId
+    party_id: RecordId
     message_id: str
     event_type: str
     subject: str

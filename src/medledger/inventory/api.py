@@ -11,6 +11,7 @@ from medledger.core.deps import CurrentPrincipal, DbSession, get_settings_dep
 from medledger.core.principal import Permission
 from medledger.core.repository import get_visible, list_visible
 from medledger.core.schemas import Page
+from medledger.core.types import RecordId
 from medledger.inventory import coldchain, service
 from medledger.inventory.models import Shipment, StockMovement, TemperatureExcursion
 from medledger.inventory.schemas import (
@@ -44,7 +45,9 @@ def _operation(result: tuple[str, list[StockMovement]]) -> OperationOut:
 
 
 @router.post("/sites/{site_id}", response_model=InventorySiteOut)
-def enable_site(session: DbSession, principal: CurrentPrincipal, site_id: int) -> InventorySiteOut:
+def enable_site(
+    session: DbSession, principal: CurrentPrincipal, site_id: RecordId
+) -> InventorySiteOut:
     """Manage the stock of a hub site from now on."""
     return InventorySiteOut.model_validate(service.enable_site(session, principal, site_id))
 
@@ -54,8 +57,8 @@ def read_stock(
     session: DbSession,
     principal: CurrentPrincipal,
     settings: Annotated[Settings, Depends(get_settings_dep)],
-    site_id: int | None = None,
-    location_id: int | None = None,
+    site_id: RecordId | None = None,
+    location_id: RecordId | None = None,
     gtin: str | None = None,
     lot: str | None = None,
     status: str | None = None,
@@ -79,7 +82,7 @@ def list_movements(
     principal: CurrentPrincipal,
     gtin: str | None = None,
     lot: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[MovementOut]:
     """The append-only movement journal, newest first."""
@@ -178,7 +181,9 @@ def list_shipments(session: DbSession, principal: CurrentPrincipal) -> list[Ship
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
-def read_shipment(session: DbSession, principal: CurrentPrincipal, shipment_id: int) -> ShipmentOut:
+def read_shipment(
+    session: DbSession, principal: CurrentPrincipal, shipment_id: RecordId
+) -> ShipmentOut:
     return ShipmentOut.model_validate(get_visible(session, Shipment, shipment_id, principal))
 
 

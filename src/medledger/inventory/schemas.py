@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from medledger.core.types import GTIN
+from medledger.core.types import GTIN, RecordId
 from medledger.core.types import rule_error as _rule_error
 
 _LOT = Field("", max_length=20, pattern=r"^[!-~]*$")
@@ -32,9 +32,9 @@ class StockLineIn(BaseModel):
 
 class ReceiptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    location_id: int
+    location_id: RecordId
     lines: list[StockLineIn] = Field(min_length=1, max_length=500)
-    source_party_id: int | None = None
+    source_party_id: RecordId | None = None
     reference: str = Field("", max_length=35)
 
 
@@ -42,29 +42,29 @@ class MoveIn(BaseModel):
     """Put away, transfer or pick: lines go from one managed location to another."""
 
     model_config = ConfigDict(extra="forbid")
-    from_location_id: int
-    to_location_id: int
+    from_location_id: RecordId
+    to_location_id: RecordId
     lines: list[StockLineIn] = Field(min_length=1, max_length=500)
 
 
 class PackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    location_id: int
+    location_id: RecordId
     sscc: str = Field(pattern=r"^\d{18}$")
     lines: list[StockLineIn] = Field(min_length=1, max_length=500)
 
 
 class ShipIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    location_id: int
+    location_id: RecordId
     ssccs: list[str] = Field(min_length=1, max_length=100)
-    destination_party_id: int
+    destination_party_id: RecordId
     reference: str = Field("", max_length=35)
 
 
 class ScrapIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    location_id: int
+    location_id: RecordId
     lines: list[StockLineIn] = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=500)
 
@@ -80,8 +80,8 @@ class StatusChangeIn(BaseModel):
     gtin: GTIN
     lot: str = _LOT
     serial: str = _LOT
-    location_id: int | None = None
-    quantity: int | None = Field(None, ge=1)
+    location_id: RecordId | None = None
+    quantity: int | None = Field(None, ge=1, le=10_000_000)
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -89,7 +89,7 @@ class AdjustIn(BaseModel):
     """A counted correction (cycle count, found, lost): no EPCIS event, a reason."""
 
     model_config = ConfigDict(extra="forbid")
-    location_id: int
+    location_id: RecordId
     gtin: GTIN
     lot: str = _LOT
     serial: str = _LOT
@@ -100,10 +100,10 @@ class AdjustIn(BaseModel):
 
 class PickListIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site_id: int
+    site_id: RecordId
     gtin: GTIN
-    quantity: int = Field(ge=1)
-    to_location_id: int | None = None
+    quantity: int = Field(ge=1, le=10_000_000)
+    to_location_id: RecordId | None = None
 
 
 class MovementOut(BaseModel):
@@ -114,22 +114,22 @@ class MovementOut(BaseModel):
     lot: str
     serial: str
     quantity: int
-    from_location_id: int | None
+    from_location_id: RecordId | None
     from_container: str
     from_status: str | None
-    to_location_id: int | None
+    to_location_id: RecordId | None
     to_container: str
     to_status: str | None
-    epcis_event_row_id: int | None
-    reversal_of_id: int | None
+    epcis_event_row_id: RecordId | None
+    reversal_of_id: RecordId | None
     reason: str
     created_at: datetime
 
 
 class StockRowOut(BaseModel):
-    location_id: int
+    location_id: RecordId
     location_code: str
-    site_id: int
+    site_id: RecordId
     gtin: str
     lot: str
     serial: str
@@ -142,7 +142,7 @@ class StockRowOut(BaseModel):
 
 
 class PickOut(BaseModel):
-    location_id: int
+    location_id: RecordId
     location_code: str
     gtin: str
     lot: str
@@ -169,8 +169,8 @@ class ShipmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     sscc: str
-    from_location_id: int
-    destination_party_id: int
+    from_location_id: RecordId
+    destination_party_id: RecordId
     destination_gln: str
     status: str
     shipped_at: datetime
@@ -180,7 +180,7 @@ class ShipmentOut(BaseModel):
 class InventorySiteOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    site_id: int
+    site_id: RecordId
     after_event_row_id: int
     enabled_at: datetime
 
@@ -210,6 +210,6 @@ class ExcursionOut(BaseModel):
     max_celsius: float
     readings: list[dict[str, object]]
     held_quantity: int
-    epcis_event_row_id: int | None
-    asn_id: int | None
+    epcis_event_row_id: RecordId | None
+    asn_id: RecordId | None
     created_at: datetime

@@ -16,6 +16,7 @@ from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.errors import ValidationFailed
 from medledger.core.principal import Principal
 from medledger.core.schemas import Page, ReasonIn
+from medledger.core.types import RecordId
 from medledger.orders import customers, intake, otif, service
 from medledger.orders.errors import problem
 from medledger.orders.models import Channel, InboundMessage, Order, Tender
@@ -91,7 +92,7 @@ def order_out(session: Session, principal: Principal, order: Order) -> OrderOut:
 def list_customers(
     session: DbSession,
     principal: CurrentPrincipal,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[CustomerOut]:
     """Customers with their tier (a partner user sees its own record)."""
@@ -117,13 +118,15 @@ def create_customer(
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut, tags=["customers"])
-def read_customer(session: DbSession, principal: CurrentPrincipal, customer_id: int) -> CustomerOut:
+def read_customer(
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId
+) -> CustomerOut:
     return CustomerOut.model_validate(customers.get_customer(session, principal, customer_id))
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut, tags=["customers"])
 def update_customer(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int, data: CustomerUpdate
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId, data: CustomerUpdate
 ) -> CustomerOut:
     return CustomerOut.model_validate(
         customers.update_customer(session, principal, customer_id, data)
@@ -132,7 +135,7 @@ def update_customer(
 
 @router.get("/customers/{customer_id}/ship-tos", response_model=list[ShipToOut], tags=["customers"])
 def list_ship_tos(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId
 ) -> list[ShipToOut]:
     return [
         ShipToOut.model_validate(s)
@@ -147,7 +150,7 @@ def list_ship_tos(
     tags=["customers"],
 )
 def add_ship_to(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int, data: ShipToIn
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId, data: ShipToIn
 ) -> ShipToOut:
     return ShipToOut.model_validate(customers.add_ship_to(session, principal, customer_id, data))
 
@@ -156,7 +159,7 @@ def add_ship_to(
     "/customers/{customer_id}/contracts", response_model=list[ContractOut], tags=["customers"]
 )
 def list_contracts(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId
 ) -> list[ContractOut]:
     return [
         ContractOut.model_validate(c)
@@ -171,7 +174,7 @@ def list_contracts(
     tags=["customers"],
 )
 def add_contract(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int, data: ContractIn
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId, data: ContractIn
 ) -> ContractOut:
     return ContractOut.model_validate(customers.add_contract(session, principal, customer_id, data))
 
@@ -186,7 +189,7 @@ def _tender_out(session: Session, tender: Tender) -> TenderOut:
 
 @router.get("/customers/{customer_id}/tenders", response_model=list[TenderOut], tags=["customers"])
 def list_tenders(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId
 ) -> list[TenderOut]:
     """Tender awards with committed and called-off quantities per product."""
     return [
@@ -201,13 +204,13 @@ def list_tenders(
     tags=["customers"],
 )
 def create_tender(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int, data: TenderIn
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId, data: TenderIn
 ) -> TenderOut:
     return _tender_out(session, customers.create_tender(session, principal, customer_id, data))
 
 
 @router.get("/tenders/{tender_id}", response_model=TenderOut, tags=["customers"])
-def read_tender(session: DbSession, principal: CurrentPrincipal, tender_id: int) -> TenderOut:
+def read_tender(session: DbSession, principal: CurrentPrincipal, tender_id: RecordId) -> TenderOut:
     return _tender_out(session, customers.get_tender(session, principal, tender_id))
 
 
@@ -218,7 +221,7 @@ def read_tender(session: DbSession, principal: CurrentPrincipal, tender_id: int)
     tags=["customers"],
 )
 def add_item_reference(
-    session: DbSession, principal: CurrentPrincipal, customer_id: int, data: ItemReferenceIn
+    session: DbSession, principal: CurrentPrincipal, customer_id: RecordId, data: ItemReferenceIn
 ) -> ItemReferenceOut:
     """Map a trading partner's item number to one of our GTINs (for EDI without GTINs)."""
     return ItemReferenceOut.model_validate(
@@ -250,9 +253,9 @@ def list_orders(
     principal: CurrentPrincipal,
     status_: Annotated[str | None, Query(alias="status")] = None,
     channel: str | None = None,
-    customer_id: int | None = None,
+    customer_id: RecordId | None = None,
     q: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[OrderOut]:
     """Orders, newest first (partner users: their own)."""
@@ -311,13 +314,13 @@ def create_order(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
-def read_order(session: DbSession, principal: CurrentPrincipal, order_id: int) -> OrderOut:
+def read_order(session: DbSession, principal: CurrentPrincipal, order_id: RecordId) -> OrderOut:
     return order_out(session, principal, service.get_order(session, principal, order_id))
 
 
 @router.post("/orders/{order_id}/amend", response_model=OrderOut, tags=["orders"])
 def amend_order(
-    session: DbSession, principal: CurrentPrincipal, order_id: int, data: OrderAmendmentIn
+    session: DbSession, principal: CurrentPrincipal, order_id: RecordId, data: OrderAmendmentIn
 ) -> OrderOut:
     """Change an open order (complete new set of lines, matched by line number); the previous
     version and the reason are kept."""
@@ -331,7 +334,7 @@ def amend_order(
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])
 def cancel_order(
-    session: DbSession, principal: CurrentPrincipal, order_id: int, data: CancelIn
+    session: DbSession, principal: CurrentPrincipal, order_id: RecordId, data: CancelIn
 ) -> OrderOut:
     session.info["reason"] = data.reason
     order = service.cancel_order(session, principal, order_id, data.reason, channel=Channel.API)
@@ -340,7 +343,7 @@ def cancel_order(
 
 @router.get("/orders/{order_id}/versions", response_model=list[OrderVersionOut], tags=["orders"])
 def list_versions(
-    session: DbSession, principal: CurrentPrincipal, order_id: int
+    session: DbSession, principal: CurrentPrincipal, order_id: RecordId
 ) -> list[OrderVersionOut]:
     order = service.get_order(session, principal, order_id)
     return [OrderVersionOut.model_validate(v) for v in service.order_versions(session, order)]
@@ -352,7 +355,7 @@ def list_versions(
     tags=["orders"],
 )
 def list_acknowledgements(
-    session: DbSession, principal: CurrentPrincipal, order_id: int
+    session: DbSession, principal: CurrentPrincipal, order_id: RecordId
 ) -> list[AcknowledgementOut]:
     """ORDRSP / 855 documents generated for the order's EDI messages."""
     order = service.get_order(session, principal, order_id)
@@ -364,7 +367,7 @@ def list_acknowledgements(
 
 @router.get("/order-acknowledgements/{ack_id}", response_model=AcknowledgementOut, tags=["orders"])
 def read_acknowledgement(
-    session: DbSession, principal: CurrentPrincipal, ack_id: int
+    session: DbSession, principal: CurrentPrincipal, ack_id: RecordId
 ) -> AcknowledgementOut:
     return AcknowledgementOut.model_validate(intake.get_acknowledgement(session, principal, ack_id))
 
@@ -376,7 +379,7 @@ def read_acknowledgement(
     tags=["orders"],
 )
 def record_delivery(
-    session: DbSession, principal: CurrentPrincipal, line_id: int, data: DeliveryIn
+    session: DbSession, principal: CurrentPrincipal, line_id: RecordId, data: DeliveryIn
 ) -> DeliveryOut:
     """Record a delivered quantity (until proof of delivery feeds it automatically)."""
     delivery = service.record_delivery(
@@ -428,7 +431,7 @@ def list_inbox(
     principal: CurrentPrincipal,
     status_: Annotated[str | None, Query(alias="status")] = None,
     channel: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[InboxMessageOut]:
     items, total = intake.list_inbox(
@@ -444,14 +447,14 @@ def list_inbox(
 
 @router.get("/order-inbox/{message_id}", response_model=InboxMessageDetail, tags=["orders"])
 def read_inbox_message(
-    session: DbSession, principal: CurrentPrincipal, message_id: int
+    session: DbSession, principal: CurrentPrincipal, message_id: RecordId
 ) -> InboxMessageDetail:
     return InboxMessageDetail.model_validate(intake.get_message(session, principal, message_id))
 
 
 @router.post("/order-inbox/{message_id}/replay", response_model=InboxMessageDetail, tags=["orders"])
 def replay_message(
-    session: DbSession, principal: CurrentPrincipal, message_id: int, data: ReplayIn
+    session: DbSession, principal: CurrentPrincipal, message_id: RecordId, data: ReplayIn
 ) -> InboxMessageDetail:
     """Process a failed message again, with corrected content if given."""
     row = intake.replay(session, principal, message_id, content=data.content, reason=data.reason)
@@ -462,7 +465,7 @@ def replay_message(
     "/order-inbox/{message_id}/discard", response_model=InboxMessageDetail, tags=["orders"]
 )
 def discard_message(
-    session: DbSession, principal: CurrentPrincipal, message_id: int, data: ReasonIn
+    session: DbSession, principal: CurrentPrincipal, message_id: RecordId, data: ReasonIn
 ) -> InboxMessageDetail:
     if not data.reason:
         raise ValidationFailed(

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from medledger.catalog.models import Region
-from medledger.core.types import GLN, GTIN, CountryCode, Text
+from medledger.core.types import GLN, GTIN, CountryCode, RecordId, Text
 from medledger.orders.draft import LineDraft, OrderDraft
 from medledger.orders.models import ClinicalUrgency, CustomerTier
 
@@ -28,7 +28,7 @@ class _Out(BaseModel):
 
 
 class CustomerIn(_In):
-    party_id: int
+    party_id: RecordId
     tier: CustomerTier = CustomerTier.STANDARD
     currency: str = Field("EUR", pattern=_CURRENCY)
     # {"x12": "01:000123456", "edifact": "14:8711576000012"}: interchange sender ids
@@ -44,7 +44,7 @@ class CustomerUpdate(_In):
 
 class CustomerOut(_Out):
     id: int
-    party_id: int
+    party_id: RecordId
     tier: str
     currency: str
     edi_sender_ids: dict[str, str]
@@ -63,7 +63,7 @@ class ShipToIn(_In):
 
 class ShipToOut(_Out):
     id: int
-    customer_id: int
+    customer_id: RecordId
     code: str
     name: str
     gln: str | None
@@ -86,7 +86,7 @@ class ContractIn(_In):
 
 class ContractOut(_Out):
     id: int
-    customer_id: int
+    customer_id: RecordId
     number: str
     valid_from: date
     valid_until: date | None
@@ -105,7 +105,7 @@ class TenderLineIn(_In):
 
 class TenderIn(_In):
     reference: Text = Field(min_length=1, max_length=35)
-    contract_id: int | None = None
+    contract_id: RecordId | None = None
     valid_from: date
     valid_until: date
     lines: list[TenderLineIn] = Field(min_length=1, max_length=500)
@@ -121,8 +121,8 @@ class TenderLineOut(_Out):
 
 class TenderOut(_Out):
     id: int
-    customer_id: int
-    contract_id: int | None
+    customer_id: RecordId
+    contract_id: RecordId | None
     reference: str
     valid_from: date
     valid_until: date
@@ -137,10 +137,10 @@ class ItemReferenceIn(_In):
 
 class ItemReferenceOut(_Out):
     id: int
-    customer_id: int
+    customer_id: RecordId
     qualifier: str
     code: str
-    product_id: int
+    product_id: RecordId
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -160,9 +160,9 @@ class OrderLineIn(_In):
 class OrderIn(_In):
     """A new order. Partner users may leave ``customer_id`` out (their own is used)."""
 
-    customer_id: int | None = None
+    customer_id: RecordId | None = None
     customer_reference: Text = Field(min_length=1, max_length=35)
-    ship_to_id: int | None = None
+    ship_to_id: RecordId | None = None
     ship_to_code: str | None = Field(None, max_length=35)
     contract_number: str | None = Field(None, max_length=35)
     tender_reference: str | None = Field(None, max_length=35)
@@ -209,7 +209,7 @@ class OrderAmendmentIn(_In):
     a line left out is cancelled) and header fields; ``reason`` is required."""
 
     reason: Text = Field(min_length=1, max_length=500)
-    ship_to_id: int | None = None
+    ship_to_id: RecordId | None = None
     ship_to_code: str | None = Field(None, max_length=35)
     requested_delivery_date: date | None = None
     note: str | None = Field(None, max_length=2000)
@@ -239,7 +239,7 @@ class CancelIn(_In):
 class OrderLineOut(_Out):
     id: int
     line_number: int
-    product_id: int
+    product_id: RecordId
     gtin: str
     buyer_item_code: str | None
     quantity: int
@@ -250,7 +250,7 @@ class OrderLineOut(_Out):
     clinical_urgency: str
     surgery_date: date | None
     min_remaining_shelf_life_days: int
-    tender_line_id: int | None
+    tender_line_id: RecordId | None
     status: str
     delivered_quantity: int
     delivered_date: date | None
@@ -260,21 +260,21 @@ class OrderLineOut(_Out):
 class OrderOut(_Out):
     id: int
     number: str
-    customer_id: int
-    party_id: int
+    customer_id: RecordId
+    party_id: RecordId
     customer_reference: str
     channel: str
     kind: str
-    ship_to_id: int
-    contract_id: int | None
-    tender_id: int | None
+    ship_to_id: RecordId
+    contract_id: RecordId | None
+    tender_id: RecordId | None
     order_date: date
     requested_delivery_date: date
     currency: str
     status: str
     version: int
     note: str
-    source_message_id: int | None
+    source_message_id: RecordId | None
     created_at: datetime
     lines: list[OrderLineOut] = []
 
@@ -284,7 +284,7 @@ class OrderVersionOut(_Out):
     kind: str
     reason: str
     channel: str
-    source_message_id: int | None
+    source_message_id: RecordId | None
     actor: str
     created_at: datetime
     snapshot: dict[str, Any]
@@ -298,7 +298,7 @@ class DeliveryIn(_In):
 
 class DeliveryOut(_Out):
     id: int
-    order_line_id: int
+    order_line_id: RecordId
     delivered_on: date
     quantity: int
     source: str
@@ -310,7 +310,7 @@ class DeliveryOut(_Out):
 
 class InboxMessageOut(_Out):
     id: int
-    party_id: int | None
+    party_id: RecordId | None
     channel: str
     filename: str
     interchange_reference: str
@@ -319,7 +319,7 @@ class InboxMessageOut(_Out):
     status: str
     errors: list[dict[str, Any]]
     attempts: int
-    order_id: int | None
+    order_id: RecordId | None
     received_at: datetime
     updated_at: datetime
 
@@ -343,8 +343,8 @@ class ImportResult(BaseModel):
 
 class AcknowledgementOut(_Out):
     id: int
-    order_id: int
-    message_id: int
+    order_id: RecordId
+    message_id: RecordId
     order_version: int
     standard: str
     control_reference: str

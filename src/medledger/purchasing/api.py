@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.schemas import Page, ReasonIn
+from medledger.core.types import RecordId
 from medledger.inventory.schemas import ExcursionOut
 from medledger.purchasing import service, suggestions
 from medledger.purchasing.schemas import (
@@ -32,7 +33,7 @@ def list_orders(
     session: DbSession,
     principal: CurrentPrincipal,
     status: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[OrderOut]:
     """Purchase orders (a supplier sees those addressed to it, without prices)."""
@@ -54,12 +55,12 @@ def create_order(session: DbSession, principal: CurrentPrincipal, data: OrderIn)
 
 
 @router.get("/purchase-orders/{order_id}", response_model=OrderOut)
-def read_order(session: DbSession, principal: CurrentPrincipal, order_id: int) -> OrderOut:
+def read_order(session: DbSession, principal: CurrentPrincipal, order_id: RecordId) -> OrderOut:
     return service.order_out(session, principal, service.get_order(session, principal, order_id))
 
 
 @router.post("/purchase-orders/{order_id}/approval", response_model=OrderOut)
-def approve_order(session: DbSession, principal: CurrentPrincipal, order_id: int) -> OrderOut:
+def approve_order(session: DbSession, principal: CurrentPrincipal, order_id: RecordId) -> OrderOut:
     """A buyer approves a suggested order; it is sent to the supplier."""
     return service.order_out(
         session, principal, service.approve_order(session, principal, order_id)
@@ -68,7 +69,7 @@ def approve_order(session: DbSession, principal: CurrentPrincipal, order_id: int
 
 @router.post("/purchase-orders/{order_id}/confirmation", response_model=OrderOut)
 def confirm_order(
-    session: DbSession, principal: CurrentPrincipal, order_id: int, data: ConfirmIn
+    session: DbSession, principal: CurrentPrincipal, order_id: RecordId, data: ConfirmIn
 ) -> OrderOut:
     """The supplier confirms quantities and dates."""
     return service.order_out(
@@ -92,13 +93,13 @@ def create_asn(session: DbSession, principal: CurrentPrincipal, data: AsnIn) -> 
 
 
 @router.get("/asns/{asn_id}", response_model=AsnOut)
-def read_asn(session: DbSession, principal: CurrentPrincipal, asn_id: int) -> AsnOut:
+def read_asn(session: DbSession, principal: CurrentPrincipal, asn_id: RecordId) -> AsnOut:
     return service.asn_out(session, service.get_asn(session, principal, asn_id))
 
 
 @router.post("/asns/{asn_id}/scans", response_model=ScanOut, status_code=status.HTTP_201_CREATED)
 def receive_scan(
-    session: DbSession, principal: CurrentPrincipal, asn_id: int, data: ScanIn
+    session: DbSession, principal: CurrentPrincipal, asn_id: RecordId, data: ScanIn
 ) -> ScanOut:
     """Receive what a scanned GS1 barcode names against the ASN, into quarantine."""
     return service.receive_scan(session, principal, asn_id, data)
@@ -106,7 +107,7 @@ def receive_scan(
 
 @router.post("/asns/{asn_id}/close", response_model=list[DiscrepancyOut])
 def close_asn(
-    session: DbSession, principal: CurrentPrincipal, asn_id: int, body: ReasonIn | None = None
+    session: DbSession, principal: CurrentPrincipal, asn_id: RecordId, body: ReasonIn | None = None
 ) -> list[DiscrepancyOut]:
     """Close the ASN; short lines are recorded as under-receipts."""
     flagged = service.close_asn(session, principal, asn_id, body.reason if body else "")
@@ -115,7 +116,7 @@ def close_asn(
 
 @router.get("/asns/{asn_id}/discrepancies", response_model=list[DiscrepancyOut])
 def list_discrepancies(
-    session: DbSession, principal: CurrentPrincipal, asn_id: int
+    session: DbSession, principal: CurrentPrincipal, asn_id: RecordId
 ) -> list[DiscrepancyOut]:
     return [
         DiscrepancyOut.model_validate(d) for d in service.discrepancies(session, principal, asn_id)
@@ -172,7 +173,7 @@ def suggest_orders(
 def upload_temperature_log(
     session: DbSession,
     principal: CurrentPrincipal,
-    asn_id: int,
+    asn_id: RecordId,
     file: Annotated[UploadFile, File(description="Data logger CSV: time,celsius")],
 ) -> list[ExcursionOut]:
     """Check the shipment's logger readings; excursions put its lots on hold."""

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medledger.core.types import GTIN
+from medledger.core.types import GTIN, RecordId
 
 
 class OrderLineIn(BaseModel):
@@ -20,8 +20,8 @@ class OrderLineIn(BaseModel):
 
 class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    supplier_party_id: int
-    ship_to_site_id: int
+    supplier_party_id: RecordId
+    ship_to_site_id: RecordId
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     note: str = Field("", max_length=2000)
     lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
@@ -29,7 +29,7 @@ class OrderIn(BaseModel):
 
 class OrderLineOut(BaseModel):
     id: int
-    line_number: int
+    line_number: int = Field(ge=1, le=100_000)
     gtin: str
     quantity: int
     unit_price: Decimal | None  # None for the supplier's users: prices are the buyer's
@@ -42,8 +42,8 @@ class OrderLineOut(BaseModel):
 class OrderOut(BaseModel):
     id: int
     number: str
-    supplier_party_id: int
-    ship_to_site_id: int
+    supplier_party_id: RecordId
+    ship_to_site_id: RecordId
     status: str
     currency: str
     note: str
@@ -54,7 +54,7 @@ class OrderOut(BaseModel):
 
 class ConfirmLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_number: int
+    line_number: int = Field(ge=1, le=100_000)
     confirmed_quantity: int = Field(ge=0, le=10_000_000)
     confirmed_date: date
 
@@ -66,7 +66,7 @@ class ConfirmIn(BaseModel):
 
 class AsnLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_number: int
+    line_number: int = Field(ge=1, le=100_000)
     lot: str = Field(min_length=1, max_length=20, pattern=r"^[!-~]+$")
     expiry: date | None = None
     sscc: str | None = Field(None, pattern=r"^\d{18}$")
@@ -75,7 +75,7 @@ class AsnLineIn(BaseModel):
 
 class AsnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    purchase_order_id: int
+    purchase_order_id: RecordId
     number: str = Field(min_length=1, max_length=35)
     ship_date: date
     lines: list[AsnLineIn] = Field(min_length=1, max_length=500)
@@ -84,7 +84,7 @@ class AsnIn(BaseModel):
 class AsnLineOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    purchase_order_line_id: int
+    purchase_order_line_id: RecordId
     gtin: str
     lot: str
     expiry: date | None
@@ -95,8 +95,8 @@ class AsnLineOut(BaseModel):
 
 class AsnOut(BaseModel):
     id: int
-    purchase_order_id: int
-    supplier_party_id: int
+    purchase_order_id: RecordId
+    supplier_party_id: RecordId
     number: str
     ship_date: date
     status: str
@@ -108,7 +108,7 @@ class ScanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     scan: str = Field(min_length=1, max_length=500)
-    location_id: int
+    location_id: RecordId
     quantity: int = Field(1, ge=1, le=10_000_000)
     # A flagged receipt (over, wrong lot, unexpected) goes in only when confirmed with a reason.
     accept_discrepancy: bool = False
@@ -118,7 +118,7 @@ class ScanIn(BaseModel):
 class DiscrepancyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    asn_line_id: int | None
+    asn_line_id: RecordId | None
     kind: str
     gtin: str
     lot: str
@@ -139,9 +139,9 @@ class ScanOut(BaseModel):
 
 class ReplenishmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site_id: int
+    site_id: RecordId
     gtin: GTIN
-    supplier_party_id: int | None = None
+    supplier_party_id: RecordId | None = None
     lead_time_days: int = Field(14, ge=1, le=365)
     service_z: float = Field(1.645, ge=0, le=5)
     order_quantity: int = Field(0, ge=0, le=10_000_000)
@@ -149,14 +149,14 @@ class ReplenishmentIn(BaseModel):
 
 class SuggestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site_id: int
+    site_id: RecordId
     history_days: int = Field(90, ge=7, le=730)
 
 
 class SuggestionOut(BaseModel):
-    site_id: int
+    site_id: RecordId
     gtin: str
-    supplier_party_id: int | None
+    supplier_party_id: RecordId | None
     lead_time_days: int
     mean_daily_demand: float
     sigma_daily_demand: float
@@ -164,4 +164,4 @@ class SuggestionOut(BaseModel):
     reorder_point: int
     position: int
     quantity: int
-    purchase_order_id: int | None
+    purchase_order_id: RecordId | None

@@ -17,6 +17,7 @@ from medledger.compliance.signing import SigningPolicy, failed_attempts_kept
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.principal import Permission, Principal
 from medledger.core.schemas import Page
+from medledger.core.types import RecordId
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control, service
 from medledger.quality import deviation as deviation_service
@@ -53,7 +54,7 @@ from medledger.quality.workflows import WORKFLOWS
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 signatures_router = APIRouter(prefix="/api/v1/signatures", tags=["signatures"])
 
-PageNo = Annotated[int, Query(ge=1)]
+PageNo = Annotated[int, Query(ge=1, le=1_000_000_000)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -111,7 +112,7 @@ def list_ncrs(
     q: str | None = None,
     open_only: bool = False,
     overdue: bool = False,
-    supplier_party_id: int | None = None,
+    supplier_party_id: RecordId | None = None,
     page: PageNo = 1,
     page_size: PageSize = 50,
 ) -> Page[NcrOut]:
@@ -141,20 +142,20 @@ def raise_ncr(session: DbSession, principal: CurrentPrincipal, data: NcrIn) -> N
 
 
 @router.get("/ncrs/{ncr_id}", response_model=NcrOut)
-def read_ncr(session: DbSession, principal: CurrentPrincipal, ncr_id: int) -> NcrOut:
+def read_ncr(session: DbSession, principal: CurrentPrincipal, ncr_id: RecordId) -> NcrOut:
     return ncr_out(session, principal, service.get_record(session, principal, "ncr", ncr_id))
 
 
 @router.patch("/ncrs/{ncr_id}", response_model=NcrOut)
 def update_ncr(
-    session: DbSession, principal: CurrentPrincipal, ncr_id: int, data: NcrUpdate
+    session: DbSession, principal: CurrentPrincipal, ncr_id: RecordId, data: NcrUpdate
 ) -> NcrOut:
     return ncr_out(session, principal, ncr_service.update_ncr(session, principal, ncr_id, data))
 
 
 @router.post("/ncrs/{ncr_id}/supplier-response", response_model=NcrOut)
 def answer_ncr(
-    session: DbSession, principal: CurrentPrincipal, ncr_id: int, data: SupplierResponseIn
+    session: DbSession, principal: CurrentPrincipal, ncr_id: RecordId, data: SupplierResponseIn
 ) -> NcrOut:
     """The supplier concerned answers the NCR (SCAR)."""
     return ncr_out(
@@ -167,7 +168,7 @@ def _transition(
     session: DbSession,
     principal: Principal,
     kind: str,
-    record_id: int,
+    record_id: RecordId,
     data: TransitionIn,
 ) -> Any:
     policy = _policy(request)
@@ -180,7 +181,7 @@ def ncr_step(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    ncr_id: int,
+    ncr_id: RecordId,
     data: TransitionIn,
 ) -> NcrOut:
     """Take a workflow step (see ``GET /api/v1/quality/workflows``)."""
@@ -224,13 +225,13 @@ def create_capa(session: DbSession, principal: CurrentPrincipal, data: CapaIn) -
 
 
 @router.get("/capas/{capa_id}", response_model=CapaOut)
-def read_capa(session: DbSession, principal: CurrentPrincipal, capa_id: int) -> CapaOut:
+def read_capa(session: DbSession, principal: CurrentPrincipal, capa_id: RecordId) -> CapaOut:
     return capa_out(session, principal, service.get_record(session, principal, "capa", capa_id))
 
 
 @router.patch("/capas/{capa_id}", response_model=CapaOut)
 def update_capa(
-    session: DbSession, principal: CurrentPrincipal, capa_id: int, data: CapaUpdate
+    session: DbSession, principal: CurrentPrincipal, capa_id: RecordId, data: CapaUpdate
 ) -> CapaOut:
     return capa_out(session, principal, capa_service.update_capa(session, principal, capa_id, data))
 
@@ -239,7 +240,7 @@ def update_capa(
     "/capas/{capa_id}/actions", response_model=CapaActionOut, status_code=status.HTTP_201_CREATED
 )
 def add_capa_action(
-    session: DbSession, principal: CurrentPrincipal, capa_id: int, data: CapaActionIn
+    session: DbSession, principal: CurrentPrincipal, capa_id: RecordId, data: CapaActionIn
 ) -> CapaActionOut:
     return CapaActionOut.model_validate(capa_service.add_action(session, principal, capa_id, data))
 
@@ -248,8 +249,8 @@ def add_capa_action(
 def complete_capa_action(
     session: DbSession,
     principal: CurrentPrincipal,
-    capa_id: int,
-    action_id: int,
+    capa_id: RecordId,
+    action_id: RecordId,
     data: CapaActionDoneIn,
 ) -> CapaActionOut:
     return CapaActionOut.model_validate(
@@ -262,7 +263,7 @@ def capa_step(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    capa_id: int,
+    capa_id: RecordId,
     data: TransitionIn,
 ) -> CapaOut:
     record = _transition(request, session, principal, "capa", capa_id, data)
@@ -306,7 +307,7 @@ def create_change(session: DbSession, principal: CurrentPrincipal, data: ChangeI
 
 
 @router.get("/changes/{change_id}", response_model=ChangeOut)
-def read_change(session: DbSession, principal: CurrentPrincipal, change_id: int) -> ChangeOut:
+def read_change(session: DbSession, principal: CurrentPrincipal, change_id: RecordId) -> ChangeOut:
     return change_out(
         session, principal, service.get_record(session, principal, "change", change_id)
     )
@@ -314,7 +315,7 @@ def read_change(session: DbSession, principal: CurrentPrincipal, change_id: int)
 
 @router.patch("/changes/{change_id}", response_model=ChangeOut)
 def update_change(
-    session: DbSession, principal: CurrentPrincipal, change_id: int, data: ChangeUpdate
+    session: DbSession, principal: CurrentPrincipal, change_id: RecordId, data: ChangeUpdate
 ) -> ChangeOut:
     return change_out(
         session, principal, change_control.update_change(session, principal, change_id, data)
@@ -326,7 +327,7 @@ def change_step(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    change_id: int,
+    change_id: RecordId,
     data: TransitionIn,
 ) -> ChangeOut:
     record = _transition(request, session, principal, "change", change_id, data)
@@ -335,7 +336,7 @@ def change_step(
 
 @router.post("/changes/{change_id}/acknowledge", response_model=ChangeNoticeOut)
 def acknowledge_change(
-    session: DbSession, principal: CurrentPrincipal, change_id: int, data: AcknowledgeIn
+    session: DbSession, principal: CurrentPrincipal, change_id: RecordId, data: AcknowledgeIn
 ) -> ChangeNoticeOut:
     """A notified partner acknowledges the change."""
     return ChangeNoticeOut.model_validate(
@@ -390,7 +391,7 @@ def create_deviation(
 
 @router.get("/deviations/{deviation_id}", response_model=DeviationOut)
 def read_deviation(
-    session: DbSession, principal: CurrentPrincipal, deviation_id: int
+    session: DbSession, principal: CurrentPrincipal, deviation_id: RecordId
 ) -> DeviationOut:
     return deviation_out(
         session, principal, service.get_record(session, principal, "deviation", deviation_id)
@@ -399,7 +400,7 @@ def read_deviation(
 
 @router.patch("/deviations/{deviation_id}", response_model=DeviationOut)
 def update_deviation(
-    session: DbSession, principal: CurrentPrincipal, deviation_id: int, data: DeviationUpdate
+    session: DbSession, principal: CurrentPrincipal, deviation_id: RecordId, data: DeviationUpdate
 ) -> DeviationOut:
     return deviation_out(
         session,
@@ -413,7 +414,7 @@ def deviation_step(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    deviation_id: int,
+    deviation_id: RecordId,
     data: TransitionIn,
 ) -> DeviationOut:
     record = _transition(request, session, principal, "deviation", deviation_id, data)
@@ -496,7 +497,7 @@ def _record_signatures_out(record_signatures: signing.RecordSignatures) -> Recor
 
 @signatures_router.get("", response_model=RecordSignaturesOut)
 def list_signatures(
-    session: DbSession, principal: CurrentPrincipal, record_kind: str, record_id: int
+    session: DbSession, principal: CurrentPrincipal, record_kind: str, record_id: RecordId
 ) -> RecordSignaturesOut:
     """A record's signatures, each verified: ``intact`` (the signature row still hashes to
     what was signed) and ``matches_current_version`` (the record still has that content)."""

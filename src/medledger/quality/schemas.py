@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from medledger.core.types import GTIN
+from medledger.core.types import GTIN, RecordId
 from medledger.quality.models import Disposition, NcrSource, Severity
 
 _TEXT = Field("", max_length=10_000)
@@ -46,11 +46,11 @@ class NcrIn(BaseModel):
     description: str = _TEXT
     source: NcrSource = NcrSource.MANUAL
     severity: Severity = Severity.MAJOR
-    product_id: int | None = None
-    supplier_party_id: int | None = None
+    product_id: RecordId | None = None
+    supplier_party_id: RecordId | None = None
     complaint_udi: str | None = Field(None, max_length=200)
     affected_lots: list[LotIn] = Field(default_factory=list, max_length=200)
-    owner_user_id: int | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
 
 
@@ -59,15 +59,15 @@ class NcrUpdate(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=10_000)
     severity: Severity | None = None
-    product_id: int | None = None
-    supplier_party_id: int | None = None
+    product_id: RecordId | None = None
+    supplier_party_id: RecordId | None = None
     affected_lots: list[LotIn] | None = Field(None, max_length=200)
     investigation: str | None = Field(None, max_length=10_000)
     disposition: Disposition | None = None
     disposition_rationale: str | None = Field(None, max_length=10_000)
-    owner_user_id: int | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
-    capa_id: int | None = None
+    capa_id: RecordId | None = None
 
 
 class SupplierResponseIn(BaseModel):
@@ -81,9 +81,9 @@ class CapaIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(..., min_length=1, max_length=200)
     problem: str = _TEXT
-    source_ncr_id: int | None = None
-    supplier_party_id: int | None = None
-    owner_user_id: int | None = None
+    source_ncr_id: RecordId | None = None
+    supplier_party_id: RecordId | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
     effectiveness_criteria: str = _TEXT
 
@@ -97,7 +97,7 @@ class CapaUpdate(BaseModel):
     effectiveness_criteria: str | None = Field(None, max_length=10_000)
     effectiveness_result: str | None = Field(None, max_length=10_000)
     effective: bool | None = None
-    owner_user_id: int | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
 
 
@@ -105,7 +105,7 @@ class CapaActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str = Field("corrective", pattern="^(corrective|preventive|containment)$")
     description: str = Field(..., min_length=1, max_length=2000)
-    owner_user_id: int
+    owner_user_id: RecordId
     due_date: date
 
 
@@ -120,12 +120,12 @@ class ChangeIn(BaseModel):
     description: str = _TEXT
     reason_for_change: str = _TEXT
     impact_assessment: str = _TEXT
-    affected_product_ids: list[int] = Field(default_factory=list, max_length=200)
-    affected_bom_ids: list[int] = Field(default_factory=list, max_length=200)
+    affected_product_ids: list[RecordId] = Field(default_factory=list, max_length=200)
+    affected_bom_ids: list[RecordId] = Field(default_factory=list, max_length=200)
     affected_documents: list[str] = Field(default_factory=list, max_length=200)
-    extra_party_ids: list[int] = Field(default_factory=list, max_length=200)
+    extra_party_ids: list[RecordId] = Field(default_factory=list, max_length=200)
     effective_date: date | None = None
-    owner_user_id: int | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
 
     @field_validator("affected_documents")
@@ -140,12 +140,12 @@ class ChangeUpdate(BaseModel):
     description: str | None = Field(None, max_length=10_000)
     reason_for_change: str | None = Field(None, max_length=10_000)
     impact_assessment: str | None = Field(None, max_length=10_000)
-    affected_product_ids: list[int] | None = Field(None, max_length=200)
-    affected_bom_ids: list[int] | None = Field(None, max_length=200)
+    affected_product_ids: list[RecordId] | None = Field(None, max_length=200)
+    affected_bom_ids: list[RecordId] | None = Field(None, max_length=200)
     affected_documents: list[str] | None = Field(None, max_length=200)
-    extra_party_ids: list[int] | None = Field(None, max_length=200)
+    extra_party_ids: list[RecordId] | None = Field(None, max_length=200)
     effective_date: date | None = None
-    owner_user_id: int | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
 
 
@@ -160,12 +160,12 @@ class AcknowledgeIn(BaseModel):
 class SignatureOut(BaseModel):
     id: int
     record_kind: str
-    record_id: int
+    record_id: RecordId
     record_label: str
     meaning: str
     printed_name: str
     signer_username: str
-    signer_user_id: int
+    signer_user_id: RecordId
     signed_at: datetime
     content_hash: str
     record_state: str
@@ -180,7 +180,7 @@ class SignatureOut(BaseModel):
 
 class RecordSignaturesOut(BaseModel):
     record_kind: str
-    record_id: int
+    record_id: RecordId
     record_label: str
     current_hash: str
     all_match: bool
@@ -192,7 +192,7 @@ class SignIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     record_kind: str = Field(..., min_length=1, max_length=32)
-    record_id: int
+    record_id: RecordId
     meaning: str = Field(..., min_length=1, max_length=16)
     password: str = Field(..., min_length=1, max_length=200)
     comment: str = Field("", max_length=1000)
@@ -207,7 +207,7 @@ class TransitionOut(BaseModel):
     to_state: str
     actor_label: str
     reason: str
-    signature_id: int | None
+    signature_id: RecordId | None
     at: datetime
 
 
@@ -225,10 +225,10 @@ class _RecordOut(BaseModel):
     number: str
     title: str
     state: str
-    owner_user_id: int | None
+    owner_user_id: RecordId | None
     due_date: date | None
-    created_by_user_id: int | None
-    created_by_party_id: int
+    created_by_user_id: RecordId | None
+    created_by_party_id: RecordId
     version: int
     created_at: datetime
     updated_at: datetime
@@ -242,8 +242,8 @@ class NcrOut(_RecordOut):
     description: str
     source: str
     severity: str
-    product_id: int | None
-    supplier_party_id: int | None
+    product_id: RecordId | None
+    supplier_party_id: RecordId | None
     complaint_udi: str | None
     udi_gtin: str | None
     udi_lot: str | None
@@ -255,7 +255,7 @@ class NcrOut(_RecordOut):
     disposition_rationale: str
     supplier_response: str
     supplier_responded_at: datetime | None
-    capa_id: int | None
+    capa_id: RecordId | None
 
 
 class CapaActionOut(BaseModel):
@@ -263,7 +263,7 @@ class CapaActionOut(BaseModel):
     id: int
     kind: str
     description: str
-    owner_user_id: int
+    owner_user_id: RecordId
     due_date: date
     done_at: datetime | None
     done_note: str
@@ -271,8 +271,8 @@ class CapaActionOut(BaseModel):
 
 class CapaOut(_RecordOut):
     problem: str
-    source_ncr_id: int | None
-    supplier_party_id: int | None
+    source_ncr_id: RecordId | None
+    supplier_party_id: RecordId | None
     investigation: str
     root_cause: str
     effectiveness_criteria: str
@@ -284,11 +284,11 @@ class CapaOut(_RecordOut):
 class ChangeNoticeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    party_id: int
+    party_id: RecordId
     why: str
     notified_at: datetime
     acknowledged_at: datetime | None
-    acknowledged_by_user_id: int | None
+    acknowledged_by_user_id: RecordId | None
     comment: str
 
 
@@ -296,10 +296,10 @@ class ChangeOut(_RecordOut):
     description: str
     reason_for_change: str
     impact_assessment: str
-    affected_product_ids: list[int]
-    affected_bom_ids: list[int]
+    affected_product_ids: list[RecordId]
+    affected_bom_ids: list[RecordId]
     affected_documents: list[str]
-    extra_party_ids: list[int]
+    extra_party_ids: list[RecordId]
     effective_date: date | None
     notices: list[ChangeNoticeOut] = Field(default_factory=list)
 
@@ -322,13 +322,13 @@ class DeviationIn(BaseModel):
     title: str = Field(..., min_length=1, max_length=200)
     description: str = _TEXT
     kind: str = Field("unplanned", pattern="^(planned|unplanned)$")
-    product_id: int | None = None
-    supplier_party_id: int | None = None
+    product_id: RecordId | None = None
+    supplier_party_id: RecordId | None = None
     affected_lots: list[LotIn] = Field(default_factory=list, max_length=200)
     risk_assessment: str = _TEXT
     valid_from: date | None = None
     valid_until: date | None = None
-    owner_user_id: int | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
 
 
@@ -336,22 +336,22 @@ class DeviationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=10_000)
-    product_id: int | None = None
-    supplier_party_id: int | None = None
+    product_id: RecordId | None = None
+    supplier_party_id: RecordId | None = None
     affected_lots: list[LotIn] | None = Field(None, max_length=200)
     risk_assessment: str | None = Field(None, max_length=10_000)
     valid_from: date | None = None
     valid_until: date | None = None
     closure_summary: str | None = Field(None, max_length=10_000)
-    owner_user_id: int | None = None
+    owner_user_id: RecordId | None = None
     due_date: date | None = None
 
 
 class DeviationOut(_RecordOut):
     description: str
     kind: str
-    product_id: int | None
-    supplier_party_id: int | None
+    product_id: RecordId | None
+    supplier_party_id: RecordId | None
     affected_lots: list[dict[str, Any]]
     risk_assessment: str
     valid_from: date | None

@@ -446,10 +446,15 @@ def lot_page(ui: UiPage, item_id: int) -> Response:
     serial_total = session.scalar(select(func.count()).select_from(serial_stmt.subquery())) or 0
     serials = item_rows(ui, list(session.scalars(serial_stmt.order_by(TraceItem.serial).limit(50))))
     lot_of = _visible_item(ui, item.lot_item_id) if item.lot_item_id else None
+    # A subquery, not a join: the event visibility rule correlates its own event_items.
     event_stmt = _visible(
-        select(EpcisEvent)
-        .join(EventItem, EventItem.event_row_id == EpcisEvent.id)
-        .where(EventItem.item_id == item.id, EventItem.tenant_id == principal.tenant_id),
+        select(EpcisEvent).where(
+            EpcisEvent.id.in_(
+                select(EventItem.event_row_id).where(
+                    EventItem.item_id == item.id, EventItem.tenant_id == principal.tenant_id
+                )
+            )
+        ),
         EpcisEvent,
         principal,
     )

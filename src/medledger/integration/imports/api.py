@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.errors import FieldError, ValidationFailed
 from medledger.core.schemas import Page
+from medledger.core.types import RecordId
 from medledger.integration.imports import service
 from medledger.integration.imports.schemas import (
     ImportEntityOut,
@@ -123,7 +124,7 @@ def save_mapping(
 
 
 @router.get("/{run_id}", response_model=ImportRunOut)
-def read_import(session: DbSession, principal: CurrentPrincipal, run_id: int) -> ImportRunOut:
+def read_import(session: DbSession, principal: CurrentPrincipal, run_id: RecordId) -> ImportRunOut:
     return ImportRunOut.model_validate(service.get_run(session, principal, run_id))
 
 
@@ -131,7 +132,7 @@ def read_import(session: DbSession, principal: CurrentPrincipal, run_id: int) ->
 def list_rows(
     session: DbSession,
     principal: CurrentPrincipal,
-    run_id: int,
+    run_id: RecordId,
     status: Annotated[str | None, Query(pattern="^(rejected|replayed)$")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -150,7 +151,11 @@ def list_rows(
 
 @router.patch("/{run_id}/rows/{row_id}", response_model=ImportRowOut)
 def correct_row(
-    session: DbSession, principal: CurrentPrincipal, run_id: int, row_id: int, data: RowCorrection
+    session: DbSession,
+    principal: CurrentPrincipal,
+    run_id: RecordId,
+    row_id: RecordId,
+    data: RowCorrection,
 ) -> ImportRowOut:
     """Correct a rejected row's values (then replay it)."""
     return ImportRowOut.model_validate(
@@ -160,7 +165,7 @@ def correct_row(
 
 @router.post("/{run_id}/replay", response_model=ReplayOut)
 def replay(
-    session: DbSession, principal: CurrentPrincipal, run_id: int, data: ReplayIn | None = None
+    session: DbSession, principal: CurrentPrincipal, run_id: RecordId, data: ReplayIn | None = None
 ) -> ReplayOut:
     """Take the rejected rows (or ``row_ids``) through the rules again."""
     imported, rejected = service.replay_rows(

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medledger.core.types import RecordId
+
 
 class ImportFieldOut(BaseModel):
     name: str
@@ -23,7 +25,7 @@ class ImportEntityOut(BaseModel):
 class ImportRunOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    party_id: int
+    party_id: RecordId
     entity: str
     file_name: str
     file_sha256: str
@@ -45,7 +47,7 @@ class ImportRowOut(BaseModel):
     values: dict[str, Any]
     errors: list[dict[str, Any]]
     status: str
-    record_id: int | None
+    record_id: RecordId | None
 
 
 class RowCorrection(BaseModel):
@@ -55,7 +57,7 @@ class RowCorrection(BaseModel):
 
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    row_ids: list[int] | None = Field(
+    row_ids: list[RecordId] | None = Field(
         None, description="Only these rows (default: every rejected row)."
     )
 
