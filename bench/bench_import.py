@@ -27,6 +27,7 @@ from medledger.compliance.models import AuditEntry
 from medledger.core.db import make_engine, make_session_factory
 from medledger.core.migrate import upgrade
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.models import load_all_models
 from medledger.parties.models import PartyRole
@@ -109,7 +110,7 @@ def main() -> None:
         started = time.perf_counter()
         with system_unit_of_work(factory) as session:
             principal = tenant_admin(session, tenant_id)
-            session.info["principal"] = principal
+            work_of(session).act_as(principal)
             run = run_import(
                 session, principal, entity="products", file_name="p.csv", content=content
             )

@@ -43,6 +43,7 @@ from medledger.core.errors import DomainError
 from medledger.core.migrate import upgrade
 from medledger.core.principal import Principal, make_principal
 from medledger.core.system import tenant_admin
+from medledger.core.work import work_of
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.models import load_all_models
 from medledger.parties.models import PartyRole
@@ -143,7 +144,7 @@ class Warehouse:
                 ),
             )
             admin = tenant_admin(session, tenant.id)
-            session.info["principal"] = admin
+            work_of(session).act_as(admin)
             self.distributor = create_party(
                 session,
                 admin,

@@ -100,6 +100,7 @@ def _prepare(url: str) -> None:
     from medledger.core.db import make_engine, make_session_factory
     from medledger.core.migrate import upgrade
     from medledger.core.system import system_unit_of_work, tenant_admin
+    from medledger.core.work import work_of
     from medledger.models import load_all_models
     from medledger.orders import customers
     from medledger.orders.schemas import ContractIn, CustomerIn, ShipToIn
@@ -134,7 +135,7 @@ def _prepare(url: str) -> None:
             ),
         )
         admin = tenant_admin(session, tenant.id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         hospital = create_party(
             session,
             admin,

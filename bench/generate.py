@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from medledger.core.db import make_session_factory
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.parties.models import PartyRole
 from medledger.parties.schemas import PartyIn
@@ -148,7 +149,7 @@ def _parties(engine: Engine, slug: str) -> tuple[int, int, list[int], list[int],
             ),
         )
         admin = tenant_admin(session, tenant.id, label="bench")
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
 
         def party(n: int, name: str, role: PartyRole) -> int:
             return create_party(

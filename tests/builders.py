@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.core.principal import Principal
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.parties.models import Party, PartyRole
 from medledger.parties.schemas import PartyIn, UserIn
@@ -56,7 +57,7 @@ def build_network(factory: sessionmaker[Session], slug: str = "acme", offset: in
             hub=party_in(f"{slug} Medical", offset + 1, [PartyRole.MANUFACTURER]),
         )
         admin = tenant_admin(session, tenant.id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         distributor = create_party(
             session,
             admin,

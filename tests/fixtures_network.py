@@ -13,6 +13,7 @@ from medledger.catalog.service import add_authorisation, create_bom, create_prod
 from medledger.compliance.models import AuditEntry
 from medledger.core.db import Base
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.parties.schemas import LocationIn, SiteIn
 from medledger.parties.service import create_location, create_site
 from tests.builders import Network, build_network, gln, gtin
@@ -39,7 +40,7 @@ def build_world(factory: sessionmaker[Session]) -> World:
             ("b_site", b, b.hub_id, 111),
         ):
             admin = tenant_admin(session, net.tenant_id)
-            session.info["principal"] = admin
+            work_of(session).act_as(admin)
             site = create_site(
                 session, admin, SiteIn(party_id=party_id, name=key, gln=gln(n), country="DE")
             )
@@ -58,7 +59,7 @@ def build_world(factory: sessionmaker[Session]) -> World:
             world.ids[key.replace("site", "location")] = location.id
         for key, net, n in (("product", a, 1), ("b_product", b, 2)):
             admin = tenant_admin(session, net.tenant_id)
-            session.info["principal"] = admin
+            work_of(session).act_as(admin)
             product = create_product(
                 session,
                 admin,

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from medledger.core.work import work_of
 from tests.builders import gln, gtin, token_headers
 from tests.fixtures_network import World, build_world, snapshot
 
@@ -647,7 +648,7 @@ def _matrix_world(
             ("b", world.b, world.b.distributor_id),
         ):
             admin = tenant_admin(session, net.tenant_id)
-            session.info["principal"] = admin
+            work_of(session).act_as(admin)
             api_key, _ = create_api_key(session, admin, ApiKeyIn(party_id=party_id, name=key))
             keys[key] = api_key.id
         keys["hub"] = keys["supplier"]  # the hub has no machine client: its "own" is a partner's

@@ -10,6 +10,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from medledger.core.config import get_settings
+from medledger.core.work import work_of
 
 app = typer.Typer(
     help="MedLedger: the shared ledger of the medical-device supply chain.",
@@ -278,7 +279,7 @@ def user_create(
                 if party_id is None:
                     typer.echo(f"party.unknown: no party with GLN {party}", err=True)
                     raise typer.Exit(2)
-            session.info["principal"] = principal
+            work_of(session).act_as(principal)
             data = UserIn(
                 username=username,
                 display_name=display_name or username,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from medledger.catalog.schemas import ProductIn
 from medledger.catalog.service import create_product
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.orders import customers
 from medledger.orders.models import CustomerTier
 from medledger.orders.schemas import ContractIn, CustomerIn, ItemReferenceIn, ShipToIn
@@ -48,7 +49,7 @@ def build_order_world(
     net = build_network(factory, slug, offset=offset)
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, net.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         hub = session.get(Party, net.hub_id)
         assert hub is not None
         hub.gln = SAMPLE_SUPPLIER_GLN

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from medledger.catalog.schemas import ProductIn
 from medledger.catalog.service import create_product
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from tests.builders import PASSWORD, Network, build_network, gtin
 from tests.quality.builders import Api, counts, raise_ncr
 
@@ -147,7 +148,7 @@ def test_whoever_signed_as_author_cannot_approve(
 def _supplier_product(factory: sessionmaker[Session], net: Network) -> int:
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, net.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         product = create_product(
             session,
             admin,

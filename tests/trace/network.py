@@ -16,6 +16,7 @@ from tests.builders import Network, build_network, gln, party_in
 from tests.trace.builders import Ledger, ledger, sscc_number
 
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.parties.models import PartyRole
 from medledger.parties.service import create_party
 
@@ -32,7 +33,7 @@ class TraceNetwork:
 def add_hospital(factory: sessionmaker[Session], network: Network) -> int:
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, network.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         party = create_party(session, admin, party_in("City Hospital", 4, [PartyRole.HOSPITAL]))
         return party.id
 

@@ -31,6 +31,7 @@ from tests.trace.epcis_scenario import (
 
 from medledger.compliance.models import AuditEntry
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.parties.models import StorageClass, ZonePurpose
 from medledger.parties.schemas import LocationIn, SiteIn
 from medledger.parties.service import create_location, create_site
@@ -303,7 +304,7 @@ def _distributor_site(factory: sessionmaker[Session], tenant_id: int, party_id: 
     """A registered site of the distributor with a storage location; the location's GLN."""
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         site = create_site(
             session,
             admin,

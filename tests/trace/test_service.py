@@ -26,6 +26,7 @@ from medledger.core.db import set_tenant_guc, unit_of_work
 from medledger.core.errors import NotFound, PermissionDenied, ValidationFailed
 from medledger.core.principal import Principal, make_principal
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.parties.schemas import PartyUpdate
 from medledger.parties.service import update_party
 from medledger.trace import service
@@ -241,7 +242,7 @@ def test_a_party_renamed_after_a_trace_is_named_anew(
     # when the distributor is renamed (no ledger event)
     with system_unit_of_work(factory) as session:
         principal = tenant_admin(session, net.network.tenant_id)
-        session.info["principal"] = principal
+        work_of(session).act_as(principal)
         update_party(
             session, principal, net.network.distributor_id, PartyUpdate(name="Acme Logistics")
         )

@@ -35,6 +35,7 @@ from tests.trace.epcis_scenario import (
 )
 
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.parties.models import PartyRole
 from medledger.parties.service import create_party
 
@@ -307,7 +308,7 @@ def test_random_networks_trace_like_the_reference_walk(
     network = build_network(factory, slug)
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, network.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         create_party(session, admin, party_in("City Hospital", 4, [PartyRole.HOSPITAL]))
     hub = token_headers(client, f"{slug}-warehouse")
     bounds = [0, *sorted(c for c in cuts if c < len(net.events)), len(net.events)]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from medledger.compliance.models import AuditEntry
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.parties.models import Party, PartyRole, User
 from medledger.parties.service import create_party
 from medledger.web.collation import text_key
@@ -36,7 +37,7 @@ def _network_with_parties(factory: Any) -> Network:
     network = build_network(factory)
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, network.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         for name, number, country, region in EXTRA_PARTIES:
             create_party(
                 session, admin, party_in(name, number, [PartyRole.HOSPITAL], country, region)
@@ -134,7 +135,7 @@ def test_page_size_and_pages(client: TestClient, factory: Any) -> None:
     network = build_network(factory)
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, network.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         for n in range(30):
             create_party(
                 session, admin, party_in(f"Hospital {n:02d}", 100 + n, [PartyRole.HOSPITAL])
@@ -283,7 +284,7 @@ def test_an_exported_cell_is_never_a_formula(client: TestClient, factory: Any) -
     network = build_network(factory)
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, network.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         create_party(session, admin, party_in("=HYPERLINK(1)", 50, [PartyRole.HOSPITAL]))
     log_in(client, "acme-admin")
     # Then the export keeps it as text, in CSV and in XLSX

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from medledger.catalog.schemas import ProductIn
 from medledger.catalog.service import create_product
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.trace.models import TraceItem
 from tests.builders import Network, build_network, gtin
 from tests.trace.builders import sscc_number
@@ -63,7 +64,7 @@ def test_a_record_page_has_breadcrumbs_and_its_own_history(
 def _product(factory: Any, network: Network, number: int, name: str) -> int:
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, network.tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         product = create_product(
             session,
             admin,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from medledger.core.work import work_of
 from tests.builders import PASSWORD
 from tests.web.test_lists import _network_with_parties
 from tests.web.test_pages import _trace_network_with_products
@@ -225,7 +226,7 @@ def _site_with_a_location(factory: Any, tenant_id: int, party_id: int) -> int:
 
     with system_unit_of_work(factory) as session:
         admin = tenant_admin(session, tenant_id)
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         site = create_site(
             session,
             admin,

@@ -17,13 +17,14 @@ from medledger.catalog.schemas import (
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.schemas import Page, ReasonIn
 from medledger.core.types import PageNumber, PageSize, RecordId
+from medledger.core.work import work_of
 
 router = APIRouter(prefix="/api/v1")
 
 
 def _reason(session: DbSession, body: ReasonIn | None) -> None:
     if body is not None and body.reason:
-        session.info["reason"] = body.reason
+        work_of(session).give_reason(body.reason)
 
 
 @router.get("/products", response_model=Page[ProductOut], tags=["products"])

@@ -2,8 +2,9 @@
 
 A SQLAlchemy ``after_flush`` listener turns every insert, update and delete of a model marked
 ``__audit__ = True`` into an audit entry written on the same connection, so in the same
-transaction as the change. The acting principal and the reason come from ``session.info``; a
-flush of audited changes without a principal is refused, so no change goes unattributed.
+transaction as the change. The acting principal and the reason come from the unit of work
+(``core.work.work_of``), set by whoever opened the transaction; a flush of audited changes
+without a principal is refused, so no change goes unattributed.
 
 Entries are chained per tenant: ``entry_hash = sha256(canonical_json(entry) )`` where the entry
 includes ``prev_hash``. :func:`verify_chain` walks a tenant's chain and names the first entry
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.engine import Connection
@@ -27,31 +28,16 @@ from sqlalchemy.orm import Session
 
 from medledger.compliance.models import AuditEntry, AuditHead
 from medledger.core.db import utcnow
+from medledger.core.work import Actor, SystemActor, work_of
+
+__all__ = ["Actor", "SystemActor", "append_entries", "record", "verify_chain"]
 
 GENESIS_HASH = "0" * 64
 REDACTED = "***"
 
 
-class Actor(Protocol):
-    """What the audit trail needs to know about whoever acts."""
-
-    @property
-    def user_id(self) -> int | None: ...
-
-    @property
-    def label(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class SystemActor:
-    """The platform itself (migrations, demo seed, CLI administration)."""
-
-    label: str = "system"
-    user_id: int | None = None
-
-
 class UnattributedChange(RuntimeError):
-    """An audited change was flushed without an acting principal in ``session.info``."""
+    """An audited change was flushed without an acting principal in its unit of work."""
 
 
 def _json_value(value: Any) -> Any:
@@ -222,14 +208,14 @@ def record(
                 "new_values": new_values,
             }
         ],
-        reason if reason is not None else str(session.info.get("reason") or ""),
+        reason if reason is not None else work_of(session).reason,
     )
 
 
 def _actor_of(session: Session) -> Actor:
-    actor = session.info.get("principal")
+    actor = work_of(session).actor
     if actor is None:
-        raise UnattributedChange("audited change without an acting principal in session.info")
+        raise UnattributedChange("audited change without an acting principal in its unit of work")
     return actor
 
 
@@ -282,7 +268,7 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
     if not by_tenant:
         return
     actor = _actor_of(session)
-    reason = str(session.info.get("reason") or "")
+    reason = work_of(session).reason
     connection = session.connection()
     for tenant_id in sorted(by_tenant):
         append_entries(connection, tenant_id, actor, by_tenant[tenant_id], reason)

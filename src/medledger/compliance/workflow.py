@@ -35,6 +35,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import Conflict, DomainError, FieldError, PermissionDenied
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import list_visible
+from medledger.core.work import work_of
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def perform(
     if transition.effect is not None:
         transition.effect(session, principal, record)
     if reason:
-        session.info["reason"] = reason
+        work_of(session).give_reason(reason)
     step = WorkflowTransition(
         tenant_id=principal.tenant_id,
         record_kind=workflow.kind,

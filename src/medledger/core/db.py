@@ -19,6 +19,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from medledger.core.work import Actor, work_of
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -148,14 +150,19 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session], **info: Any) -> Iterator[Session]:
+def unit_of_work(
+    factory: sessionmaker[Session], *, principal: Actor | None = None, reason: str | None = None
+) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back when it raises.
 
-    ``info`` is copied into ``session.info`` (``principal``, ``reason``) so that the audit
-    listener can attribute every change.
+    ``principal`` and ``reason`` attribute the unit of work (``core.work.work_of``) so that the
+    audit listener can attribute every change; a caller may also set them later.
     """
     session = factory()
-    session.info.update(info)
+    work = work_of(session)
+    if principal is not None:
+        work.act_as(principal)
+    work.give_reason(reason)
     try:
         yield session
         session.commit()

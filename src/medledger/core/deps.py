@@ -20,6 +20,7 @@ from medledger.core.db import is_postgres, set_tenant_guc
 from medledger.core.errors import AuthenticationFailed, Code, DomainError
 from medledger.core.principal import Principal
 from medledger.core.security import constant_time_equal
+from medledger.core.work import work_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -32,7 +33,7 @@ def _db(request: Request) -> Iterator[Session]:
     """One transaction per request: commit after the endpoint returns, roll back if it raises."""
     factory = request.app.state.session_factory
     session: Session = factory()
-    session.info["reason"] = request.headers.get("x-audit-reason", "")[:500]
+    work_of(session).give_reason(request.headers.get("x-audit-reason", "")[:500])
     request.state.db = session
     try:
         yield session
@@ -90,7 +91,7 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     request.state.auth_kind = resolved.kind
     principal = resolved.principal
     request.state.principal = principal
-    session.info["principal"] = principal
+    work_of(session).act_as(principal)
     set_tenant_guc(session, principal.tenant_id)
     return principal
 

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from medledger.core.work import work_of
+
 app = typer.Typer(help="Stock: verify, list, manage sites.", no_args_is_help=True)
 
 TenantOption = Annotated[str | None, typer.Option(help="Tenant slug (default: the first).")]
@@ -90,7 +92,7 @@ def enable_site_command(
             tenant_id = default_tenant_id(session, tenant)
             set_tenant_guc(session, tenant_id)
             principal = tenant_admin(session, tenant_id, label="cli")
-            session.info["principal"] = principal
+            work_of(session).act_as(principal)
             site_id = session.scalar(
                 select(Site.id).where(Site.tenant_id == tenant_id, Site.gln == site_gln)
             )

@@ -22,6 +22,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import NotFound, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible
+from medledger.core.work import work_of
 from medledger.identifiers.digital_link import encode_value
 from medledger.inventory import repository as repo
 from medledger.inventory.errors import INSUFFICIENT_STOCK, NOT_MANAGED, conflict, invalid
@@ -352,7 +353,7 @@ def scrap(session: Session, principal: Principal, data: ScrapIn) -> tuple[str, l
     """Destroy stock (an ObjectEvent ``destroying``); rejected stock goes first."""
     principal.require(Permission.INVENTORY_MOVE)
     location, site = _managed_location(session, principal, data.location_id, "location_id")
-    session.info["reason"] = data.reason
+    work_of(session).give_reason(data.reason)
     event = _event(
         "ObjectEvent",
         location_uri(location, site),
@@ -392,7 +393,7 @@ def change_status(
     principal.require(
         Permission.INVENTORY_MOVE if data.action == "hold" else Permission.INVENTORY_RELEASE
     )
-    session.info["reason"] = data.reason
+    work_of(session).give_reason(data.reason)
     tenant = principal.tenant_id
     statuses, target = _STATUS_ACTIONS[data.action]
     if data.location_id is not None:
@@ -455,7 +456,7 @@ def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[Stock
     principal.require(Permission.INVENTORY_RELEASE)
     if data.delta == 0:
         raise invalid("inventory.zero_adjustment", "An adjustment changes the quantity.", "delta")
-    session.info["reason"] = data.reason
+    work_of(session).give_reason(data.reason)
     _managed_location(session, principal, data.location_id, "location_id")
     item = ItemKey(data.gtin, data.lot, data.serial)
     place = Place(data.location_id)

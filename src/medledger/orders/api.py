@@ -17,6 +17,7 @@ from medledger.core.errors import ValidationFailed
 from medledger.core.principal import Principal
 from medledger.core.schemas import Page, ReasonIn
 from medledger.core.types import RecordId
+from medledger.core.work import work_of
 from medledger.orders import customers, intake, otif, service
 from medledger.orders.errors import problem
 from medledger.orders.models import Channel, InboundMessage, Order, Tender
@@ -324,7 +325,7 @@ def amend_order(
 ) -> OrderOut:
     """Change an open order (complete new set of lines, matched by line number); the previous
     version and the reason are kept."""
-    session.info["reason"] = data.reason
+    work_of(session).give_reason(data.reason)
     order = service.get_order(session, principal, order_id)
     amended = service.amend_order(
         session, principal, order.id, data.to_draft(order.customer_reference), channel=Channel.API
@@ -336,7 +337,7 @@ def amend_order(
 def cancel_order(
     session: DbSession, principal: CurrentPrincipal, order_id: RecordId, data: CancelIn
 ) -> OrderOut:
-    session.info["reason"] = data.reason
+    work_of(session).give_reason(data.reason)
     order = service.cancel_order(session, principal, order_id, data.reason, channel=Channel.API)
     return order_out(session, principal, order)
 

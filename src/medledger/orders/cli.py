@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from medledger.core.work import work_of
+
 app = typer.Typer(
     help="Import orders (EDI, CSV) and work the order inbox.",
     no_args_is_help=True,
@@ -33,7 +35,7 @@ def _run(tenant: str | None, action: Callable[[Any, Any], Any]) -> Any:
         with system_unit_of_work(factory, label="cli") as session:
             tenant_id = default_tenant_id(session, tenant)
             principal = tenant_admin(session, tenant_id, label="cli")
-            session.info["principal"] = principal
+            work_of(session).act_as(principal)
             set_tenant_guc(session, tenant_id)
             return action(session, principal)
     except DomainError as exc:

@@ -23,6 +23,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
+from medledger.core.work import work_of
 from medledger.orders import repository as repo
 from medledger.orders import service
 from medledger.orders.draft import LineDraft, OrderDraft, Purpose
@@ -526,7 +527,7 @@ def replay(
             status=row.status,
         )
     if reason:
-        session.info["reason"] = reason
+        work_of(session).give_reason(reason)
     if content is not None and content != row.content:
         row.content = content
         if row.channel == "unknown":
@@ -556,7 +557,7 @@ def discard(session: Session, principal: Principal, message_id: int, reason: str
         raise OrderValidationFailed(
             errors=[problem("reason", "reason.required", "Say why the message is discarded.")]
         )
-    session.info["reason"] = reason
+    work_of(session).give_reason(reason)
     row.status = InboxStatus.DISCARDED.value
     session.flush()
     return row

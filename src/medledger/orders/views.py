@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from medledger.core.errors import DomainError, ValidationFailed
 from medledger.core.principal import Permission
+from medledger.core.work import work_of
 from medledger.orders import customers, intake, service
 from medledger.orders.errors import problem
 from medledger.orders.models import Channel, ClinicalUrgency, InboxStatus, OrderStatus
@@ -318,7 +319,7 @@ def order_detail(ui: UiPage, order_id: int) -> Response:
 def order_cancel(ui: UiPage, order_id: int) -> Response:
     reason = ui.form.get("reason") if ui.form is not None else None
     text = reason.strip()[:500] if isinstance(reason, str) else ""
-    ui.session.info["reason"] = text
+    work_of(ui.session).give_reason(text)
     try:
         service.cancel_order(ui.session, who(ui), order_id, text, channel=Channel.UI)
     except DomainError as exc:

@@ -11,6 +11,7 @@ from medledger.core.deps import CurrentPrincipal, DbSession, client_address
 from medledger.core.errors import DomainError
 from medledger.core.schemas import Page, ReasonIn
 from medledger.core.types import PageNumber, PageSize, RecordId
+from medledger.core.work import work_of
 from medledger.parties import auth, service
 from medledger.parties.schemas import (
     ApiKeyCreated,
@@ -39,7 +40,7 @@ PageNo = PageNumber
 
 def _reason(session: DbSession, body: ReasonIn | None) -> None:
     if body is not None and body.reason:
-        session.info["reason"] = body.reason
+        work_of(session).give_reason(body.reason)
 
 
 # --- auth ------------------------------------------------------------------------------------

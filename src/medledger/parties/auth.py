@@ -25,6 +25,7 @@ from medledger.core.security import (
     token_digest,
     verify_password,
 )
+from medledger.core.work import work_of
 from medledger.parties.errors import Code
 from medledger.parties.models import ApiKey, AuthSession, LoginAttempt, Party, Tenant, User
 
@@ -119,7 +120,7 @@ def authenticate(
         )
     session.add(LoginAttempt(username=username[:64], client=client[:64], succeeded=True))
     if needs_rehash(user.password_hash):
-        session.info["principal"] = _principal_for_user(session, user)
+        work_of(session).act_as(_principal_for_user(session, user))
         user.password_hash = hash_password(password)
     session.flush()
     log.info("login ok username=%s client=%s", username, client)

@@ -18,6 +18,7 @@ from medledger.core.errors import Conflict, FieldError, NotFound, ValidationFail
 from medledger.core.principal import INTERNAL_ROLES, Permission, Principal, Role
 from medledger.core.repository import apply_changes, get_visible, list_visible
 from medledger.core.security import hash_password, new_token, token_digest
+from medledger.core.work import work_of
 from medledger.parties import repository as repo
 from medledger.parties.errors import Code
 from medledger.parties.models import ApiKey, Location, Party, Site, Tenant, User
@@ -540,7 +541,7 @@ def hub_party_id(session: Session, tenant_id: int) -> int | None:
 
 def create_tenant(session: Session, *, name: str, slug: str, hub: PartyIn) -> Tenant:
     """Open a new network with its hub (the device maker). Acts as the platform itself: the
-    caller puts a system actor in ``session.info['principal']``."""
+    caller attributes the unit of work to a system actor (``core.work``)."""
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise _conflict("slug", Code.TENANT_SLUG_TAKEN, "Tenant {slug} already exists.", slug=slug)
     tenant = Tenant(name=name, slug=slug)
@@ -571,7 +572,7 @@ def initialise_installation(
 
     Refuses when the database already holds a tenant (an installation is initialised once;
     further networks and users are created by their admins). Acts as the platform itself: the
-    caller puts a system actor in ``session.info['principal']``; the admin user is then
+    caller attributes the unit of work to a system actor (``core.work``); the admin user is then
     created by the tenant's own administration principal, so both are audited."""
     from medledger.core.system import tenant_admin
 
@@ -585,6 +586,6 @@ def initialise_installation(
         raise _invalid("role", Code.INSTALLATION_ADMIN_ROLE, "The first user must be an admin.")
     tenant = create_tenant(session, name=name, slug=slug, hub=hub)
     principal = tenant_admin(session, tenant.id, label="init")
-    session.info["principal"] = principal
+    work_of(session).act_as(principal)
     user = create_user(session, principal, admin)
     return tenant, user

@@ -18,6 +18,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import Conflict, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
+from medledger.core.work import work_of
 from medledger.identifiers.gs1 import parse_gs1
 from medledger.inventory import service as inventory
 from medledger.inventory.schemas import ReceiptIn, StockLineIn
@@ -356,7 +357,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
         raise _error(ValidationFailed, error.code, error.message, "scan", **error.params) from None
     lines = repo.asn_lines(session, [asn.id])[asn.id]
     if data.reason:
-        session.info["reason"] = data.reason
+        work_of(session).give_reason(data.reason)
     receipts: list[tuple[AsnLine | None, StockLineIn]] = []
     discrepancy: ReceiptDiscrepancy | None = None
     if parsed.sscc and not parsed.gtin:
@@ -554,7 +555,7 @@ def close_asn(
             number=asn.number,
         )
     if reason:
-        session.info["reason"] = reason
+        work_of(session).give_reason(reason)
     flagged = []
     for line in repo.asn_lines(session, [asn.id])[asn.id]:
         if line.received_quantity < line.quantity:

@@ -29,6 +29,7 @@ from medledger.catalog.models import BillOfMaterials, BomStatus, Product
 from medledger.catalog.schemas import AuthorisationIn, BomIn, BomLineIn, ProductIn
 from medledger.core.principal import Principal
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.parties import service as parties
 from medledger.parties.models import Location, Party, Site, Tenant, User
@@ -252,7 +253,7 @@ def build_demo_network(factory: sessionmaker[Session]) -> DemoNetwork:
         )
         admin = tenant_admin(session, tenant.id, label="seed")
         # From here on the audit trail names the tenant's administrator acting as the seed.
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         hub = session.get(Party, tenant.owner_party_id)
         assert hub is not None
         network = DemoNetwork(tenant_id=tenant.id, hub=_party_ref(demo_network.HUB, hub))

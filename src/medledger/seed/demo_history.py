@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from medledger.core.errors import DomainError
 from medledger.core.principal import Principal, Role, make_principal
 from medledger.core.system import system_unit_of_work
+from medledger.core.work import work_of
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.seed.demo import PRODUCT_BY_KEY, DemoNetwork, PartyRef, ProductRef
 from medledger.seed.errors import Code
@@ -847,7 +848,7 @@ def seed_demo_history(factory: sessionmaker[Session], network: DemoNetwork) -> H
         with system_unit_of_work(factory, label="seed") as session:
             for planned in month_documents:
                 principal = principals[planned.party_key]
-                session.info["principal"] = principal
+                work_of(session).act_as(principal)
                 job = capture_document(
                     session, principal, planned.document(), error_behaviour=ROLLBACK
                 )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.core.principal import Principal
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.identifiers.checkdigit import gs1_check_digit
 from medledger.inventory import coldchain
 from medledger.inventory import service as inventory
@@ -279,7 +280,7 @@ def seed_demo_inventory(factory: sessionmaker[Session], network: DemoNetwork) ->
     today = now.date()
     with system_unit_of_work(factory, label="seed") as session:
         principal = tenant_admin(session, network.tenant_id, label="seed")
-        session.info["principal"] = principal
+        work_of(session).act_as(principal)
         for site in MANAGED_SITES:
             inventory.enable_site(session, principal, network.sites[site].id)
         for key in CHILLED_GOODS:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.core.principal import Principal
 from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.orders import customers, intake, service
 from medledger.orders.draft import LineDraft, OrderDraft
 from medledger.orders.models import Channel, CustomerTier
@@ -60,16 +61,16 @@ def seed_demo_orders(factory: sessionmaker[Session], network: DemoNetwork) -> De
     rng = random.Random(_SEED)
     with system_unit_of_work(factory, label="seed") as session:
         admin = tenant_admin(session, network.tenant_id, label="seed")
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         customer_ids = _customers(session, admin, network)
         delivered = _delivered_history(session, admin, network, customer_ids, rng)
     with system_unit_of_work(factory, label="seed") as session:
         admin = tenant_admin(session, network.tenant_id, label="seed")
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         open_orders = _backlog(session, admin, network, customer_ids, rng)
     with system_unit_of_work(factory, label="seed") as session:
         admin = tenant_admin(session, network.tenant_id, label="seed")
-        session.info["principal"] = admin
+        work_of(session).act_as(admin)
         accepted, failed = _edi_messages(session, admin, network)
     return DemoOrdersSummary(len(customer_ids), open_orders + accepted, delivered, failed)
 

@@ -20,6 +20,7 @@ from medledger.compliance.workflow import perform
 from medledger.core.db import utcnow
 from medledger.core.principal import Principal, make_principal
 from medledger.core.system import system_unit_of_work
+from medledger.core.work import work_of
 from medledger.parties.models import User
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control
@@ -55,7 +56,7 @@ def _as(session: Session, network: DemoNetwork, username: str) -> Principal:
         locale=user.locale,
         time_zone=user.time_zone,
     )
-    session.info["principal"] = principal
+    work_of(session).act_as(principal)
     return principal
 
 

@@ -41,6 +41,7 @@ from markupsafe import Markup, escape
 from medledger.core.errors import DomainError
 from medledger.core.i18n import ngettext
 from medledger.core.principal import Permission
+from medledger.core.work import work_of
 from medledger.web.collation import value_key
 from medledger.web.ui import Ui, with_query
 
@@ -361,7 +362,7 @@ def _run_bulk(ui: Ui, spec: ListSpec) -> tuple[str, str, int]:
         return "", ui._("Select at least one row."), 422
     reason = form.get("reason") if form is not None else None
     if action.reason and isinstance(reason, str) and reason.strip():
-        ui.session.info["reason"] = reason.strip()[:500]
+        work_of(ui.session).give_reason(reason.strip()[:500])
     try:
         action.run(ui, ids)
     except DomainError as exc:

@@ -6,6 +6,7 @@ from typing import Any
 
 from medledger.core.errors import DomainError
 from medledger.core.principal import Principal
+from medledger.core.work import work_of
 from medledger.web.forms import FormState
 from medledger.web.labels import label
 from medledger.web.lists import active_filter, page_number
@@ -29,7 +30,7 @@ def set_reason(ui: Ui) -> None:
     """The reason typed next to a deactivate button goes into the audit entry."""
     reason = ui.form.get("reason") if ui.form is not None else None
     if isinstance(reason, str) and reason.strip():
-        ui.session.info["reason"] = reason.strip()[:500]
+        work_of(ui.session).give_reason(reason.strip()[:500])
 
 
 def submit(ui: Ui, state: FormState[Any], action: Any) -> Any:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from medledger.core.work import work_of
+
 import_app = typer.Typer(help="Import files.", no_args_is_help=True)
 
 
@@ -43,7 +45,7 @@ def import_data(
             typer.progressbar(length=total, label=f"{entity} rows", file=None) as bar,
         ):
             principal = tenant_admin(session, default_tenant_id(session, tenant), label="cli")
-            session.info["principal"] = principal
+            work_of(session).act_as(principal)
             done = 0
 
             def advance(rows: int) -> None:
