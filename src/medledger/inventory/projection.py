@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from medledger.compliance import audit
 from medledger.core.db import utcnow
-from medledger.inventory import coldchain
+from medledger.inventory import coldchain, hooks
 from medledger.inventory import repository as repo
 from medledger.inventory.errors import (
     INSUFFICIENT_STOCK,
@@ -195,6 +195,7 @@ def apply_moves(
     session.add_all(rows)
     session.flush()
     audit_movements(session, tenant_id, rows, reason)
+    hooks.notify(hooks.StockChange(session, tenant_id, rows, reason))
     return rows
 
 
