@@ -17,13 +17,13 @@ from medledger.compliance.signing import SigningPolicy, failed_attempts_kept
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.principal import Permission, Principal
 from medledger.core.schemas import Page
-from medledger.core.types import RecordId
+from medledger.core.types import GTIN, RecordId
 from medledger.quality import capa as capa_service
-from medledger.quality import change_control, service
+from medledger.quality import change_control, complaint, service
 from medledger.quality import deviation as deviation_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeRequest, Deviation, Ncr
+from medledger.quality.models import Capa, ChangeRequest, Complaint, Deviation, Ncr
 from medledger.quality.schemas import (
     AcknowledgeIn,
     CapaActionDoneIn,
@@ -36,6 +36,11 @@ from medledger.quality.schemas import (
     ChangeNoticeOut,
     ChangeOut,
     ChangeUpdate,
+    ComplaintIn,
+    ComplaintNcrIn,
+    ComplaintOut,
+    ComplaintTrendOut,
+    ComplaintUpdate,
     DeviationIn,
     DeviationOut,
     DeviationUpdate,
@@ -43,6 +48,8 @@ from medledger.quality.schemas import (
     NcrOut,
     NcrUpdate,
     RecordSignaturesOut,
+    ServiceRecordIn,
+    ServiceRecordOut,
     SignatureOut,
     SignIn,
     SupplierResponseIn,
@@ -419,6 +426,145 @@ def deviation_step(
 ) -> DeviationOut:
     record = _transition(request, session, principal, "deviation", deviation_id, data)
     return deviation_out(session, principal, record)
+
+
+# --- complaints and service records ------------------------------------------------------------
+
+
+def complaint_out(session: DbSession, principal: Principal, record: Complaint) -> ComplaintOut:
+    view = service.view(session, principal, "complaint", record)
+    return ComplaintOut.model_validate({**_columns(record), **service.out_payload(view)})
+
+
+@router.get("/complaints", response_model=Page[ComplaintOut])
+def list_complaints(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    state: str | None = None,
+    q: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+) -> Page[ComplaintOut]:
+    """Complaints the caller may see (a partner: those its users reported)."""
+    items, total = service.list_records(
+        session,
+        principal,
+        "complaint",
+        page=page,
+        page_size=page_size,
+        **_list_params(state, q, open_only, overdue),
+    )
+    return Page(
+        items=[complaint_out(session, principal, i) for i in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.post("/complaints", response_model=ComplaintOut, status_code=status.HTTP_201_CREATED)
+def create_complaint(
+    session: DbSession, principal: CurrentPrincipal, data: ComplaintIn
+) -> ComplaintOut:
+    """Report a complaint or adverse event against a device named by its UDI; the due date of
+    the reportability decision follows the harm reported."""
+    return complaint_out(session, principal, complaint.create_complaint(session, principal, data))
+
+
+@router.get("/complaints/trend", response_model=list[ComplaintTrendOut])
+def complaint_trend(
+    session: DbSession, principal: CurrentPrincipal, gtin: GTIN | None = None
+) -> list[ComplaintTrendOut]:
+    """Complaints per month, GTIN and lot (and how many reported an injury or worse)."""
+    return [
+        ComplaintTrendOut.model_validate(row)
+        for row in complaint.trend(session, principal, gtin=gtin)
+    ]
+
+
+@router.get("/complaints/{complaint_id}", response_model=ComplaintOut)
+def read_complaint(
+    session: DbSession, principal: CurrentPrincipal, complaint_id: RecordId
+) -> ComplaintOut:
+    return complaint_out(
+        session, principal, service.get_record(session, principal, "complaint", complaint_id)
+    )
+
+
+@router.patch("/complaints/{complaint_id}", response_model=ComplaintOut)
+def update_complaint(
+    session: DbSession, principal: CurrentPrincipal, complaint_id: RecordId, data: ComplaintUpdate
+) -> ComplaintOut:
+    """Edit the reporter's facts, the investigation, the reportability decision (per
+    regulator, with rationale) or the conclusion, as the state allows."""
+    return complaint_out(
+        session, principal, complaint.update_complaint(session, principal, complaint_id, data)
+    )
+
+
+@router.post("/complaints/{complaint_id}/transitions", response_model=ComplaintOut)
+def complaint_step(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    complaint_id: RecordId,
+    data: TransitionIn,
+) -> ComplaintOut:
+    record = _transition(request, session, principal, "complaint", complaint_id, data)
+    return complaint_out(session, principal, record)
+
+
+@router.post(
+    "/complaints/{complaint_id}/ncr", response_model=NcrOut, status_code=status.HTTP_201_CREATED
+)
+def complaint_ncr(
+    session: DbSession, principal: CurrentPrincipal, complaint_id: RecordId, data: ComplaintNcrIn
+) -> NcrOut:
+    """Open an NCR from the complaint (the UDI's lot goes on hold through it)."""
+    return ncr_out(session, principal, complaint.open_ncr(session, principal, complaint_id, data))
+
+
+@router.post(
+    "/complaints/{complaint_id}/capa", response_model=CapaOut, status_code=status.HTTP_201_CREATED
+)
+def complaint_capa(
+    session: DbSession, principal: CurrentPrincipal, complaint_id: RecordId
+) -> CapaOut:
+    """Open a CAPA from the complaint (linked to its NCR when it has one)."""
+    return capa_out(session, principal, complaint.open_capa(session, principal, complaint_id))
+
+
+@router.get("/service-records", response_model=Page[ServiceRecordOut])
+def list_service_records(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    gtin: GTIN | None = None,
+    serial: Annotated[str | None, Query(max_length=20)] = None,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+) -> Page[ServiceRecordOut]:
+    """Servicing records the caller may see (a partner: those it performed), newest first."""
+    items, total = complaint.service_records(
+        session, principal, gtin=gtin, serial=serial, page=page, page_size=page_size
+    )
+    return Page(
+        items=[ServiceRecordOut.model_validate(i) for i in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.post(
+    "/service-records", response_model=ServiceRecordOut, status_code=status.HTTP_201_CREATED
+)
+def create_service_record(
+    session: DbSession, principal: CurrentPrincipal, data: ServiceRecordIn
+) -> ServiceRecordOut:
+    """Record a servicing of one device, named by a UDI that carries its serial."""
+    return ServiceRecordOut.model_validate(complaint.record_service(session, principal, data))
 
 
 # --- tasks and workflows ---------------------------------------------------------------------

@@ -205,3 +205,99 @@ class Deviation(_Record, Base):
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     closure_summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class Harm(StrEnum):
+    """What happened to the patient or user, as the complaint reports it (it sets the clock)."""
+
+    NONE = "none"
+    MALFUNCTION = "malfunction"
+    INJURY = "injury"
+    SERIOUS_INJURY = "serious_injury"
+    DEATH = "death"
+
+
+class Complaint(_Record, Base):
+    """A complaint or adverse-event report about a device named by its UDI (21 CFR 820.198,
+    QMSR; EU MDR Art. 87; NMPA adverse events): who reported it, what happened, the device
+    (UDI parsed into GTIN, lot, serial, expiry and so into the trace), the investigation and the
+    reportability decision per regulator, signed; it may open an NCR or a CAPA."""
+
+    __tablename__ = "quality_complaints"
+    __audit_entity__ = "complaint"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_complaints_state", "tenant_id", "state"),
+        Index("ix_quality_complaints_product", "tenant_id", "udi_gtin", "udi_lot"),
+    )
+    __audit__ = True
+
+    description: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reporter_contact: Mapped[str] = mapped_column(String(200), default="")
+    harm: Mapped[str] = mapped_column(String(16), default=Harm.NONE.value)
+    patient_involved: Mapped[bool] = mapped_column(default=False)
+    udi: Mapped[str] = mapped_column(String(200))
+    udi_gtin: Mapped[str] = mapped_column(String(14))
+    udi_lot: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    udi_serial: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    udi_expiry: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    product_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("products.id"), nullable=True)
+    investigation: Mapped[str] = mapped_column(Text, default="")
+    # Reportability per regulator: None = not decided yet.
+    fda_mdr_reportable: Mapped[bool | None] = mapped_column(nullable=True)
+    eu_vigilance_reportable: Mapped[bool | None] = mapped_column(nullable=True)
+    nmpa_reportable: Mapped[bool | None] = mapped_column(nullable=True)
+    reportability_rationale: Mapped[str] = mapped_column(Text, default="")
+    report_references: Mapped[str] = mapped_column(String(500), default="")
+    conclusion: Mapped[str] = mapped_column(Text, default="")
+    ncr_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("quality_ncrs.id"), nullable=True)
+    capa_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("quality_capas.id"), nullable=True
+    )
+
+
+class ServiceKind(StrEnum):
+    INSTALLATION = "installation"
+    PREVENTIVE_MAINTENANCE = "preventive_maintenance"
+    REPAIR = "repair"
+    CALIBRATION = "calibration"
+    INSPECTION = "inspection"
+
+
+class ServiceOutcome(StrEnum):
+    IN_SERVICE = "in_service"
+    FOLLOW_UP = "follow_up"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class ServiceRecord(Base):
+    """One servicing of one device (by serial): installation, maintenance, repair, calibration,
+    inspection — who did it, when, what was done and replaced, and the device's state after.
+    Kept by the hub or by the service partner that did the work (21 CFR 820.200)."""
+
+    __tablename__ = "quality_service_records"
+    __audit_entity__ = "service_record"
+    __table_args__ = (Index("ix_quality_service_records_serial", "tenant_id", "gtin", "serial"),)
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    serial: Mapped[str] = mapped_column(String(20))
+    lot: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    product_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("products.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    performed_on: Mapped[date] = mapped_column(Date)
+    performed_by_party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"))
+    performed_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id"), nullable=True
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    parts_replaced: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(16))
+    complaint_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("quality_complaints.id"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

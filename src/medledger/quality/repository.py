@@ -25,8 +25,10 @@ from medledger.quality.models import (
     CapaAction,
     ChangeNotice,
     ChangeRequest,
+    Complaint,
     Deviation,
     Ncr,
+    ServiceRecord,
 )
 
 
@@ -52,6 +54,16 @@ def _capa_action_visible(principal: Principal) -> ColumnElement[bool]:
 @party_rule(Deviation)
 def _deviation_visible(principal: Principal) -> ColumnElement[bool]:
     return Deviation.supplier_party_id == principal.party_id
+
+
+@party_rule(Complaint)
+def _complaint_visible(principal: Principal) -> ColumnElement[bool]:
+    return Complaint.created_by_party_id == principal.party_id
+
+
+@party_rule(ServiceRecord)
+def _service_record_visible(principal: Principal) -> ColumnElement[bool]:
+    return ServiceRecord.performed_by_party_id == principal.party_id
 
 
 @party_rule(ChangeRequest)

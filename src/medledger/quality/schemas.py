@@ -8,7 +8,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medledger.core.types import GTIN, RecordId
-from medledger.quality.models import Disposition, NcrSource, Severity
+from medledger.quality.models import (
+    Disposition,
+    Harm,
+    NcrSource,
+    ServiceKind,
+    ServiceOutcome,
+    Severity,
+)
 
 _TEXT = Field("", max_length=10_000)
 
@@ -357,3 +364,118 @@ class DeviationOut(_RecordOut):
     valid_from: date | None
     valid_until: date | None
     closure_summary: str
+
+
+# --- complaints and service records ----------------------------------------------------------
+
+
+class ComplaintIn(BaseModel):
+    """A complaint or adverse-event report: the device by its UDI (scanned or typed: GS1 element
+    string, bracketed string or Digital Link), what happened and to whom."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(..., min_length=1, max_length=200)
+    udi: str = Field(..., min_length=1, max_length=200)
+    description: str = _TEXT
+    event_date: date | None = None
+    harm: Harm = Harm.NONE
+    patient_involved: bool = False
+    reporter_contact: str = Field("", max_length=200)
+    owner_user_id: RecordId | None = None
+    due_date: date | None = None
+
+
+class ComplaintUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    event_date: date | None = None
+    harm: Harm | None = None
+    patient_involved: bool | None = None
+    reporter_contact: str | None = Field(None, max_length=200)
+    investigation: str | None = Field(None, max_length=10_000)
+    fda_mdr_reportable: bool | None = None
+    eu_vigilance_reportable: bool | None = None
+    nmpa_reportable: bool | None = None
+    reportability_rationale: str | None = Field(None, max_length=10_000)
+    report_references: str | None = Field(None, max_length=500)
+    conclusion: str | None = Field(None, max_length=10_000)
+    owner_user_id: RecordId | None = None
+    due_date: date | None = None
+
+
+class ComplaintOut(_RecordOut):
+    description: str
+    received_at: datetime
+    event_date: date | None
+    reporter_contact: str
+    harm: str
+    patient_involved: bool
+    udi: str
+    udi_gtin: str
+    udi_lot: str | None
+    udi_serial: str | None
+    udi_expiry: str | None
+    product_id: RecordId | None
+    investigation: str
+    fda_mdr_reportable: bool | None
+    eu_vigilance_reportable: bool | None
+    nmpa_reportable: bool | None
+    reportability_rationale: str
+    report_references: str
+    conclusion: str
+    ncr_id: RecordId | None
+    capa_id: RecordId | None
+
+
+class ComplaintNcrIn(BaseModel):
+    """Open an NCR from a complaint (its UDI and lot go with it, and the lot is put on hold)."""
+
+    model_config = ConfigDict(extra="forbid")
+    severity: Severity = Severity.MAJOR
+    supplier_party_id: RecordId | None = None
+
+
+class ComplaintTrendOut(BaseModel):
+    month: str  # YYYY-MM
+    gtin: str
+    lot: str | None
+    product_id: RecordId | None
+    complaints: int
+    with_harm: int
+
+
+class ServiceRecordIn(BaseModel):
+    """One servicing of one device, named by its UDI (which must carry a serial)."""
+
+    model_config = ConfigDict(extra="forbid")
+    udi: str = Field(..., min_length=1, max_length=200)
+    kind: ServiceKind
+    performed_on: date
+    description: str = _TEXT
+    parts_replaced: list[str] = Field(default_factory=list, max_length=100)
+    outcome: ServiceOutcome = ServiceOutcome.IN_SERVICE
+    complaint_id: RecordId | None = None
+
+    @field_validator("parts_replaced")
+    @classmethod
+    def _parts(cls, value: list[str]) -> list[str]:
+        return [part.strip()[:200] for part in value if part.strip()]
+
+
+class ServiceRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    gtin: str
+    serial: str
+    lot: str | None
+    product_id: RecordId | None
+    kind: str
+    performed_on: date
+    performed_by_party_id: RecordId
+    performed_by_user_id: RecordId | None
+    description: str
+    parts_replaced: list[str]
+    outcome: str
+    complaint_id: RecordId | None
+    created_at: datetime

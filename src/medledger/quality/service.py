@@ -23,7 +23,14 @@ from medledger.core.repository import get_visible, list_visible
 from medledger.core.scoping import scoped
 from medledger.parties.models import Party, User
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Deviation, Ncr
+from medledger.quality.models import (
+    Capa,
+    ChangeNotice,
+    ChangeRequest,
+    Complaint,
+    Deviation,
+    Ncr,
+)
 from medledger.quality.schemas import SignatureIn, TransitionIn
 from medledger.quality.workflows import WORKFLOWS
 
@@ -32,12 +39,14 @@ MODELS: dict[str, Any] = {
     "capa": Capa,
     "change": ChangeRequest,
     "deviation": Deviation,
+    "complaint": Complaint,
 }
 PATHS = {
     "ncr": "/quality/ncrs/{id}",
     "capa": "/quality/capas/{id}",
     "change": "/quality/changes/{id}",
     "deviation": "/quality/deviations/{id}",
+    "complaint": "/quality/complaints/{id}",
 }
 
 
@@ -240,7 +249,7 @@ def _waiting_states(kind: str, principal: Principal) -> list[str]:
     for t in WORKFLOWS[kind].transitions:
         if t.permission == Permission.QUALITY_APPROVE and principal.can(t.permission):
             states.append(t.source)
-    return sorted(set(states) - {"open", "investigation", "investigating", "draft"})
+    return sorted(set(states) - {"open", "received", "investigation", "investigating", "draft"})
 
 
 def my_tasks(session: Session, principal: Principal, limit: int = 50) -> list[Task]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from medledger.compliance.signables import Meaning, SignableKind, register_signable
 from medledger.core.principal import Permission
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeRequest, Deviation, Ncr
+from medledger.quality.models import Capa, ChangeRequest, Complaint, Deviation, Ncr
 
 _REVIEW = {Meaning.REVIEWED: Permission.QUALITY_WRITE}
 
@@ -72,6 +72,27 @@ DEVIATION_FIELDS = (
     "valid_from",
     "valid_until",
     "closure_summary",
+)
+
+COMPLAINT_FIELDS = (
+    "number",
+    "title",
+    "description",
+    "received_at",
+    "event_date",
+    "harm",
+    "patient_involved",
+    "udi",
+    "product_id",
+    "investigation",
+    "fda_mdr_reportable",
+    "eu_vigilance_reportable",
+    "nmpa_reportable",
+    "reportability_rationale",
+    "report_references",
+    "conclusion",
+    "ncr_id",
+    "capa_id",
 )
 
 
@@ -135,6 +156,17 @@ register_signable(
         author=lambda deviation: deviation.created_by_user_id,
         label=lambda deviation: deviation.number,
         path=lambda deviation: f"/quality/deviations/{deviation.id}",
+        permissions=_REVIEW,
+    )
+)
+register_signable(
+    SignableKind(
+        kind="complaint",
+        model=Complaint,
+        content=lambda session, complaint: _fields(complaint, COMPLAINT_FIELDS),
+        author=lambda complaint: complaint.created_by_user_id,
+        label=lambda complaint: complaint.number,
+        path=lambda complaint: f"/quality/complaints/{complaint.id}",
         permissions=_REVIEW,
     )
 )

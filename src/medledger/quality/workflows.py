@@ -18,7 +18,14 @@ from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.quality import repository as repo
 from medledger.quality.hooks import LotHoldRequest, LotRef, emit_lot_hold
-from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Deviation, Ncr
+from medledger.quality.models import (
+    Capa,
+    ChangeNotice,
+    ChangeRequest,
+    Complaint,
+    Deviation,
+    Ncr,
+)
 
 P = Permission
 M = Meaning
@@ -542,8 +549,115 @@ DEVIATION_WORKFLOW = Workflow(
     ),
 )
 
+# --- complaints ------------------------------------------------------------------------------
+
+
+def _complaint_decided(
+    session: Session, principal: Principal, complaint: Complaint
+) -> GuardFailure | None:
+    if not complaint.investigation.strip():
+        return GuardFailure(
+            "complaint.investigation_missing",
+            "Record the investigation before proposing the decision.",
+            "investigation",
+        )
+    for field in ("fda_mdr_reportable", "eu_vigilance_reportable", "nmpa_reportable"):
+        if getattr(complaint, field) is None:
+            return GuardFailure(
+                "complaint.reportability_missing",
+                "Decide whether the complaint is reportable to each regulator (FDA MDR, EU MDR "
+                "vigilance, NMPA adverse event).",
+                field,
+            )
+    if not complaint.reportability_rationale.strip():
+        return GuardFailure(
+            "complaint.rationale_missing",
+            "Explain the reportability decision (rationale).",
+            "reportability_rationale",
+        )
+    return None
+
+
+def _complaint_concluded(
+    session: Session, principal: Principal, complaint: Complaint
+) -> GuardFailure | None:
+    if not complaint.conclusion.strip():
+        return GuardFailure(
+            "complaint.conclusion_missing", "Write the conclusion before closing.", "conclusion"
+        )
+    return None
+
+
+COMPLAINT_CLOSED = frozenset({"closed", "cancelled"})
+
+COMPLAINT_WORKFLOW = Workflow(
+    kind="complaint",
+    states={
+        "received": N_("received"),
+        "investigating": N_("investigating"),
+        "decision_review": N_("decision in review"),
+        "decided": N_("decided"),
+        "closed": N_("closed"),
+        "cancelled": N_("cancelled"),
+    },
+    initial="received",
+    closed_states=COMPLAINT_CLOSED,
+    transitions=(
+        Transition("received", "investigate", "investigating", P.QUALITY_WRITE, N_("Investigate")),
+        Transition(
+            "investigating",
+            "propose_decision",
+            "decision_review",
+            P.QUALITY_WRITE,
+            N_("Propose the reportability decision"),
+            signature=M.REVIEWED,
+            guard=_complaint_decided,
+        ),
+        Transition(
+            "decision_review",
+            "approve_decision",
+            "decided",
+            P.QUALITY_APPROVE,
+            N_("Approve the decision"),
+            signature=M.APPROVED,
+            author_may_not=True,
+        ),
+        Transition(
+            "decision_review",
+            "reject_decision",
+            "investigating",
+            P.QUALITY_APPROVE,
+            N_("Send back"),
+            signature=M.REJECTED,
+            reason_required=True,
+        ),
+        Transition(
+            "decided",
+            "close",
+            "closed",
+            P.QUALITY_APPROVE,
+            N_("Close"),
+            signature=M.CLOSED,
+            guard=_complaint_concluded,
+            author_may_not=True,
+        ),
+        Transition(
+            "received", "cancel", "cancelled", P.QUALITY_APPROVE, N_("Cancel"), reason_required=True
+        ),
+        Transition(
+            "investigating",
+            "cancel",
+            "cancelled",
+            P.QUALITY_APPROVE,
+            N_("Cancel"),
+            reason_required=True,
+        ),
+    ),
+)
+
 WORKFLOWS: dict[str, Workflow] = {
-    w.kind: w for w in (NCR_WORKFLOW, CAPA_WORKFLOW, CHANGE_WORKFLOW, DEVIATION_WORKFLOW)
+    w.kind: w
+    for w in (NCR_WORKFLOW, CAPA_WORKFLOW, CHANGE_WORKFLOW, DEVIATION_WORKFLOW, COMPLAINT_WORKFLOW)
 }
 
 
