@@ -16,6 +16,7 @@ from medledger.core.system import system_unit_of_work
 from medledger.quality.models import Complaint, ServiceRecord
 from tests.builders import PASSWORD, Network, build_network, gtin
 from tests.quality.builders import Api, counts
+from tests.web.browsing import csrf, field_errors, log_in
 
 UDI = f"(01){gtin(51)}(17)281231(10)L-77(21)SN-9"
 UDI_NO_SERIAL = f"(01){gtin(51)}(10)L-77"
@@ -269,3 +270,108 @@ def test_service_records_name_one_serial_and_partners_see_their_own(
     hub = api.get("qa", "/api/v1/quality/service-records?serial=SN-9").json()
     assert [r["id"] for r in hub["items"]] == [record["id"]]
     assert api.get("supplier", "/api/v1/quality/service-records").json()["total"] == 0
+
+
+def test_report_and_decide_a_complaint_from_its_pages(
+    client: TestClient, net: Network, factory: sessionmaker[Session]
+) -> None:
+    # A distributor's clerk reports from the form, with a typed UDI.
+    log_in(client, "acme-distributor")
+    token = csrf(client, "/quality/complaints/new")
+    bad = client.post(
+        "/quality/complaints/new",
+        data={"csrf_token": token, "title": "Broken", "udi": "(10)L-1", "harm": "none"},
+    )
+    assert bad.status_code == 422
+    assert field_errors(bad.text)["udi"] == ["The UDI has no device identifier (GTIN)."]
+    created = client.post(
+        "/quality/complaints/new",
+        data={
+            "csrf_token": token,
+            "title": "Broken hub",
+            "udi": UDI,
+            "harm": "death",
+            "patient_involved": "true",
+            "description": "Hub cracked during use.",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    page = client.get(created.headers["location"]).text
+    assert "Broken hub" in page and 'data-harm="death"' in page and "SN-9" in page
+    # The reporter sees no hub-only fields or follow-up.
+    assert 'name="fda_mdr_reportable"' not in page and "/ncr" not in page
+    complaint_path = created.headers["location"].split("?")[0]
+    with system_unit_of_work(factory) as session:
+        stored = session.scalars(select(Complaint)).one()
+        assert (stored.patient_involved, stored.due_date) == (
+            True,
+            date.today() + timedelta(days=7),
+        )
+
+    # Hub QA records the decision from the page and opens an NCR.
+    client.cookies.clear()
+    log_in(client, "acme-qa")
+    page = client.get(complaint_path).text
+    assert 'name="fda_mdr_reportable"' in page
+    token = csrf(client, complaint_path)
+    step = client.post(
+        f"{complaint_path}/transitions",
+        data={"csrf_token": token, "action": "investigate"},
+        follow_redirects=False,
+    )
+    assert step.status_code == 303
+    saved = client.post(
+        complaint_path,
+        data={
+            "csrf_token": token,
+            "investigation": "Crack at the luer.",
+            "fda_mdr_reportable": "true",
+            "eu_vigilance_reportable": "false",
+            "nmpa_reportable": "",
+            "reportability_rationale": "Death: MDR 30-day report.",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    with system_unit_of_work(factory) as session:
+        stored = session.scalars(select(Complaint)).one()
+        assert (
+            stored.fda_mdr_reportable,
+            stored.eu_vigilance_reportable,
+            stored.nmpa_reportable,
+        ) == (True, False, None)
+    page = client.get(complaint_path).text
+    assert 'data-regime="nmpa"' in page and "not decided" in page
+    ncr = client.post(
+        f"{complaint_path}/ncr",
+        data={"csrf_token": token, "severity": "critical", "supplier_party_id": ""},
+        follow_redirects=False,
+    )
+    assert ncr.status_code == 303, ncr.text
+    assert ncr.headers["location"].startswith("/quality/ncrs/")
+    ncr_page = client.get(ncr.headers["location"]).text
+    assert f"{gtin(51)} / L-77" in ncr_page
+
+
+def test_record_a_service_from_its_page(client: TestClient, net: Network) -> None:
+    log_in(client, "acme-distributor")
+    token = csrf(client, "/quality/service-records")
+    response = client.post(
+        "/quality/service-records",
+        data={
+            "csrf_token": token,
+            "udi": UDI,
+            "kind": "calibration",
+            "performed_on": date.today().isoformat(),
+            "outcome": "follow_up",
+            "complaint_id": "",
+            "description": "Pressure sensor recalibrated.",
+            "parts_text": "O-ring\nseal kit",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    page = client.get(response.headers["location"]).text
+    assert "Pressure sensor recalibrated." in page and "O-ring, seal kit" in page
+    assert "needs follow-up" in page

@@ -15,7 +15,14 @@ from medledger.core.principal import make_principal
 from medledger.core.system import system_unit_of_work
 from medledger.parties.models import User
 from medledger.quality import service
-from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Ncr
+from medledger.quality.models import (
+    Capa,
+    ChangeNotice,
+    ChangeRequest,
+    Complaint,
+    Ncr,
+    ServiceRecord,
+)
 from medledger.seed.demo import DemoNetwork, build_demo_network
 from medledger.seed.demo_quality import seed_demo_quality
 
@@ -40,6 +47,7 @@ def test_demo_has_a_closed_capa_open_supplier_ncrs_and_changes_in_progress(
             "open_ncr": "open",
             "approved_change": "approved",
             "change_in_review": "in_review",
+            "complaint": "decision_review",
         }
         signatures = session.execute(
             select(
@@ -59,6 +67,7 @@ def test_demo_has_a_closed_capa_open_supplier_ncrs_and_changes_in_progress(
             ("change", "authored", "Siobhan Murphy"),
             ("change", "approved", "Dr. Anna Weber"),
             ("change", "authored", "Siobhan Murphy"),
+            ("complaint", "reviewed", "Siobhan Murphy"),
         ]
         # the closing signature of the CAPA covers its final version
         capa = session.get(Capa, ids["closed_capa"])
@@ -71,6 +80,17 @@ def test_demo_has_a_closed_capa_open_supplier_ncrs_and_changes_in_progress(
         notices = session.execute(select(ChangeNotice.change_id, ChangeNotice.party_id)).all()
         assert [tuple(n) for n in notices] == [
             (ids["approved_change"], network.parties["supplier-alloys"].id)
+        ]
+        complaint = session.get(Complaint, ids["complaint"])
+        assert complaint is not None
+        assert (complaint.harm, complaint.fda_mdr_reportable, complaint.udi_serial) == (
+            "malfunction",
+            True,
+            "DEMO-0001",
+        )
+        services = session.scalars(select(ServiceRecord)).all()
+        assert [(s.serial, s.complaint_id, s.outcome) for s in services] == [
+            ("DEMO-0001", complaint.id, "out_of_service")
         ]
         report = verify_chain(session.connection(), network.tenant_id)
         assert report.ok, report.broken
@@ -99,7 +119,15 @@ def test_demo_has_a_closed_capa_open_supplier_ncrs_and_changes_in_progress(
 
 
 def _state(session: Session, key: str, record_id: int) -> str:
-    model = Capa if "capa" in key else ChangeRequest if "change" in key else Ncr
+    model = (
+        Capa
+        if "capa" in key
+        else ChangeRequest
+        if "change" in key
+        else Complaint
+        if key == "complaint"
+        else Ncr
+    )
     record = session.get(model, record_id)
     assert record is not None
     return str(record.state)

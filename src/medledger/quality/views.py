@@ -30,6 +30,7 @@ from medledger.parties.models import Party, User
 from medledger.parties.views import options, page_number, submit, who
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control, service
+from medledger.quality import complaint as complaint_service
 from medledger.quality import deviation as deviation_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
@@ -41,10 +42,14 @@ from medledger.quality.schemas import (
     CapaUpdate,
     ChangeIn,
     ChangeUpdate,
+    ComplaintIn,
+    ComplaintNcrIn,
+    ComplaintUpdate,
     DeviationIn,
     DeviationUpdate,
     NcrIn,
     NcrUpdate,
+    ServiceRecordIn,
     SignatureIn,
     SupplierResponseIn,
     TransitionIn,
@@ -60,12 +65,45 @@ register_nav(NavEntry("quality", N_("Quality"), "/quality", Permission.QUALITY_R
 
 PAGE_SIZE = 25
 LOT_ROWS = 3
-KIND_PATHS = {"ncr": "ncrs", "capa": "capas", "change": "changes", "deviation": "deviations"}
+KIND_PATHS = {
+    "ncr": "ncrs",
+    "capa": "capas",
+    "change": "changes",
+    "deviation": "deviations",
+    "complaint": "complaints",
+}
 KIND_LABELS = {
     "ncr": N_("NCR"),
     "capa": N_("CAPA"),
     "change": N_("Change request"),
     "deviation": N_("Deviation"),
+    "complaint": N_("Complaint"),
+}
+# Kinds a partner user (or the shop floor) may create: it reports them.
+REPORTED_KINDS = frozenset({"ncr", "complaint"})
+HARM_LABELS = {
+    "none": N_("no harm"),
+    "malfunction": N_("malfunction"),
+    "injury": N_("injury"),
+    "serious_injury": N_("serious injury"),
+    "death": N_("death"),
+}
+SERVICE_KIND_LABELS = {
+    "installation": N_("installation"),
+    "preventive_maintenance": N_("preventive maintenance"),
+    "repair": N_("repair"),
+    "calibration": N_("calibration"),
+    "inspection": N_("inspection"),
+}
+SERVICE_OUTCOME_LABELS = {
+    "in_service": N_("in service"),
+    "follow_up": N_("needs follow-up"),
+    "out_of_service": N_("out of service"),
+}
+REPORTABLE_CHOICES = {
+    "": N_("not decided"),
+    "true": N_("reportable"),
+    "false": N_("not reportable"),
 }
 DEVIATION_KIND_LABELS = {"planned": N_("planned"), "unplanned": N_("unplanned")}
 SEVERITY_LABELS = {"minor": N_("minor"), "major": N_("major"), "critical": N_("critical")}
@@ -122,6 +160,9 @@ def _labels(ui: Ui) -> dict[str, Any]:
         "meaning_statements": MEANING_STATEMENTS,
         "task_why": TASK_WHY,
         "deviation_kind_labels": DEVIATION_KIND_LABELS,
+        "harm_labels": HARM_LABELS,
+        "service_kind_labels": SERVICE_KIND_LABELS,
+        "service_outcome_labels": SERVICE_OUTCOME_LABELS,
         "kinds": tuple(KIND_PATHS),
         "states": {kind: w.states for kind, w in WORKFLOWS.items()},
     }
@@ -242,7 +283,7 @@ def _list(ui: Ui, kind: str) -> Response:
         overdue_ids={r.id for r in items if service.is_overdue(kind, r)},
         names=_names(ui),
         can_create=principal.can(
-            Permission.QUALITY_REPORT if kind == "ncr" else Permission.QUALITY_WRITE
+            Permission.QUALITY_REPORT if kind in REPORTED_KINDS else Permission.QUALITY_WRITE
         ),
         **_labels(ui),
     )
@@ -268,6 +309,11 @@ def deviation_list(ui: UiPage) -> Response:
     return _list(ui, "deviation")
 
 
+@router.get("/quality/complaints")
+def complaint_list(ui: UiPage) -> Response:
+    return _list(ui, "complaint")
+
+
 # --- creating --------------------------------------------------------------------------------
 
 
@@ -290,6 +336,7 @@ def _new_page(ui: Ui, kind: str, form: FormState[Any]) -> Response:
         hub_users=_hub_users(ui),
         severity_options=options(ui, SEVERITY_LABELS, SEVERITY_LABELS),
         deviation_kind_options=options(ui, DEVIATION_KIND_LABELS, DEVIATION_KIND_LABELS),
+        harm_options=options(ui, HARM_LABELS, HARM_LABELS),
         source_options=options(
             ui,
             SOURCE_LABELS,
@@ -305,8 +352,10 @@ def _new_page(ui: Ui, kind: str, form: FormState[Any]) -> Response:
 def record_new(ui: UiPage, kind_path: str) -> Response:
     kind = _kind(kind_path)
     principal = who(ui)
-    principal.require(Permission.QUALITY_REPORT if kind == "ncr" else Permission.QUALITY_WRITE)
-    values = {"severity": "major", "kind": "unplanned"}
+    principal.require(
+        Permission.QUALITY_REPORT if kind in REPORTED_KINDS else Permission.QUALITY_WRITE
+    )
+    values = {"severity": "major", "kind": "unplanned", "harm": "none"}
     if not principal.sees_all_parties:
         values["source"] = "complaint"
     return _new_page(ui, kind, empty_form(ui.locale, values))
@@ -317,6 +366,7 @@ _CREATE: dict[str, tuple[Any, Any]] = {
     "capa": (CapaIn, capa_service.create_capa),
     "change": (ChangeIn, change_control.create_change),
     "deviation": (DeviationIn, deviation_service.create_deviation),
+    "complaint": (ComplaintIn, complaint_service.create_complaint),
 }
 _LISTS = frozenset({"affected_product_ids", "affected_bom_ids", "extra_party_ids"})
 
@@ -386,6 +436,17 @@ def _record_page(
     elif kind == "deviation":
         allowed = deviation_service.EDITABLE.get(record.state, frozenset())
         extra["editable"] = ["all"] if allowed is None else sorted(allowed)
+    elif kind == "complaint":
+        extra["editable"] = sorted(complaint_service.EDITABLE.get(record.state, frozenset()))
+        extra["services"] = (
+            complaint_service.service_records(
+                ui.session, principal, gtin=record.udi_gtin, serial=record.udi_serial, page_size=20
+            )[0]
+            if record.udi_serial
+            else []
+        )
+        extra["reportable_options"] = options(ui, REPORTABLE_CHOICES, REPORTABLE_CHOICES)
+        extra["harm_options"] = options(ui, HARM_LABELS, HARM_LABELS)
     else:
         extra["editable"] = ["all"] if record.state in ncr_service.EDITABLE else []
     if printable:
@@ -473,6 +534,7 @@ _UPDATE: dict[str, tuple[Any, Any]] = {
     "capa": (CapaUpdate, capa_service.update_capa),
     "change": (ChangeUpdate, change_control.update_change),
     "deviation": (DeviationUpdate, deviation_service.update_deviation),
+    "complaint": (ComplaintUpdate, complaint_service.update_complaint),
 }
 _NULLABLE = frozenset(
     {
@@ -485,6 +547,10 @@ _NULLABLE = frozenset(
         "product_id",
         "valid_from",
         "valid_until",
+        "event_date",
+        "fda_mdr_reportable",
+        "eu_vigilance_reportable",
+        "nmpa_reportable",
     }
 )
 
@@ -560,3 +626,101 @@ def change_acknowledge(ui: UiPage, record_id: int) -> Response:
     if saved is not None:
         return ui.redirect(f"/quality/changes/{record_id}?saved=1")
     return _record_page(ui, "change", record_id, side_form=state)
+
+
+@router.post("/quality/complaints/{record_id}/ncr")
+def complaint_ncr(ui: UiPage, record_id: int) -> Response:
+    """Open an NCR from the complaint (its lot goes on hold through the NCR)."""
+    state = parse_form(
+        ComplaintNcrIn, ui.form, ui.locale, nullable=frozenset({"supplier_party_id"})
+    )
+    ncr = submit(
+        ui, state, lambda data: complaint_service.open_ncr(ui.session, who(ui), record_id, data)
+    )
+    if ncr is not None:
+        return ui.redirect(f"/quality/ncrs/{ncr.id}?saved=1")
+    return _record_page(ui, "complaint", record_id, side_form=state)
+
+
+@router.post("/quality/complaints/{record_id}/capa")
+def complaint_capa(ui: UiPage, record_id: int) -> Response:
+    """Open a CAPA from the complaint."""
+    state: FormState[Any] = FormState(locale=ui.locale, values={})
+    try:
+        capa = complaint_service.open_capa(ui.session, who(ui), record_id)
+    except DomainError as exc:
+        ui.discard_changes()
+        state.reject(exc)
+        return _record_page(ui, "complaint", record_id, side_form=state)
+    return ui.redirect(f"/quality/capas/{capa.id}?saved=1")
+
+
+# --- service records -------------------------------------------------------------------------
+
+
+def _service_page(ui: Ui, form: FormState[Any]) -> Response:
+    principal = who(ui)
+    params = {k: ui.request.query_params.get(k, "") for k in ("serial",)}
+    page = page_number(ui.request.query_params.get("page"))
+    items, total = complaint_service.service_records(
+        ui.session,
+        principal,
+        serial=params["serial"].strip() or None,
+        page=page,
+        page_size=PAGE_SIZE,
+    )
+    return ui.render(
+        "quality/service_records.html",
+        status=form.status,
+        items=items,
+        total=total,
+        page=page,
+        page_size=PAGE_SIZE,
+        params=params,
+        path="/quality/service-records",
+        form=form,
+        names=_names(ui),
+        can_report=principal.can(Permission.QUALITY_REPORT),
+        service_kind_options=options(ui, SERVICE_KIND_LABELS, SERVICE_KIND_LABELS),
+        service_outcome_options=options(ui, SERVICE_OUTCOME_LABELS, SERVICE_OUTCOME_LABELS),
+        **_labels(ui),
+    )
+
+
+@router.get("/quality/service-records")
+def service_records(ui: UiPage) -> Response:
+    """Servicing records (a service partner: its own), with the form to record one."""
+    who(ui).require(Permission.QUALITY_READ)
+    return _service_page(
+        ui,
+        empty_form(
+            ui.locale,
+            {
+                "kind": "preventive_maintenance",
+                "outcome": "in_service",
+                "performed_on": utcnow().date().isoformat(),
+            },
+        ),
+    )
+
+
+@router.post("/quality/service-records")
+def service_record_create(ui: UiPage) -> Response:
+    extra: dict[str, Any] = {}
+    if ui.form is not None:
+        parts = str(ui.form.get("parts_text", ""))
+        extra["parts_replaced"] = [p.strip() for p in parts.splitlines() if p.strip()]
+    state: FormState[Any] = parse_form(
+        ServiceRecordIn,
+        ui.form,
+        ui.locale,
+        nullable=frozenset({"complaint_id"}),
+        skip=frozenset({"parts_text"}),
+        extra=extra,
+    )
+    saved = submit(
+        ui, state, lambda data: complaint_service.record_service(ui.session, who(ui), data)
+    )
+    if saved is not None:
+        return ui.redirect(f"/quality/service-records?saved=1&serial={saved.serial}")
+    return _service_page(ui, state)

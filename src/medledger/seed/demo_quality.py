@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.compliance.signing import Credentials
@@ -24,6 +24,7 @@ from medledger.core.work import work_of
 from medledger.parties.models import User
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control
+from medledger.quality import complaint as complaint_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality.schemas import (
     CapaActionDoneIn,
@@ -32,12 +33,20 @@ from medledger.quality.schemas import (
     CapaUpdate,
     ChangeIn,
     ChangeUpdate,
+    ComplaintIn,
+    ComplaintUpdate,
     LotIn,
     NcrIn,
     NcrUpdate,
+    ServiceRecordIn,
     SupplierResponseIn,
 )
-from medledger.quality.workflows import CAPA_WORKFLOW, CHANGE_WORKFLOW, NCR_WORKFLOW
+from medledger.quality.workflows import (
+    CAPA_WORKFLOW,
+    CHANGE_WORKFLOW,
+    COMPLAINT_WORKFLOW,
+    NCR_WORKFLOW,
+)
 from medledger.seed.demo import DEMO_PASSWORD, DemoNetwork
 from medledger.trace.models import TraceItem
 
@@ -306,4 +315,91 @@ def seed_demo_quality(factory: sessionmaker[Session], network: DemoNetwork) -> d
         )
         perform(session, quality, CHANGE_WORKFLOW, review, "submit", credentials=_signed())
         ids |= {"approved_change": change.id, "change_in_review": review.id}
+
+        # --- a complaint from a hospital, with the device's service history ------------------
+        device = _serial_at(session, network, "hosp-us-01")
+        if device is not None:
+            gtin, lot, serial = device
+        else:  # the network without its history: a serialised product of the catalogue
+            gtin = next(
+                p.gtin
+                for p in network.products.values()
+                if p.tracking_level == "serial" and not p.is_component
+            )
+            lot, serial = "L-DEMO-01", "DEMO-0001"
+        udi = f"(01){gtin}" + (f"(10){lot}" if lot else "") + f"(21){serial}"
+        hospital = _as(session, network, "hospital")
+        complaint = complaint_service.create_complaint(
+            session,
+            hospital,
+            ComplaintIn(
+                title="Balloon did not deflate fully after inflation",
+                udi=udi,
+                description="Slow deflation during the procedure; device replaced, the "
+                "procedure completed without harm.",
+                event_date=today - timedelta(days=3),
+                harm="malfunction",
+                patient_involved=True,
+                reporter_contact="Cath lab, Emily Parker",
+            ),
+        )
+        complaint_service.record_service(
+            session,
+            hospital,
+            ServiceRecordIn(
+                udi=udi,
+                kind="inspection",
+                performed_on=today - timedelta(days=2),
+                description="Returned device inspected by biomed before shipping it back.",
+                outcome="out_of_service",
+                complaint_id=complaint.id,
+            ),
+        )
+        quality = _as(session, network, "quality")
+        perform(session, quality, COMPLAINT_WORKFLOW, complaint, "investigate")
+        complaint_service.update_complaint(
+            session,
+            quality,
+            complaint.id,
+            ComplaintUpdate(
+                investigation="Deflation lumen partly occluded by a bonding residue.",
+                fda_mdr_reportable=True,
+                eu_vigilance_reportable=False,
+                nmpa_reportable=False,
+                reportability_rationale="Malfunction that could cause serious injury if it "
+                "recurred: FDA MDR 30-day report; no EU or NMPA distribution of this lot.",
+                owner_user_id=qa_user,
+            ),
+        )
+        perform(
+            session,
+            quality,
+            COMPLAINT_WORKFLOW,
+            complaint,
+            "propose_decision",
+            credentials=_signed(),
+        )
+        ids["complaint"] = complaint.id
     return ids
+
+
+def _serial_at(
+    session: Session, network: DemoNetwork, party_key: str
+) -> tuple[str, str | None, str] | None:
+    """A serialised device the party holds (or any, if it holds none): GTIN, lot, serial."""
+    lot_item = TraceItem.__table__.alias("lot_item")
+    stmt = (
+        select(TraceItem.gtin, func.coalesce(TraceItem.lot, lot_item.c.lot), TraceItem.serial)
+        .outerjoin(lot_item, lot_item.c.id == TraceItem.lot_item_id)
+        .where(
+            TraceItem.tenant_id == network.tenant_id,
+            TraceItem.kind == "serial",
+            TraceItem.gtin.is_not(None),
+        )
+        .order_by(TraceItem.id)
+    )
+    held = stmt.where(TraceItem.holder_party_id == network.parties[party_key].id)
+    row = session.execute(held.limit(1)).first() or session.execute(stmt.limit(1)).first()
+    if row is None or row[2] is None:
+        return None
+    return str(row[0]), row[1], str(row[2])
