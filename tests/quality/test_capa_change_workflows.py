@@ -260,4 +260,4 @@ def test_workflow_tables_are_published(api: Api, net: Network) -> None:
         "reason_required": False,
         "guard": None,
     }
-    assert sorted(tables) == ["capa", "change", "deviation", "ncr"]
+    assert sorted(tables) == ["capa", "change", "complaint", "deviation", "ncr"]
