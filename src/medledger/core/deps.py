@@ -4,11 +4,17 @@ Credentials, in order: ``Authorization: Bearer <token>`` (from ``POST /api/v1/au
 ``X-API-Key: mlk_…`` (a party's machine client), or the browser session cookie. Unsafe methods
 authenticated by cookie must carry the session's CSRF token (header ``X-CSRF-Token`` or form
 field ``csrf_token``), so a cross-site form cannot act for a logged-in user.
+
+Checking credentials is the ``parties`` package's business: the application registers its
+:data:`Authenticator` in ``app.state.authenticator`` (``web/app.py``), so ``core`` imports no
+domain package. Every dependency that touches the database is a plain function, which FastAPI
+runs in its thread pool: a request waiting for a pooled connection never blocks the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,6 +33,29 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presented: a bearer token, an API key and/or a session cookie."""
+
+    bearer: str | None
+    api_key: str | None
+    cookie: str | None
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who the credentials belong to, the session's CSRF token and the kind of credential."""
+
+    principal: Principal
+    csrf_token: str | None
+    kind: str  # "bearer" | "api_key" | "browser"
+
+
+#: Checks credentials (with row-level security bypassed): the principal, ``None`` when there
+#: are none or only a stale cookie, or raises ``AuthenticationFailed`` for a bad token or key.
+Authenticator = Callable[[Session, Credentials], Authenticated | None]
 
 
 def _db(request: Request) -> Iterator[Session]:
@@ -58,31 +87,21 @@ def _bypass_rls(session: Session, on: bool) -> None:
 
 def resolve_principal(request: Request, session: Session) -> Principal | None:
     """The principal of the request's credentials, or None if there are none (or they are bad)."""
-    from medledger.parties import auth
-
     settings: Settings = request.app.state.settings
+    authenticator: Authenticator = request.app.state.authenticator
+    authorization = request.headers.get("authorization", "")
+    credentials = Credentials(
+        bearer=authorization[7:].strip() if authorization.lower().startswith("bearer ") else None,
+        api_key=(request.headers.get("x-api-key") or "").strip() or None,
+        cookie=request.cookies.get(settings.session_cookie_name),
+    )
     resolved = None
-    _bypass_rls(session, True)
-    try:
-        authorization = request.headers.get("authorization", "")
-        api_key = request.headers.get("x-api-key")
-        cookie = request.cookies.get(settings.session_cookie_name)
-        if authorization.lower().startswith("bearer "):
-            resolved = auth.resolve_token(session, authorization[7:].strip(), kind="bearer")
-            if resolved is None:
-                raise AuthenticationFailed(
-                    "The access token is invalid or expired.", code=Code.TOKEN_INVALID
-                )
-        elif api_key:
-            resolved = auth.resolve_api_key(session, api_key.strip())
-            if resolved is None:
-                raise AuthenticationFailed(
-                    "The API key is invalid or revoked.", code=Code.API_KEY_INVALID
-                )
-        elif cookie:
-            resolved = auth.resolve_token(session, cookie, kind="browser")
-    finally:
-        _bypass_rls(session, False)
+    if credentials.bearer is not None or credentials.api_key or credentials.cookie:
+        _bypass_rls(session, True)
+        try:
+            resolved = authenticator(session, credentials)
+        finally:
+            _bypass_rls(session, False)
     if resolved is None:
         # Nobody signed in: the connection may still hold the tenant of its last request.
         set_tenant_guc(session, None)
@@ -97,6 +116,7 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
 
 
 async def _csrf_form_token(request: Request) -> str | None:
+    """The CSRF token of a form body (read on the event loop: it awaits the body)."""
     content_type = request.headers.get("content-type", "")
     if "form" not in content_type:
         return None
@@ -118,11 +138,16 @@ def check_csrf(request: Request, form_token: str | None) -> None:
         )
 
 
-async def _current_principal(request: Request, session: DbSession) -> Principal:
+def _current_principal(
+    request: Request,
+    session: DbSession,
+    form_token: Annotated[str | None, Depends(_csrf_form_token)],
+) -> Principal:
+    # A plain function: run in the thread pool, so its database work never blocks the loop.
     principal = resolve_principal(request, session)
     if principal is None:
         raise AuthenticationFailed("Log in first.", code=Code.AUTHENTICATION_REQUIRED)
-    check_csrf(request, await _csrf_form_token(request))
+    check_csrf(request, form_token)
     return principal
 
 

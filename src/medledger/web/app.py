@@ -43,9 +43,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     parallel.configure(settings.capture_workers)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    from medledger.parties.auth import authenticate_request
+
+    app.state.authenticator = authenticate_request
     install_problem_handlers(app)
     install_html_error_pages(app)
     install_request_guard(app, settings)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: answered on the event loop without the database, even under overload."""
+        return {"status": "ok"}
 
     from medledger.catalog.api import router as catalog_router
     from medledger.compliance.api import router as audit_router
