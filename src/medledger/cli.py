@@ -58,13 +58,13 @@ _register_capabilities()
 
 
 def _engine() -> Engine:
-    from medledger.core.db import make_engine
+    from medledger.core.db import engine_from_settings
     from medledger.models import load_all_models
 
     load_all_models()
 
     settings = get_settings()
-    return make_engine(settings.database_url, echo=settings.sql_echo)
+    return engine_from_settings(settings)
 
 
 @db_app.command("upgrade")

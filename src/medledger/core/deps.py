@@ -19,11 +19,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from medledger.core.config import Settings
 from medledger.core.db import is_postgres, set_tenant_guc
-from medledger.core.errors import AuthenticationFailed, Code, DomainError
+from medledger.core.errors import AuthenticationFailed, Code, DomainError, ServiceUnavailable
 from medledger.core.principal import Principal
 from medledger.core.security import constant_time_equal
 from medledger.core.work import work_of
@@ -67,6 +68,10 @@ def _db(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except PoolTimeout as exc:
+        # The pool stayed empty for its whole timeout: overload, a 503 (HTML pages too).
+        session.rollback()
+        raise ServiceUnavailable() from exc
     except BaseException:
         session.rollback()
         raise

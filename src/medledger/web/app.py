@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 import medledger
 from medledger.core.config import Settings, get_settings
-from medledger.core.db import make_engine, make_session_factory
+from medledger.core.db import engine_from_settings, make_session_factory
 from medledger.core.problems import install_problem_handlers, install_request_guard
 from medledger.web.errors import install_html_error_pages
 
@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Every table and its partner-visibility rule registered before the first request.
     load_all_models()
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    engine = engine or engine_from_settings(settings)
     app = FastAPI(
         title="MedLedger",
         version=medledger.__version__,

@@ -40,6 +40,7 @@ from medledger.core.i18n import (
     translate,
 )
 from medledger.core.principal import Principal
+from medledger.core.problems import problem_headers
 from medledger.web.labels import (
     BIZ_STEP_LABELS,
     DISPOSITION_LABELS,
@@ -279,7 +280,7 @@ def error_page(request: Request, exc: DomainError) -> HTMLResponse:
     referer = request.headers.get("referer", "")
     origin = f"{request.url.scheme}://{request.url.netloc}"
     back = referer[len(origin) :] if referer.startswith(origin + "/") else ""
-    return ui.render(
+    response = ui.render(
         "error.html",
         status=exc.status,
         block=None,
@@ -288,6 +289,8 @@ def error_page(request: Request, exc: DomainError) -> HTMLResponse:
         code=exc.code,
         back=local_path(back, default=""),
     )
+    response.headers.update(problem_headers(exc) or {})
+    return response
 
 
 class UiRoute(APIRoute):
