@@ -186,3 +186,40 @@ def test_a_sqlite_write_that_cannot_get_the_writer_in_time_is_503_and_changes_no
     assert accepted.status_code == 201
     with system_unit_of_work(factory) as session:
         assert session.scalars(select(Product.gtin)).all() == [gtin(2)]
+
+
+def test_more_clients_than_connections_are_all_served(
+    settings: Settings, engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    """Two connections, 48 concurrent clients (more than the 40 threads of FastAPI's pool)
+    reading and writing: requests queue for admission on the event loop instead of holding
+    threads that wait for connections held by requests waiting for threads (a stall until the
+    pool timed out, issue 11.6)."""
+    build_network(factory)
+    own = make_engine(
+        engine.url.render_as_string(hide_password=False),
+        pool_size=2,
+        max_overflow=0,
+        pool_timeout=30,
+    )
+    patient = settings.model_copy(update={"db_pool_timeout_seconds": 30.0})
+    clients = 48
+    try:
+        app = create_app(patient, own)
+        with live_server(app) as base, ThreadPoolExecutor(clients) as pool:
+            headers = _token(base)
+
+            def call(n: int) -> httpx.Response:
+                if n % 2:
+                    return httpx.get(f"{base}/api/v1/parties", headers=headers, timeout=NOT_A_HANG)
+                return httpx.post(
+                    f"{base}/api/v1/products",
+                    json=_product(n),
+                    headers=headers,
+                    timeout=NOT_A_HANG,
+                )
+
+            answers = list(pool.map(call, range(clients)))
+    finally:
+        own.dispose()
+    assert [a.status_code for a in answers] == [200 if n % 2 else 201 for n in range(clients)]

@@ -13,15 +13,22 @@ runs in its thread pool: a request waiting for a pooled connection never blocks 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+import anyio
+import anyio.to_thread
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from medledger.core.admission import Admission
 from medledger.core.config import Settings
 from medledger.core.db import is_postgres, set_tenant_guc
 from medledger.core.errors import AuthenticationFailed, Code, DomainError, ServiceUnavailable
@@ -59,28 +66,100 @@ class Authenticated:
 Authenticator = Callable[[Session, Credentials], Authenticated | None]
 
 
-def _db(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit after the endpoint returns, roll back if it raises."""
-    factory = request.app.state.session_factory
-    session: Session = factory()
-    work_of(session).give_reason(request.headers.get("x-audit-reason", "")[:500])
-    request.state.db = session
+def _end(session: Session, commit: bool) -> None:
     try:
-        yield session
-        session.commit()
-    except PoolTimeout as exc:
-        # The pool stayed empty for its whole timeout: overload, a 503 (HTML pages too).
-        session.rollback()
-        raise ServiceUnavailable() from exc
-    except BaseException:
-        session.rollback()
-        raise
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     finally:
         session.close()
 
 
+async def _end_in_thread(session: Session, commit: bool) -> None:
+    if not session.in_transaction():
+        # Already committed by the endpoint (or never used): closing does no I/O.
+        session.close()
+        return
+    # Commit/rollback is blocking I/O: a thread, but not one from the request pool's limited
+    # capacity (the session holds a connection; waiting for a pool thread could deadlock), and
+    # shielded so a client that went away cannot leave the transaction open.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end, session, commit, limiter=anyio.CapacityLimiter(1))
+
+
+# The request's session, seen by the endpoint's thread (the thread pool copies the context).
+_REQUEST_SESSION: ContextVar[Session | None] = ContextVar("medledger_request_session", default=None)
+
+
+async def _db(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: admitted first (``core.admission``), committed after the
+    endpoint returns, rolled back if it raises. Opening the session does no I/O, so it happens
+    on the event loop; the commit runs in a thread."""
+    admission: Admission = request.app.state.admission
+    await admission.enter()
+    try:
+        session: Session = request.app.state.session_factory()
+        work_of(session).give_reason(request.headers.get("x-audit-reason"))
+        request.state.db = session
+        current = _REQUEST_SESSION.set(session)
+        try:
+            yield session
+        except PoolTimeout as exc:
+            # The pool stayed empty for its whole timeout: overload, a 503 (HTML pages too).
+            await _end_in_thread(session, commit=False)
+            raise ServiceUnavailable() from exc
+        except BaseException:
+            await _end_in_thread(session, commit=False)
+            raise
+        else:
+            await _end_in_thread(session, commit=True)
+        finally:
+            _REQUEST_SESSION.reset(current)
+    finally:
+        admission.leave()
+
+
 # scope="function": commit happens before the response is sent, so a 2xx means committed.
 DbSession = Annotated[Session, Depends(_db, scope="function")]
+
+
+def _uses_db(dependant: Dependant) -> bool:
+    return any(dep.call is _db or _uses_db(dep) for dep in dependant.dependencies)
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def run_and_commit(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        session = _REQUEST_SESSION.get()
+        if session is not None:
+            session.commit()
+        return result
+
+    return run_and_commit
+
+
+def commit_in_endpoint_thread(app: FastAPI) -> None:
+    """Commit each request's transaction in the endpoint's own thread, as soon as it returns.
+
+    FastAPI ends a dependency's scope only after it has validated and serialised the response,
+    which takes another hop through the thread pool, and the commit one more: row locks taken
+    by the transaction (the audit chain's head, SQLite's writer) were held across both, and
+    under load every hop waits for the event loop. Here every plain-function endpoint that
+    uses :data:`DbSession` commits before it hands its result back; the dependency then only
+    closes the session (or rolls back, if the endpoint or the commit raised).
+    """
+    for route in app.routes:
+        dependant = getattr(route, "dependant", None)
+        if (
+            isinstance(dependant, Dependant)
+            and dependant.call is not None
+            and not inspect.iscoroutinefunction(dependant.call)
+            and _uses_db(dependant)
+            and not getattr(dependant.call, "__wrapped__", None)
+        ):
+            dependant.call = _committing(dependant.call)
 
 
 def _bypass_rls(session: Session, on: bool) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, func, inspect, or_, select, update
+from sqlalchemy import bindparam, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -167,6 +167,36 @@ def issue_session(session: Session, settings: Settings, user: User, *, kind: str
     return IssuedSession(token=token, csrf_token=csrf, expires_in_seconds=ttl * 60, user=user)
 
 
+# Built once: the statement every authenticated request runs (building it per request cost
+# more than executing it).
+_TOKEN_LOOKUP = (
+    select(
+        AuthSession.id,
+        AuthSession.csrf_token,
+        AuthSession.expires_at,
+        AuthSession.revoked_at,
+        AuthSession.credential_epoch,
+        User.id,
+        User.tenant_id,
+        User.party_id,
+        User.role,
+        User.username,
+        User.display_name,
+        User.locale,
+        User.time_zone,
+        User.active,
+        User.credential_epoch,
+        Party.name,
+        Party.active,
+        Tenant.owner_party_id,
+    )
+    .join(User, User.id == AuthSession.user_id)
+    .join(Party, Party.id == User.party_id)
+    .join(Tenant, Tenant.id == User.tenant_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.kind == bindparam("kind"))
+)
+
+
 def resolve_token(session: Session, token: str, *, kind: str) -> Authenticated | None:
     """The principal behind a session cookie or bearer token, if it is still valid: not logged
     out, unexpired, issued under the user's current credential epoch, user and party active.
@@ -174,32 +204,7 @@ def resolve_token(session: Session, token: str, *, kind: str) -> Authenticated |
     One indexed lookup joins everything the check and the principal need, so every request on
     every server process sees a revocation as soon as it is committed.
     """
-    row = session.execute(
-        select(
-            AuthSession.id,
-            AuthSession.csrf_token,
-            AuthSession.expires_at,
-            AuthSession.revoked_at,
-            AuthSession.credential_epoch,
-            User.id,
-            User.tenant_id,
-            User.party_id,
-            User.role,
-            User.username,
-            User.display_name,
-            User.locale,
-            User.time_zone,
-            User.active,
-            User.credential_epoch,
-            Party.name,
-            Party.active,
-            Tenant.owner_party_id,
-        )
-        .join(User, User.id == AuthSession.user_id)
-        .join(Party, Party.id == User.party_id)
-        .join(Tenant, Tenant.id == User.tenant_id)
-        .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind)
-    ).first()
+    row = session.execute(_TOKEN_LOOKUP, {"token_hash": token_digest(token), "kind": kind}).first()
     if row is None:
         return None
     (

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 import medledger
+from medledger.core.admission import Admission, pool_capacity
 from medledger.core.config import Settings, get_settings
 from medledger.core.db import engine_from_settings, make_session_factory
 from medledger.core.problems import install_problem_handlers, install_request_guard
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     parallel.configure(settings.capture_workers)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.admission = Admission(pool_capacity(engine), settings.db_pool_timeout_seconds)
     from medledger.parties.auth import authenticate_request
 
     app.state.authenticator = authenticate_request
