@@ -13,6 +13,7 @@ import medledger
 from medledger.core.admission import Admission, pool_capacity
 from medledger.core.config import Settings, get_settings
 from medledger.core.db import engine_from_settings, make_session_factory
+from medledger.core.deps import commit_in_endpoint_thread
 from medledger.core.problems import install_problem_handlers, install_request_guard
 from medledger.web.errors import install_html_error_pages
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router, dependencies in _capability_routers():
         app.include_router(router, dependencies=dependencies)
     app.include_router(web_router)
+    commit_in_endpoint_thread(app)
 
     static_dir = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
