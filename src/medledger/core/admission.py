@@ -29,6 +29,15 @@ def pool_capacity(engine: Engine) -> int | None:
     return None
 
 
+def pool_timeout(engine: Engine, default: float) -> float:
+    """How long a checkout waits for a connection of the engine's pool (admission waits as
+    long: a request is refused after the same bounded wait whichever queue it stood in)."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        return float(pool._timeout)  # no public accessor
+    return default
+
+
 class Admission:
     """At most ``capacity`` units of work at a time; others wait up to ``timeout`` seconds.
 

@@ -298,7 +298,9 @@ def authenticate_request(session: Session, credentials: Credentials) -> Authenti
     if credentials.api_key:
         resolved = resolve_api_key(session, credentials.api_key)
         if resolved is None:
-            raise AuthenticationFailed("The API key is invalid or revoked.", code=CoreCode.API_KEY_INVALID)
+            raise AuthenticationFailed(
+                "The API key is invalid or revoked.", code=CoreCode.API_KEY_INVALID
+            )
         return resolved
     if credentials.cookie:
         return resolve_token(session, credentials.cookie, kind="browser")

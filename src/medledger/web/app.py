@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 import medledger
-from medledger.core.admission import Admission, pool_capacity
+from medledger.core.admission import Admission, pool_capacity, pool_timeout
 from medledger.core.config import Settings, get_settings
 from medledger.core.db import engine_from_settings, make_session_factory
 from medledger.core.deps import commit_in_endpoint_thread
@@ -45,7 +45,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     parallel.configure(settings.capture_workers)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.admission = Admission(pool_capacity(engine), settings.db_pool_timeout_seconds)
+    app.state.admission = Admission(
+        pool_capacity(engine), pool_timeout(engine, settings.db_pool_timeout_seconds)
+    )
     from medledger.parties.auth import authenticate_request
 
     app.state.authenticator = authenticate_request
