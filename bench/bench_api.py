@@ -143,7 +143,7 @@ def _free_port() -> int:
 class Server:
     """A uvicorn process serving ``target`` on a free port."""
 
-    def __init__(self, target: str, env: dict[str, str]) -> None:
+    def __init__(self, target: str, env: dict[str, str], ready_path: str = "/openapi.json") -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # fmt: off
@@ -157,10 +157,11 @@ class Server:
             cwd=ROOT,
             env={**os.environ, **env},
         )
-        deadline = time.monotonic() + 60
+        # Importing the application takes seconds (tens on a loaded machine).
+        deadline = time.monotonic() + 300
         while True:
             try:
-                httpx.get(self.url + "/openapi.json", timeout=2)
+                httpx.get(self.url + ready_path, timeout=10)
                 return
             except httpx.HTTPError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
@@ -236,7 +237,7 @@ def main() -> None:
     clients = [int(c) for c in args.clients.split(",")]
     url = _setup(args.db, args.products)
     env = {"MEDLEDGER_DATABASE_URL": url, "MEDLEDGER_BENCH_DATABASE_URL": url}
-    product = Server("medledger.web.asgi:app", env)
+    product = Server("medledger.web.asgi:app", env, ready_path="/healthz")
     minimal = Server("bench.api.minimal_app:app", env)
     try:
         token = httpx.post(

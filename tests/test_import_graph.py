@@ -118,8 +118,6 @@ KNOWN_CYCLE_EDGES = {
     # compliance.signing reads users (password, active) to re-authenticate a signer, while
     # parties.auth writes login entries to the audit trail.
     ("compliance", "parties"),
-    # catalog.views shows a product's lots from trace.ledger_views, which reads products.
-    ("catalog", "trace"),
     # inventory.views holds the receiving screens that call purchasing, which receives through
     # inventory.service.
     ("inventory", "purchasing"),

@@ -69,7 +69,7 @@ class Admission:
             async with asyncio.timeout(self.timeout if self.timeout > 0 else None):
                 await slots.acquire()
         except TimeoutError:
-            raise ServiceUnavailable() from None
+            raise ServiceUnavailable("The server is busy. Try again in a few seconds.") from None
 
     def leave(self) -> None:
         slots = self._slots()

@@ -186,7 +186,7 @@ def _serialise_sqlite_writes(engine: Engine, wait: float) -> None:
         ):
             return
         if not lock.acquire(timeout=wait):
-            raise ServiceUnavailable()
+            raise ServiceUnavailable("The server is busy. Try again in a few seconds.")
         info[_HOLDS_WRITER] = True
 
     def _give_back(record: Any) -> None:

@@ -108,7 +108,7 @@ async def _db(request: Request) -> AsyncIterator[Session]:
         except PoolTimeout as exc:
             # The pool stayed empty for its whole timeout: overload, a 503 (HTML pages too).
             await _end_in_thread(session, commit=False)
-            raise ServiceUnavailable() from exc
+            raise ServiceUnavailable("The server is busy. Try again in a few seconds.") from exc
         except BaseException:
             await _end_in_thread(session, commit=False)
             raise

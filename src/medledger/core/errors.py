@@ -163,9 +163,6 @@ class ServiceUnavailable(DomainError):
     #: Seconds a client should wait before retrying (the ``Retry-After`` header).
     retry_after = 2
 
-    def __init__(self, message: str = "The server is busy. Try again in a few seconds.") -> None:
-        super().__init__(message)
-
 
 def field_error(field_name: str, code: str, message: str, **params: Any) -> ValidationFailed:
     """Shortcut: a 422 with a single offending field."""
