@@ -43,16 +43,19 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 ## bench: performance figures on SQLite, each next to a same-run baseline (bench-postgres: same on PostgreSQL)
+## (bench_api.py needs wrk: apt-get install wrk)
 bench: install
 	$(BIN)/python bench/bench_capture.py --events 20000 --db sqlite
 	$(BIN)/python bench/bench_trace.py --db sqlite --edges 1000000
 	$(BIN)/python bench/bench_allocation.py --lines 100000
 	$(BIN)/python bench/bench_scoring.py --lines 1000000
 	$(BIN)/python bench/bench_outbox.py --messages 2000 --threads 4 --db sqlite
+	$(BIN)/python bench/bench_api.py --db sqlite
 
 bench-postgres: install
 	$(BIN)/python bench/bench_capture.py --events 20000 --db postgres
 	$(BIN)/python bench/bench_trace.py --db postgres --edges 1000000
+	$(BIN)/python bench/bench_api.py --db postgres
 
 ## messages: extract every msgid (error messages in code + templates) and update the catalogues
 messages: install

@@ -27,6 +27,16 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 
 
+@app.callback()
+def _load_models() -> None:
+    """Every table and visibility rule registered before any command runs: the commands of the
+    packages (``inventory``, ``orders``, ``quality``, ``outbox``, …) rely on it, since no package
+    imports this composition root or ``medledger.models`` (tests/test_import_graph.py)."""
+    from medledger.models import load_all_models
+
+    load_all_models()
+
+
 def _register_capabilities() -> None:
     from medledger.identifiers.cli import app as gs1_app
 
@@ -58,13 +68,13 @@ _register_capabilities()
 
 
 def _engine() -> Engine:
-    from medledger.core.db import make_engine
+    from medledger.core.db import engine_from_settings
     from medledger.models import load_all_models
 
     load_all_models()
 
     settings = get_settings()
-    return make_engine(settings.database_url, echo=settings.sql_echo)
+    return engine_from_settings(settings)
 
 
 @db_app.command("upgrade")

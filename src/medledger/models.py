@@ -18,6 +18,7 @@ def load_all_models() -> None:
     import medledger.inventory.projection  # party-visibility rules; the stock projection
     import medledger.orders.models
     import medledger.orders.repository  # party-visibility rules
+    import medledger.parties.auth  # ends sessions when credentials change
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
     import medledger.purchasing.models

@@ -24,7 +24,8 @@ from medledger.catalog.models import (
     TrackingLevel,
 )
 from medledger.core.schemas import PatchIn
-from medledger.core.types import GTIN, Gtin14Out, RecordId, Text, rule_error
+from medledger.core.types import Gtin14Out, RecordId, Text, rule_error
+from medledger.identifiers.fields import GTIN
 from medledger.parties.models import StorageClass
 
 _BASIC_UDI = re.compile(r"^[0-9A-Z!\"%&'()*+,\-./:;<=>?_]{3,25}$")

@@ -5,6 +5,7 @@ Forms parse into the API's schemas and call the same services (same rules, same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -408,8 +409,19 @@ def bom_activate(ui: UiPage, bom_id: int) -> Response:
     return ui.redirect(f"/products/{bom.product_id}?saved=1#boms")
 
 
-def _lots_of_product(ui: Ui, gtin: str) -> tuple[Any, int]:
-    # The trace ledger's pages know lots; imported here so the catalogue loads without them.
-    from medledger.trace.ledger_views import lots_of_product
+#: The lots and serials of a product for its page, ``(ui, gtin) -> (rows, total)``: the trace
+#: ledger knows lots and registers it (``trace/ledger_views.py``), so the catalogue imports
+#: nothing of trace (tests/test_import_graph.py).
+LotsSource = Callable[[Ui, str], tuple[Any, int]]
+_lots_source: LotsSource | None = None
 
-    return lots_of_product(ui, gtin)
+
+def register_lots_source(source: LotsSource) -> None:
+    global _lots_source
+    _lots_source = source
+
+
+def _lots_of_product(ui: Ui, gtin: str) -> tuple[Any, int]:
+    if _lots_source is None:
+        return [], 0
+    return _lots_source(ui, gtin)

@@ -13,7 +13,7 @@ from medledger.compliance.audit import ChainReport, verify_chain
 from medledger.compliance.models import AuditEntry
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import list_visible
-from medledger.parties.models import Tenant
+from medledger.core.system import TENANTS
 
 
 def list_audit_entries(
@@ -59,9 +59,9 @@ def list_audit_entries(
 
 def verify_all(connection: Connection, tenant_slug: str | None = None) -> list[ChainReport]:
     """Verify every tenant's chain (or one tenant's)."""
-    stmt = select(Tenant.id).order_by(Tenant.id)
+    stmt = select(TENANTS.c.id).order_by(TENANTS.c.id)
     if tenant_slug:
-        stmt = stmt.where(Tenant.slug == tenant_slug)
+        stmt = stmt.where(TENANTS.c.slug == tenant_slug)
     return [
         verify_chain(connection, int(tenant_id)) for tenant_id in connection.execute(stmt).scalars()
     ]

@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from medledger.compliance import service
 from medledger.compliance.models import AuditEntry
 from medledger.core.i18n import ngettext
-from medledger.core.principal import Permission
+from medledger.core.principal import Permission, Principal
 from medledger.core.scoping import visibility
 from medledger.web.home import HomeTile, register_tile
 from medledger.web.labels import AUDIT_ACTION_LABELS, ENTITY_LABELS, label
@@ -30,12 +31,25 @@ from medledger.web.lists import (
 )
 from medledger.web.nav import N_, NavEntry, register_nav
 from medledger.web.pages import who
-from medledger.web.record import changes_of
+from medledger.web.record import changes_of, register_history_source
 from medledger.web.ui import Ui, UiPage, UiRoute, templates
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
 
 register_nav(NavEntry("audit", N_("Audit trail"), "/audit", Permission.AUDIT_READ, order=90))
+
+
+def _history(
+    session: Session, principal: Principal, entity_type: str, entity_id: str, limit: int
+) -> list[AuditEntry]:
+    items, _total = service.list_audit_entries(
+        session, principal, entity_type=entity_type, entity_id=entity_id, page_size=limit
+    )
+    return items
+
+
+# Every record page's history panel (web/record.py) reads the trail through this.
+register_history_source(_history)
 register_tile(
     HomeTile(
         "audit_chain",

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+    # Database connections per server process (None: 10 + 30 overflow), and how long a
+    # request waits for one before it is answered 503 with Retry-After
+    # (docs/operations.md, overload).
+    db_pool_size: int | None = None
+    db_max_overflow: int | None = None
+    db_pool_timeout_seconds: float = 5.0
+    # SQLite: transactions that write queue for the one writer; this long at most, then 503.
+    sqlite_write_wait_seconds: float = 5.0
     # Worker processes that check and hash the events of large capture documents
     # (None: one fewer than the CPUs, at most 4; 0: none). See trace/epcis/parallel.py.
     capture_workers: int | None = None

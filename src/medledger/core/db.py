@@ -6,12 +6,13 @@ flush but never commit, and the unit of work commits on success or rolls back on
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -19,7 +20,11 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from medledger.core.errors import ServiceUnavailable
 from medledger.core.work import Actor, work_of
+
+if TYPE_CHECKING:
+    from medledger.core.config import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -78,34 +83,123 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-#: Connections a pool may open beyond its 10 kept ones. 10 + 30 covers the 40 worker threads
-#: of the server's thread pool: a request holds a pooled connection from its session dependency
-#: until that dependency's exit (the commit) gets a thread again, so a pool smaller than the
-#: thread pool deadlocks under load (every thread waits for a connection that only a waiting
-#: exit would return; seen at 32 concurrent order POSTs, bench/bench_orders.py).
+#: Connections a pool may open beyond its 10 kept ones, unless configured. Admission
+#: (``core/admission.py``) lets no more units of work run than the pool has connections, so a
+#: pool smaller than the server's thread pool queues requests instead of deadlocking them.
 POOL_HEADROOM = 30
+#: How long a request waits for a pooled connection before it is answered 503 (seconds).
+DEFAULT_POOL_TIMEOUT = 5.0
+#: SQLite: how long a transaction waits for the one writer before it is answered 503 (seconds).
+DEFAULT_SQLITE_WRITE_WAIT = 5.0
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets WAL mode, foreign keys and a busy timeout."""
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+    sqlite_write_wait: float = DEFAULT_SQLITE_WRITE_WAIT,
+) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode, foreign keys, a busy timeout and one writer
+    at a time per process (:func:`_serialise_sqlite_writes`).
+
+    A checkout that finds the pool empty waits at most ``pool_timeout`` seconds and then raises
+    ``sqlalchemy.exc.TimeoutError``, which the web layer answers with 503 and ``Retry-After``.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pool_args: dict[str, Any] = {}
+        if path and path != ":memory:" and "mode=memory" not in url:
+            pool_args = {
+                "pool_size": 10 if pool_size is None else pool_size,
+                "max_overflow": POOL_HEADROOM if max_overflow is None else max_overflow,
+                "pool_timeout": pool_timeout,
+            }
         engine = create_engine(
-            url,
-            echo=echo,
-            connect_args={"check_same_thread": False},
-            pool_size=10,
-            max_overflow=POOL_HEADROOM,
+            url, echo=echo, connect_args={"check_same_thread": False}, **pool_args
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        _serialise_sqlite_writes(engine, sqlite_write_wait)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=POOL_HEADROOM)
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_size=10 if pool_size is None else pool_size,
+        max_overflow=POOL_HEADROOM if max_overflow is None else max_overflow,
+        pool_timeout=pool_timeout,
+    )
     _ping_idle_connections(engine)
     return engine
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    """The engine the settings describe (server, worker and CLI processes)."""
+    return make_engine(
+        settings.database_url,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        sqlite_write_wait=settings.sqlite_write_wait_seconds,
+    )
+
+
+# ``BEGIN IMMEDIATE`` is :func:`claim_writer`: a transaction that will write after reading.
+_WRITE_STATEMENTS = (
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "REPLACE",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "BEGIN IMMEDIATE",
+)
+_HOLDS_WRITER = "medledger.sqlite_writer"
+
+
+def _serialise_sqlite_writes(engine: Engine, wait: float) -> None:
+    """One writing transaction at a time per process; the others queue for at most ``wait``.
+
+    SQLite has one writer per database. Left to itself, a second writer spins in SQLite's busy
+    handler and, when a transaction that read first tries to write, fails at once with
+    "database is locked". Here a transaction takes the process's writer lock before its first
+    write statement (reads never take it, so readers stay concurrent under WAL) and gives it
+    back when its connection returns to the pool, which a session does right after its commit
+    or rollback. A transaction that cannot get the lock within ``wait`` seconds raises
+    :class:`ServiceUnavailable` (503) having changed nothing. Other processes writing the same
+    file still meet SQLite's own busy timeout (``PRAGMA busy_timeout``).
+    """
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take_writer_lock(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        info = conn.info
+        if info.get(_HOLDS_WRITER) or not statement.lstrip()[:15].upper().startswith(
+            _WRITE_STATEMENTS
+        ):
+            return
+        if not lock.acquire(timeout=wait):
+            raise ServiceUnavailable("The server is busy. Try again in a few seconds.")
+        info[_HOLDS_WRITER] = True
+
+    def _give_back(record: Any) -> None:
+        if record.info.pop(_HOLDS_WRITER, False):
+            lock.release()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        _give_back(record)
+
+    @event.listens_for(engine, "invalidate")
+    def _invalidated(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        _give_back(record)
 
 
 #: A pooled server connection that sat unused for longer than this is pinged before it is
@@ -178,8 +272,9 @@ def claim_writer(session: Session) -> None:
 
     A deferred transaction that has read and then writes fails at once with "database is
     locked" when another writer committed in between (WAL snapshot conflict; the busy timeout
-    does not apply). Claiming the write lock first makes it wait its turn instead. Call it
-    before the first read of a unit of work that will write; PostgreSQL needs nothing.
+    does not apply). Claiming the write lock first makes it wait its turn instead (in the
+    process's writer queue first, :func:`_serialise_sqlite_writes`). Call it before the first
+    read of a unit of work that will write; PostgreSQL needs nothing.
     """
     if session.get_bind().dialect.name != "sqlite":
         return
@@ -267,6 +362,7 @@ __all__ = [
     "TenantScoped",
     "UTCDateTime",
     "claim_writer",
+    "engine_from_settings",
     "is_postgres",
     "make_engine",
     "make_session_factory",

@@ -4,20 +4,34 @@ Credentials, in order: ``Authorization: Bearer <token>`` (from ``POST /api/v1/au
 ``X-API-Key: mlk_…`` (a party's machine client), or the browser session cookie. Unsafe methods
 authenticated by cookie must carry the session's CSRF token (header ``X-CSRF-Token`` or form
 field ``csrf_token``), so a cross-site form cannot act for a logged-in user.
+
+Checking credentials is the ``parties`` package's business: the application registers its
+:data:`Authenticator` in ``app.state.authenticator`` (``web/app.py``), so ``core`` imports no
+domain package. Every dependency that touches the database is a plain function, which FastAPI
+runs in its thread pool: a request waiting for a pooled connection never blocks the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+import anyio
+import anyio.to_thread
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from medledger.core.admission import Admission
 from medledger.core.config import Settings
 from medledger.core.db import is_postgres, set_tenant_guc
-from medledger.core.errors import AuthenticationFailed, Code, DomainError
+from medledger.core.errors import AuthenticationFailed, Code, DomainError, ServiceUnavailable
 from medledger.core.principal import Principal
 from medledger.core.security import constant_time_equal
 from medledger.core.work import work_of
@@ -29,24 +43,123 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _db(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit after the endpoint returns, roll back if it raises."""
-    factory = request.app.state.session_factory
-    session: Session = factory()
-    work_of(session).give_reason(request.headers.get("x-audit-reason", "")[:500])
-    request.state.db = session
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presented: a bearer token, an API key and/or a session cookie."""
+
+    bearer: str | None
+    api_key: str | None
+    cookie: str | None
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who the credentials belong to, the session's CSRF token and the kind of credential."""
+
+    principal: Principal
+    csrf_token: str | None
+    kind: str  # "bearer" | "api_key" | "browser"
+
+
+#: Checks credentials (with row-level security bypassed): the principal, ``None`` when there
+#: are none or only a stale cookie, or raises ``AuthenticationFailed`` for a bad token or key.
+Authenticator = Callable[[Session, Credentials], Authenticated | None]
+
+
+def _end(session: Session, commit: bool) -> None:
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     finally:
         session.close()
 
 
+async def _end_in_thread(session: Session, commit: bool) -> None:
+    if not session.in_transaction():
+        # Already committed by the endpoint (or never used): closing does no I/O.
+        session.close()
+        return
+    # Commit/rollback is blocking I/O: a thread, but not one from the request pool's limited
+    # capacity (the session holds a connection; waiting for a pool thread could deadlock), and
+    # shielded so a client that went away cannot leave the transaction open.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end, session, commit, limiter=anyio.CapacityLimiter(1))
+
+
+# The request's session, seen by the endpoint's thread (the thread pool copies the context).
+_REQUEST_SESSION: ContextVar[Session | None] = ContextVar("medledger_request_session", default=None)
+
+
+async def _db(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: admitted first (``core.admission``), committed after the
+    endpoint returns, rolled back if it raises. Opening the session does no I/O, so it happens
+    on the event loop; the commit runs in a thread."""
+    admission: Admission = request.app.state.admission
+    await admission.enter()
+    try:
+        session: Session = request.app.state.session_factory()
+        work_of(session).give_reason(request.headers.get("x-audit-reason"))
+        request.state.db = session
+        current = _REQUEST_SESSION.set(session)
+        try:
+            yield session
+        except PoolTimeout as exc:
+            # The pool stayed empty for its whole timeout: overload, a 503 (HTML pages too).
+            await _end_in_thread(session, commit=False)
+            raise ServiceUnavailable("The server is busy. Try again in a few seconds.") from exc
+        except BaseException:
+            await _end_in_thread(session, commit=False)
+            raise
+        else:
+            await _end_in_thread(session, commit=True)
+        finally:
+            _REQUEST_SESSION.reset(current)
+    finally:
+        admission.leave()
+
+
 # scope="function": commit happens before the response is sent, so a 2xx means committed.
 DbSession = Annotated[Session, Depends(_db, scope="function")]
+
+
+def _uses_db(dependant: Dependant) -> bool:
+    return any(dep.call is _db or _uses_db(dep) for dep in dependant.dependencies)
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def run_and_commit(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        session = _REQUEST_SESSION.get()
+        if session is not None:
+            session.commit()
+        return result
+
+    return run_and_commit
+
+
+def commit_in_endpoint_thread(app: FastAPI) -> None:
+    """Commit each request's transaction in the endpoint's own thread, as soon as it returns.
+
+    FastAPI ends a dependency's scope only after it has validated and serialised the response,
+    which takes another hop through the thread pool, and the commit one more: row locks taken
+    by the transaction (the audit chain's head, SQLite's writer) were held across both, and
+    under load every hop waits for the event loop. Here every plain-function endpoint that
+    uses :data:`DbSession` commits before it hands its result back; the dependency then only
+    closes the session (or rolls back, if the endpoint or the commit raised).
+    """
+    for route in app.routes:
+        dependant = getattr(route, "dependant", None)
+        if (
+            isinstance(dependant, Dependant)
+            and dependant.call is not None
+            and not inspect.iscoroutinefunction(dependant.call)
+            and _uses_db(dependant)
+            and not getattr(dependant.call, "__wrapped__", None)
+        ):
+            dependant.call = _committing(dependant.call)
 
 
 def _bypass_rls(session: Session, on: bool) -> None:
@@ -58,31 +171,21 @@ def _bypass_rls(session: Session, on: bool) -> None:
 
 def resolve_principal(request: Request, session: Session) -> Principal | None:
     """The principal of the request's credentials, or None if there are none (or they are bad)."""
-    from medledger.parties import auth
-
     settings: Settings = request.app.state.settings
+    authenticator: Authenticator = request.app.state.authenticator
+    authorization = request.headers.get("authorization", "")
+    credentials = Credentials(
+        bearer=authorization[7:].strip() if authorization.lower().startswith("bearer ") else None,
+        api_key=(request.headers.get("x-api-key") or "").strip() or None,
+        cookie=request.cookies.get(settings.session_cookie_name),
+    )
     resolved = None
-    _bypass_rls(session, True)
-    try:
-        authorization = request.headers.get("authorization", "")
-        api_key = request.headers.get("x-api-key")
-        cookie = request.cookies.get(settings.session_cookie_name)
-        if authorization.lower().startswith("bearer "):
-            resolved = auth.resolve_token(session, authorization[7:].strip(), kind="bearer")
-            if resolved is None:
-                raise AuthenticationFailed(
-                    "The access token is invalid or expired.", code=Code.TOKEN_INVALID
-                )
-        elif api_key:
-            resolved = auth.resolve_api_key(session, api_key.strip())
-            if resolved is None:
-                raise AuthenticationFailed(
-                    "The API key is invalid or revoked.", code=Code.API_KEY_INVALID
-                )
-        elif cookie:
-            resolved = auth.resolve_token(session, cookie, kind="browser")
-    finally:
-        _bypass_rls(session, False)
+    if credentials.bearer is not None or credentials.api_key or credentials.cookie:
+        _bypass_rls(session, True)
+        try:
+            resolved = authenticator(session, credentials)
+        finally:
+            _bypass_rls(session, False)
     if resolved is None:
         # Nobody signed in: the connection may still hold the tenant of its last request.
         set_tenant_guc(session, None)
@@ -97,6 +200,7 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
 
 
 async def _csrf_form_token(request: Request) -> str | None:
+    """The CSRF token of a form body (read on the event loop: it awaits the body)."""
     content_type = request.headers.get("content-type", "")
     if "form" not in content_type:
         return None
@@ -118,11 +222,16 @@ def check_csrf(request: Request, form_token: str | None) -> None:
         )
 
 
-async def _current_principal(request: Request, session: DbSession) -> Principal:
+def _current_principal(
+    request: Request,
+    session: DbSession,
+    form_token: Annotated[str | None, Depends(_csrf_form_token)],
+) -> Principal:
+    # A plain function: run in the thread pool, so its database work never blocks the loop.
     principal = resolve_principal(request, session)
     if principal is None:
         raise AuthenticationFailed("Log in first.", code=Code.AUTHENTICATION_REQUIRED)
-    check_csrf(request, await _csrf_form_token(request))
+    check_csrf(request, form_token)
     return principal
 
 

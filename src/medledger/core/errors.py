@@ -29,6 +29,7 @@ class Code(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     HTTP_ERROR = "http_error"
+    SERVICE_OVERLOADED = "service.overloaded"
     TOKEN_INVALID = "token.invalid"
     API_KEY_INVALID = "api_key.invalid"
     CSRF_INVALID = "csrf.invalid"
@@ -150,6 +151,17 @@ class UnsupportedMediaType(DomainError):
     status = 415
     code: str = Code.UNSUPPORTED_MEDIA_TYPE
     title = "Unsupported media type"
+
+
+class ServiceUnavailable(DomainError):
+    """The server is overloaded: no database connection (or SQLite write slot) came free within
+    the bounded wait (HTTP 503 with ``Retry-After``). Nothing was changed."""
+
+    status = 503
+    code: str = Code.SERVICE_OVERLOADED
+    title = "Service temporarily unavailable"
+    #: Seconds a client should wait before retrying (the ``Retry-After`` header).
+    retry_after = 2
 
 
 def field_error(field_name: str, code: str, message: str, **params: Any) -> ValidationFailed:

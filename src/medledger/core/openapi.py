@@ -8,7 +8,9 @@ is completed once, from what each operation is:
   cursors and malformed bodies), ``401`` and ``403`` (credentials, role, CSRF) — except the
   token endpoint, which answers ``401`` and ``429`` for wrong passwords;
 * operations with parameters or a body: ``422`` (field errors);
-* operations with a path parameter: ``404`` (unseen records answer 404, never 403);
+* operations that name a record, in the path, the query or the body (any field typed
+  ``RecordId``, recognised by its bounds 1..``DB_INT_MAX``): ``404`` (unseen records answer
+  404, never 403, wherever their id was given);
 * operations that write (POST, PATCH, PUT, DELETE): ``409`` (business rule) and ``413`` (body
   size limit, docs/api.md "Limits");
 * what a route declares itself in ``responses=`` (the trace's ``404``, capture's ``415``).
@@ -49,7 +51,36 @@ def problem_response(status: int) -> dict[str, Any]:
     }
 
 
-def statuses_of(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+def _is_record_id(node: dict[str, Any]) -> bool:
+    return (
+        node.get("type") == "integer"
+        and node.get("minimum") == 1
+        and node.get("maximum") in (DB_INT_MAX, float(DB_INT_MAX))
+    )
+
+
+def names_a_record(node: Any, components: dict[str, Any], seen: set[str] | None = None) -> bool:
+    """Whether the schema ``node`` has a ``RecordId`` anywhere (``$ref`` followed once)."""
+    seen = set() if seen is None else seen
+    if isinstance(node, list):
+        return any(names_a_record(value, components, seen) for value in node)
+    if not isinstance(node, dict):
+        return False
+    if _is_record_id(node):
+        return True
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        if name in seen:
+            return False
+        seen.add(name)
+        return names_a_record(components.get(name), components, seen)
+    return any(names_a_record(value, components, seen) for value in node.values())
+
+
+def statuses_of(
+    path: str, method: str, operation: dict[str, Any], components: dict[str, Any] | None = None
+) -> set[int]:
     """The problem statuses ``operation`` can answer (see the module doc)."""
     statuses = {400, 401}
     if path == TOKEN_PATH:
@@ -59,7 +90,9 @@ def statuses_of(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     parameters = operation.get("parameters", [])
     if parameters or "requestBody" in operation:
         statuses.add(422)
-    if any(p.get("in") == "path" for p in parameters):
+    if any(p.get("in") == "path" for p in parameters) or names_a_record(
+        [parameters, operation.get("requestBody")], components or {}
+    ):
         statuses.add(404)
     if method in WRITES:
         statuses |= {409, 413}
@@ -98,7 +131,7 @@ def declare_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
-            for status in sorted(statuses_of(path, method, operation) | declared):
+            for status in sorted(statuses_of(path, method, operation, components) | declared):
                 responses[str(status)] = problem_response(status)
     return schema
 

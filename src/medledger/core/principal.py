@@ -137,6 +137,10 @@ class Principal:
     time_zone: str = "UTC"
     api_key_id: int | None = None
     permissions: frozenset[Permission] = field(default_factory=frozenset)
+    #: The name of the principal's party (shown in the user menu).
+    party_name: str = ""
+    #: The browser session or bearer token this request came with (None: API key, CLI, job).
+    auth_session_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -175,6 +179,8 @@ def make_principal(
     locale: str | None = None,
     time_zone: str = "UTC",
     api_key_id: int | None = None,
+    party_name: str = "",
+    auth_session_id: int | None = None,
 ) -> Principal:
     role_value = Role(role)
     return Principal(
@@ -189,4 +195,6 @@ def make_principal(
         time_zone=time_zone,
         api_key_id=api_key_id,
         permissions=ROLE_PERMISSIONS[role_value],
+        party_name=party_name,
+        auth_session_id=auth_session_id,
     )

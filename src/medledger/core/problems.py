@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -30,6 +31,7 @@ from medledger.core.errors import (
     FieldError,
     MethodNotAllowed,
     NotFound,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
 from medledger.core.i18n import negotiate_locale, translate
@@ -104,12 +106,19 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] | None = None
 
 
+def problem_headers(exc: DomainError) -> dict[str, str] | None:
+    """``WWW-Authenticate`` on 401, ``Retry-After`` on 503."""
+    if exc.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, ServiceUnavailable):
+        return {"Retry-After": str(exc.retry_after)}
+    return None
+
+
 def problem_response(
     exc: DomainError, request: Request, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    headers = dict(headers or {})
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+    headers = {**(headers or {}), **(problem_headers(exc) or {})}
     return JSONResponse(
         problem_body(exc, request_locale(request), str(request.url.path)),
         status_code=exc.status,
@@ -184,6 +193,22 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # No connection came free within the pool timeout: overload, answered at once.
+        log.warning("overload: %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            ServiceUnavailable("The server is busy. Try again in a few seconds."), request
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # No connection came free within the pool timeout: overload, answered at once.
+        log.warning("overload: %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            ServiceUnavailable("The server is busy. Try again in a few seconds."), request
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -38,19 +38,32 @@ def list_visible(
     page: int = 1,
     page_size: int = 50,
 ) -> tuple[list[M], int]:
-    """One page of the visible records matching ``filters`` and the total count."""
+    """One page of the visible records matching ``filters`` and the total count.
+
+    The total comes with the page (``COUNT(*) OVER ()``): one statement, one round trip. Only
+    a page past the end, which has no row to carry it, counts separately.
+    """
     base: Select[Any] = scoped(select(model), model, principal)
     for condition in filters or []:
         base = base.where(condition)
-    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
     if order_by is None:
         order_by = (model.id,)  # type: ignore[attr-defined]
     elif not isinstance(order_by, tuple):
         order_by = (order_by,)
     # The primary key last keeps pages stable when the sort key has ties.
-    stmt = base.order_by(*order_by, model.id)  # type: ignore[attr-defined]
-    items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
-    return items, int(total)
+    stmt = (
+        base.add_columns(func.count().over())
+        .order_by(*order_by, model.id)  # type: ignore[attr-defined]
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = session.execute(stmt).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0][1])
+    if page == 1:
+        return [], 0
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    return [], int(total)
 
 
 def apply_changes(obj: Any, changes: dict[str, Any]) -> None:

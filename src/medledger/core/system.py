@@ -1,16 +1,25 @@
-"""Acting as the platform itself (CLI administration, seeding, migrations)."""
+"""Acting as the platform itself (CLI administration, seeding, migrations).
+
+Tenancy is a platform concept: every row carries ``tenant_id`` and row-level security keys on
+it. The ``tenants`` table itself is owned by the ``parties`` package; the platform reads the
+three columns it needs through :data:`TENANTS` instead of importing that package, so ``core``
+depends on no domain package (docs/architecture.md, import rules).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select, text
+from sqlalchemy import column, select, table, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from medledger.compliance.audit import SystemActor
 from medledger.core.db import is_postgres, unit_of_work
 from medledger.core.principal import Principal, Role, make_principal
+from medledger.core.work import SystemActor
+
+#: The platform's read-only view of the ``tenants`` table (owned by ``parties.models.Tenant``).
+TENANTS = table("tenants", column("id"), column("slug"), column("owner_party_id"))
 
 
 @contextmanager
@@ -24,28 +33,26 @@ def system_unit_of_work(factory: sessionmaker[Session], label: str = "system") -
 
 def tenant_admin(session: Session, tenant_id: int, label: str = "system") -> Principal:
     """A principal with the admin role in ``tenant_id``, for CLI administration."""
-    from medledger.parties.models import Tenant
-
-    tenant = session.get(Tenant, tenant_id)
-    assert tenant is not None and tenant.owner_party_id is not None
+    owner_party_id = session.scalar(
+        select(TENANTS.c.owner_party_id).where(TENANTS.c.id == tenant_id)
+    )
+    assert owner_party_id is not None, f"tenant {tenant_id} has no hub party"
     return make_principal(
         user_id=None,
         tenant_id=tenant_id,
-        party_id=tenant.owner_party_id,
+        party_id=int(owner_party_id),
         role=Role.ADMIN,
         username=label,
         display_name="MedLedger CLI",
-        hub_party_id=tenant.owner_party_id,
+        hub_party_id=int(owner_party_id),
     )
 
 
 def default_tenant_id(session: Session, slug: str | None = None) -> int:
     """The tenant named by ``slug``, or the only/first one."""
-    from medledger.parties.models import Tenant
-
-    stmt = select(Tenant.id).order_by(Tenant.id)
+    stmt = select(TENANTS.c.id).order_by(TENANTS.c.id)
     if slug:
-        stmt = stmt.where(Tenant.slug == slug)
+        stmt = stmt.where(TENANTS.c.slug == slug)
     tenant_id = session.scalar(stmt)
     if tenant_id is None:
         raise SystemExit(

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from medledger.core.errors import Code, DomainError
+from medledger.core.errors import Code
 
 # code -> English message template (with {placeholders}); used to translate field errors that
 # pydantic reports already formatted.
@@ -46,29 +46,7 @@ def rule_error(
     return custom_error(code, template, **(params or {}))
 
 
-def _as_pydantic(fn: Any, field: str) -> Any:
-    def validate(value: str) -> str:
-        try:
-            return str(fn(value, field=field))
-        except DomainError as exc:
-            raise custom_error(exc.code, exc.message, **exc.params) from None
-
-    return validate
-
-
-def _gtin(value: str) -> str:
-    from medledger.identifiers.checkdigit import normalise_gtin
-
-    return str(_as_pydantic(normalise_gtin, "gtin")(value))
-
-
-def _gln(value: str) -> str:
-    from medledger.identifiers.checkdigit import validate_gln
-
-    return str(_as_pydantic(validate_gln, "gln")(value))
-
-
-def _strip(value: Any) -> Any:
+def strip_text(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
@@ -112,38 +90,26 @@ GTIN_PATTERN = r"^([0-9]{8}|[0-9]{12,14})$"
 GTIN14_PATTERN = r"^[0-9]{14}$"
 GLN_PATTERN = r"^[0-9]{13}$"
 SSCC_PATTERN = r"^[0-9]{18}$"
-_GTIN_SCHEMA = {
+GTIN_SCHEMA = {
     "type": "string",
     "pattern": GTIN_PATTERN,
     "minLength": 8,
     "maxLength": 14,
     "description": "GTIN-8, -12, -13 or -14 (ASCII digits, valid check digit); stored as GTIN-14.",
 }
-_GLN_SCHEMA = {
+GLN_SCHEMA = {
     "type": "string",
     "pattern": GLN_PATTERN,
     "minLength": 13,
     "maxLength": 13,
     "description": "GLN: 13 ASCII digits with a valid check digit.",
 }
-GTIN = Annotated[
-    str,
-    BeforeValidator(_strip),
-    AfterValidator(_gtin),
-    WithJsonSchema(_GTIN_SCHEMA, mode="validation"),
-]
-GLN = Annotated[
-    str,
-    BeforeValidator(_strip),
-    AfterValidator(_gln),
-    WithJsonSchema(_GLN_SCHEMA, mode="validation"),
-]
 # Stored keys, as answered.
 Gtin14Out = Annotated[str, Field(pattern=GTIN14_PATTERN, min_length=14, max_length=14)]
 GlnOut = Annotated[str, Field(pattern=GLN_PATTERN, min_length=13, max_length=13)]
 SsccOut = Annotated[str, Field(pattern=SSCC_PATTERN, min_length=18, max_length=18)]
-CountryCode = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
-TimeZoneName = Annotated[str, BeforeValidator(_strip), AfterValidator(_time_zone)]
+CountryCode = Annotated[str, BeforeValidator(strip_text), AfterValidator(_country)]
+TimeZoneName = Annotated[str, BeforeValidator(strip_text), AfterValidator(_time_zone)]
 
 
 def _single_line(value: str) -> str:
@@ -159,7 +125,7 @@ def _single_line(value: str) -> str:
 
 # One line of text (names, codes): stripped, and no control character at all, not even the
 # tab and line breaks that the request guard lets through for multi-line text.
-Text = Annotated[str, BeforeValidator(_strip), AfterValidator(_single_line)]
+Text = Annotated[str, BeforeValidator(strip_text), AfterValidator(_single_line)]
 
 # Integers the databases can hold: ids are BIGINT-sized on both, and a value past 64 bits is a
 # 422 naming its field here rather than an overflow (500) in the driver. Every id of a path,

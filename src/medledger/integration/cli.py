@@ -17,10 +17,10 @@ outbox_app = typer.Typer(help="The outbox of partner messages.", no_args_is_help
 
 
 def _factory() -> sessionmaker[Session]:
-    from medledger.cli import _engine
-    from medledger.core.db import make_session_factory
+    from medledger.core.config import get_settings
+    from medledger.core.db import engine_from_settings, make_session_factory
 
-    return make_session_factory(_engine())
+    return make_session_factory(engine_from_settings(get_settings()))
 
 
 def _worker_config(**overrides: Any) -> WorkerConfig:

@@ -7,8 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from medledger.core.types import GTIN, RecordId
+from medledger.core.types import RecordId
 from medledger.core.types import rule_error as _rule_error
+from medledger.identifiers.fields import GTIN
 
 _LOT = Field("", max_length=20, pattern=r"^[!-~]*$")
 

@@ -23,14 +23,12 @@ TenantOption = Annotated[str | None, typer.Option(help="Tenant slug (default: th
 
 def _run(tenant: str | None, action: Callable[[Any, Any], Any]) -> Any:
     from medledger.core.config import get_settings
-    from medledger.core.db import make_engine, make_session_factory, set_tenant_guc
+    from medledger.core.db import engine_from_settings, make_session_factory, set_tenant_guc
     from medledger.core.errors import DomainError
     from medledger.core.system import default_tenant_id, system_unit_of_work, tenant_admin
-    from medledger.models import load_all_models
 
-    load_all_models()
     settings = get_settings()
-    factory = make_session_factory(make_engine(settings.database_url, echo=settings.sql_echo))
+    factory = make_session_factory(engine_from_settings(settings))
     try:
         with system_unit_of_work(factory, label="cli") as session:
             tenant_id = default_tenant_id(session, tenant)

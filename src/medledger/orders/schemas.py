@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from medledger.catalog.models import Region
-from medledger.core.types import GLN, GTIN, CountryCode, RecordId, Text
+from medledger.core.types import CountryCode, RecordId, Text
+from medledger.identifiers.fields import GLN, GTIN
 from medledger.orders.draft import LineDraft, OrderDraft
 from medledger.orders.models import ClinicalUrgency, CustomerTier
 

@@ -404,9 +404,9 @@ def revoke_api_key(session: DbSession, principal: CurrentPrincipal, key_id: Reco
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
-def logout(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    """Revoke the bearer token used for this request."""
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        auth.revoke_token(session, authorization[7:].strip())
+def logout(session: DbSession, principal: CurrentPrincipal) -> Response:
+    """End the bearer token or browser session this request came with (an API key is revoked
+    by an administrator instead)."""
+    if principal.auth_session_id is not None:
+        auth.revoke_session(session, principal.auth_session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,16 +9,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.compliance import audit
 from medledger.core.config import Settings
 from medledger.core.db import utcnow
+from medledger.core.deps import Authenticated, Credentials
 from medledger.core.errors import AuthenticationFailed, RateLimited
+from medledger.core.errors import Code as CoreCode
 from medledger.core.principal import Principal, make_principal
 from medledger.core.security import (
+    constant_time_equal,
     hash_password,
     needs_rehash,
     new_token,
@@ -30,6 +35,9 @@ from medledger.parties.errors import Code
 from medledger.parties.models import ApiKey, AuthSession, LoginAttempt, Party, Tenant, User
 
 log = logging.getLogger("medledger.security")
+
+# session.info key: the user whose password hash a login just upgraded (same password).
+_REHASHED = "medledger.password_rehashed"
 
 
 @dataclass(frozen=True)
@@ -120,8 +128,10 @@ def authenticate(
         )
     session.add(LoginAttempt(username=username[:64], client=client[:64], succeeded=True))
     if needs_rehash(user.password_hash):
+        # A stronger hash of the same password is not a password change: no session ends.
         work_of(session).act_as(_principal_for_user(session, user))
         user.password_hash = hash_password(password)
+        session.info[_REHASHED] = user.id
     session.flush()
     log.info("login ok username=%s client=%s", username, client)
     return user
@@ -140,69 +150,125 @@ def issue_session(session: Session, settings: Settings, user: User, *, kind: str
             token_hash=token_digest(token),
             csrf_token=csrf,
             expires_at=utcnow() + timedelta(minutes=ttl),
+            credential_epoch=user.credential_epoch,
         )
     )
     session.flush()
-    principal = _principal_for_user(session, user)
-    audit.append_entries(
-        session.connection(),
-        user.tenant_id,
-        principal,
-        [
-            {
-                "action": "login",
-                "entity_type": "users",
-                "entity_id": user.id,
-                "old_values": None,
-                "new_values": {"kind": kind},
-            }
-        ],
-        "",
+    # The user acts for itself from here on: the login entry is attributed to it.
+    work_of(session).act_as(_principal_for_user(session, user))
+    audit.record(
+        session,
+        tenant_id=user.tenant_id,
+        action="login",
+        entity_type="users",
+        entity_id=user.id,
+        new_values={"kind": kind},
     )
     return IssuedSession(token=token, csrf_token=csrf, expires_in_seconds=ttl * 60, user=user)
 
 
-@dataclass(frozen=True)
-class ResolvedSession:
-    principal: Principal
-    csrf_token: str | None
-    kind: str
+# Built once: the statement every authenticated request runs (building it per request cost
+# more than executing it).
+_TOKEN_LOOKUP = (
+    select(
+        AuthSession.id,
+        AuthSession.csrf_token,
+        AuthSession.expires_at,
+        AuthSession.revoked_at,
+        AuthSession.credential_epoch,
+        User.id,
+        User.tenant_id,
+        User.party_id,
+        User.role,
+        User.username,
+        User.display_name,
+        User.locale,
+        User.time_zone,
+        User.active,
+        User.credential_epoch,
+        Party.name,
+        Party.active,
+        Tenant.owner_party_id,
+    )
+    .join(User, User.id == AuthSession.user_id)
+    .join(Party, Party.id == User.party_id)
+    .join(Tenant, Tenant.id == User.tenant_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.kind == bindparam("kind"))
+)
 
 
-def resolve_token(session: Session, token: str, *, kind: str) -> ResolvedSession | None:
-    """The principal behind a session cookie or bearer token, if valid and unexpired."""
-    row = session.execute(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.token_hash == token_digest(token), AuthSession.kind == kind)
-    ).first()
+def resolve_token(session: Session, token: str, *, kind: str) -> Authenticated | None:
+    """The principal behind a session cookie or bearer token, if it is still valid: not logged
+    out, unexpired, issued under the user's current credential epoch, user and party active.
+
+    One indexed lookup joins everything the check and the principal need, so every request on
+    every server process sees a revocation as soon as it is committed.
+    """
+    row = session.execute(_TOKEN_LOOKUP, {"token_hash": token_digest(token), "kind": kind}).first()
     if row is None:
         return None
-    auth_session, user = row
+    (
+        session_id,
+        csrf_token,
+        expires_at,
+        revoked_at,
+        session_epoch,
+        user_id,
+        tenant_id,
+        party_id,
+        role,
+        username,
+        display_name,
+        locale,
+        time_zone,
+        user_active,
+        user_epoch,
+        party_name,
+        party_active,
+        hub_party_id,
+    ) = row
     if (
-        auth_session.revoked_at is not None
-        or auth_session.expires_at <= utcnow()
-        or not user.active
+        revoked_at is not None
+        or expires_at <= utcnow()
+        or session_epoch != user_epoch
+        or not user_active
+        or not party_active
     ):
         return None
-    return ResolvedSession(_principal_for_user(session, user), auth_session.csrf_token, kind)
+    principal = make_principal(
+        user_id=user_id,
+        tenant_id=tenant_id,
+        party_id=party_id,
+        role=role,
+        username=username,
+        display_name=display_name,
+        hub_party_id=hub_party_id,
+        locale=locale,
+        time_zone=time_zone,
+        party_name=party_name,
+        auth_session_id=session_id,
+    )
+    return Authenticated(principal, csrf_token, kind)
 
 
-def resolve_api_key(session: Session, key: str) -> ResolvedSession | None:
-    """The principal of a machine client's API key (``mlk_<prefix>_<secret>``)."""
+def resolve_api_key(session: Session, key: str) -> Authenticated | None:
+    """The principal of a machine client's API key (``mlk_<prefix>_<secret>``); refused while
+    the key is revoked or its party is inactive."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != "mlk":
         return None
-    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if api_key is None or api_key.revoked_at is not None:
+    row = session.execute(
+        select(ApiKey, Party.name, Party.active, Tenant.owner_party_id)
+        .join(Party, Party.id == ApiKey.party_id)
+        .join(Tenant, Tenant.id == ApiKey.tenant_id)
+        .where(ApiKey.prefix == parts[1])
+    ).first()
+    if row is None:
         return None
-    from medledger.core.security import constant_time_equal
-
+    api_key, party_name, party_active, hub_party_id = row
+    if api_key.revoked_at is not None or not party_active:
+        return None
     if not constant_time_equal(api_key.key_hash, token_digest(key)):
-        return None
-    party = session.get(Party, api_key.party_id)
-    tenant = session.get(Tenant, api_key.tenant_id)
-    if party is None or not party.active:
         return None
     principal = make_principal(
         user_id=None,
@@ -210,21 +276,118 @@ def resolve_api_key(session: Session, key: str) -> ResolvedSession | None:
         party_id=api_key.party_id,
         role=api_key.role,
         username=f"api-key-{api_key.prefix}",
-        display_name=f"{party.name}: {api_key.name}",
-        hub_party_id=tenant.owner_party_id if tenant else None,
+        display_name=f"{party_name}: {api_key.name}",
+        hub_party_id=hub_party_id,
         api_key_id=api_key.id,
+        party_name=party_name,
     )
-    return ResolvedSession(principal, None, "api_key")
+    return Authenticated(principal, None, "api_key")
+
+
+def authenticate_request(session: Session, credentials: Credentials) -> Authenticated | None:
+    """The request's principal (``core.deps.Authenticator``): a bearer token, else an API key,
+    else the session cookie. A bad token or key is refused with 401; a stale cookie is ignored
+    (the visitor is anonymous and pages send it to the login form)."""
+    if credentials.bearer is not None:
+        resolved = resolve_token(session, credentials.bearer, kind="bearer")
+        if resolved is None:
+            raise AuthenticationFailed(
+                "The access token is invalid or expired.", code=CoreCode.TOKEN_INVALID
+            )
+        return resolved
+    if credentials.api_key:
+        resolved = resolve_api_key(session, credentials.api_key)
+        if resolved is None:
+            raise AuthenticationFailed(
+                "The API key is invalid or revoked.", code=CoreCode.API_KEY_INVALID
+            )
+        return resolved
+    if credentials.cookie:
+        return resolve_token(session, credentials.cookie, kind="browser")
+    return None
+
+
+def revoke_session(session: Session, auth_session_id: int) -> None:
+    """Log out: this browser session or bearer token stops working at once."""
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == auth_session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def revoke_token(session: Session, token: str) -> None:
-    """Log out: the session or token stops working at once."""
-    auth_session = session.scalar(
-        select(AuthSession).where(AuthSession.token_hash == token_digest(token))
+    """Log out by the secret itself (the browser logout, which holds the cookie)."""
+    auth_session_id = session.scalar(
+        select(AuthSession.id).where(AuthSession.token_hash == token_digest(token))
     )
-    if auth_session is not None and auth_session.revoked_at is None:
-        auth_session.revoked_at = utcnow()
-        session.flush()
+    if auth_session_id is not None:
+        revoke_session(session, auth_session_id)
+
+
+# --- ending sessions when credentials change --------------------------------------------------
+
+
+def _deactivated(obj: object) -> bool:
+    history = inspect(obj).attrs.active.history
+    return list(history.added) == [False] and list(history.deleted) != [False]
+
+
+def _end_sessions_on_credential_change(session: Session, _flush_context: Any) -> None:
+    """Raise the credential epoch of users whose password changed or who were deactivated, and
+    of every user of a deactivated party, in the transaction of that change: their sessions and
+    tokens are refused from the commit on, by every server process, and reactivating the user
+    or party later does not revive them.
+
+    Someone changing their own password keeps the session they did it with (as most sites do:
+    the other devices are signed out, the one in hand is not).
+    """
+    user_ids: set[int] = set()
+    keep: dict[int, int] = {}  # user id -> the session that changed its own password
+    party_ids: set[int] = set()
+    actor = work_of(session).actor
+    for obj in session.dirty:
+        if isinstance(obj, User):
+            password_changed = (
+                bool(inspect(obj).attrs.password_hash.history.deleted)
+                and session.info.get(_REHASHED) != obj.id
+            )
+            if password_changed or _deactivated(obj):
+                user_ids.add(obj.id)
+                own_session = getattr(actor, "auth_session_id", None)
+                if (
+                    password_changed
+                    and obj.active
+                    and own_session is not None
+                    and getattr(actor, "user_id", None) == obj.id
+                ):
+                    keep[obj.id] = own_session
+        elif isinstance(obj, Party) and _deactivated(obj):
+            party_ids.add(obj.id)
+    if not user_ids and not party_ids:
+        return
+    # Core statements on the flush's connection: no ORM bookkeeping, no audit entry of their
+    # own (the change that caused them is audited).
+    connection = session.connection()
+    conditions: list[ColumnElement[bool]] = []
+    if user_ids:
+        conditions.append(User.id.in_(sorted(user_ids)))
+    if party_ids:
+        conditions.append(User.party_id.in_(sorted(party_ids)))
+    connection.execute(
+        update(User).where(or_(*conditions)).values(credential_epoch=User.credential_epoch + 1)
+    )
+    for user_id, auth_session_id in keep.items():
+        current = select(User.credential_epoch).where(User.id == user_id).scalar_subquery()
+        connection.execute(
+            update(AuthSession)
+            .where(AuthSession.id == auth_session_id, AuthSession.user_id == user_id)
+            .values(credential_epoch=current)
+        )
+
+
+event.listen(Session, "after_flush", _end_sessions_on_credential_change)
 
 
 def new_csrf() -> str:

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from medledger.core.principal import Role
 from medledger.core.schemas import PatchIn
 from medledger.core.types import (
-    GLN,
     CountryCode,
     GlnOut,
     RecordId,
@@ -17,6 +16,7 @@ from medledger.core.types import (
     TimeZoneName,
     rule_error,
 )
+from medledger.identifiers.fields import GLN
 from medledger.parties.errors import Code
 from medledger.parties.models import PartyRole, StorageClass, ZonePurpose
 

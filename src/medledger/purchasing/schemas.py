@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medledger.core.types import GTIN, RecordId
+from medledger.core.types import RecordId
+from medledger.identifiers.fields import GTIN
 
 
 class OrderLineIn(BaseModel):

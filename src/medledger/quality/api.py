@@ -17,7 +17,8 @@ from medledger.compliance.signing import SigningPolicy, failed_attempts_kept
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.principal import Permission, Principal
 from medledger.core.schemas import Page
-from medledger.core.types import GTIN, RecordId
+from medledger.core.types import RecordId
+from medledger.identifiers.fields import GTIN
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control, complaint, service
 from medledger.quality import deviation as deviation_service

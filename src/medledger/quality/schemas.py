@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from medledger.core.types import GTIN, RecordId
+from medledger.core.types import RecordId
+from medledger.identifiers.fields import GTIN
 from medledger.quality.models import (
     Disposition,
     Harm,

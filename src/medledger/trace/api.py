@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from medledger.core.bodies import parse_json, parsed_json
@@ -55,6 +55,11 @@ async def _json_body(request: Request) -> Any:
         return parse_json(await request.body())
 
 
+# Parsed on the event loop (awaiting the body is I/O); the endpoints that use it are plain
+# functions run in the thread pool, so their database work never blocks the loop.
+EpcisJson = Annotated[Any, Depends(_json_body)]
+
+
 def _job_json(job: Any) -> dict[str, Any]:
     return CaptureJobOut.of(job).model_dump(mode="json", by_alias=True)
 
@@ -82,8 +87,9 @@ _CAPTURE_PROBLEMS: dict[int | str, dict[str, Any]] = {
     openapi_extra=_EPCIS_BODY,
     responses=_CAPTURE_PROBLEMS,
 )
-async def capture(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    document = await _json_body(request)
+def capture(
+    request: Request, session: DbSession, principal: CurrentPrincipal, document: EpcisJson
+) -> Response:
     behaviour = request.headers.get("gs1-capture-error-behaviour", ROLLBACK).strip().lower()
     job = capture_document(session, principal, document, error_behaviour=behaviour)
     return JSONResponse(
@@ -125,10 +131,9 @@ def read_capture_job(
     openapi_extra=_EPCIS_BODY,
     responses=_CAPTURE_PROBLEMS,
 )
-async def capture_single_event(
-    request: Request, session: DbSession, principal: CurrentPrincipal
+def capture_single_event(
+    session: DbSession, principal: CurrentPrincipal, event: EpcisJson
 ) -> Response:
-    event = await _json_body(request)
     event_id, created = capture_event(session, principal, event)
     return JSONResponse(
         {"eventID": event_id, "created": created},

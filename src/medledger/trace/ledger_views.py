@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from medledger.catalog.models import Product
+from medledger.catalog.views import register_lots_source
 from medledger.core.errors import NotFound
 from medledger.core.principal import Permission, Principal
 from medledger.core.scoping import scoped, visibility
@@ -419,6 +420,10 @@ def lots_of_product(ui: Ui, gtin: str, limit: int = 20) -> tuple[list[ItemRow], 
         )
     )
     return item_rows(ui, list(items)), int(total)
+
+
+# The product page lists the product's lots (catalog/views.py).
+register_lots_source(lots_of_product)
 
 
 def _visible_item(ui: Ui, item_id: int) -> TraceItem:

@@ -10,8 +10,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 import medledger
+from medledger.core.admission import Admission, pool_capacity, pool_timeout
 from medledger.core.config import Settings, get_settings
-from medledger.core.db import make_engine, make_session_factory
+from medledger.core.db import engine_from_settings, make_session_factory
+from medledger.core.deps import commit_in_endpoint_thread
 from medledger.core.problems import install_problem_handlers, install_request_guard
 from medledger.web.errors import install_html_error_pages
 
@@ -23,7 +25,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Every table and its partner-visibility rule registered before the first request.
     load_all_models()
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    engine = engine or engine_from_settings(settings)
     app = FastAPI(
         title="MedLedger",
         version=medledger.__version__,
@@ -43,9 +45,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     parallel.configure(settings.capture_workers)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.admission = Admission(
+        pool_capacity(engine), pool_timeout(engine, settings.db_pool_timeout_seconds)
+    )
+    from medledger.parties.auth import authenticate_request
+
+    app.state.authenticator = authenticate_request
     install_problem_handlers(app)
     install_html_error_pages(app)
     install_request_guard(app, settings)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: answered on the event loop without the database, even under overload."""
+        return {"status": "ok"}
 
     from medledger.catalog.api import router as catalog_router
     from medledger.compliance.api import router as audit_router
@@ -58,6 +71,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router, dependencies in _capability_routers():
         app.include_router(router, dependencies=dependencies)
     app.include_router(web_router)
+    commit_in_endpoint_thread(app)
 
     static_dir = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static_dir), name="static")

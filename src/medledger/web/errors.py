@@ -32,7 +32,6 @@ def wants_html(request: Request) -> bool:
 def _render(request: Request, error: DomainError) -> Response:
     from medledger.core.deps import resolve_principal
     from medledger.core.i18n import negotiate_locale
-    from medledger.parties.models import Party
     from medledger.web.ui import Ui, error_page
 
     session = request.app.state.session_factory()
@@ -46,8 +45,7 @@ def _render(request: Request, error: DomainError) -> Response:
         locale = negotiate_locale(user_locale, request.headers.get("accept-language"))
         ui = Ui(request, session, principal, locale)
         if principal is not None:
-            party = session.get(Party, principal.party_id)
-            ui.party_name = party.name if party is not None else ""
+            ui.party_name = principal.party_name
         request.state.ui = ui
         return error_page(request, error)
     finally:

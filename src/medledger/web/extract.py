@@ -26,6 +26,7 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "UnsupportedMediaType": 0,
     "BadRequestBody": 0,
     "PayloadTooLarge": 0,
+    "ServiceUnavailable": 0,
     "field_error": 2,
     "FieldError": 2,
     "_conflict": 2,

@@ -6,10 +6,13 @@ Templates use the macros of ``_record.html``; handlers pass ``history=record_his
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from medledger.core.principal import Permission
+from sqlalchemy.orm import Session
+
+from medledger.core.principal import Permission, Principal
 from medledger.web.labels import AUDIT_ACTION_LABELS, FIELD_LABELS, label
 from medledger.web.ui import Ui
 
@@ -69,6 +72,20 @@ def changes_of(ui: Ui, entry: Any) -> list[Change]:
     ]
 
 
+#: Reads the newest audit entries of one record: ``(session, principal, entity_type, entity_id,
+#: limit)`` → entries with ``seq``, ``occurred_at``, ``actor_label``, ``action``, ``reason`` and
+#: old/new values. The audit trail's package registers it (``compliance/views.py``), so the
+#: toolkit imports no domain package.
+HistorySource = Callable[[Session, Principal, str, str, int], Sequence[Any]]
+_history_source: HistorySource | None = None
+
+
+def register_history_source(source: HistorySource) -> None:
+    """Where history panels read a record's audit entries (one source per application)."""
+    global _history_source
+    _history_source = source
+
+
 def record_history(
     ui: Ui, entity_type: str, entity_id: Any, limit: int = HISTORY_LIMIT
 ) -> list[HistoryEntry] | None:
@@ -77,11 +94,9 @@ def record_history(
     principal = ui.principal
     if principal is None or not principal.can(Permission.AUDIT_READ):
         return None
-    from medledger.compliance import service as compliance_service
-
-    items, _total = compliance_service.list_audit_entries(
-        ui.session, principal, entity_type=entity_type, entity_id=str(entity_id), page_size=limit
-    )
+    if _history_source is None:
+        return None
+    items = _history_source(ui.session, principal, entity_type, str(entity_id), limit)
     return [
         HistoryEntry(
             seq=entry.seq,

@@ -40,6 +40,7 @@ from medledger.core.i18n import (
     translate,
 )
 from medledger.core.principal import Principal
+from medledger.core.problems import problem_headers
 from medledger.web.labels import (
     BIZ_STEP_LABELS,
     DISPOSITION_LABELS,
@@ -206,6 +207,7 @@ def rls_bypass(session: Session, on: bool) -> None:
 
 
 async def _form_of(request: Request) -> FormData | None:
+    """The parsed form of a POST (read on the event loop: it awaits the body, no database)."""
     if request.method in ("GET", "HEAD"):
         return None
     if "form" not in request.headers.get("content-type", ""):
@@ -213,9 +215,13 @@ async def _form_of(request: Request) -> FormData | None:
     return await request.form()
 
 
-async def _build_ui(request: Request, session: Session, *, required: bool) -> Ui:
+PageForm = Annotated[FormData | None, Depends(_form_of)]
+
+
+# The page dependencies are plain functions: FastAPI runs them in its thread pool, so resolving
+# the principal (database work that may wait for a pooled connection) never blocks the event loop.
+def _build_ui(request: Request, session: Session, form: FormData | None, *, required: bool) -> Ui:
     principal = resolve_principal(request, session)
-    form = await _form_of(request)
     if principal is None:
         locale = negotiate_locale(None, request.headers.get("accept-language"))
         ui = Ui(request, session, None, locale, form)
@@ -228,20 +234,16 @@ async def _build_ui(request: Request, session: Session, *, required: bool) -> Ui
     request.state.ui = ui
     csrf_value = form.get("csrf_token") if form is not None else None
     check_csrf(request, csrf_value if isinstance(csrf_value, str) else None)
-    from medledger.parties.models import Party
-
-    # The user's own party is always visible to it; shown in the user menu.
-    party = session.get(Party, principal.party_id)
-    ui.party_name = party.name if party is not None else ""
+    ui.party_name = principal.party_name
     return ui
 
 
-async def _page_ui(request: Request, session: DbSession) -> Ui:
-    return await _build_ui(request, session, required=True)
+def _page_ui(request: Request, session: DbSession, form: PageForm) -> Ui:
+    return _build_ui(request, session, form, required=True)
 
 
-async def _public_ui(request: Request, session: DbSession) -> Ui:
-    return await _build_ui(request, session, required=False)
+def _public_ui(request: Request, session: DbSession, form: PageForm) -> Ui:
+    return _build_ui(request, session, form, required=False)
 
 
 UiPage = Annotated[Ui, Depends(_page_ui)]
@@ -278,7 +280,7 @@ def error_page(request: Request, exc: DomainError) -> HTMLResponse:
     referer = request.headers.get("referer", "")
     origin = f"{request.url.scheme}://{request.url.netloc}"
     back = referer[len(origin) :] if referer.startswith(origin + "/") else ""
-    return ui.render(
+    response = ui.render(
         "error.html",
         status=exc.status,
         block=None,
@@ -287,6 +289,8 @@ def error_page(request: Request, exc: DomainError) -> HTMLResponse:
         code=exc.code,
         back=local_path(back, default=""),
     )
+    response.headers.update(problem_headers(exc) or {})
+    return response
 
 
 class UiRoute(APIRoute):

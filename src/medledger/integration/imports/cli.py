@@ -29,15 +29,15 @@ def import_data(
     """Import master data as the hub's administration, with a data-quality report. Exit 0 when
     every row was accepted, 1 when some were rejected (the others are imported; fix and replay
     the rejected ones on the Imports page or by API), 2 when the file itself was refused."""
-    from medledger.cli import _engine
-    from medledger.core.db import make_session_factory
+    from medledger.core.config import get_settings
+    from medledger.core.db import engine_from_settings, make_session_factory
     from medledger.core.errors import DomainError
     from medledger.core.system import default_tenant_id, system_unit_of_work, tenant_admin
     from medledger.integration.imports import service
     from medledger.integration.imports.reader import read_sheet
 
     content = file.read_bytes()
-    factory = make_session_factory(_engine())
+    factory = make_session_factory(engine_from_settings(get_settings()))
     try:
         total = len(read_sheet(file.name, content).rows)
         with (

@@ -53,11 +53,10 @@ def _rebuild_ledgers() -> None:
     ]
     if not tenants:
         return
-    # Imported here: only a ledger with events needs the application's projection code.
-    from medledger.models import load_all_models
+    # Imported here: only a ledger with events needs the application's projection code (the
+    # migration environment, migrations/env.py, has loaded every model).
     from medledger.trace.ledger.rebuild import rebuild_projections
 
-    load_all_models()
     session = Session(bind=bind)
     for tenant_id in tenants:
         rebuild_projections(session, tenant_id)
