@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.inventory.builders import (
+    release_lot,
     AMBIENT_GTIN,
     CHILLED_GTIN,
     Warehouse,
@@ -85,13 +86,7 @@ def test_sensor_readings_outside_the_range_put_the_lot_on_hold(
         ),
         201,
     )
-    _ok(
-        client.post(
-            "/api/v1/inventory/status-changes",
-            json={"action": "release", "gtin": CHILLED_GTIN, "lot": "CC", "reason": "ok"},
-            headers=w.qa,
-        )
-    )
+    release_lot(client, w, CHILLED_GTIN, "CC")
     _ok(
         client.post(
             "/api/v1/inventory/put-aways",

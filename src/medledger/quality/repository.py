@@ -26,6 +26,7 @@ from medledger.quality.models import (
     ChangeNotice,
     ChangeRequest,
     Deviation,
+    Inspection,
     Ncr,
 )
 
@@ -52,6 +53,12 @@ def _capa_action_visible(principal: Principal) -> ColumnElement[bool]:
 @party_rule(Deviation)
 def _deviation_visible(principal: Principal) -> ColumnElement[bool]:
     return Deviation.supplier_party_id == principal.party_id
+
+
+@party_rule(Inspection)
+def _inspection_visible(principal: Principal) -> ColumnElement[bool]:
+    # A test lab sees the inspections of the lots sent to it (and enters their results).
+    return Inspection.lab_party_id == principal.party_id
 
 
 @party_rule(ChangeRequest)

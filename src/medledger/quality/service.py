@@ -23,7 +23,15 @@ from medledger.core.repository import get_visible, list_visible
 from medledger.core.scoping import scoped
 from medledger.parties.models import Party, User
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeNotice, ChangeRequest, Deviation, Ncr
+from medledger.quality.models import (
+    Capa,
+    ChangeNotice,
+    ChangeRequest,
+    Deviation,
+    Inspection,
+    LotRelease,
+    Ncr,
+)
 from medledger.quality.schemas import SignatureIn, TransitionIn
 from medledger.quality.workflows import WORKFLOWS
 
@@ -32,12 +40,16 @@ MODELS: dict[str, Any] = {
     "capa": Capa,
     "change": ChangeRequest,
     "deviation": Deviation,
+    "inspection": Inspection,
+    "lot_release": LotRelease,
 }
 PATHS = {
     "ncr": "/quality/ncrs/{id}",
     "capa": "/quality/capas/{id}",
     "change": "/quality/changes/{id}",
     "deviation": "/quality/deviations/{id}",
+    "inspection": "/quality/inspections/{id}",
+    "lot_release": "/quality/lot-releases/{id}",
 }
 
 
@@ -90,6 +102,10 @@ def transition(
     """Take a workflow step on a record (the transition table decides; see compliance.workflow).
     Wrap the call in ``signing.failed_attempts_kept`` so refused signatures are kept."""
     record = locked_record(session, principal, kind, record_id)
+    if kind == "lot_release":
+        from medledger.quality.lot_release import refresh_evidence
+
+        refresh_evidence(session, record)
     wf.perform(
         session,
         principal,
@@ -227,7 +243,7 @@ class Task:
     state: str
     due_date: date | None
     overdue: bool
-    why: str  # owner | approval | supplier_response | notice | overdue
+    why: str  # owner | approval | supplier_response | notice | results | overdue
 
     @property
     def path(self) -> str:
@@ -259,6 +275,13 @@ def my_tasks(session: Session, principal: Principal, limit: int = 50) -> list[Ta
         waiting = _waiting_states(kind, principal)
         if waiting and principal.sees_all_parties:
             conditions.append(("approval", model.state.in_(waiting)))
+        if kind == "inspection" and not principal.sees_all_parties:
+            conditions.append(
+                (
+                    "results",
+                    (Inspection.state == "open") & (Inspection.lab_party_id == principal.party_id),
+                )
+            )
         if kind == "ncr" and not principal.sees_all_parties:
             conditions.append(
                 (
