@@ -9,12 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.inventory.builders import (
-    release_lot,
     AMBIENT_GTIN,
     CHILLED_GTIN,
     Warehouse,
     build_warehouse,
     open_asn,
+    release_lot,
     stock,
 )
 

@@ -18,7 +18,7 @@ from medledger.inventory.models import StockBalance
 from medledger.inventory.plan import ItemKey
 from medledger.inventory.verify import verify
 from tests.conftest import BACKEND
-from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, stock, release_lot
+from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, release_lot, stock
 
 pytestmark = pytest.mark.skipif(
     BACKEND != "postgres",

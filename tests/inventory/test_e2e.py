@@ -16,9 +16,9 @@ from tests.inventory.builders import (
     AMBIENT_GTIN,
     Warehouse,
     build_warehouse,
+    release_lot,
     sscc,
     stock,
-    release_lot,
 )
 
 DL = "https://id.gs1.org"

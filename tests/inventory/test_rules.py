@@ -18,11 +18,11 @@ from medledger.inventory.verify import verify
 from medledger.trace.models import EpcisEvent
 from tests.builders import gln
 from tests.inventory.builders import (
-    release_lot,
     AMBIENT_GTIN,
     CHILLED_GTIN,
     Warehouse,
     build_warehouse,
+    release_lot,
     stock,
 )
 
