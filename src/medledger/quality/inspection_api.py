@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from medledger.compliance.signing import SigningPolicy, failed_attempts_kept
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.principal import Principal
 from medledger.core.schemas import Page
 from medledger.core.types import RecordId
+from medledger.quality import documents, kpi, lot_release, service
 from medledger.quality import inspection as inspections
-from medledger.quality import kpi, lot_release, service
+from medledger.quality.document_pdf import coc_pdf, dhr_pdf
 from medledger.quality.inspection_schemas import (
     InspectionIn,
     InspectionOut,
@@ -242,3 +243,47 @@ def inspection_time(
     """Mean hours receipt → inspection decision → release per product, supplier or month."""
     rows = kpi.inspection_time(session, principal, group)
     return InspectionTimeOut(group=group, rows=[KpiRow.model_validate(r) for r in rows])
+
+
+# --- compliance documents -------------------------------------------------------------------
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/documents/dhr",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The DHR as PDF"}},
+)
+def dhr_pdf_file(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    gtin: Annotated[str, Query(min_length=1, max_length=14)],
+    lot: Annotated[str, Query(min_length=1, max_length=20)],
+) -> Response:
+    """The device history record of a finished lot, as PDF (English)."""
+    record = documents.device_history_record(session, principal, gtin, lot)
+    return _pdf(dhr_pdf(record, _english), f"DHR-{gtin}-{lot}.pdf")
+
+
+@router.get(
+    "/documents/coc/{shipment_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The CoC as PDF"}},
+)
+def coc_pdf_file(
+    session: DbSession, principal: CurrentPrincipal, shipment_id: RecordId
+) -> Response:
+    """The certificate of conformance of a shipment, as PDF (English)."""
+    coc = documents.certificate_of_conformance(session, principal, shipment_id)
+    return _pdf(coc_pdf(coc, _english), f"CoC-{coc.shipment.sscc}.pdf")
+
+
+def _english(message: str) -> str:
+    return message

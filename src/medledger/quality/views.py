@@ -29,10 +29,12 @@ from medledger.core.principal import Permission
 from medledger.parties.models import Party, User
 from medledger.parties.views import options, page_number, submit, who
 from medledger.quality import capa as capa_service
-from medledger.quality import change_control, service
+from medledger.quality import change_control, kpi, lot_release, service
 from medledger.quality import deviation as deviation_service
+from medledger.quality import inspection as inspection_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
+from medledger.quality.inspection_schemas import InspectionIn, LotReleaseIn
 from medledger.quality.schemas import (
     AcknowledgeIn,
     CapaActionDoneIn,
@@ -60,12 +62,21 @@ register_nav(NavEntry("quality", N_("Quality"), "/quality", Permission.QUALITY_R
 
 PAGE_SIZE = 25
 LOT_ROWS = 3
-KIND_PATHS = {"ncr": "ncrs", "capa": "capas", "change": "changes", "deviation": "deviations"}
+KIND_PATHS = {
+    "ncr": "ncrs",
+    "capa": "capas",
+    "change": "changes",
+    "deviation": "deviations",
+    "inspection": "inspections",
+    "lot_release": "lot-releases",
+}
 KIND_LABELS = {
     "ncr": N_("NCR"),
     "capa": N_("CAPA"),
     "change": N_("Change request"),
     "deviation": N_("Deviation"),
+    "inspection": N_("Inspection"),
+    "lot_release": N_("Lot release"),
 }
 DEVIATION_KIND_LABELS = {"planned": N_("planned"), "unplanned": N_("unplanned")}
 SEVERITY_LABELS = {"minor": N_("minor"), "major": N_("major"), "critical": N_("critical")}
@@ -103,6 +114,7 @@ TASK_WHY = {
     "approval": N_("waiting for approval"),
     "supplier_response": N_("waiting for your answer"),
     "notice": N_("acknowledge the change"),
+    "results": N_("enter the results"),
     "overdue": N_("overdue"),
 }
 
@@ -194,6 +206,9 @@ def quality_home(ui: UiPage) -> Response:
         names=_names(ui),
         can_write=principal.can(Permission.QUALITY_WRITE),
         can_report=principal.can(Permission.QUALITY_REPORT),
+        kpi_months=kpi.inspection_time(ui.session, principal, "month")
+        if principal.sees_all_parties
+        else [],
         **_labels(ui),
     )
 
@@ -268,6 +283,12 @@ def deviation_list(ui: UiPage) -> Response:
     return _list(ui, "deviation")
 
 
+def _inspection_kinds(ui: Ui) -> list[tuple[str, str]]:
+    from medledger.quality.inspection_views import INSPECTION_KIND_LABELS
+
+    return options(ui, INSPECTION_KIND_LABELS, INSPECTION_KIND_LABELS)
+
+
 # --- creating --------------------------------------------------------------------------------
 
 
@@ -290,6 +311,14 @@ def _new_page(ui: Ui, kind: str, form: FormState[Any]) -> Response:
         hub_users=_hub_users(ui),
         severity_options=options(ui, SEVERITY_LABELS, SEVERITY_LABELS),
         deviation_kind_options=options(ui, DEVIATION_KIND_LABELS, DEVIATION_KIND_LABELS),
+        inspection_kind_options=_inspection_kinds(ui),
+        labs=[
+            (str(p.id), p.name)
+            for p in ui.session.scalars(
+                select(Party).where(Party.tenant_id == principal.tenant_id).order_by(Party.name)
+            )
+            if "test_lab" in (p.roles or [])
+        ],
         source_options=options(
             ui,
             SOURCE_LABELS,
@@ -306,7 +335,10 @@ def record_new(ui: UiPage, kind_path: str) -> Response:
     kind = _kind(kind_path)
     principal = who(ui)
     principal.require(Permission.QUALITY_REPORT if kind == "ncr" else Permission.QUALITY_WRITE)
-    values = {"severity": "major", "kind": "unplanned"}
+    values = {"severity": "major", "kind": "incoming" if kind == "inspection" else "unplanned"}
+    for key in ("gtin", "lot"):
+        if ui.request.query_params.get(key):
+            values[key] = ui.request.query_params[key][:20]
     if not principal.sees_all_parties:
         values["source"] = "complaint"
     return _new_page(ui, kind, empty_form(ui.locale, values))
@@ -317,6 +349,8 @@ _CREATE: dict[str, tuple[Any, Any]] = {
     "capa": (CapaIn, capa_service.create_capa),
     "change": (ChangeIn, change_control.create_change),
     "deviation": (DeviationIn, deviation_service.create_deviation),
+    "inspection": (InspectionIn, inspection_service.create_inspection),
+    "lot_release": (LotReleaseIn, lot_release.request_release),
 }
 _LISTS = frozenset({"affected_product_ids", "affected_bom_ids", "extra_party_ids"})
 
@@ -386,6 +420,8 @@ def _record_page(
     elif kind == "deviation":
         allowed = deviation_service.EDITABLE.get(record.state, frozenset())
         extra["editable"] = ["all"] if allowed is None else sorted(allowed)
+    elif kind in ("inspection", "lot_release"):
+        extra.update(_lot_extra(ui, kind, record))
     else:
         extra["editable"] = ["all"] if record.state in ncr_service.EDITABLE else []
     if printable:
@@ -418,6 +454,33 @@ def _record_page(
         **extra,
         **_labels(ui),
     )
+
+
+def _lot_extra(ui: Ui, kind: str, record: Any) -> dict[str, Any]:
+    from medledger.inventory import service as inventory
+    from medledger.inventory.views import STATUS_LABELS
+    from medledger.quality.inspection_views import INSPECTION_KIND_LABELS, VERDICT_LABELS
+
+    principal = who(ui)
+    extra: dict[str, Any] = {
+        "editable": [],
+        "inspection_kind_labels": INSPECTION_KIND_LABELS,
+        "verdict_labels": VERDICT_LABELS,
+        "stock_status_labels": STATUS_LABELS,
+    }
+    if kind == "inspection":
+        extra["can_enter"] = record.state == "open" and (
+            principal.can(Permission.QUALITY_WRITE)
+            if principal.sees_all_parties
+            else record.lab_party_id == principal.party_id
+        )
+    else:
+        extra["quantities"] = (
+            inventory.lot_quantities(ui.session, principal.tenant_id, record.gtin, record.lot)
+            if principal.can(Permission.INVENTORY_READ)
+            else {}
+        )
+    return extra
 
 
 @router.get("/quality/{kind_path}/{record_id}")
