@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.builders import token_headers
 from tests.fixtures_network import build_world
-from tests.test_permission_matrix import COVERED_ELSEWHERE
+from tests.test_permission_matrix import COVERED_ELSEWHERE, MATRIX
 
 EXAMPLES = int(os.environ.get("MEDLEDGER_FUZZ_EXAMPLES", "12"))
 CHECKS = [
@@ -48,7 +48,10 @@ NOT_YET_FUZZED_PREFIXES = frozenset(COVERED_ELSEWHERE)
 
 
 def _left_out(method: str, path: str) -> bool:
-    return (method, path) in NOT_FUZZED or "/".join(path.split("/")[:4]) in NOT_YET_FUZZED_PREFIXES
+    # A route in the generated matrix is fuzzed even under a prefix still covered elsewhere.
+    return (method, path) in NOT_FUZZED or (
+        "/".join(path.split("/")[:4]) in NOT_YET_FUZZED_PREFIXES and (method, path) not in MATRIX
+    )
 
 
 def _fuzz_operation(
