@@ -801,9 +801,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/token"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
     # Inspections and lot release (the by-id routes and steps: tests/quality/test_inspections.py
     # and test_lot_release.py, with a test lab and signatures).
-    ("GET", "/api/v1/quality/inspection-plans"): Rule(
-        QUALITY_READERS, 200, (NONE,), mutates=False
-    ),
+    ("GET", "/api/v1/quality/inspection-plans"): Rule(QUALITY_READERS, 200, (NONE,), mutates=False),
     ("POST", "/api/v1/quality/inspection-plans"): Rule(
         QUALITY_WRITERS, 201, SHARED_TARGETS, sees=_tenant_shared, hidden=422
     ),
