@@ -188,6 +188,12 @@ def inspection_results(ui: UiPage, record_id: int) -> Response:
     except DomainError as exc:
         ui.discard_changes()
         state.reject(exc)
+        # Errors of results.<i> belong to that characteristic's input.
+        inputs = {f"results.{i}": f"reading:{r.name}" for i, r in enumerate(results)}
+        state.errors = {
+            inputs.get(".".join(key.split(".")[:2]), key): messages
+            for key, messages in state.errors.items()
+        }
         return _record_page(ui, "inspection", record_id, side_form=state)
     return ui.redirect(f"/quality/inspections/{record_id}?saved=1")
 
