@@ -17,6 +17,11 @@ PASS = "pass"
 FAIL = "fail"
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction (translated where it is shown)."""
+    return message
+
+
 @dataclass(frozen=True)
 class ReadingError(Exception):
     code: str
@@ -31,7 +36,7 @@ def judge(characteristic: dict[str, Any], values: Sequence[Any]) -> tuple[list[A
     if len(values) != size:
         raise ReadingError(
             "inspection.sample_size",
-            "{name} needs {size} readings; {count} given.",
+            N_("{name} needs {size} readings; {count} given."),
             {"name": name, "size": size, "count": len(values)},
         )
     if characteristic["kind"] == "numeric":
@@ -43,13 +48,13 @@ def judge(characteristic: dict[str, Any], values: Sequence[Any]) -> tuple[list[A
                 except ValueError:
                     raise ReadingError(
                         "inspection.not_a_number",
-                        "{name}: {value} is not a number.",
+                        N_("{name}: {value} is not a number."),
                         {"name": name, "value": str(value)[:40]},
                     ) from None
             if value != value or value in (float("inf"), float("-inf")):
                 raise ReadingError(
                     "inspection.not_a_number",
-                    "{name}: {value} is not a number.",
+                    N_("{name}: {value} is not a number."),
                     {"name": name, "value": str(value)},
                 )
             numbers.append(float(value))
