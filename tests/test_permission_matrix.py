@@ -741,6 +741,16 @@ def _request(
             "storage_class": "ambient",
         },
         ("PATCH", "/api/v1/products/{product_id}"): {"name": "Renamed"},
+        ("POST", "/api/v1/quality/inspection-plans"): {
+            "title": "Incoming",
+            "product_id": _shared(w, target, "product") if target in SHARED_TARGETS else 0,
+            "characteristics": [{"name": "Burr", "kind": "attribute", "expected": "none"}],
+        },
+        ("POST", "/api/v1/quality/lot-releases"): {
+            # tenant b's product GTIN is unknown in tenant a: 422 for the invisible target
+            "gtin": gtin(1) if target == SHARED else gtin(2),
+            "lot": f"LR-{role}",
+        },
         ("POST", "/api/v1/products/{product_id}/authorisations"): {
             "kind": "nmpa_registration",
             "certificate_number": "国械注准20253130001",
@@ -761,6 +771,8 @@ def _request(
     }
     if path == "/api/v1/gs1/parse":
         url += f"?data=(01){gtin(1)}(21)X"
+    elif path == "/api/v1/quality/documents/dhr":
+        url += f"?gtin={gtin(1) if target == SHARED else gtin(2)}&lot=M1"
     elif path == "/api/v1/trace":
         item = w.items[_party_key(role, target)] if target in PARTY_TARGETS else ""
         url += "?id=" + quote(item, safe="")
@@ -782,9 +794,28 @@ def _key_for_hub(role: str, target: str) -> int | None:
 
 USERS_READ = frozenset({"admin", "auditor", *PARTNERS})
 TRACE_READERS = frozenset(ALL)
+QUALITY_READERS = frozenset(ALL) - {"sales"}
+QUALITY_WRITERS = frozenset({"admin", "qa", "qa_approver"})
 
 MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/token"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    # Inspections and lot release (the by-id routes and steps: tests/quality/test_inspections.py
+    # and test_lot_release.py, with a test lab and signatures).
+    ("GET", "/api/v1/quality/inspection-plans"): Rule(QUALITY_READERS, 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/quality/inspection-plans"): Rule(
+        QUALITY_WRITERS, 201, SHARED_TARGETS, sees=_tenant_shared, hidden=422
+    ),
+    ("GET", "/api/v1/quality/inspections"): Rule(QUALITY_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/quality/lot-releases"): Rule(QUALITY_READERS, 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/quality/lot-releases"): Rule(
+        QUALITY_WRITERS, 201, SHARED_TARGETS, sees=_tenant_shared, hidden=422
+    ),
+    ("GET", "/api/v1/quality/kpis/inspection-time"): Rule(
+        QUALITY_READERS, 200, (NONE,), mutates=False
+    ),
+    ("GET", "/api/v1/quality/documents/dhr"): Rule(
+        QUALITY_READERS, 200, SHARED_TARGETS, sees=_tenant_shared, hidden=422, mutates=False
+    ),
     ("POST", "/api/v1/auth/logout"): Rule(frozenset(ALL), 204, (NONE,), mutates=False),
     ("GET", "/api/v1/me"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
     ("PATCH", "/api/v1/me/preferences"): Rule(frozenset(ALL), 200, (NONE,)),

@@ -14,6 +14,7 @@ def load_all_models() -> None:
     import medledger.integration.ledger_events  # outbox publisher of shipments and receipts
     import medledger.integration.models
     import medledger.integration.repository  # party-visibility rules
+    import medledger.inventory.lot_holds  # quality's lot-hold requests
     import medledger.inventory.models
     import medledger.inventory.projection  # party-visibility rules; the stock projection
     import medledger.orders.models

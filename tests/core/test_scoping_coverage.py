@@ -23,6 +23,10 @@ CLOSED_TO_PARTNERS = {
     # Rejected import rows are read through their run.
     "import_rows",
     "signing_failures",
+    # Hub-only: quality's plans and lot decisions, inventory's record of NCR holds.
+    "inventory_lot_holds",
+    "quality_inspection_plans",
+    "quality_lot_releases",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

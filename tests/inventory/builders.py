@@ -3,14 +3,14 @@ dock, ambient and chilled storage and a shipping bay; an ambient and a chilled p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.identifiers.checkdigit import gs1_check_digit
-from tests.builders import Network, build_network, gln, gtin, token_headers
+from tests.builders import PASSWORD, Network, build_network, gln, gtin, token_headers
 
 AMBIENT_GTIN = gtin(501)
 CHILLED_GTIN = gtin(502)
@@ -38,6 +38,7 @@ class Warehouse:
     purchasing: dict[str, str]
     supplier: dict[str, str]
     distributor: dict[str, str]
+    qa_approver: dict[str, str] = field(default_factory=dict)
 
 
 def _post(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
@@ -121,6 +122,7 @@ def build_warehouse(
         token_headers(client, f"{slug}-purchasing"),
         token_headers(client, f"{slug}-supplier"),
         token_headers(client, f"{slug}-distributor"),
+        token_headers(client, f"{slug}-qa_approver"),
     )
 
 
@@ -181,5 +183,19 @@ def open_asn(
                 "lines": [{"line_number": 1, **line} for line in lines],
             },
             w.supplier,
+        )
+    )
+
+
+def release_lot(client: TestClient, w: Warehouse, gtin: str, lot: str) -> dict[str, Any]:
+    """The one way stock leaves quarantine: QA requests the lot release, a QA approver signs it
+    (``released``, password again); returns the signed release."""
+    request = _post(client, "/api/v1/quality/lot-releases", {"gtin": gtin, "lot": lot}, w.qa)
+    return dict(
+        _post(
+            client,
+            f"/api/v1/quality/lot-releases/{request['id']}/transitions",
+            {"action": "release", "signature": {"password": PASSWORD}},
+            w.qa_approver,
         )
     )

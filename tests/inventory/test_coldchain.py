@@ -14,6 +14,7 @@ from tests.inventory.builders import (
     Warehouse,
     build_warehouse,
     open_asn,
+    release_lot,
     stock,
 )
 
@@ -85,13 +86,7 @@ def test_sensor_readings_outside_the_range_put_the_lot_on_hold(
         ),
         201,
     )
-    _ok(
-        client.post(
-            "/api/v1/inventory/status-changes",
-            json={"action": "release", "gtin": CHILLED_GTIN, "lot": "CC", "reason": "ok"},
-            headers=w.qa,
-        )
-    )
+    release_lot(client, w, CHILLED_GTIN, "CC")
     _ok(
         client.post(
             "/api/v1/inventory/put-aways",

@@ -18,7 +18,7 @@ from medledger.inventory.models import StockBalance
 from medledger.inventory.plan import ItemKey
 from medledger.inventory.verify import verify
 from tests.conftest import BACKEND
-from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, stock
+from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, release_lot, stock
 
 pytestmark = pytest.mark.skipif(
     BACKEND != "postgres",
@@ -44,11 +44,7 @@ def test_parallel_picks_of_one_hot_lot_never_oversell(
         headers=w.warehouse,
     )
     assert response.status_code == 201, response.text
-    client.post(
-        "/api/v1/inventory/status-changes",
-        json={"action": "release", "gtin": AMBIENT_GTIN, "lot": "HOT", "reason": "ok"},
-        headers=w.qa,
-    )
+    release_lot(client, w, AMBIENT_GTIN, "HOT")
     response = client.post(
         "/api/v1/inventory/put-aways",
         json={

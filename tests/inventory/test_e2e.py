@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.core.system import system_unit_of_work
 from medledger.inventory.verify import verify
-from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse, sscc, stock
+from tests.inventory.builders import (
+    AMBIENT_GTIN,
+    Warehouse,
+    build_warehouse,
+    release_lot,
+    sscc,
+    stock,
+)
 
 DL = "https://id.gs1.org"
 
@@ -141,18 +148,8 @@ def test_purchase_to_delivery(client: TestClient, factory: sessionmaker[Session]
     _agrees(factory, w)
     # When QA releases both lots (with a reason) and the warehouse puts them away
     for lot in ("L-EARLY", "L-LATE"):
-        _ok(
-            client.post(
-                "/api/v1/inventory/status-changes",
-                json={
-                    "action": "release",
-                    "gtin": AMBIENT_GTIN,
-                    "lot": lot,
-                    "reason": "CoA reviewed",
-                },
-                headers=w.qa,
-            )
-        )
+        release_lot(client, w, AMBIENT_GTIN, lot)
+        _ok(client.get("/api/v1/inventory/stock", headers=w.qa))
     _ok(
         client.post(
             "/api/v1/inventory/put-aways",

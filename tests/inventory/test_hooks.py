@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from medledger.core.system import system_unit_of_work
 from medledger.inventory import hooks
 from medledger.inventory.models import StockMovement
-from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse
+from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse, release_lot
 
 
 class Recorder:
@@ -63,15 +63,10 @@ def test_handler_sees_receipt_and_status_change(
         {"location_id": w.dock, "lines": [{"gtin": AMBIENT_GTIN, "lot": "H1", "quantity": 3}]},
         w.warehouse,
     )
-    _post(
-        client,
-        "/api/v1/inventory/status-changes",
-        {"action": "release", "gtin": AMBIENT_GTIN, "lot": "H1", "reason": "passed"},
-        w.qa,
-    )
+    release = release_lot(client, w, AMBIENT_GTIN, "H1")
     assert recorder.seen == [
         ("receipt", "H1", None, "quarantine", 3, ""),
-        ("status_change", "H1", "quarantine", "released", 3, "passed"),
+        ("status_change", "H1", "quarantine", "released", 3, f"{release['number']} released"),
     ]
 
 
@@ -88,8 +83,8 @@ def test_a_failing_handler_rolls_the_change_back(
     with pytest.raises(RuntimeError, match="handler refused"):
         client.post(
             "/api/v1/inventory/status-changes",
-            json={"action": "hold", "gtin": AMBIENT_GTIN, "lot": "H2", "reason": "check"},
-            headers=w.warehouse,
+            json={"action": "reject", "gtin": AMBIENT_GTIN, "lot": "H2", "reason": "check"},
+            headers=w.qa,
         )
     with system_unit_of_work(factory) as session:
         kinds = sorted(session.scalars(select(StockMovement.kind)))

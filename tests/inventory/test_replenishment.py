@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.inventory.replenishment import reorder_levels, suggested_quantity
-from tests.inventory.builders import AMBIENT_GTIN, build_warehouse
+from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, release_lot
 
 DL = "https://id.gs1.org"
 
@@ -58,11 +58,7 @@ def test_a_product_below_its_reorder_point_gets_a_draft_order_a_buyer_approves(
         headers=w.warehouse,
     )
     assert response.status_code == 201, response.text
-    client.post(
-        "/api/v1/inventory/status-changes",
-        json={"action": "release", "gtin": AMBIENT_GTIN, "lot": "R", "reason": "ok"},
-        headers=w.qa,
-    )
+    release_lot(client, w, AMBIENT_GTIN, "R")
     document = {
         "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
         "type": "EPCISDocument",

@@ -22,6 +22,7 @@ from tests.inventory.builders import (
     CHILLED_GTIN,
     Warehouse,
     build_warehouse,
+    release_lot,
     stock,
 )
 
@@ -76,13 +77,8 @@ def _receive(
     assert response.status_code == 201, response.text
 
 
-def _release(client: TestClient, w: Warehouse, gtin: str, lot: str) -> None:
-    response = client.post(
-        "/api/v1/inventory/status-changes",
-        json={"action": "release", "gtin": gtin, "lot": lot, "reason": "inspection passed"},
-        headers=w.qa,
-    )
-    assert response.status_code == 200, response.text
+def _release(client: TestClient, w: Warehouse, gtin: str, lot: str) -> dict[str, Any]:
+    return release_lot(client, w, gtin, lot)
 
 
 def _move(w: Warehouse, gtin: str, lot: str, quantity: int, to: int, source: int = 0) -> Any:
@@ -241,7 +237,19 @@ def test_release_needs_qa_and_a_reason(
         422,
         "validation_failed",
     )
-    _release(client, w, AMBIENT_GTIN, "R1")
+    # Unsigned, even QA's release is refused: the one way out of quarantine is the signed
+    # lot release (quality), which moves the stock through inventory's service.
+    _refused(
+        client,
+        factory,
+        w,
+        "/api/v1/inventory/status-changes",
+        body,
+        w.qa,
+        409,
+        "inventory.release_needs_signature",
+    )
+    release = _release(client, w, AMBIENT_GTIN, "R1")
     audit = client.get("/api/v1/audit", params={"entity_type": "stock_movements"}, headers=w.qa)
     assert audit.status_code == 200, audit.text
     reasons = [
@@ -249,7 +257,7 @@ def test_release_needs_qa_and_a_reason(
         for e in audit.json()["items"]
         if e["new_values"]["movements"][0][1] == "status_change"
     ]
-    assert reasons == [("inventory.move", "status_change", "inspection passed")]
+    assert reasons == [("inventory.move", "status_change", f"{release['number']} released")]
 
 
 def test_an_unmanaged_location_is_refused(

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, open_asn
+from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, open_asn, release_lot
 from tests.web.browsing import csrf, field_errors, log_in
 
 
@@ -123,11 +123,7 @@ def test_picking_page_proposes_fefo_and_picks_to_the_shipping_bay(
             ).status_code
             == 201
         )
-        client.post(
-            "/api/v1/inventory/status-changes",
-            json={"action": "release", "gtin": AMBIENT_GTIN, "lot": lot, "reason": "ok"},
-            headers=w.qa,
-        )
+        release_lot(client, w, AMBIENT_GTIN, lot)
         client.post(
             "/api/v1/inventory/put-aways",
             json={"from_location_id": w.dock, "to_location_id": w.ambient, "lines": [line]},

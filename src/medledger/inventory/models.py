@@ -238,3 +238,25 @@ class TemperatureExcursion(TenantScoped, Base):
     readings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     held_quantity: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LotHold(TenantScoped, Base):
+    """A hold another context asked for on a lot (an NCR): how many released units it put on
+    hold, everywhere in own stock, and when it was lifted. Lifting gives back to released at
+    most what the hold took (a manual hold of the same lot stays)."""
+
+    __tablename__ = "inventory_lot_holds"
+    __table_args__ = (Index("ix_inventory_lot_holds_lot", "tenant_id", "gtin", "lot"),)
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot: Mapped[str] = mapped_column(String(20))
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int] = mapped_column(BigId)
+    source_label: Mapped[str] = mapped_column(String(64), default="")
+    quantity_held: Mapped[int] = mapped_column(Integer, default=0)
+    quantity_released: Mapped[int] = mapped_column(Integer, default=0)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -372,7 +372,8 @@ def scrap(session: Session, principal: Principal, data: ScrapIn) -> tuple[str, l
 _STATUS_ACTIONS: dict[str, tuple[tuple[StockStatus, ...], StockStatus]] = {
     "release": ((StockStatus.QUARANTINE,), StockStatus.RELEASED),
     "reject": ((StockStatus.QUARANTINE, StockStatus.ON_HOLD), StockStatus.REJECTED),
-    "hold": ((StockStatus.RELEASED, StockStatus.QUARANTINE), StockStatus.ON_HOLD),
+    # Quarantine stock is already unusable; holding it would let "unhold" release it unsigned.
+    "hold": ((StockStatus.RELEASED,), StockStatus.ON_HOLD),
     "unhold": ((StockStatus.ON_HOLD,), StockStatus.RELEASED),
     "recall": (
         (StockStatus.RELEASED, StockStatus.QUARANTINE, StockStatus.ON_HOLD),
@@ -381,18 +382,35 @@ _STATUS_ACTIONS: dict[str, tuple[tuple[StockStatus, ...], StockStatus]] = {
 }
 
 
+RELEASE_NEEDS_SIGNATURE = "inventory.release_needs_signature"
+
+
 def change_status(
     session: Session, principal: Principal, data: StatusChangeIn
 ) -> list[StockMovement]:
-    """Release, hold, unhold, reject or recall stock of a lot/serial, at one location or
-    everywhere, with a reason. Release, unhold, reject and recall need QA's
-    ``inventory:release``; anyone who moves stock may put it on hold.
+    """Hold, unhold, reject or recall stock of a lot/serial, at one location or everywhere,
+    with a reason. Unhold, reject and recall need QA's ``inventory:release``; anyone who moves
+    stock may put it on hold.
 
-    (Release will later be quality's lot release with an e-signature; see docs/inventory.md.)
+    ``release`` is refused here (409 ``inventory.release_needs_signature``): a lot leaves
+    quarantine only through quality's signed lot release (``POST /api/v1/quality/lot-releases``
+    and its ``release`` step), which calls :func:`release_lot`. One way to release.
     """
     principal.require(
         Permission.INVENTORY_MOVE if data.action == "hold" else Permission.INVENTORY_RELEASE
     )
+    if data.action == "release":
+        raise conflict(
+            RELEASE_NEEDS_SIGNATURE,
+            "Stock leaves quarantine only through a signed lot release (Quality → Lot releases).",
+            "action",
+        )
+    return _set_status(session, principal, data)
+
+
+def _set_status(
+    session: Session, principal: Principal, data: StatusChangeIn
+) -> list[StockMovement]:
     work_of(session).give_reason(data.reason)
     tenant = principal.tenant_id
     statuses, target = _STATUS_ACTIONS[data.action]
@@ -449,6 +467,95 @@ def change_status(
             )
         )
     return apply_moves(session, tenant, tuple(moves), None, utcnow().date(), data.reason)
+
+
+# -- lot decisions taken elsewhere (quality's signed lot release) ------------------------------
+
+
+def _lot_change(
+    session: Session, principal: Principal, action: str, gtin: str, lot: str, reason: str
+) -> list[StockMovement]:
+    principal.require(Permission.INVENTORY_RELEASE)
+    statuses = _STATUS_ACTIONS[action][0]
+    available = lot_quantities(session, principal.tenant_id, gtin, lot)
+    if not any(available.get(s.value, 0) for s in statuses):
+        return []
+    return _set_status(
+        session,
+        principal,
+        StatusChangeIn(action=action, gtin=gtin, lot=lot, reason=reason[:500] or action),  # type: ignore[arg-type]
+    )
+
+
+def release_lot(
+    session: Session, principal: Principal, gtin: str, lot: str, reason: str
+) -> list[StockMovement]:
+    """Every quarantine unit of the lot, everywhere in own stock, to released. Called by the
+    signed lot release (the signature and its rules are the caller's); nothing else releases."""
+    return _lot_change(session, principal, "release", gtin, lot, reason)
+
+
+def reject_lot(
+    session: Session, principal: Principal, gtin: str, lot: str, reason: str
+) -> list[StockMovement]:
+    """Every quarantine and on-hold unit of the lot, everywhere in own stock, to rejected."""
+    return _lot_change(session, principal, "reject", gtin, lot, reason)
+
+
+def lot_quantities(session: Session, tenant_id: int, gtin: str, lot: str) -> dict[str, int]:
+    """Units of a lot in own stock per status (every location, serial and container)."""
+    rows = session.execute(
+        select(StockBalance.status, func.sum(StockBalance.quantity))
+        .where(
+            StockBalance.tenant_id == tenant_id,
+            StockBalance.gtin == gtin,
+            StockBalance.lot == lot,
+            StockBalance.quantity > 0,
+        )
+        .group_by(StockBalance.status)
+    ).all()
+    return {str(status): int(quantity or 0) for status, quantity in rows}
+
+
+def first_receipt_at(session: Session, tenant_id: int, gtin: str, lot: str) -> Any:
+    """When the lot first came into own stock (its first receipt movement), or None."""
+    return session.scalar(
+        select(func.min(StockMovement.occurred_at)).where(
+            StockMovement.tenant_id == tenant_id,
+            StockMovement.gtin == gtin,
+            StockMovement.lot == lot,
+            StockMovement.kind == MovementKind.RECEIPT.value,
+        )
+    )
+
+
+def shipment_contents(session: Session, tenant_id: int, shipment_id: int) -> list[dict[str, Any]]:
+    """What a shipment carried: (gtin, lot, serial, quantity) from its shipping movements."""
+    from medledger.inventory.models import Shipment
+
+    shipment = session.get(Shipment, shipment_id)
+    if shipment is None or shipment.tenant_id != tenant_id:
+        return []
+    rows = session.execute(
+        select(
+            StockMovement.gtin,
+            StockMovement.lot,
+            StockMovement.serial,
+            func.sum(StockMovement.quantity),
+        )
+        .where(
+            StockMovement.tenant_id == tenant_id,
+            StockMovement.epcis_event_row_id == shipment.ship_event_row_id,
+            StockMovement.kind == MovementKind.SHIP.value,
+            StockMovement.reversal_of_id.is_(None),
+        )
+        .group_by(StockMovement.gtin, StockMovement.lot, StockMovement.serial)
+        .order_by(StockMovement.gtin, StockMovement.lot, StockMovement.serial)
+    ).all()
+    return [
+        {"gtin": g, "lot": lot, "serial": serial, "quantity": int(q or 0)}
+        for g, lot, serial, q in rows
+    ]
 
 
 def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[StockMovement]:

@@ -301,3 +301,109 @@ class ServiceRecord(Base):
         BigId, ForeignKey("quality_complaints.id"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InspectionKind(StrEnum):
+    INCOMING = "incoming"
+    IN_PROCESS = "in_process"
+    FINAL = "final"
+
+
+class InspectionPlan(Base):
+    """What to inspect on lots of a product (optionally only a supplier's): characteristics with
+    their acceptance criteria. Every edit bumps ``version`` and is audited with old and new
+    values; an inspection keeps a copy of the characteristics and the version it was made with."""
+
+    __tablename__ = "quality_inspection_plans"
+    __audit_entity__ = "inspection_plan"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_inspection_plans_product", "tenant_id", "product_id"),
+    )
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"))
+    supplier_party_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("parties.id"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(12))  # incoming | in_process | final
+    # [{name, kind: numeric|attribute, unit, lower, upper, expected, sample_size}]
+    characteristics: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id"), nullable=True
+    )
+    created_by_party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Inspection(_Record, Base):
+    """An inspection of one lot against a plan version: results per characteristic (entered by
+    the hub or by the test lab it is assigned to), a verdict per characteristic and overall.
+    A failed inspection opens an NCR."""
+
+    __tablename__ = "quality_inspections"
+    __audit_entity__ = "inspection"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_inspections_lot", "tenant_id", "gtin", "lot"),
+        Index("ix_quality_inspections_lab", "tenant_id", "lab_party_id"),
+    )
+    __audit__ = True
+
+    kind: Mapped[str] = mapped_column(String(12))
+    plan_id: Mapped[int] = mapped_column(BigId, ForeignKey("quality_inspection_plans.id"))
+    plan_version: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"))
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot: Mapped[str] = mapped_column(String(20))
+    supplier_party_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("parties.id"), nullable=True
+    )
+    # The test lab the lot was sent to: its users see this inspection and enter its results.
+    lab_party_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("parties.id"), nullable=True)
+    characteristics: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # {name: {"values": [...], "verdict": "pass"|"fail", "by": label, "at": iso}}
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    verdict: Mapped[str | None] = mapped_column(String(8), nullable=True)  # pass | fail
+    # When the lot was first received into own stock (the start of the compliance time).
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ncr_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("quality_ncrs.id"), nullable=True)
+
+
+class LotRelease(_Record, Base):
+    """The decision on a lot: released or rejected, signed (21 CFR Part 11) by someone other
+    than the requester. Releasing moves the lot's quarantine stock to released; rejecting moves
+    its quarantine and on-hold stock to rejected (through inventory's service)."""
+
+    __tablename__ = "quality_lot_releases"
+    __audit_entity__ = "lot_release"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_quality_lot_releases_lot", "tenant_id", "gtin", "lot"),
+        Index("ix_quality_lot_releases_state", "tenant_id", "state"),
+    )
+    __audit__ = True
+
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"))
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot: Mapped[str] = mapped_column(String(20))
+    supplier_party_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("parties.id"), nullable=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The inspection the decision rests on (the lot's latest decided inspection, if any).
+    inspection_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("quality_inspections.id"), nullable=True
+    )
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Units moved by the decision (out of quarantine to released, or to rejected).
+    quantity: Mapped[int] = mapped_column(Integer, default=0)

@@ -243,3 +243,39 @@ def ncr_transition(
 
     ncr: Ncr = transition(session, principal, "ncr", ncr_id, data, **kwargs)
     return ncr
+
+
+def raise_from_inspection(session: Session, principal: Principal, inspection: Any) -> Ncr:
+    """The NCR a failed inspection opens: source ``inspection``, the product, the supplier
+    concerned and the lot (put on hold at once, like every NCR's lots). It is the hub's record
+    (author party: the hub) even when a test lab's result failed it; its author is the hub user
+    who entered the deciding result, or nobody for a lab's result."""
+    failed = [
+        c["name"]
+        for c in inspection.characteristics
+        if inspection.results.get(c["name"], {}).get("verdict") == "fail"
+    ]
+    lots = [{"gtin": inspection.gtin, "lot": inspection.lot}]
+    now = utcnow()
+    ncr = Ncr(
+        tenant_id=inspection.tenant_id,
+        number=repo.next_number(session, Ncr, inspection.tenant_id, "NCR", now.year),
+        title=f"{inspection.number} failed: {', '.join(failed)}"[:200],
+        description=(
+            f"Inspection {inspection.number} ({inspection.kind}) of lot {inspection.lot} "
+            f"failed on: {', '.join(failed)}."
+        ),
+        state=NCR_WORKFLOW.initial,
+        source=NcrSource.INSPECTION.value,
+        severity="major",
+        product_id=inspection.product_id,
+        supplier_party_id=inspection.supplier_party_id,
+        affected_lots=lots,
+        created_by_user_id=principal.user_id if principal.sees_all_parties else None,
+        created_by_party_id=principal.hub_party_id or principal.party_id,
+        version=1,
+    )
+    session.add(ncr)
+    session.flush()
+    _emit(session, principal, ncr, "hold", lots)
+    return ncr

@@ -27,6 +27,7 @@ from medledger.quality.models import (
     ChangeRequest,
     Complaint,
     Deviation,
+    Inspection,
     Ncr,
     ServiceRecord,
 )
@@ -64,6 +65,12 @@ def _complaint_visible(principal: Principal) -> ColumnElement[bool]:
 @party_rule(ServiceRecord)
 def _service_record_visible(principal: Principal) -> ColumnElement[bool]:
     return ServiceRecord.performed_by_party_id == principal.party_id
+
+
+@party_rule(Inspection)
+def _inspection_visible(principal: Principal) -> ColumnElement[bool]:
+    # A test lab sees the inspections of the lots sent to it (and enters their results).
+    return Inspection.lab_party_id == principal.party_id
 
 
 @party_rule(ChangeRequest)

@@ -29,6 +29,8 @@ from medledger.quality.models import (
     ChangeRequest,
     Complaint,
     Deviation,
+    Inspection,
+    LotRelease,
     Ncr,
 )
 from medledger.quality.schemas import SignatureIn, TransitionIn
@@ -40,6 +42,8 @@ MODELS: dict[str, Any] = {
     "change": ChangeRequest,
     "deviation": Deviation,
     "complaint": Complaint,
+    "inspection": Inspection,
+    "lot_release": LotRelease,
 }
 PATHS = {
     "ncr": "/quality/ncrs/{id}",
@@ -47,6 +51,8 @@ PATHS = {
     "change": "/quality/changes/{id}",
     "deviation": "/quality/deviations/{id}",
     "complaint": "/quality/complaints/{id}",
+    "inspection": "/quality/inspections/{id}",
+    "lot_release": "/quality/lot-releases/{id}",
 }
 
 
@@ -99,6 +105,10 @@ def transition(
     """Take a workflow step on a record (the transition table decides; see compliance.workflow).
     Wrap the call in ``signing.failed_attempts_kept`` so refused signatures are kept."""
     record = locked_record(session, principal, kind, record_id)
+    if kind == "lot_release":
+        from medledger.quality.lot_release import refresh_evidence
+
+        refresh_evidence(session, record)
     wf.perform(
         session,
         principal,
@@ -236,7 +246,7 @@ class Task:
     state: str
     due_date: date | None
     overdue: bool
-    why: str  # owner | approval | supplier_response | notice | overdue
+    why: str  # owner | approval | supplier_response | notice | results | overdue
 
     @property
     def path(self) -> str:
@@ -268,6 +278,13 @@ def my_tasks(session: Session, principal: Principal, limit: int = 50) -> list[Ta
         waiting = _waiting_states(kind, principal)
         if waiting and principal.sees_all_parties:
             conditions.append(("approval", model.state.in_(waiting)))
+        if kind == "inspection" and not principal.sees_all_parties:
+            conditions.append(
+                (
+                    "results",
+                    (Inspection.state == "open") & (Inspection.lab_party_id == principal.party_id),
+                )
+            )
         if kind == "ncr" and not principal.sees_all_parties:
             conditions.append(
                 (

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 from medledger.compliance.signables import Meaning, SignableKind, register_signable
 from medledger.core.principal import Permission
 from medledger.quality import repository as repo
-from medledger.quality.models import Capa, ChangeRequest, Complaint, Deviation, Ncr
+from medledger.quality.models import (
+    Capa,
+    ChangeRequest,
+    Complaint,
+    Deviation,
+    Inspection,
+    LotRelease,
+    Ncr,
+)
 
 _REVIEW = {Meaning.REVIEWED: Permission.QUALITY_WRITE}
 
@@ -168,5 +176,51 @@ register_signable(
         label=lambda complaint: complaint.number,
         path=lambda complaint: f"/quality/complaints/{complaint.id}",
         permissions=_REVIEW,
+    )
+)
+
+INSPECTION_FIELDS = (
+    "number",
+    "kind",
+    "plan_id",
+    "plan_version",
+    "gtin",
+    "lot",
+    "supplier_party_id",
+    "lab_party_id",
+    "characteristics",
+    "results",
+)
+LOT_RELEASE_FIELDS = (
+    "number",
+    "title",
+    "product_id",
+    "gtin",
+    "lot",
+    "supplier_party_id",
+    "note",
+    "inspection_id",
+)
+
+register_signable(
+    SignableKind(
+        kind="inspection",
+        model=Inspection,
+        content=lambda session, inspection: _fields(inspection, INSPECTION_FIELDS),
+        author=lambda inspection: inspection.created_by_user_id,
+        label=lambda inspection: inspection.number,
+        path=lambda inspection: f"/quality/inspections/{inspection.id}",
+        permissions=_REVIEW,
+    )
+)
+register_signable(
+    SignableKind(
+        kind="lot_release",
+        model=LotRelease,
+        content=lambda session, release: _fields(release, LOT_RELEASE_FIELDS),
+        author=lambda release: release.created_by_user_id,
+        label=lambda release: release.number,
+        path=lambda release: f"/quality/lot-releases/{release.id}",
+        permissions={},
     )
 )

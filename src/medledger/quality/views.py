@@ -29,11 +29,13 @@ from medledger.core.principal import Permission
 from medledger.parties.models import Party, User
 from medledger.parties.views import options, page_number, submit, who
 from medledger.quality import capa as capa_service
-from medledger.quality import change_control, service
+from medledger.quality import change_control, kpi, lot_release, service
 from medledger.quality import complaint as complaint_service
 from medledger.quality import deviation as deviation_service
+from medledger.quality import inspection as inspection_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
+from medledger.quality.inspection_schemas import InspectionIn, LotReleaseIn
 from medledger.quality.schemas import (
     AcknowledgeIn,
     CapaActionDoneIn,
@@ -71,6 +73,8 @@ KIND_PATHS = {
     "change": "changes",
     "deviation": "deviations",
     "complaint": "complaints",
+    "inspection": "inspections",
+    "lot_release": "lot-releases",
 }
 KIND_LABELS = {
     "ncr": N_("NCR"),
@@ -78,6 +82,8 @@ KIND_LABELS = {
     "change": N_("Change request"),
     "deviation": N_("Deviation"),
     "complaint": N_("Complaint"),
+    "inspection": N_("Inspection"),
+    "lot_release": N_("Lot release"),
 }
 # Kinds a partner user (or the shop floor) may create: it reports them.
 REPORTED_KINDS = frozenset({"ncr", "complaint"})
@@ -141,6 +147,7 @@ TASK_WHY = {
     "approval": N_("waiting for approval"),
     "supplier_response": N_("waiting for your answer"),
     "notice": N_("acknowledge the change"),
+    "results": N_("enter the results"),
     "overdue": N_("overdue"),
 }
 
@@ -235,6 +242,9 @@ def quality_home(ui: UiPage) -> Response:
         names=_names(ui),
         can_write=principal.can(Permission.QUALITY_WRITE),
         can_report=principal.can(Permission.QUALITY_REPORT),
+        kpi_months=kpi.inspection_time(ui.session, principal, "month")
+        if principal.sees_all_parties
+        else [],
         **_labels(ui),
     )
 
@@ -314,6 +324,12 @@ def complaint_list(ui: UiPage) -> Response:
     return _list(ui, "complaint")
 
 
+def _inspection_kinds(ui: Ui) -> list[tuple[str, str]]:
+    from medledger.quality.inspection_views import INSPECTION_KIND_LABELS
+
+    return options(ui, INSPECTION_KIND_LABELS, INSPECTION_KIND_LABELS)
+
+
 # --- creating --------------------------------------------------------------------------------
 
 
@@ -337,6 +353,14 @@ def _new_page(ui: Ui, kind: str, form: FormState[Any]) -> Response:
         severity_options=options(ui, SEVERITY_LABELS, SEVERITY_LABELS),
         deviation_kind_options=options(ui, DEVIATION_KIND_LABELS, DEVIATION_KIND_LABELS),
         harm_options=options(ui, HARM_LABELS, HARM_LABELS),
+        inspection_kind_options=_inspection_kinds(ui),
+        labs=[
+            (str(p.id), p.name)
+            for p in ui.session.scalars(
+                select(Party).where(Party.tenant_id == principal.tenant_id).order_by(Party.name)
+            )
+            if "test_lab" in (p.roles or [])
+        ],
         source_options=options(
             ui,
             SOURCE_LABELS,
@@ -355,7 +379,14 @@ def record_new(ui: UiPage, kind_path: str) -> Response:
     principal.require(
         Permission.QUALITY_REPORT if kind in REPORTED_KINDS else Permission.QUALITY_WRITE
     )
-    values = {"severity": "major", "kind": "unplanned", "harm": "none"}
+    values = {
+        "severity": "major",
+        "kind": "incoming" if kind == "inspection" else "unplanned",
+        "harm": "none",
+    }
+    for key in ("gtin", "lot"):
+        if ui.request.query_params.get(key):
+            values[key] = ui.request.query_params[key][:20]
     if not principal.sees_all_parties:
         values["source"] = "complaint"
     return _new_page(ui, kind, empty_form(ui.locale, values))
@@ -367,6 +398,8 @@ _CREATE: dict[str, tuple[Any, Any]] = {
     "change": (ChangeIn, change_control.create_change),
     "deviation": (DeviationIn, deviation_service.create_deviation),
     "complaint": (ComplaintIn, complaint_service.create_complaint),
+    "inspection": (InspectionIn, inspection_service.create_inspection),
+    "lot_release": (LotReleaseIn, lot_release.request_release),
 }
 _LISTS = frozenset({"affected_product_ids", "affected_bom_ids", "extra_party_ids"})
 
@@ -447,6 +480,8 @@ def _record_page(
         )
         extra["reportable_options"] = options(ui, REPORTABLE_CHOICES, REPORTABLE_CHOICES)
         extra["harm_options"] = options(ui, HARM_LABELS, HARM_LABELS)
+    elif kind in ("inspection", "lot_release"):
+        extra.update(_lot_extra(ui, kind, record))
     else:
         extra["editable"] = ["all"] if record.state in ncr_service.EDITABLE else []
     if printable:
@@ -479,6 +514,33 @@ def _record_page(
         **extra,
         **_labels(ui),
     )
+
+
+def _lot_extra(ui: Ui, kind: str, record: Any) -> dict[str, Any]:
+    from medledger.inventory import service as inventory
+    from medledger.inventory.views import STATUS_LABELS
+    from medledger.quality.inspection_views import INSPECTION_KIND_LABELS, VERDICT_LABELS
+
+    principal = who(ui)
+    extra: dict[str, Any] = {
+        "editable": [],
+        "inspection_kind_labels": INSPECTION_KIND_LABELS,
+        "verdict_labels": VERDICT_LABELS,
+        "stock_status_labels": STATUS_LABELS,
+    }
+    if kind == "inspection":
+        extra["can_enter"] = record.state == "open" and (
+            principal.can(Permission.QUALITY_WRITE)
+            if principal.sees_all_parties
+            else record.lab_party_id == principal.party_id
+        )
+    else:
+        extra["quantities"] = (
+            inventory.lot_quantities(ui.session, principal.tenant_id, record.gtin, record.lot)
+            if principal.can(Permission.INVENTORY_READ)
+            else {}
+        )
+    return extra
 
 
 @router.get("/quality/{kind_path}/{record_id}")

@@ -18,6 +18,7 @@ from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.quality import repository as repo
 from medledger.quality.hooks import LotHoldRequest, LotRef, emit_lot_hold
+from medledger.quality.lot_workflows import INSPECTION_WORKFLOW, LOT_RELEASE_WORKFLOW
 from medledger.quality.models import (
     Capa,
     ChangeNotice,
@@ -657,7 +658,15 @@ COMPLAINT_WORKFLOW = Workflow(
 
 WORKFLOWS: dict[str, Workflow] = {
     w.kind: w
-    for w in (NCR_WORKFLOW, CAPA_WORKFLOW, CHANGE_WORKFLOW, DEVIATION_WORKFLOW, COMPLAINT_WORKFLOW)
+    for w in (
+        NCR_WORKFLOW,
+        CAPA_WORKFLOW,
+        CHANGE_WORKFLOW,
+        DEVIATION_WORKFLOW,
+        COMPLAINT_WORKFLOW,
+        INSPECTION_WORKFLOW,
+        LOT_RELEASE_WORKFLOW,
+    )
 }
 
 

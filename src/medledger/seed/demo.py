@@ -230,6 +230,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     (:mod:`medledger.seed.demo_quality`); returns (username, role, party name) of the
     demo users, whose password is :data:`DEMO_PASSWORD`."""
     from medledger.seed.demo_history import seed_demo_history  # it imports this module
+    from medledger.seed.demo_inspections import seed_demo_inspections
     from medledger.seed.demo_inventory import seed_demo_inventory
     from medledger.seed.demo_orders import seed_demo_orders  # it imports this module too
     from medledger.seed.demo_quality import seed_demo_quality  # it imports this module
@@ -238,6 +239,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     seed_demo_history(factory, network)
     seed_demo_inventory(factory, network)
     seed_demo_quality(factory, network)
+    seed_demo_inspections(factory, network)
     seed_demo_orders(factory, network)
     return network.logins
 

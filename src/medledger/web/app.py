@@ -94,6 +94,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.purchasing.api import router as purchasing_router
     from medledger.quality.api import router as quality_router
     from medledger.quality.api import signatures_router
+    from medledger.quality.inspection_api import router as inspection_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
 
@@ -106,6 +107,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (inventory_router, [Depends(authenticated)]),
         (purchasing_router, [Depends(authenticated)]),
         (quality_router, [Depends(authenticated)]),
+        (inspection_router, [Depends(authenticated)]),
         (signatures_router, [Depends(authenticated)]),
         (orders_router, [Depends(authenticated)]),
     ]

@@ -219,6 +219,7 @@ def _mount_package_pages() -> None:
     from medledger.orders.views import router as orders_pages
     from medledger.parties.views import router as parties_pages
     from medledger.purchasing.views import router as purchasing_pages
+    from medledger.quality.inspection_views import router as inspection_pages
     from medledger.quality.views import router as quality_pages
     from medledger.trace.ledger_views import router as ledger_pages
     from medledger.trace.views import router as trace_pages
@@ -233,6 +234,7 @@ def _mount_package_pages() -> None:
         imports_pages,
         ledger_pages,
         docs_pages,
+        inspection_pages,
         quality_pages,
         orders_pages,
     ):
