@@ -80,6 +80,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.purchasing.api import router as purchasing_router
     from medledger.quality.api import router as quality_router
     from medledger.quality.api import signatures_router
+    from medledger.recall.api import router as recall_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
 
@@ -94,4 +95,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (quality_router, [Depends(authenticated)]),
         (signatures_router, [Depends(authenticated)]),
         (orders_router, [Depends(authenticated)]),
+        (recall_router, [Depends(authenticated)]),
     ]
