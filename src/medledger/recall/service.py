@@ -216,6 +216,13 @@ def _scope(session: Session, principal: Principal, identifiers: list[str]) -> Sc
                 "At most {limit} characters.",
                 limit=500,
             )
+    from medledger.trace.service import item_uri
+
+    for index, identifier in enumerate(identifiers):
+        try:
+            item_uri(identifier)
+        except ValidationFailed as error:
+            raise _trace_errors_on_field(index, error) from None
     try:
         return compute_scope(session, principal, identifiers)
     except (ValidationFailed, NotFound) as error:
