@@ -115,10 +115,12 @@ def initiate_recall(
     *,
     policy: SigningPolicy | None = None,
     drill: bool = False,
+    at: datetime | None = None,
 ) -> Initiated:
     """Start a recall (see the module docstring). Needs ``quality:write`` and
     ``inventory:release``, and the initiator's signature (password again). ``drill``: a mock
-    recall on a copy of the data (``medledger recall drill``), unsigned. Wrap the call in
+    recall on a copy of the data (``medledger recall drill``), unsigned. ``at``: when it was
+    initiated, for a recall entered after the fact (the demo's past recalls). Wrap the call in
     ``signing.failed_attempts_kept`` so refused signatures are kept."""
     principal.require(Permission.QUALITY_WRITE)
     principal.require(Permission.INVENTORY_RELEASE)
@@ -129,8 +131,9 @@ def initiate_recall(
             "identifiers", Code.IDENTIFIERS_REQUIRED, "Name at least one lot, serial or unit."
         )
     _check_ncr(session, principal, data.ncr_id)
+    started = utcnow()
     scope = _scope(session, principal, identifiers)
-    now = utcnow()
+    now = at or started
     recall = Recall(
         tenant_id=principal.tenant_id,
         number=repo.next_number(session, principal.tenant_id, now.year),
@@ -169,11 +172,11 @@ def initiate_recall(
             seconds_to_scope=round(scope.seconds, 6),
         )
     )
-    _notify(session, principal, recall, scope)
-    recall.all_notified_at = utcnow()
+    _notify(session, principal, recall, scope, now)
+    recall.all_notified_at = now + (utcnow() - started)
     if not scope.consignees:
         recall.all_acknowledged_at = recall.all_notified_at
-    _record_events(session, principal, recall, scope)
+    _record_events(session, principal, recall, scope, now)
     session.flush()
     signature = None
     if not drill:
@@ -282,10 +285,11 @@ def _recall_own_stock(
     return held
 
 
-def _notify(session: Session, principal: Principal, recall: Recall, scope: Scope) -> None:
+def _notify(
+    session: Session, principal: Principal, recall: Recall, scope: Scope, now: datetime
+) -> None:
     from medledger.integration.outbox import publish
 
-    now = utcnow()
     for consignee in sorted(scope.consignees.values(), key=lambda c: (c.name, c.key)):
         notice = RecallNotice(
             tenant_id=principal.tenant_id,
@@ -332,7 +336,9 @@ def notice_payload(recall: Recall, notice: RecallNotice) -> dict[str, Any]:
     }
 
 
-def _record_events(session: Session, principal: Principal, recall: Recall, scope: Scope) -> None:
+def _record_events(
+    session: Session, principal: Principal, recall: Recall, scope: Scope, at: datetime
+) -> None:
     """The recall as EPCIS events (disposition ``recalled``) through the ledger's capture."""
     from medledger.trace.ledger.capture import STANDARD_CONTEXT, capture_document
 
@@ -342,7 +348,7 @@ def _record_events(session: Session, principal: Principal, recall: Recall, scope
         for i in scope.items.values()
         if i["kind"] == "lot" and i["gtin"] and i["lot"] is not None
     ]
-    now = utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     events = []
     for start in range(0, max(len(epcs), len(classes), 1), EVENT_CHUNK):
         part_epcs, part_classes = (
@@ -390,7 +396,13 @@ def _record_events(session: Session, principal: Principal, recall: Recall, scope
 
 
 def acknowledge(
-    session: Session, principal: Principal, recall_id: int, notice_id: int, data: AcknowledgementIn
+    session: Session,
+    principal: Principal,
+    recall_id: int,
+    notice_id: int,
+    data: AcknowledgementIn,
+    *,
+    at: datetime | None = None,
 ) -> RecallNotice:
     """A consignee's user acknowledges its notice with what it has on hand, returned and
     destroyed (again later to update the figures); the hub may record the answer on the
@@ -437,7 +449,7 @@ def acknowledge(
             accounted=accounted,
             units=notice.units,
         )
-    now = utcnow()
+    now = at or utcnow()
     if notice.acknowledged_at is None:
         notice.acknowledged_at = now
     notice.acknowledged_by_user_id = principal.user_id
