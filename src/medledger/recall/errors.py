@@ -10,7 +10,7 @@ class Code(StrEnum):
 
     IDENTIFIERS_REQUIRED = "recall.identifiers_required"
     NCR_UNKNOWN = "recall.ncr_unknown"
-    NOTHING_IN_SCOPE = "recall.nothing_in_scope"
+    EVENTS_NOT_CAPTURED = "recall.events_not_captured"
     NOT_OPEN = "recall.not_open"
     NOTICE_NOT_FOUND = "recall.notice_not_found"
     REASON_REQUIRED = "recall.reason_on_behalf_required"

@@ -387,7 +387,7 @@ def _record_events(
         # Built here from items the ledger already knows; a refusal is a bug worth its detail.
         raise ValidationFailed(
             "The recall's EPCIS events could not be captured.",
-            code=Code.NOTHING_IN_SCOPE,
+            code=Code.EVENTS_NOT_CAPTURED,
             params={"errors": job.errors},
         )
 
@@ -408,6 +408,10 @@ def acknowledge(
     destroyed (again later to update the figures); the hub may record the answer on the
     consignee's behalf, with a reason. 404 for a notice the caller may not see."""
     principal.require(Permission.QUALITY_REPORT)
+    on_behalf = principal.sees_all_parties
+    if on_behalf:
+        # The hub answers only on a consignee's behalf: that is quality staff's to do.
+        principal.require(Permission.QUALITY_WRITE)
     recall = repo.lock_recall(session, recall_id, principal)
     if recall is None:
         raise not_found(recall_id)
@@ -418,7 +422,6 @@ def acknowledge(
             RecallNotice.tenant_id == principal.tenant_id,
         )
     ).first()
-    on_behalf = principal.sees_all_parties
     if notice is None or (not on_behalf and notice.party_id != principal.party_id):
         raise NotFound(
             "{entity} {id} was not found.",
@@ -433,7 +436,6 @@ def acknowledge(
         )
     reason = data.reason.strip()
     if on_behalf:
-        principal.require(Permission.QUALITY_WRITE)
         if not reason:
             raise field_error(
                 "reason",
@@ -481,6 +483,10 @@ def transition(
     """Take a workflow step (``close``: every consignee answered, signed by someone other than
     the initiator)."""
     principal.require(Permission.QUALITY_READ)
+    step = next((t for t in RECALL_WORKFLOW.transitions if t.action == data.action), None)
+    if step is not None:
+        # The role is checked before the record is looked up (403 before 404).
+        principal.require(step.permission)
     recall = repo.lock_recall(session, recall_id, principal)
     if recall is None:
         raise not_found(recall_id)
