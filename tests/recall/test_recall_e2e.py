@@ -255,3 +255,14 @@ def test_ncr_to_recall_to_signed_closure(
         f"/api/v1/recalls/{recall['id']}/report", params={"format": "csv"}, headers=s.h("qa")
     ).text
     assert "consignees,name,gln,units" in csv_text and "City Hospital" in csv_text
+    xlsx = client.get(
+        f"/api/v1/recalls/{recall['id']}/report", params={"format": "xlsx"}, headers=s.h("qa")
+    )
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(xlsx.content)).active
+    assert sheet is not None
+    cells = [row for row in sheet.iter_rows(values_only=True) if row[0] == "consignees"]
+    assert [row[1] for row in cells] == ["name", "City Hospital", "rc Distribution"]

@@ -98,6 +98,10 @@ def scope_hash(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _holder_json(holder: Any) -> dict[str, Any] | None:
+    return holder.to_json() if holder is not None else None
+
+
 def _gln_of(ref: str | None) -> str | None:
     match = _GLN.search(ref or "")
     return match.group(1) if match else None
@@ -144,7 +148,7 @@ def compute_scope(session: Session, principal: Principal, identifiers: list[str]
                     "serial": rows.serial[k],
                     "sscc": rows.sscc[k],
                     "depth": rows.depth[k],
-                    "holder": rows.holder[k].to_json() if rows.holder[k] else None,
+                    "holder": _holder_json(rows.holder[k]),
                     "disposition": rows.disposition[k],
                     "root": k == 0,
                 },
@@ -296,7 +300,7 @@ def _shipments(
     shipments = []
     for hop in sorted(hops, key=lambda h: h.id):
         item = items[ids[hop.item_id]]
-        quantity = float(hop.quantity) if hop.quantity is not None else 1.0
+        hop_quantity = float(hop.quantity) if hop.quantity is not None else 1.0
         target = consignee(hop.to_party_id, hop.to_ref)
         sender = parties.get(hop.from_party_id) if hop.from_party_id else None
         shipments.append(
@@ -307,7 +311,7 @@ def _shipments(
                 "lot": item["lot"],
                 "serial": item["serial"],
                 "sscc": item["sscc"],
-                "quantity": quantity,
+                "quantity": hop_quantity,
                 "from": sender.name
                 if sender is not None
                 else (_gln_of(hop.from_ref) or hop.from_ref),
@@ -319,7 +323,7 @@ def _shipments(
         )
         if target is not None:
             target.roles.add("consignee")
-            reached(target, hop.item_id, quantity)
+            reached(target, hop.item_id, hop_quantity)
     for item_id, party_id, gln in holders:
         if party_id is None and gln is None:
             continue

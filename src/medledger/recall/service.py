@@ -435,13 +435,12 @@ def acknowledge(
             params={"number": recall.number},
         )
     reason = data.reason.strip()
-    if on_behalf:
-        if not reason:
-            raise field_error(
-                "reason",
-                Code.REASON_REQUIRED,
-                "Say why you record the answer on the consignee's behalf.",
-            )
+    if on_behalf and not reason:
+        raise field_error(
+            "reason",
+            Code.REASON_REQUIRED,
+            "Say why you record the answer on the consignee's behalf.",
+        )
     accounted = data.quantity_on_hand + data.quantity_returned + data.quantity_destroyed
     if notice.units and accounted > notice.units:
         raise field_error(

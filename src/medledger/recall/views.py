@@ -13,7 +13,7 @@ from typing import Any
 from babel.dates import format_skeleton
 from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from medledger.compliance.signing import SigningPolicy, failed_attempts_kept, second_factor_required
 from medledger.core.db import utcnow
@@ -69,6 +69,11 @@ def _policy(ui: Ui) -> SigningPolicy:
 # --- the list --------------------------------------------------------------------------------
 
 
+def _any(stmt: Any) -> Select[Any]:
+    """A statement typed for ``core.scoping.scoped``."""
+    return stmt
+
+
 def _fetch(ui: Ui, query: ListQuery) -> list[Any]:
     principal = who(ui)
     recalls, _ = service.list_recalls(
@@ -77,14 +82,16 @@ def _fetch(ui: Ui, query: ListQuery) -> list[Any]:
     ids = [r.id for r in recalls]
     answered: dict[int, tuple[int, int]] = {}
     if ids:
-        stmt = scoped(
-            select(
-                RecallNotice.recall_id,
-                func.count(),
-                func.count(RecallNotice.acknowledged_at),
-            )
-            .where(RecallNotice.recall_id.in_(ids))
-            .group_by(RecallNotice.recall_id),
+        stmt: Select[Any] = scoped(
+            _any(
+                select(
+                    RecallNotice.recall_id,
+                    func.count(),
+                    func.count(RecallNotice.acknowledged_at),
+                )
+                .where(RecallNotice.recall_id.in_(ids))
+                .group_by(RecallNotice.recall_id)
+            ),
             RecallNotice,
             principal,
         )
@@ -210,11 +217,13 @@ register_chart(
 
 def _unacknowledged(ui: Ui) -> int:
     principal = who(ui)
-    stmt = scoped(
-        select(func.count())
-        .select_from(RecallNotice)
-        .join(Recall, Recall.id == RecallNotice.recall_id)
-        .where(RecallNotice.acknowledged_at.is_(None), Recall.state == "open"),
+    stmt: Select[Any] = scoped(
+        _any(
+            select(func.count())
+            .select_from(RecallNotice)
+            .join(Recall, Recall.id == RecallNotice.recall_id)
+            .where(RecallNotice.acknowledged_at.is_(None), Recall.state == "open")
+        ),
         RecallNotice,
         principal,
     )
