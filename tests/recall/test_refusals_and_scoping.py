@@ -219,6 +219,8 @@ def test_a_partner_sees_only_recalls_and_notices_that_concern_it(
     seen = ok(client.get(path, headers=s.h("distributor")))
     assert [n["name"] for n in seen["notices"]] == ["rc Distribution"]
     assert seen["effectiveness"]["consignees"] == 1
+    # the scope's figures describe other parties: not for a partner
+    assert (seen["consignees"], seen["units_held"], seen["shipments_in_scope"]) == (None,) * 3
     listed = ok(client.get("/api/v1/recalls", headers=s.h("distributor")))
     assert [r["number"] for r in listed["items"]] == [recall["number"]]
     # but never the scope (every consignee) or the report

@@ -34,6 +34,16 @@ from medledger.recall.schemas import (
 
 router = APIRouter(prefix="/api/v1/recalls", tags=["recalls"])
 
+HUB_ONLY_FIGURES = (
+    "lots_in_scope",
+    "serials_in_scope",
+    "logistic_units_in_scope",
+    "shipments_in_scope",
+    "consignees",
+    "units_held",
+    "trace_completeness",
+)
+
 PageNo = Annotated[int, Query(ge=1, le=1_000_000_000)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 
@@ -47,6 +57,8 @@ def recall_out(session: DbSession, principal: Principal, recall: Recall) -> Reca
 
     view = service.view(session, principal, recall)
     columns = {c.key: getattr(recall, c.key) for c in recall.__mapper__.column_attrs}
+    if not principal.sees_all_parties:
+        columns.update(dict.fromkeys(HUB_ONLY_FIGURES))
     return RecallOut.model_validate(
         {
             **columns,

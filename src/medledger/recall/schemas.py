@@ -107,13 +107,14 @@ class RecallOut(BaseModel):
     identifiers: list[str]
     ncr_id: int | None
     scope_hash: str
-    lots_in_scope: int
-    serials_in_scope: int
-    logistic_units_in_scope: int
-    shipments_in_scope: int
-    consignees: int
-    units_held: int
-    trace_completeness: float
+    # The scope's figures are the hub's: null for a partner (they describe other parties).
+    lots_in_scope: int | None
+    serials_in_scope: int | None
+    logistic_units_in_scope: int | None
+    shipments_in_scope: int | None
+    consignees: int | None
+    units_held: int | None
+    trace_completeness: float | None
     initiated_at: datetime
     all_notified_at: datetime | None
     all_acknowledged_at: datetime | None
@@ -135,7 +136,6 @@ class RecallSummaryOut(BaseModel):
     state: str
     hazard_class: str
     depth: str
-    consignees: int
     initiated_at: datetime
     all_notified_at: datetime | None
     all_acknowledged_at: datetime | None
