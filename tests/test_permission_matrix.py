@@ -7,7 +7,7 @@ to a role's rights shows up as a failing row. Every denied call is checked to ch
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -563,6 +563,8 @@ class MatrixWorld:
     jobs: dict[str, str]
     events: dict[str, str]
     items: dict[str, str]
+    # party key -> (recall id, notice id): a recall notified to that party only
+    recalls: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _party_of(role: str) -> str:
@@ -655,7 +657,8 @@ def _matrix_world(
     jobs: dict[str, str] = {}
     events: dict[str, str] = {}
     items: dict[str, str] = {}
-    if not path.startswith(("/epcis", "/api/v1/trace")):
+    recalls = _recalls(factory, world) if path.startswith("/api/v1/recalls") else {}
+    if not path.startswith(("/epcis", "/api/v1/trace", "/api/v1/recalls")):
         return MatrixWorld(world, keys, jobs, events, items)  # captures cost; only these use them
     capturers = {
         "hub": ("acme-warehouse", gln(1)),
@@ -674,7 +677,57 @@ def _matrix_world(
         jobs[key] = response.json()["captureID"]
         events[key] = f"urn:uuid:0b0e7a10-0000-4000-8000-{n:012d}"
         items[key] = item
-    return MatrixWorld(world, keys, jobs, events, items)
+    return MatrixWorld(world, keys, jobs, events, items, recalls)
+
+
+def _recalls(factory: sessionmaker[Session], world: World) -> dict[str, tuple[int, int]]:
+    """One open recall per consignee (the distributor, the supplier, tenant B's distributor),
+    each with a notice to that party only, authored by the tenant's QA user. The hub's "own"
+    recall is the distributor's (the hub sees every recall of its tenant)."""
+    from medledger.core.db import utcnow
+    from medledger.core.system import system_unit_of_work, tenant_admin
+    from medledger.recall.models import Recall, RecallNotice, RecallScope
+
+    recalls: dict[str, tuple[int, int]] = {}
+    with system_unit_of_work(factory) as session:
+        for key, net, party_id in (
+            ("distributor", world.a, world.a.distributor_id),
+            ("supplier", world.a, world.a.supplier_id),
+            ("b", world.b, world.b.distributor_id),
+        ):
+            work_of(session).act_as(tenant_admin(session, net.tenant_id))
+            now = utcnow()
+            recall = Recall(
+                tenant_id=net.tenant_id,
+                number=f"RCL-2026-{len(recalls) + 1:04d}",
+                title=f"Recall for {key}",
+                state="open",
+                hazard_class="II",
+                depth="retail",
+                reason="matrix",
+                identifiers=[f"(01){gtin(1)}(10)L-{key}"],
+                initiated_at=now,
+                all_notified_at=now,
+                created_by_user_id=net.users["qa"],
+                created_by_party_id=net.hub_id,
+            )
+            session.add(recall)
+            session.flush()
+            session.add(RecallScope(recall_id=recall.id, tenant_id=net.tenant_id, snapshot={}))
+            notice = RecallNotice(
+                tenant_id=net.tenant_id,
+                recall_id=recall.id,
+                party_id=party_id,
+                party_key=str(party_id),
+                name=key,
+                units=5,
+                notified_at=now,
+            )
+            session.add(notice)
+            session.flush()
+            recalls[key] = (recall.id, notice.id)
+    recalls["hub"] = recalls["distributor"]
+    return recalls
 
 
 def _request(
@@ -694,6 +747,8 @@ def _request(
         "{bom_id}": lambda: _shared(w, target, "bom"),
         "{capture_id}": lambda: w.jobs[_party_key(role, target)],
         "{event_id}": lambda: quote(w.events[_party_key(role, target)], safe=""),
+        "{recall_id}": lambda: w.recalls[_party_key(role, target)][0],
+        "{notice_id}": lambda: w.recalls[_party_key(role, target)][1],
     }
     url = path
     for placeholder, value in ids.items():
@@ -769,6 +824,23 @@ def _request(
             )["epcisBody"]["eventList"][0],
         },
     }
+    if path.startswith("/api/v1/recalls"):
+        bodies[("POST", "/api/v1/recalls")] = {
+            "identifiers": [w.items["hub"]] if w.items else ["(01)00000000000000(10)X"],
+            "title": f"Matrix recall {n}",
+            "hazard_class": "III",
+            "depth": "wholesale",
+            "reason": "matrix",
+            "signature": {"password": "correct horse battery"},
+        }
+        bodies[("POST", "/api/v1/recalls/{recall_id}/notices/{notice_id}/acknowledgement")] = {
+            "quantity_returned": 1,
+            "reason": "recorded for the matrix",
+        }
+        bodies[("POST", "/api/v1/recalls/{recall_id}/transitions")] = {
+            "action": "close",
+            "signature": {"password": "correct horse battery"},
+        }
     if path == "/api/v1/gs1/parse":
         url += f"?data=(01){gtin(1)}(21)X"
     elif path == "/api/v1/quality/documents/dhr":
@@ -793,6 +865,20 @@ def _key_for_hub(role: str, target: str) -> int | None:
 
 
 USERS_READ = frozenset({"admin", "auditor", *PARTNERS})
+QUALITY_READERS = frozenset(ALL) - {"sales"}
+RECALL_STARTERS = frozenset({"admin", "qa", "qa_approver"})
+RECALL_ANSWERERS = frozenset({"admin", "qa", "qa_approver", *PARTNERS})
+
+
+def _hub_only(role: str, target: str) -> bool:
+    """The scope and the report name every consignee: the hub's only."""
+    return role in HUB_ROLES and target != INVISIBLE
+
+
+def _not_all_acknowledged(role: str, target: str) -> int | None:
+    return 409
+
+
 TRACE_READERS = frozenset(ALL)
 QUALITY_READERS = frozenset(ALL) - {"sales"}
 QUALITY_WRITERS = frozenset({"admin", "qa", "qa_approver"})
@@ -893,6 +979,22 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/epcis/events"): Rule(CAPTURERS, 201, (NONE,)),
     ("GET", "/epcis/events"): Rule(TRACE_READERS, 200, (NONE,), mutates=False),
     ("GET", "/epcis/events/{event_id}"): Rule(TRACE_READERS, 200, mutates=False),
+    ("GET", "/api/v1/recalls"): Rule(QUALITY_READERS, 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/recalls"): Rule(RECALL_STARTERS, 201, (NONE,)),
+    ("GET", "/api/v1/recalls/kpi"): Rule(QUALITY_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/recalls/{recall_id}"): Rule(QUALITY_READERS, 200, mutates=False),
+    ("GET", "/api/v1/recalls/{recall_id}/scope"): Rule(
+        QUALITY_READERS, 200, sees=_hub_only, mutates=False
+    ),
+    ("GET", "/api/v1/recalls/{recall_id}/report"): Rule(
+        QUALITY_READERS, 200, sees=_hub_only, mutates=False
+    ),
+    ("POST", "/api/v1/recalls/{recall_id}/notices/{notice_id}/acknowledgement"): Rule(
+        RECALL_ANSWERERS, 200
+    ),
+    ("POST", "/api/v1/recalls/{recall_id}/transitions"): Rule(
+        frozenset({"admin", "qa_approver"}), 200, special=_not_all_acknowledged
+    ),
 }
 
 

@@ -62,6 +62,9 @@ def _register_capabilities() -> None:
     from medledger.quality.cli import app as quality_app
 
     app.add_typer(quality_app, name="quality")
+    from medledger.recall.cli import app as recall_app
+
+    app.add_typer(recall_app, name="recall")
 
 
 _register_capabilities()

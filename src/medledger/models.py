@@ -27,5 +27,9 @@ def load_all_models() -> None:
     import medledger.quality.models
     import medledger.quality.repository  # party-visibility rules
     import medledger.quality.signables  # signable kinds (signature visibility)
+    import medledger.recall.events  # outbox event type recall.notice
+    import medledger.recall.models
+    import medledger.recall.repository  # party-visibility rules
+    import medledger.recall.signables  # signable kind (signature visibility)
     import medledger.trace.models
     import medledger.trace.repository  # noqa: F401  party-visibility rules

@@ -170,6 +170,7 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "trace_gaps": "1",
             "near_expiry": "0",
             "recent_captures": "0",
+            "recall_notices_open": "0",
             "failed_captures": "0",
             "audit_chain": "",
         },
@@ -177,6 +178,7 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "trace_gaps": "1",
             "near_expiry": "0",
             "recent_captures": "0",
+            "recall_notices_open": "0",
             "failed_captures": "0",
         },
         # The distributor is involved with P1 only; its gap counts (it concerns it).
@@ -184,12 +186,14 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "trace_gaps": "1",
             "near_expiry": "0",
             "recent_captures": "0",
+            "recall_notices_open": "0",
             "failed_captures": "0",
         },
         "acme-supplier": {
             "trace_gaps": "0",
             "near_expiry": "0",
             "recent_captures": "0",
+            "recall_notices_open": "0",
             "failed_captures": "0",
         },
     }

@@ -146,11 +146,24 @@ def test_the_home_of_three_roles(browser_page: Any, factory: Any) -> None:
             "trace_gaps",
             "near_expiry",
             "recent_captures",
+            "recall_notices_open",
             "failed_captures",
             "audit_chain",
         ],
-        "acme-warehouse": ["trace_gaps", "near_expiry", "recent_captures", "failed_captures"],
-        "acme-supplier": ["trace_gaps", "near_expiry", "recent_captures", "failed_captures"],
+        "acme-warehouse": [
+            "trace_gaps",
+            "near_expiry",
+            "recent_captures",
+            "recall_notices_open",
+            "failed_captures",
+        ],
+        "acme-supplier": [
+            "trace_gaps",
+            "near_expiry",
+            "recent_captures",
+            "recall_notices_open",
+            "failed_captures",
+        ],
     }
     gaps = {"acme-admin": "1", "acme-warehouse": "1", "acme-supplier": "0"}
     for username, tiles in expected.items():

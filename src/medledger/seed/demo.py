@@ -226,14 +226,16 @@ def database_is_empty(factory: sessionmaker[Session]) -> bool:
 
 def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, str]]:
     """Load the demo network in one transaction, then a year of EPCIS history (one transaction
-    per month, :mod:`medledger.seed.demo_history`) and the quality records
-    (:mod:`medledger.seed.demo_quality`); returns (username, role, party name) of the
-    demo users, whose password is :data:`DEMO_PASSWORD`."""
+    per month, :mod:`medledger.seed.demo_history`), the quality records
+    (:mod:`medledger.seed.demo_quality`) and the past recalls
+    (:mod:`medledger.seed.demo_recall`); returns (username, role, party name) of the demo
+    users, whose password is :data:`DEMO_PASSWORD`."""
     from medledger.seed.demo_history import seed_demo_history  # it imports this module
     from medledger.seed.demo_inspections import seed_demo_inspections
     from medledger.seed.demo_inventory import seed_demo_inventory
     from medledger.seed.demo_orders import seed_demo_orders  # it imports this module too
     from medledger.seed.demo_quality import seed_demo_quality  # it imports this module
+    from medledger.seed.demo_recall import seed_demo_recalls
 
     network = build_demo_network(factory)
     seed_demo_history(factory, network)
@@ -241,6 +243,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     seed_demo_quality(factory, network)
     seed_demo_inspections(factory, network)
     seed_demo_orders(factory, network)
+    seed_demo_recalls(factory, network)
     return network.logins
 
 

@@ -95,6 +95,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.quality.api import router as quality_router
     from medledger.quality.api import signatures_router
     from medledger.quality.inspection_api import router as inspection_router
+    from medledger.recall.api import router as recall_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
 
@@ -110,4 +111,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (inspection_router, [Depends(authenticated)]),
         (signatures_router, [Depends(authenticated)]),
         (orders_router, [Depends(authenticated)]),
+        (recall_router, [Depends(authenticated)]),
     ]

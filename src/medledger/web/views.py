@@ -221,6 +221,7 @@ def _mount_package_pages() -> None:
     from medledger.purchasing.views import router as purchasing_pages
     from medledger.quality.inspection_views import router as inspection_pages
     from medledger.quality.views import router as quality_pages
+    from medledger.recall.views import router as recall_pages
     from medledger.trace.ledger_views import router as ledger_pages
     from medledger.trace.views import router as trace_pages
     from medledger.web.docs import router as docs_pages
@@ -237,6 +238,7 @@ def _mount_package_pages() -> None:
         inspection_pages,
         quality_pages,
         orders_pages,
+        recall_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)
