@@ -34,6 +34,13 @@ from medledger.orders.models import (
     Tender,
     TenderLine,
 )
+from medledger.orders.planning_models import (
+    LineScore,
+    LineShortfall,
+    PlanningApproval,
+    PriorityRuleSet,
+    Reservation,
+)
 
 
 def _own(model: type) -> None:
@@ -56,6 +63,11 @@ for _model in (
     IdempotencyKey,
     InboundMessage,
     Acknowledgement,
+    LineScore,
+    LineShortfall,
+    Reservation,
+    PriorityRuleSet,  # the hub's own party
+    PlanningApproval,  # the hub's own party
 ):
     _own(_model)
 
