@@ -26,7 +26,7 @@ whose lanes have no cold chain, so the engine refuses cold products for it
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -228,7 +228,8 @@ class StockLot:
     gtin: str
     lot: str
     expiry: date | None
-    quantity: int  # released units at the location
+    quantity: int  # units at the location in ``status``
+    status: str = StockStatus.RELEASED.value
 
 
 @dataclass
@@ -236,8 +237,11 @@ class Network:
     as_of: date
     storage: dict[str, str]  # gtin -> engine storage class
     authorised: dict[str, set[str]]  # gtin -> regions
-    lots: list[StockLot]
+    lots: list[StockLot]  # released, unexpired, unrecalled: what may be reserved
     held: dict[str, int]  # gtin -> units in quarantine / on hold
+    # Unexpired stock in another status (quarantine, on hold, rejected, recalled): given to the
+    # engine with its status so that shortfalls say ``not_released``.
+    blocked_lots: list[StockLot] = field(default_factory=list)
 
 
 def load_network(
@@ -323,22 +327,22 @@ def load_network(
     ) in rows:
         if status in (StockStatus.QUARANTINE.value, StockStatus.ON_HOLD.value):
             network.held[gtin] += int(qty)
-            continue
-        if status != StockStatus.RELEASED.value or recalled:
-            continue
         if expiry is not None and expiry <= as_of:
             continue
-        network.lots.append(
-            StockLot(
-                int(location_id),
-                region_of(country, party_region or ""),
-                ENGINE_STORAGE.get(storage, "ambient"),
-                gtin,
-                lot,
-                expiry,
-                int(qty),
-            )
+        found = StockLot(
+            int(location_id),
+            region_of(country, party_region or ""),
+            ENGINE_STORAGE.get(storage, "ambient"),
+            gtin,
+            lot,
+            expiry,
+            int(qty),
+            StockStatus.RECALLED.value if recalled else status,
         )
+        if found.status == StockStatus.RELEASED.value:
+            network.lots.append(found)
+        else:
+            network.blocked_lots.append(found)
     return network
 
 
@@ -629,6 +633,22 @@ def plan(
                 "status": "released",
             }
         )
+    for number, lot in enumerate(network.blocked_lots):
+        if lot.status not in ("quarantine", "on_hold", "rejected", "recalled"):
+            continue
+        locations.setdefault(lot.location_id, (lot.site_region, set()))[1].add(lot.storage)
+        expiry = lot.expiry or (as_of + timedelta(days=NO_EXPIRY_DAYS))
+        lots.append(
+            {
+                "id": f"{lot.location_id}|{lot.gtin}|{lot.lot}|{lot.status}|{number}",
+                "gtin": lot.gtin,
+                "lot": lot.lot,
+                "site": str(lot.location_id),
+                "quantity": lot.quantity,
+                "expiry": expiry.isoformat(),
+                "status": lot.status,
+            }
+        )
     document = {
         "as_of": as_of.isoformat(),
         "products": [
@@ -675,9 +695,20 @@ def plan(
         output = result.to_json()
         solver_used = output["solver"]
         expiry_of = {lot["id"]: lot["expiry"] for lot in lots}
+        mergeable = {
+            (r.order_line_id, r.location_id, r.gtin, r.lot): r
+            for r in reservations
+            if r.status == ReservationStatus.RESERVED.value
+        }
         for assignment in output["assignments"]:
             line = by_id[assignment["line"]]
-            location_id, gtin, lot_code = assignment["lot"].split("|", 2)
+            location_id, gtin, lot_code = assignment["lot"].split("|")[:3]
+            key = (line.order_line_id, int(location_id), gtin, lot_code)
+            if key in mergeable:
+                # One reservation per line and lot: more units of a lot the line holds.
+                mergeable[key].quantity += assignment["quantity"]
+                reserved_units += assignment["quantity"]
+                continue
             session.add(
                 Reservation(
                     tenant_id=tenant_id,
