@@ -84,6 +84,7 @@ def stock_up(client: TestClient, lots: list[tuple[str, str, int, str]]) -> dict[
                 headers=headers(client, "qa"),
             )
         )
+    places["site"] = site["id"]
     return places
 
 

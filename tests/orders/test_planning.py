@@ -286,3 +286,37 @@ def test_preempting_another_customers_reservation_needs_a_signed_approval(
     )
     assert again.status_code == 409
     assert again.json()["code"] == "approval.not_pending"
+
+
+def test_unallocated_demand_feeds_the_replenishment_suggestions(
+    factory: sessionmaker[Session], client: TestClient
+) -> None:
+    # given 3 stents in stock and an EDIFACT order for 8 (3 reserved, 5 short)
+    world = build_order_world(factory)
+    places = stock_up(client, [(STENT, "S1", 3, "2029-06-30"), (CATHETER, "K1", 20, "2029-06-30")])
+    order_id = _import_edi(client, EANCOM_ORDER)
+    assert [s["quantity"] for s in _plan(client, order_id)["shortfalls"]] == [5]
+    purchasing = headers(client, "purchasing")
+    _ok(
+        client.put(
+            "/api/v1/replenishment-settings",
+            json={
+                "site_id": places["site"],
+                "gtin": STENT,
+                "supplier_party_id": world.net.supplier_id,
+                "lead_time_days": 10,
+            },
+            headers=purchasing,
+        )
+    )
+    # when purchasing asks for suggestions (no shipment history: no reorder point)
+    (suggestion,) = _ok(
+        client.post(
+            "/api/v1/replenishment/suggestions",
+            json={"site_id": places["site"], "history_days": 30},
+            headers=purchasing,
+        )
+    )
+    # then the 3 on hand are owed and 5 more are short: position −5, a draft order for 5
+    assert (suggestion["position"], suggestion["quantity"]) == (-5, 5)
+    assert suggestion["purchase_order_id"] is not None

@@ -56,6 +56,7 @@ from medledger.priority import scoring
 from medledger.priority.allocate import allocate_instance
 from medledger.priority.errors import RuleSetError
 from medledger.priority.instance import parse_instance
+from medledger.purchasing.demand import register_demand_source
 
 EU_COUNTRIES = frozenset(
     [
@@ -924,16 +925,26 @@ class ReplanOnStockChange:
 register_stock_change_handler(ReplanOnStockChange())
 
 
-def unallocated_demand(session: Session, tenant_id: int) -> dict[str, int]:
-    """Open demand the last plans could not reserve, per GTIN (fed to purchasing)."""
-    return {
-        gtin: int(units or 0)
-        for gtin, units in session.execute(
-            select(LineShortfall.gtin, func.sum(LineShortfall.quantity))
-            .where(LineShortfall.tenant_id == tenant_id)
-            .group_by(LineShortfall.gtin)
-        )
-    }
+def committed_demand(session: Session, tenant_id: int) -> dict[str, int]:
+    """Open customer demand per GTIN that purchasing must cover: units reserved (still on hand,
+    owed to a customer) plus units no stock could be reserved for (the shortfalls)."""
+    demand: dict[str, int] = defaultdict(int)
+    for gtin, units in session.execute(
+        select(LineShortfall.gtin, func.sum(LineShortfall.quantity))
+        .where(LineShortfall.tenant_id == tenant_id)
+        .group_by(LineShortfall.gtin)
+    ):
+        demand[gtin] += int(units or 0)
+    for gtin, units in session.execute(
+        select(Reservation.gtin, func.sum(Reservation.quantity))
+        .where(Reservation.tenant_id == tenant_id, Reservation.status.in_(ACTIVE_RESERVATION))
+        .group_by(Reservation.gtin)
+    ):
+        demand[gtin] += int(units or 0)
+    return dict(demand)
+
+
+register_demand_source("orders.committed", committed_demand)
 
 
 def require_reason(reason: str | None, field: str = "reason") -> str:
