@@ -430,12 +430,13 @@ def _facts_of(
 
 
 def _open_lines(
-    session: Session, tenant_id: int, *, order_ids: set[int] | None = None
+    session: Session,
+    tenant_id: int,
+    *,
+    order_ids: set[int] | None = None,
+    gtins: set[str] | None = None,
 ) -> list[OrderLineFacts]:
-    lines = open_line_facts(session, _admin(session, tenant_id))
-    if order_ids is not None:
-        lines = [line for line in lines if line.order_id in order_ids]
-    return lines
+    return open_line_facts(session, _admin(session, tenant_id), order_ids=order_ids, gtins=gtins)
 
 
 def _demand(session: Session, tenant_id: int, gtins: set[str]) -> dict[tuple[str, str], int]:
@@ -571,9 +572,7 @@ def plan(
     """Reserve free released stock for the open demand not yet reserved (of ``order_ids`` or
     of ``gtins``, or all), highest priority first as the engine decides; record shortfalls
     with their reasons; move the orders on the board. Existing reservations stay."""
-    lines = _open_lines(session, tenant_id, order_ids=order_ids)
-    if gtins is not None:
-        lines = [line for line in lines if line.gtin in gtins]
+    lines = _open_lines(session, tenant_id, order_ids=order_ids, gtins=gtins)
     all_gtins = {line.gtin for line in lines}
     network = load_network(session, tenant_id, all_gtins)
     reservations = _reserved(session, tenant_id, all_gtins)
@@ -818,6 +817,15 @@ def order_changed(session: Session, order: Order, *, amended: bool = False) -> N
     if amended or order.status not in OPEN_STATUSES:
         release_reservations(session, line_ids, include_picked=order.status not in OPEN_STATUSES)
         session.execute(delete(LineShortfall).where(LineShortfall.order_line_id.in_(line_ids)))
+        closed = list(
+            session.scalars(
+                select(OrderLine.id).where(
+                    OrderLine.order_id == order.id, OrderLine.status.not_in(OPEN_STATUSES)
+                )
+            )
+        )
+        if closed:
+            session.execute(delete(LineScore).where(LineScore.order_line_id.in_(closed)))
         if order.status not in OPEN_STATUSES:
             session.flush()
             return
@@ -825,6 +833,53 @@ def order_changed(session: Session, order: Order, *, amended: bool = False) -> N
             order.board_state = "scored"
     rescore(session, order.tenant_id, order_ids={order.id})
     plan(session, order.tenant_id, order_ids={order.id})
+
+
+def delivered(session: Session, line: OrderLine, quantity: int) -> None:
+    """A delivery of ``quantity`` consumes the line's reservations (shipped first, then picked,
+    then reserved); a line no longer open keeps none, and its shortfall goes."""
+    left = quantity
+    rank = {ReservationStatus.SHIPPED.value: 0, ReservationStatus.PICKED.value: 1}
+    held = sorted(
+        session.scalars(select(Reservation).where(Reservation.order_line_id == line.id)),
+        key=lambda r: (rank.get(r.status, 2), r.id),
+    )
+    for r in held:
+        if left <= 0 and line.status in OPEN_STATUSES:
+            break
+        take = r.quantity if line.status not in OPEN_STATUSES else min(left, r.quantity)
+        left -= take
+        if take >= r.quantity:
+            session.delete(r)
+        else:
+            r.quantity -= take
+    if line.status not in OPEN_STATUSES:
+        session.execute(delete(LineShortfall).where(LineShortfall.order_line_id == line.id))
+        session.execute(delete(LineScore).where(LineScore.order_line_id == line.id))
+    session.flush()
+
+
+def replan_from_scratch(session: Session, tenant_id: int) -> PlanResult:
+    """Drop every reservation not yet picked and plan all open demand again by priority (the
+    demo seed does this once its backlog is in, so the book is allocated by score, not by
+    arrival). Outside the seed, moving reserved stock is a pre-emption (orders/approvals.py)."""
+    session.execute(
+        delete(Reservation).where(
+            Reservation.tenant_id == tenant_id,
+            Reservation.status == ReservationStatus.RESERVED.value,
+        )
+    )
+    session.execute(delete(LineShortfall).where(LineShortfall.tenant_id == tenant_id))
+    for order in session.scalars(
+        select(Order).where(
+            Order.tenant_id == tenant_id,
+            Order.board_state.in_(sorted(PLANNED_COLUMNS - {"new"})),
+        )
+    ):
+        order.board_state = "scored"
+    session.flush()
+    rescore(session, tenant_id)
+    return plan(session, tenant_id)
 
 
 # --- the stock-change handler ----------------------------------------------------------------
