@@ -35,7 +35,30 @@ register_nav(
     )
 )
 
-COLUMN_LABELS = {key: N_(label) for key, label in board.COLUMNS.items()}
+COLUMN_LABELS = {
+    "new": N_("New"),
+    "scored": N_("Scored"),
+    "allocated": N_("Allocated"),
+    "picking": N_("Picking"),
+    "shipped": N_("Shipped"),
+    "delivered": N_("Delivered"),
+    "backorder": N_("Backorder"),
+    "qc_hold": N_("QC hold"),
+    "compliance": N_("Compliance"),
+}
+# The labels of the default rule set's factors (shown in the queue's breakdown).
+FACTOR_LABELS = (
+    N_("Customer tier"),
+    N_("Contract penalty per day late"),
+    N_("Scheduled surgery"),
+    N_("Days of slack to the due date"),
+    N_("Line value"),
+    N_("Other authorised stock in the region (weeks of demand)"),
+    N_("Stock status of the product"),
+    N_("Transit days to the ship-to"),
+    N_("Blocked by a QC hold or missing authorisation"),
+    N_("Days since the order was placed"),
+)
 KIND_LABELS = {
     "override": N_("Manual priority override"),
     "preemption": N_("Pre-emption of another customer's reservation"),
