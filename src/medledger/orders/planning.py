@@ -471,16 +471,23 @@ class RescoreResult:
 
 
 def rescore(
-    session: Session, tenant_id: int, *, order_ids: set[int] | None = None
+    session: Session,
+    tenant_id: int,
+    *,
+    order_ids: set[int] | None = None,
+    loaded: tuple[list[OrderLineFacts], Network] | None = None,
 ) -> RescoreResult:
     """Score the open lines (of ``order_ids``, or all) with the active rule set and store each
     score with its contributions. Orders still in the board's ``new`` column move to
     ``scored``."""
     row = active_rule_set(session, tenant_id)
     rules = scoring.rule_set_from_json(row.document)
-    lines = _open_lines(session, tenant_id, order_ids=order_ids)
+    if loaded is None:
+        lines = _open_lines(session, tenant_id, order_ids=order_ids)
+        network = load_network(session, tenant_id, {line.gtin for line in lines})
+    else:
+        lines, network = loaded
     gtins = {line.gtin for line in lines}
-    network = load_network(session, tenant_id, gtins)
     facts = _facts_of(lines, network, _demand(session, tenant_id, gtins))
     scores = scoring.score_lines(rules, facts, explain=True)
     existing = {
@@ -568,13 +575,17 @@ def plan(
     gtins: set[str] | None = None,
     order_ids: set[int] | None = None,
     solver: str = "auto",
+    loaded: tuple[list[OrderLineFacts], Network] | None = None,
 ) -> PlanResult:
     """Reserve free released stock for the open demand not yet reserved (of ``order_ids`` or
     of ``gtins``, or all), highest priority first as the engine decides; record shortfalls
     with their reasons; move the orders on the board. Existing reservations stay."""
-    lines = _open_lines(session, tenant_id, order_ids=order_ids, gtins=gtins)
+    if loaded is None:
+        lines = _open_lines(session, tenant_id, order_ids=order_ids, gtins=gtins)
+        network = load_network(session, tenant_id, {line.gtin for line in lines})
+    else:
+        lines, network = loaded
     all_gtins = {line.gtin for line in lines}
-    network = load_network(session, tenant_id, all_gtins)
     reservations = _reserved(session, tenant_id, all_gtins)
     held_by_line: dict[int, int] = defaultdict(int)
     held_by_lot: dict[tuple[int, str, str], int] = defaultdict(int)
@@ -831,8 +842,11 @@ def order_changed(session: Session, order: Order, *, amended: bool = False) -> N
             return
         if order.board_state in PLANNED_COLUMNS and order.board_state != "new":
             order.board_state = "scored"
-    rescore(session, order.tenant_id, order_ids={order.id})
-    plan(session, order.tenant_id, order_ids={order.id})
+    # One read of the order's open lines and of the stock of its products serves both.
+    lines = _open_lines(session, order.tenant_id, order_ids={order.id})
+    loaded = (lines, load_network(session, order.tenant_id, {line.gtin for line in lines}))
+    rescore(session, order.tenant_id, loaded=loaded)
+    plan(session, order.tenant_id, loaded=loaded)
 
 
 def delivered(session: Session, line: OrderLine, quantity: int) -> None:
