@@ -1036,6 +1036,10 @@ COVERED_ELSEWHERE = {
     "/api/v1/order-acknowledgements": "tests/orders/test_edi.py",
     "/api/v1/order-lines": "tests/orders/test_api.py",
     "/api/v1/tenders": "tests/orders/test_api.py",
+    "/api/v1/priority": "tests/orders/test_planning_permissions.py",
+    "/api/v1/order-board": "tests/orders/test_planning_permissions.py",
+    "/api/v1/order-approvals": "tests/orders/test_planning_permissions.py, test_planning.py",
+    "/api/v1/order-reservations": "tests/orders/test_planning_permissions.py, test_planning.py",
     "/api/v1/integration": "tests/integration/test_webhooks.py",
     "/api/v1/imports": "tests/integration/test_imports.py",
 }

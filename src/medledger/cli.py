@@ -53,6 +53,9 @@ def _register_capabilities() -> None:
     app.add_typer(outbox_app, name="outbox")
     from medledger.integration.imports.cli import import_data
     from medledger.orders.cli import app as import_app
+    from medledger.orders.cli import score_command
+
+    app.command("score")(score_command)
 
     import_app.command("data")(import_data)
     app.add_typer(import_app, name="import")

@@ -17,7 +17,10 @@ def load_all_models() -> None:
     import medledger.inventory.lot_holds  # quality's lot-hold requests
     import medledger.inventory.models
     import medledger.inventory.projection  # party-visibility rules; the stock projection
+    import medledger.orders.approvals  # signable approval requests
     import medledger.orders.models
+    import medledger.orders.planning  # the stock-change handler (re-plan)
+    import medledger.orders.planning_models
     import medledger.orders.repository  # party-visibility rules
     import medledger.parties.auth  # ends sessions when credentials change
     import medledger.parties.models

@@ -75,3 +75,26 @@ def test_import_edi_files_and_replay_a_corrected_one(
         assert sorted(session.scalars(select(Order.channel))) == ["edifact", "x12"]
     missing = runner.invoke(cli, ["import", "replay", "999"])
     assert missing.exit_code == 1 and "not_found" in missing.output
+
+
+def test_score_rescores_every_open_line_and_plans(
+    world: OrderWorld, factory: sessionmaker[Session]
+) -> None:
+    from medledger.orders.planning_models import LineScore, LineShortfall
+
+    runner = CliRunner()
+    imported = runner.invoke(cli, ["import", "edi", str(VECTORS / "pydifact" / "order.edi")])
+    assert imported.exit_code == 0, imported.output
+    with system_unit_of_work(factory) as session:
+        session.execute(LineScore.__table__.delete())  # type: ignore[attr-defined]
+    scored = runner.invoke(cli, ["score", "--plan"])
+    assert scored.exit_code == 0, scored.output
+    report = json.loads(scored.output)
+    assert (report["rule_set"], report["lines"]) == ("default v1", 2)
+    assert report["plan"]["lines"] == 2
+    with system_unit_of_work(factory) as session:
+        assert len(session.scalars(select(LineScore)).all()) == 2
+        # no market authorisation for the EU: both lines short, the order in "compliance"
+        reasons = {tuple(s.reasons) for s in session.scalars(select(LineShortfall))}
+        assert reasons == {("not_authorized_in_region",)}
+        assert session.scalars(select(Order.board_state)).one() == "compliance"

@@ -65,6 +65,18 @@ def test_demo_order_book(factory: sessionmaker[Session], engine: Engine) -> None
         assert [r.lines_due for r in rows[:11]] == [10] * 11
         assert rows[11].lines_due > 10
         assert 0.5 < sum(r.on_time_in_full for r in rows[:11]) / 110 < 0.95
+        # every open line is scored and planned: with no stock seeded here, all of it is short
+        from medledger.orders.planning_models import LineScore, LineShortfall
+
+        open_lines = session.scalar(
+            select(func.count())
+            .select_from(OrderLine)
+            .where(OrderLine.status.in_(("open", "partially_delivered")))
+        )
+        assert session.scalar(select(func.count()).select_from(LineScore)) == open_lines
+        assert session.scalar(select(func.count()).select_from(LineShortfall)) == open_lines
+        columns = Counter(session.scalars(select(Order.board_state).where(Order.status == "open")))
+        assert set(columns) <= {"backorder", "compliance", "qc_hold"}
     with engine.connect() as conn:
         assert verify_chain(conn, network.tenant_id).ok
 

@@ -55,6 +55,11 @@ class Permission(StrEnum):
     ORDERS_INBOX = "orders:inbox"
     ORDERS_DELIVER = "orders:deliver"
     CUSTOMERS_WRITE = "customers:write"
+    # Priority and allocation: edit rule sets, ask for overrides and pre-emptions, re-plan;
+    # approve them (a second person, with an e-signature); move orders on the board.
+    PRIORITY_WRITE = "priority:write"
+    PRIORITY_APPROVE = "priority:approve"
+    ORDERS_FULFIL = "orders:fulfil"
 
 
 P = Permission
@@ -74,14 +79,19 @@ _ORDER_DESK = {P.ORDERS_READ, P.ORDERS_WRITE, P.ORDERS_INBOX, P.ORDERS_DELIVER, 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.PLANNER: frozenset(_READ_ALL | _STOCK_READ),
+    Role.PLANNER: frozenset(
+        _READ_ALL | _STOCK_READ | {P.PRIORITY_WRITE, P.PRIORITY_APPROVE, P.ORDERS_FULFIL}
+    ),
     Role.SALES: frozenset(
-        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ, P.INVENTORY_READ} | _ORDER_DESK
+        {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ, P.INVENTORY_READ}
+        | _ORDER_DESK
+        | {P.PRIORITY_WRITE, P.ORDERS_FULFIL}
     ),
     Role.WAREHOUSE: frozenset(
         _READ_ALL
         | _STOCK_READ
         | {P.SITES_WRITE, P.TRACE_CAPTURE, P.INVENTORY_MOVE, P.QUALITY_REPORT, P.ORDERS_DELIVER}
+        | {P.ORDERS_FULFIL}
     ),
     Role.PURCHASING: frozenset(_READ_ALL | _STOCK_READ | {P.PARTIES_WRITE, P.PURCHASING_WRITE}),
     Role.QA: frozenset(_READ_ALL | _STOCK_READ | _QA | {P.QUALITY_WRITE, P.INVENTORY_RELEASE}),

@@ -124,3 +124,28 @@ def replay(
         lambda s, p: _summary([intake.replay(s, p, message_id, content=content, reason=reason)]),
     )
     _report(rows)
+
+
+def score_command(
+    tenant: TenantOption = None,
+    plan: Annotated[
+        bool, typer.Option("--plan/--no-plan", help="Also reserve stock for unreserved demand.")
+    ] = False,
+) -> None:
+    """Rescore every open order line with the active priority rule set (and re-plan)."""
+    from medledger.orders import planning
+
+    def action(session: Any, principal: Any) -> dict[str, Any]:
+        work_of(session).give_reason("medledger score")
+        result = planning.rescore(session, principal.tenant_id)
+        report: dict[str, Any] = {
+            "rule_set": result.rule_set.label,
+            "digest": result.rule_set.digest,
+            "lines": result.lines,
+        }
+        if plan:
+            planned = planning.plan(session, principal.tenant_id)
+            report["plan"] = planned.__dict__
+        return report
+
+    typer.echo(json.dumps(_run(tenant, action), sort_keys=True))

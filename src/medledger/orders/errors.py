@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from medledger.core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -46,4 +47,45 @@ def order_conflict(field: str, code: str, message: str, /, **params: Any) -> Ord
 def not_found(entity: str, record_id: Any) -> NotFound:
     return NotFound(
         "{entity} {id} was not found.", code="not_found", params={"entity": entity, "id": record_id}
+    )
+
+
+class PlanningCode(StrEnum):
+    """Codes of priority rule sets, allocation, the board and approvals (orders/planning)."""
+
+    RULE_SET_INVALID = "rule_set.invalid"
+    RULE_SET_NOT_DRAFT = "rule_set.not_draft"
+    RULE_SET_NONE_ACTIVE = "rule_set.none_active"
+    BOARD_MOVE_NOT_ALLOWED = "board.move_not_allowed"
+    BOARD_NOT_READY = "board.not_ready"
+    BOARD_UNKNOWN_COLUMN = "board.unknown_column"
+    APPROVAL_NOT_PENDING = "approval.not_pending"
+    APPROVAL_PENDING_EXISTS = "approval.pending_exists"
+    RESERVATION_PICKED = "reservation.picked"
+    RESERVATION_NOT_ACTIVE = "reservation.not_active"
+    PREEMPTION_INELIGIBLE = "preemption.ineligible"
+    PREEMPTION_NOT_NEEDED = "preemption.not_needed"
+    LINE_NOT_OPEN = "order_line.not_open"
+    REASON_REQUIRED = "reason.required"
+
+
+def planning_conflict(
+    code: PlanningCode, message: str, field: str = "", /, **params: Any
+) -> Conflict:
+    return Conflict(
+        message,
+        code=code.value,
+        params=params,
+        errors=[problem(field, code.value, message, **params)] if field else [],
+    )
+
+
+def planning_invalid(
+    code: PlanningCode, message: str, field: str, /, **params: Any
+) -> ValidationFailed:
+    return ValidationFailed(
+        message,
+        code=code.value,
+        params=params,
+        errors=[problem(field, code.value, message, **params)],
     )

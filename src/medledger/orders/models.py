@@ -237,6 +237,8 @@ class Order(TenantScoped, Base):
     requested_delivery_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(24), default=OrderStatus.OPEN.value)
+    # The column of the order on the board (orders/board.py decides every move).
+    board_state: Mapped[str] = mapped_column(String(16), default="new")
     version: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str] = mapped_column(Text, default="")
     source_message_id: Mapped[int | None] = mapped_column(BigId, nullable=True)

@@ -34,6 +34,13 @@ from medledger.orders.models import (
     Tender,
     TenderLine,
 )
+from medledger.orders.planning_models import (
+    LineScore,
+    LineShortfall,
+    PlanningApproval,
+    PriorityRuleSet,
+    Reservation,
+)
 
 
 def _own(model: type) -> None:
@@ -56,6 +63,11 @@ for _model in (
     IdempotencyKey,
     InboundMessage,
     Acknowledgement,
+    LineScore,
+    LineShortfall,
+    Reservation,
+    PriorityRuleSet,  # the hub's own party
+    PlanningApproval,  # the hub's own party
 ):
     _own(_model)
 
@@ -92,9 +104,15 @@ class OrderLineFacts:
 OPEN_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_DELIVERED.value)
 
 
-def open_line_facts(session: Session, principal: Principal) -> list[OrderLineFacts]:
-    """Every open line the principal may see, with the joined customer/contract/ship-to facts,
-    in (promised date, line id) order."""
+def open_line_facts(
+    session: Session,
+    principal: Principal,
+    *,
+    order_ids: set[int] | None = None,
+    gtins: set[str] | None = None,
+) -> list[OrderLineFacts]:
+    """Every open line the principal may see (of ``order_ids`` / ``gtins`` if given), with the
+    joined customer/contract/ship-to facts, in (promised date, line id) order."""
     stmt = cast(
         Select[Any],
         select(
@@ -129,6 +147,10 @@ def open_line_facts(session: Session, principal: Principal) -> list[OrderLineFac
         .where(OrderLine.status.in_(OPEN_STATUSES))
         .order_by(OrderLine.promised_date, OrderLine.id),
     )
+    if order_ids is not None:
+        stmt = stmt.where(OrderLine.order_id.in_(sorted(order_ids)))
+    if gtins is not None:
+        stmt = stmt.where(OrderLine.gtin.in_(sorted(gtins)))
     stmt = scoped(stmt, OrderLine, principal)
     return [OrderLineFacts(*row) for row in session.execute(stmt)]
 

@@ -624,7 +624,15 @@ def place_order(
     )
     if flush:
         session.flush()
+        _planning().order_changed(session, order)
     return order
+
+
+def _planning() -> Any:
+    """Scores and reservations follow every change of an order (orders/planning.py)."""
+    from medledger.orders import planning
+
+    return planning
 
 
 def _new_line(order: Order, resolved: _Resolved, item: _Line, fallback_number: int) -> OrderLine:
@@ -798,6 +806,7 @@ def amend_order(
         source_message_id,
     )
     session.flush()
+    _planning().order_changed(session, order, amended=True)
     return order
 
 
@@ -848,6 +857,7 @@ def cancel_order(
         session, principal, order, lines, VersionKind.CANCELLED, reason, channel, source_message_id
     )
     session.flush()
+    _planning().order_changed(session, order)
     return order
 
 
@@ -941,6 +951,7 @@ def record_delivery(
     line.delivered_date = max(delivered_on, line.delivered_date or delivered_on)
     _settle_line(line)
     session.flush()
+    _planning().delivered(session, line, quantity)
     _roll_up(order, repo.lines_of(session, [order.id])[order.id])
     session.flush()
     return delivery
@@ -1066,4 +1077,5 @@ def place_order_once(
         )
     )
     session.flush()
+    _planning().order_changed(session, order)
     return order, False

@@ -27,6 +27,7 @@ from medledger.inventory.models import (
 )
 from medledger.inventory.replenishment import ReorderLevels, reorder_levels, suggested_quantity
 from medledger.parties.models import Location, Party, Site
+from medledger.purchasing.demand import backlog
 from medledger.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from medledger.purchasing.repository import next_order_number
 from medledger.purchasing.schemas import ReplenishmentIn
@@ -104,7 +105,8 @@ def _daily_shipped(
 
 
 def _position(session: Session, tenant_id: int, site_id: int, gtin: str) -> int:
-    """On hand at the site (not rejected or recalled) plus what open orders still bring."""
+    """On hand at the site (not rejected or recalled) plus what open orders still bring, less
+    the customer demand no stock could be reserved for (purchasing/demand.py)."""
     on_hand = session.scalar(
         select(func.coalesce(func.sum(StockBalance.quantity), 0))
         .join(Location, Location.id == StockBalance.location_id)
@@ -133,7 +135,8 @@ def _position(session: Session, tenant_id: int, site_id: int, gtin: str) -> int:
         max((confirmed if confirmed is not None else ordered) - received, 0)
         for ordered, confirmed, received in open_lines
     )
-    return int(on_hand or 0) + incoming
+    # Customer demand no stock could be reserved for (orders' shortfalls) is already owed.
+    return int(on_hand or 0) + incoming - backlog(session, tenant_id, site_id, gtin)
 
 
 def suggest_orders(
@@ -180,6 +183,9 @@ def suggest_orders(
         quantity = suggested_quantity(
             levels, position, setting.lead_time_days, setting.order_quantity
         )
+        if position < 0:
+            # Owed to customers beyond all stock and open orders: at least that much.
+            quantity = max(quantity, -position, setting.order_quantity)
         order_id = None
         if quantity and setting.supplier_party_id is not None:
             order = PurchaseOrder(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from medledger.core.principal import Principal
 from medledger.core.system import system_unit_of_work, tenant_admin
 from medledger.core.work import work_of
-from medledger.orders import customers, intake, service
+from medledger.orders import customers, intake, planning, service
 from medledger.orders.draft import LineDraft, OrderDraft
 from medledger.orders.models import Channel, CustomerTier
 from medledger.orders.schemas import ContractIn, CustomerIn, ShipToIn, TenderIn, TenderLineIn
@@ -72,6 +72,13 @@ def seed_demo_orders(factory: sessionmaker[Session], network: DemoNetwork) -> De
         admin = tenant_admin(session, network.tenant_id, label="seed")
         work_of(session).act_as(admin)
         accepted, failed = _edi_messages(session, admin, network)
+    with system_unit_of_work(factory, label="seed") as session:
+        admin = tenant_admin(session, network.tenant_id, label="seed")
+        work_of(session).act_as(admin)
+        work_of(session).give_reason("demo: allocate the backlog by priority")
+        # Intake planned each order as it came (first come, first served); the demo book is
+        # allocated once more by score, as a planner's first run would.
+        planning.replan_from_scratch(session, network.tenant_id)
     return DemoOrdersSummary(len(customer_ids), open_orders + accepted, delivered, failed)
 
 

@@ -47,6 +47,8 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "GuardFailure": 1,
     "problem": 2,  # orders.errors
     "order_conflict": 2,
+    "planning_conflict": 1,  # orders.errors (planning)
+    "planning_invalid": 1,
     "EdiSyntaxError": 0,
     "OrderValidationFailed": 0,
     "IdempotencyKeyReused": 0,

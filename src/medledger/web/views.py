@@ -216,6 +216,7 @@ def _mount_package_pages() -> None:
     from medledger.integration.imports.views import router as imports_pages
     from medledger.integration.views import router as integration_pages
     from medledger.inventory.views import router as inventory_pages
+    from medledger.orders.planning_views import router as planning_pages
     from medledger.orders.views import router as orders_pages
     from medledger.parties.views import router as parties_pages
     from medledger.purchasing.views import router as purchasing_pages
@@ -237,6 +238,7 @@ def _mount_package_pages() -> None:
         docs_pages,
         inspection_pages,
         quality_pages,
+        planning_pages,  # before the order pages: /orders/board is not an order id
         orders_pages,
         recall_pages,
     ):
