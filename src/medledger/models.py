@@ -20,6 +20,8 @@ def load_all_models() -> None:
     import medledger.orders.repository  # party-visibility rules
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
+    import medledger.production.models
+    import medledger.production.repository  # party-visibility rules
     import medledger.purchasing.models
     import medledger.purchasing.repository  # party-visibility rules
     import medledger.quality.models

@@ -540,16 +540,38 @@ def stock(
     ]
 
 
-def pick_list(
-    session: Session, principal: Principal, data: PickListIn, today: date | None = None
-) -> PickListOut:
-    """Which stock to pick for ``quantity`` of a GTIN at a site: released, unexpired,
-    unrecalled, loose stock in storage-compatible locations, first expiry first out (lots
-    without expiry last, then by location)."""
-    principal.require(Permission.INVENTORY_READ)
+def managed_location(
+    session: Session, principal: Principal, location_id: int, field: str
+) -> tuple[Location, Site]:
+    """An active location of a managed site, or the refusal ``inventory.location_not_managed``
+    naming ``field`` (for other contexts' operations at a hub location)."""
+    return _managed_location(session, principal, location_id, field)
+
+
+def remember_expiry(session: Session, tenant_id: int, lines: Sequence[StockLineIn]) -> None:
+    """Record the expiry of lots about to enter stock (before their event is captured)."""
+    _remember_expiry(session, tenant_id, lines)
+
+
+def fefo_at_location(
+    session: Session,
+    tenant_id: int,
+    location_id: int,
+    gtin: str,
+    quantity: int,
+    today: date | None = None,
+) -> tuple[list[PickOut], int]:
+    """Released, unexpired, unrecalled loose stock of ``gtin`` at one location, first expiry
+    first out, for ``quantity``: the picks and what they cannot cover."""
     today = today or utcnow().date()
-    site = get_visible(session, Site, data.site_id, principal)
     rows = session.execute(
+        _fefo_query(tenant_id, gtin).where(StockBalance.location_id == location_id)
+    ).all()
+    return _fefo(rows, quantity, today)
+
+
+def _fefo_query(tenant_id: int, gtin: str) -> Any:
+    return (
         select(StockBalance, Location.code, InventoryLot.expiry, InventoryLot.recalled)
         .join(Location, Location.id == StockBalance.location_id)
         .outerjoin(
@@ -559,10 +581,8 @@ def pick_list(
             & (InventoryLot.lot == StockBalance.lot),
         )
         .where(
-            StockBalance.tenant_id == principal.tenant_id,
-            Location.site_id == site.id,
-            Location.zone_purpose == "released",
-            StockBalance.gtin == data.gtin,
+            StockBalance.tenant_id == tenant_id,
+            StockBalance.gtin == gtin,
             StockBalance.status == StockStatus.RELEASED.value,
             StockBalance.container == "",
             StockBalance.quantity > 0,
@@ -574,16 +594,19 @@ def pick_list(
             StockBalance.serial,
             Location.code,
         )
-    ).all()
+    )
+
+
+def _fefo(rows: Sequence[Any], quantity: int, today: date) -> tuple[list[PickOut], int]:
     picks: list[PickOut] = []
-    left = data.quantity
+    left = quantity
     for balance, code, expiry, recalled in rows:
         if left == 0:
             break
         if recalled or (expiry is not None and expiry < today):
             continue
-        quantity = min(balance.quantity, left)
-        left -= quantity
+        taken = min(balance.quantity, left)
+        left -= taken
         picks.append(
             PickOut(
                 location_id=balance.location_id,
@@ -591,8 +614,26 @@ def pick_list(
                 gtin=balance.gtin,
                 lot=balance.lot,
                 serial=balance.serial,
-                quantity=quantity,
+                quantity=taken,
                 expiry=expiry,
             )
         )
+    return picks, left
+
+
+def pick_list(
+    session: Session, principal: Principal, data: PickListIn, today: date | None = None
+) -> PickListOut:
+    """Which stock to pick for ``quantity`` of a GTIN at a site: released, unexpired,
+    unrecalled, loose stock in storage-compatible locations, first expiry first out (lots
+    without expiry last, then by location)."""
+    principal.require(Permission.INVENTORY_READ)
+    today = today or utcnow().date()
+    site = get_visible(session, Site, data.site_id, principal)
+    rows = session.execute(
+        _fefo_query(principal.tenant_id, data.gtin).where(
+            Location.site_id == site.id, Location.zone_purpose == "released"
+        )
+    ).all()
+    picks, left = _fefo(rows, data.quantity, today)
     return PickListOut(gtin=data.gtin, requested=data.quantity, picks=picks, shortfall=left)

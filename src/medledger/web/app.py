@@ -77,6 +77,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.integration.imports.api import router as imports_router
     from medledger.inventory.api import router as inventory_router
     from medledger.orders.api import router as orders_router
+    from medledger.production.api import router as production_router
     from medledger.purchasing.api import router as purchasing_router
     from medledger.quality.api import router as quality_router
     from medledger.quality.api import signatures_router
@@ -94,4 +95,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (quality_router, [Depends(authenticated)]),
         (signatures_router, [Depends(authenticated)]),
         (orders_router, [Depends(authenticated)]),
+        (production_router, [Depends(authenticated)]),
     ]

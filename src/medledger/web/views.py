@@ -218,6 +218,7 @@ def _mount_package_pages() -> None:
     from medledger.inventory.views import router as inventory_pages
     from medledger.orders.views import router as orders_pages
     from medledger.parties.views import router as parties_pages
+    from medledger.production.views import router as production_pages
     from medledger.purchasing.views import router as purchasing_pages
     from medledger.quality.views import router as quality_pages
     from medledger.trace.ledger_views import router as ledger_pages
@@ -235,6 +236,7 @@ def _mount_package_pages() -> None:
         docs_pages,
         quality_pages,
         orders_pages,
+        production_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)
