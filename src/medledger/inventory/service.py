@@ -38,7 +38,9 @@ from medledger.inventory.plan import DL, ItemKey, Place, PlannedMove, location_u
 from medledger.inventory.projection import apply_moves
 from medledger.inventory.schemas import (
     AdjustIn,
+    LotIn,
     MoveIn,
+    OpeningStockIn,
     PackIn,
     PickListIn,
     PickListOut,
@@ -467,6 +469,98 @@ def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[Stock
         else PlannedMove(MovementKind.ADJUST, item, -data.delta, place, None, (status,))
     )
     return apply_moves(session, principal.tenant_id, (planned,), None, utcnow().date(), data.reason)
+
+
+# -- lots and opening stock (migration, imports) ----------------------------------------------
+
+LOT_EXISTS = "inventory.lot_exists"
+UNKNOWN_PRODUCT = "inventory.unknown_product"
+
+
+def _known_product(session: Session, tenant_id: int, gtin: str) -> None:
+    from medledger.catalog.models import Product
+
+    found = session.scalar(
+        select(Product.id).where(Product.tenant_id == tenant_id, Product.gtin == gtin)
+    )
+    if found is None:
+        raise invalid(
+            UNKNOWN_PRODUCT, "No product with GTIN {gtin} is registered.", "gtin", gtin=gtin
+        )
+
+
+def register_lot(session: Session, principal: Principal, data: LotIn) -> InventoryLot:
+    """Record a lot and its expiry before stock of it moves (audited like every new lot)."""
+    principal.require(Permission.INVENTORY_MOVE)
+    from medledger.inventory.projection import create_lots
+
+    _known_product(session, principal.tenant_id, data.gtin)
+    if repo.lots(session, principal.tenant_id, [(data.gtin, data.lot)]):
+        raise conflict(
+            LOT_EXISTS,
+            "Lot {lot} of {gtin} is already recorded.",
+            "lot",
+            gtin=data.gtin,
+            lot=data.lot,
+        )
+    create_lots(
+        session,
+        principal.tenant_id,
+        [
+            {
+                "tenant_id": principal.tenant_id,
+                "gtin": data.gtin,
+                "lot": data.lot,
+                "expiry": data.expiry,
+                "recalled": False,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    lot = repo.lots(session, principal.tenant_id, [(data.gtin, data.lot)])[(data.gtin, data.lot)]
+    return lot
+
+
+def open_stock(session: Session, principal: Principal, data: OpeningStockIn) -> StockMovement:
+    """Opening stock at a managed location: received through an EPCIS receiving event (so the
+    ledger and the stock agree, and ``verify`` proves it), then given its status by a status
+    change with the reason "opening stock". Stock in a status other than quarantine needs QA's
+    ``inventory:release``, as a release does. The receipt movement is returned."""
+    principal.require(Permission.INVENTORY_MOVE)
+    if data.status != StockStatus.QUARANTINE.value:
+        principal.require(Permission.INVENTORY_RELEASE)
+    _known_product(session, principal.tenant_id, data.gtin)
+    line = StockLineIn(
+        gtin=data.gtin,
+        lot=data.lot,
+        serial=data.serial,
+        quantity=data.quantity,
+        expiry=data.expiry,
+    )
+    _, movements = receive(
+        session, principal, ReceiptIn(location_id=data.location_id, lines=[line])
+    )
+    if data.status != StockStatus.QUARANTINE.value:
+        place = Place(data.location_id)
+        apply_moves(
+            session,
+            principal.tenant_id,
+            (
+                PlannedMove(
+                    MovementKind.STATUS_CHANGE,
+                    ItemKey(data.gtin, data.lot, data.serial),
+                    data.quantity,
+                    place,
+                    place,
+                    (StockStatus.QUARANTINE,),
+                    StockStatus(data.status),
+                ),
+            ),
+            None,
+            utcnow().date(),
+            "opening stock",
+        )
+    return movements[0]
 
 
 # -- reads -----------------------------------------------------------------------------------

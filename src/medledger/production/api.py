@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
@@ -24,7 +24,17 @@ router = APIRouter(prefix="/api/v1", tags=["production"])
 StatusFilter = Literal["planned", "in_progress", "completed", "cancelled"]
 
 
-@router.post("/work-orders", response_model=WorkOrderOut, status_code=status.HTTP_201_CREATED)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The production location (or the finished lot) was not found."}
+}
+
+
+@router.post(
+    "/work-orders",
+    response_model=WorkOrderOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_NOT_FOUND,
+)
 def create_work_order(
     session: DbSession, principal: CurrentPrincipal, data: WorkOrderIn
 ) -> WorkOrderOut:
@@ -94,7 +104,7 @@ def cancel_work_order(
     return service.work_order_out(session, order)
 
 
-@router.get("/device-history", response_model=DeviceHistoryOut)
+@router.get("/device-history", response_model=DeviceHistoryOut, responses=_NOT_FOUND)
 def read_device_history(
     session: DbSession,
     principal: CurrentPrincipal,
