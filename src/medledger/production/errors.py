@@ -9,7 +9,7 @@ class Code(StrEnum):
     """Stable codes of the production context (never translated, never renamed)."""
 
     NO_ACTIVE_BOM = "production.no_active_bom"
-    NOT_MANAGED = "production.location_not_managed"
+    UNKNOWN_PRODUCT = "production.unknown_product"
     WRONG_STATE = "production.wrong_state"
     INSUFFICIENT_COMPONENTS = "production.insufficient_components"
     COMPONENT_NOT_IN_BOM = "production.component_not_in_bom"

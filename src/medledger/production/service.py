@@ -45,7 +45,7 @@ from medledger.production.schemas import (
 S = WorkOrderStatus
 
 
-def _conflict(code: Code, message: str, field: str = "", **params: Any) -> Conflict:
+def _conflict(message: str, code: Code, field: str = "", **params: Any) -> Conflict:
     return Conflict(
         message,
         code=code,
@@ -56,7 +56,7 @@ def _conflict(code: Code, message: str, field: str = "", **params: Any) -> Confl
     )
 
 
-def _invalid(code: Code, message: str, field: str, **params: Any) -> ValidationFailed:
+def _invalid(message: str, code: Code, field: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(
         message,
         code=code,
@@ -78,8 +78,8 @@ def _active_bom(session: Session, product: Product) -> BillOfMaterials:
     )
     if bom is None:
         raise _conflict(
-            Code.NO_ACTIVE_BOM,
             "{gtin} has no active bill of material to produce it by.",
+            Code.NO_ACTIVE_BOM,
             "gtin",
             gtin=product.gtin,
         )
@@ -107,7 +107,10 @@ def create_work_order(session: Session, principal: Principal, data: WorkOrderIn)
     )
     if product is None:
         raise _invalid(
-            Code.NO_ACTIVE_BOM, "No product with GTIN {gtin} is registered.", "gtin", gtin=data.gtin
+            "No product with GTIN {gtin} is registered.",
+            Code.UNKNOWN_PRODUCT,
+            "gtin",
+            gtin=data.gtin,
         )
     bom = _active_bom(session, product)
     location, _site = inventory.managed_location(
@@ -116,14 +119,14 @@ def create_work_order(session: Session, principal: Principal, data: WorkOrderIn)
     if data.serials:
         if len(set(data.serials)) != len(data.serials) or len(data.serials) != data.quantity:
             raise _invalid(
-                Code.OUTPUT_IDENTIFIER,
                 "List {quantity} different serials, one per finished unit.",
+                Code.OUTPUT_IDENTIFIER,
                 "serials",
                 quantity=data.quantity,
             )
     elif not data.lot:
         raise _invalid(
-            Code.OUTPUT_IDENTIFIER, "Name the finished lot (or list the serials).", "lot"
+            "Name the finished lot (or list the serials).", Code.OUTPUT_IDENTIFIER, "lot"
         )
     number = data.number or _next_number(session, principal.tenant_id)
     taken = session.scalar(
@@ -133,7 +136,7 @@ def create_work_order(session: Session, principal: Principal, data: WorkOrderIn)
     )
     if taken is not None:
         raise _conflict(
-            Code.NUMBER_TAKEN, "Work order {number} already exists.", "number", number=number
+            "Work order {number} already exists.", Code.NUMBER_TAKEN, "number", number=number
         )
     order = WorkOrder(
         tenant_id=principal.tenant_id,
@@ -215,9 +218,9 @@ def _refuse_short(requirements_: list[RequirementOut]) -> None:
     for number, need in enumerate(requirements_):
         if need.available < need.required:
             raise _conflict(
-                Code.INSUFFICIENT_COMPONENTS,
                 "Only {available} of component {gtin} can be consumed at the production "
                 "location (released, unexpired, unrecalled); {required} needed.",
+                Code.INSUFFICIENT_COMPONENTS,
                 f"components.{number}",
                 gtin=need.gtin,
                 available=need.available,
@@ -228,8 +231,8 @@ def _refuse_short(requirements_: list[RequirementOut]) -> None:
 def _require_state(order: WorkOrder, *states: WorkOrderStatus) -> None:
     if order.status not in {s.value for s in states}:
         raise _conflict(
-            Code.WRONG_STATE,
             "Work order {number} is {status}.",
+            Code.WRONG_STATE,
             "status",
             number=order.number,
             status=order.status,
@@ -283,8 +286,8 @@ def _consumption(
         for number, component in enumerate(data.components):
             if component.gtin not in needed:
                 raise _invalid(
-                    Code.COMPONENT_NOT_IN_BOM,
                     "{gtin} is not a component of BOM version {version}.",
+                    Code.COMPONENT_NOT_IN_BOM,
                     f"components.{number}.gtin",
                     gtin=component.gtin,
                     version=order.bom_version,
@@ -293,8 +296,8 @@ def _consumption(
         for gtin, required in needed.items():
             if given.get(gtin, 0) != required:
                 raise _invalid(
-                    Code.COMPONENT_QUANTITY,
                     "{given} of component {gtin} listed; the BOM needs {required}.",
+                    Code.COMPONENT_QUANTITY,
                     "components",
                     gtin=gtin,
                     given=given.get(gtin, 0),
@@ -441,7 +444,6 @@ def device_history(session: Session, principal: Principal, gtin: str, lot: str) 
     if not orders:
         raise NotFound(
             "No completed work order produced {gtin} lot {lot}.",
-            code="not_found",
             params={"gtin": gtin, "lot": lot},
         )
     return DeviceHistoryOut(
