@@ -45,7 +45,7 @@ from medledger.production.schemas import (
 S = WorkOrderStatus
 
 
-def _conflict(message: str, code: Code, field: str = "", **params: Any) -> Conflict:
+def _conflict(field: str, code: Code, message: str, **params: Any) -> Conflict:
     return Conflict(
         message,
         code=code,
@@ -56,7 +56,7 @@ def _conflict(message: str, code: Code, field: str = "", **params: Any) -> Confl
     )
 
 
-def _invalid(message: str, code: Code, field: str, **params: Any) -> ValidationFailed:
+def _invalid(field: str, code: Code, message: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(
         message,
         code=code,
@@ -78,9 +78,9 @@ def _active_bom(session: Session, product: Product) -> BillOfMaterials:
     )
     if bom is None:
         raise _conflict(
-            "{gtin} has no active bill of material to produce it by.",
-            Code.NO_ACTIVE_BOM,
             "gtin",
+            Code.NO_ACTIVE_BOM,
+            "{gtin} has no active bill of material to produce it by.",
             gtin=product.gtin,
         )
     return bom
@@ -107,9 +107,9 @@ def create_work_order(session: Session, principal: Principal, data: WorkOrderIn)
     )
     if product is None:
         raise _invalid(
-            "No product with GTIN {gtin} is registered.",
-            Code.UNKNOWN_PRODUCT,
             "gtin",
+            Code.UNKNOWN_PRODUCT,
+            "No product with GTIN {gtin} is registered.",
             gtin=data.gtin,
         )
     bom = _active_bom(session, product)
@@ -119,14 +119,14 @@ def create_work_order(session: Session, principal: Principal, data: WorkOrderIn)
     if data.serials:
         if len(set(data.serials)) != len(data.serials) or len(data.serials) != data.quantity:
             raise _invalid(
-                "List {quantity} different serials, one per finished unit.",
-                Code.OUTPUT_IDENTIFIER,
                 "serials",
+                Code.OUTPUT_IDENTIFIER,
+                "List {quantity} different serials, one per finished unit.",
                 quantity=data.quantity,
             )
     elif not data.lot:
         raise _invalid(
-            "Name the finished lot (or list the serials).", Code.OUTPUT_IDENTIFIER, "lot"
+            "lot", Code.OUTPUT_IDENTIFIER, "Name the finished lot (or list the serials)."
         )
     number = data.number or _next_number(session, principal.tenant_id)
     taken = session.scalar(
@@ -136,7 +136,7 @@ def create_work_order(session: Session, principal: Principal, data: WorkOrderIn)
     )
     if taken is not None:
         raise _conflict(
-            "Work order {number} already exists.", Code.NUMBER_TAKEN, "number", number=number
+            "number", Code.NUMBER_TAKEN, "Work order {number} already exists.", number=number
         )
     order = WorkOrder(
         tenant_id=principal.tenant_id,
@@ -218,10 +218,10 @@ def _refuse_short(requirements_: list[RequirementOut]) -> None:
     for number, need in enumerate(requirements_):
         if need.available < need.required:
             raise _conflict(
+                f"components.{number}",
+                Code.INSUFFICIENT_COMPONENTS,
                 "Only {available} of component {gtin} can be consumed at the production "
                 "location (released, unexpired, unrecalled); {required} needed.",
-                Code.INSUFFICIENT_COMPONENTS,
-                f"components.{number}",
                 gtin=need.gtin,
                 available=need.available,
                 required=need.required,
@@ -231,9 +231,9 @@ def _refuse_short(requirements_: list[RequirementOut]) -> None:
 def _require_state(order: WorkOrder, *states: WorkOrderStatus) -> None:
     if order.status not in {s.value for s in states}:
         raise _conflict(
-            "Work order {number} is {status}.",
-            Code.WRONG_STATE,
             "status",
+            Code.WRONG_STATE,
+            "Work order {number} is {status}.",
             number=order.number,
             status=order.status,
         )
@@ -286,9 +286,9 @@ def _consumption(
         for number, component in enumerate(data.components):
             if component.gtin not in needed:
                 raise _invalid(
-                    "{gtin} is not a component of BOM version {version}.",
-                    Code.COMPONENT_NOT_IN_BOM,
                     f"components.{number}.gtin",
+                    Code.COMPONENT_NOT_IN_BOM,
+                    "{gtin} is not a component of BOM version {version}.",
                     gtin=component.gtin,
                     version=order.bom_version,
                 )
@@ -296,9 +296,9 @@ def _consumption(
         for gtin, required in needed.items():
             if given.get(gtin, 0) != required:
                 raise _invalid(
-                    "{given} of component {gtin} listed; the BOM needs {required}.",
-                    Code.COMPONENT_QUANTITY,
                     "components",
+                    Code.COMPONENT_QUANTITY,
+                    "{given} of component {gtin} listed; the BOM needs {required}.",
                     gtin=gtin,
                     given=given.get(gtin, 0),
                     required=required,
