@@ -658,6 +658,8 @@ def _matrix_world(
     events: dict[str, str] = {}
     items: dict[str, str] = {}
     recalls = _recalls(factory, world) if path.startswith("/api/v1/recalls") else {}
+    if path.startswith(("/api/v1/work-orders", "/api/v1/device-history")):
+        _work_orders(factory, world)
     if not path.startswith(("/epcis", "/api/v1/trace", "/api/v1/recalls")):
         return MatrixWorld(world, keys, jobs, events, items)  # captures cost; only these use them
     capturers = {
@@ -730,6 +732,36 @@ def _recalls(factory: sessionmaker[Session], world: World) -> dict[str, tuple[in
     return recalls
 
 
+def _work_orders(factory: sessionmaker[Session], world: World) -> None:
+    """A planned work order in each tenant and a completed one in tenant A (lot DONE)."""
+    from medledger.core.system import system_unit_of_work
+    from medledger.production.models import WorkOrder
+
+    with system_unit_of_work(factory) as session:
+        for key, net, prefix, status, lot in (
+            ("work_order", world.a, "", "planned", "L1"),
+            ("done_work_order", world.a, "", "completed", "DONE"),
+            ("b_work_order", world.b, "b_", "planned", "L1"),
+        ):
+            order = WorkOrder(
+                tenant_id=net.tenant_id,
+                number=key,
+                product_id=world.ids[f"{prefix}product"],
+                gtin=gtin(1 if not prefix else 2),
+                bom_id=world.ids[f"{prefix}bom"],
+                bom_version=1,
+                location_id=world.ids[f"{prefix}hub_location" if not prefix else "b_location"],
+                quantity=1,
+                lot=lot,
+                serials=[],
+                status=status,
+                operators=[],
+            )
+            session.add(order)
+            session.flush()
+            world.ids[key] = order.id
+
+
 def _request(
     w: MatrixWorld, method: str, path: str, role: str, target: str
 ) -> tuple[str, dict[str, Any] | None, dict[str, str] | None]:
@@ -745,6 +777,7 @@ def _request(
         "{product_id}": lambda: _shared(w, target, "product"),
         "{authorisation_id}": lambda: _shared(w, target, "authorisation"),
         "{bom_id}": lambda: _shared(w, target, "bom"),
+        "{work_order_id}": lambda: _shared(w, target, "work_order"),
         "{capture_id}": lambda: w.jobs[_party_key(role, target)],
         "{event_id}": lambda: quote(w.events[_party_key(role, target)], safe=""),
         "{recall_id}": lambda: w.recalls[_party_key(role, target)][0],
@@ -841,6 +874,16 @@ def _request(
             "action": "close",
             "signature": {"password": "correct horse battery"},
         }
+    bodies[("POST", "/api/v1/work-orders")] = {
+        "gtin": gtin(1),
+        "location_id": w.world.ids["hub_location"],
+        "quantity": 1,
+        "lot": f"W{n}",
+    }
+    for action in ("start", "completion"):
+        bodies[("POST", f"/api/v1/work-orders/{{work_order_id}}/{action}")] = {}
+    if path == "/api/v1/device-history":
+        url += f"?gtin={gtin(1)}&lot=DONE"
     if path == "/api/v1/gs1/parse":
         url += f"?data=(01){gtin(1)}(21)X"
     elif path == "/api/v1/quality/documents/dhr":
@@ -880,8 +923,16 @@ def _not_all_acknowledged(role: str, target: str) -> int | None:
 
 
 TRACE_READERS = frozenset(ALL)
-QUALITY_READERS = frozenset(ALL) - {"sales"}
 QUALITY_WRITERS = frozenset({"admin", "qa", "qa_approver"})
+STOCK_READERS = frozenset(HUB_ROLES)
+STOCK_MOVERS = frozenset({"admin", "warehouse"})
+
+
+def _business_409(role: str, target: str) -> int | None:
+    # Work orders of the matrix world: no active BOM to plan by, no components to start with,
+    # a planned order cannot be completed.
+    return 409 if role in STOCK_MOVERS and target != INVISIBLE else None
+
 
 MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/token"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
@@ -995,6 +1046,25 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/recalls/{recall_id}/transitions"): Rule(
         frozenset({"admin", "qa_approver"}), 200, special=_not_all_acknowledged
     ),
+    # production (docs/production.md)
+    ("POST", "/api/v1/work-orders"): Rule(STOCK_MOVERS, 201, (NONE,), special=_business_409),
+    ("GET", "/api/v1/work-orders"): Rule(STOCK_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/work-orders/{work_order_id}"): Rule(
+        STOCK_READERS, 200, SHARED_TARGETS, _tenant_shared, mutates=False
+    ),
+    ("GET", "/api/v1/work-orders/{work_order_id}/requirements"): Rule(
+        STOCK_READERS, 200, SHARED_TARGETS, _tenant_shared, mutates=False
+    ),
+    ("POST", "/api/v1/work-orders/{work_order_id}/start"): Rule(
+        STOCK_MOVERS, 200, SHARED_TARGETS, _tenant_shared, special=_business_409
+    ),
+    ("POST", "/api/v1/work-orders/{work_order_id}/completion"): Rule(
+        STOCK_MOVERS, 200, SHARED_TARGETS, _tenant_shared, special=_business_409
+    ),
+    ("POST", "/api/v1/work-orders/{work_order_id}/cancellation"): Rule(
+        STOCK_MOVERS, 200, SHARED_TARGETS, _tenant_shared
+    ),
+    ("GET", "/api/v1/device-history"): Rule(STOCK_READERS, 200, (NONE,), mutates=False),
 }
 
 

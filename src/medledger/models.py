@@ -25,6 +25,8 @@ def load_all_models() -> None:
     import medledger.parties.auth  # ends sessions when credentials change
     import medledger.parties.models
     import medledger.parties.repository  # party-visibility rules
+    import medledger.production.models
+    import medledger.production.repository  # party-visibility rules
     import medledger.purchasing.models
     import medledger.purchasing.repository  # party-visibility rules
     import medledger.quality.models

@@ -214,3 +214,32 @@ class ExcursionOut(BaseModel):
     epcis_event_row_id: RecordId | None
     asn_id: RecordId | None
     created_at: datetime
+
+
+class LotIn(BaseModel):
+    """A lot known before any stock of it moves here (migration, supplier master data)."""
+
+    model_config = ConfigDict(extra="forbid")
+    gtin: GTIN
+    lot: str = Field(min_length=1, max_length=20, pattern=r"^[!-~]+$")
+    expiry: date | None = None
+
+
+class OpeningStockIn(BaseModel):
+    """Stock on hand when inventory starts at a site: received (an EPCIS receiving event) and,
+    unless it stays in quarantine, given its status."""
+
+    model_config = ConfigDict(extra="forbid")
+    location_id: RecordId
+    gtin: GTIN
+    lot: str = _LOT
+    serial: str = _LOT
+    quantity: int = Field(1, ge=1, le=10_000_000)
+    expiry: date | None = None
+    status: Literal["quarantine", "released", "on_hold", "rejected"] = "released"
+
+    @model_validator(mode="after")
+    def _serial_is_one(self) -> OpeningStockIn:
+        if self.serial and self.quantity != 1:
+            raise _rule_error("inventory.serial_quantity", "A serial is always quantity 1.")
+        return self

@@ -38,7 +38,9 @@ from medledger.inventory.plan import DL, ItemKey, Place, PlannedMove, location_u
 from medledger.inventory.projection import apply_moves
 from medledger.inventory.schemas import (
     AdjustIn,
+    LotIn,
     MoveIn,
+    OpeningStockIn,
     PackIn,
     PickListIn,
     PickListOut,
@@ -576,6 +578,98 @@ def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[Stock
     return apply_moves(session, principal.tenant_id, (planned,), None, utcnow().date(), data.reason)
 
 
+# -- lots and opening stock (migration, imports) ----------------------------------------------
+
+LOT_EXISTS = "inventory.lot_exists"
+UNKNOWN_PRODUCT = "inventory.unknown_product"
+
+
+def _known_product(session: Session, tenant_id: int, gtin: str) -> None:
+    from medledger.catalog.models import Product
+
+    found = session.scalar(
+        select(Product.id).where(Product.tenant_id == tenant_id, Product.gtin == gtin)
+    )
+    if found is None:
+        raise invalid(
+            UNKNOWN_PRODUCT, "No product with GTIN {gtin} is registered.", "gtin", gtin=gtin
+        )
+
+
+def register_lot(session: Session, principal: Principal, data: LotIn) -> InventoryLot:
+    """Record a lot and its expiry before stock of it moves (audited like every new lot)."""
+    principal.require(Permission.INVENTORY_MOVE)
+    from medledger.inventory.projection import create_lots
+
+    _known_product(session, principal.tenant_id, data.gtin)
+    if repo.lots(session, principal.tenant_id, [(data.gtin, data.lot)]):
+        raise conflict(
+            LOT_EXISTS,
+            "Lot {lot} of {gtin} is already recorded.",
+            "lot",
+            gtin=data.gtin,
+            lot=data.lot,
+        )
+    create_lots(
+        session,
+        principal.tenant_id,
+        [
+            {
+                "tenant_id": principal.tenant_id,
+                "gtin": data.gtin,
+                "lot": data.lot,
+                "expiry": data.expiry,
+                "recalled": False,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    lot = repo.lots(session, principal.tenant_id, [(data.gtin, data.lot)])[(data.gtin, data.lot)]
+    return lot
+
+
+def open_stock(session: Session, principal: Principal, data: OpeningStockIn) -> StockMovement:
+    """Opening stock at a managed location: received through an EPCIS receiving event (so the
+    ledger and the stock agree, and ``verify`` proves it), then given its status by a status
+    change with the reason "opening stock". Stock in a status other than quarantine needs QA's
+    ``inventory:release``, as a release does. The receipt movement is returned."""
+    principal.require(Permission.INVENTORY_MOVE)
+    if data.status != StockStatus.QUARANTINE.value:
+        principal.require(Permission.INVENTORY_RELEASE)
+    _known_product(session, principal.tenant_id, data.gtin)
+    line = StockLineIn(
+        gtin=data.gtin,
+        lot=data.lot,
+        serial=data.serial,
+        quantity=data.quantity,
+        expiry=data.expiry,
+    )
+    _, movements = receive(
+        session, principal, ReceiptIn(location_id=data.location_id, lines=[line])
+    )
+    if data.status != StockStatus.QUARANTINE.value:
+        place = Place(data.location_id)
+        apply_moves(
+            session,
+            principal.tenant_id,
+            (
+                PlannedMove(
+                    MovementKind.STATUS_CHANGE,
+                    ItemKey(data.gtin, data.lot, data.serial),
+                    data.quantity,
+                    place,
+                    place,
+                    (StockStatus.QUARANTINE,),
+                    StockStatus(data.status),
+                ),
+            ),
+            None,
+            utcnow().date(),
+            "opening stock",
+        )
+    return movements[0]
+
+
 # -- reads -----------------------------------------------------------------------------------
 
 
@@ -647,16 +741,38 @@ def stock(
     ]
 
 
-def pick_list(
-    session: Session, principal: Principal, data: PickListIn, today: date | None = None
-) -> PickListOut:
-    """Which stock to pick for ``quantity`` of a GTIN at a site: released, unexpired,
-    unrecalled, loose stock in storage-compatible locations, first expiry first out (lots
-    without expiry last, then by location)."""
-    principal.require(Permission.INVENTORY_READ)
+def managed_location(
+    session: Session, principal: Principal, location_id: int, field: str
+) -> tuple[Location, Site]:
+    """An active location of a managed site, or the refusal ``inventory.location_not_managed``
+    naming ``field`` (for other contexts' operations at a hub location)."""
+    return _managed_location(session, principal, location_id, field)
+
+
+def remember_expiry(session: Session, tenant_id: int, lines: Sequence[StockLineIn]) -> None:
+    """Record the expiry of lots about to enter stock (before their event is captured)."""
+    _remember_expiry(session, tenant_id, lines)
+
+
+def fefo_at_location(
+    session: Session,
+    tenant_id: int,
+    location_id: int,
+    gtin: str,
+    quantity: int,
+    today: date | None = None,
+) -> tuple[list[PickOut], int]:
+    """Released, unexpired, unrecalled loose stock of ``gtin`` at one location, first expiry
+    first out, for ``quantity``: the picks and what they cannot cover."""
     today = today or utcnow().date()
-    site = get_visible(session, Site, data.site_id, principal)
     rows = session.execute(
+        _fefo_query(tenant_id, gtin).where(StockBalance.location_id == location_id)
+    ).all()
+    return _fefo(rows, quantity, today)
+
+
+def _fefo_query(tenant_id: int, gtin: str) -> Any:
+    return (
         select(StockBalance, Location.code, InventoryLot.expiry, InventoryLot.recalled)
         .join(Location, Location.id == StockBalance.location_id)
         .outerjoin(
@@ -666,10 +782,8 @@ def pick_list(
             & (InventoryLot.lot == StockBalance.lot),
         )
         .where(
-            StockBalance.tenant_id == principal.tenant_id,
-            Location.site_id == site.id,
-            Location.zone_purpose == "released",
-            StockBalance.gtin == data.gtin,
+            StockBalance.tenant_id == tenant_id,
+            StockBalance.gtin == gtin,
             StockBalance.status == StockStatus.RELEASED.value,
             StockBalance.container == "",
             StockBalance.quantity > 0,
@@ -681,16 +795,19 @@ def pick_list(
             StockBalance.serial,
             Location.code,
         )
-    ).all()
+    )
+
+
+def _fefo(rows: Sequence[Any], quantity: int, today: date) -> tuple[list[PickOut], int]:
     picks: list[PickOut] = []
-    left = data.quantity
+    left = quantity
     for balance, code, expiry, recalled in rows:
         if left == 0:
             break
         if recalled or (expiry is not None and expiry < today):
             continue
-        quantity = min(balance.quantity, left)
-        left -= quantity
+        taken = min(balance.quantity, left)
+        left -= taken
         picks.append(
             PickOut(
                 location_id=balance.location_id,
@@ -698,8 +815,26 @@ def pick_list(
                 gtin=balance.gtin,
                 lot=balance.lot,
                 serial=balance.serial,
-                quantity=quantity,
+                quantity=taken,
                 expiry=expiry,
             )
         )
+    return picks, left
+
+
+def pick_list(
+    session: Session, principal: Principal, data: PickListIn, today: date | None = None
+) -> PickListOut:
+    """Which stock to pick for ``quantity`` of a GTIN at a site: released, unexpired,
+    unrecalled, loose stock in storage-compatible locations, first expiry first out (lots
+    without expiry last, then by location)."""
+    principal.require(Permission.INVENTORY_READ)
+    today = today or utcnow().date()
+    site = get_visible(session, Site, data.site_id, principal)
+    rows = session.execute(
+        _fefo_query(principal.tenant_id, data.gtin).where(
+            Location.site_id == site.id, Location.zone_purpose == "released"
+        )
+    ).all()
+    picks, left = _fefo(rows, data.quantity, today)
     return PickListOut(gtin=data.gtin, requested=data.quantity, picks=picks, shortfall=left)

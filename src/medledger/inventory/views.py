@@ -10,13 +10,18 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
+from medledger.core.errors import ValidationFailed
 from medledger.core.principal import Permission
+from medledger.core.types import RecordId
+from medledger.identifiers.gs1 import parse_gs1
 from medledger.inventory import service
+from medledger.inventory.errors import invalid
 from medledger.inventory.models import InventorySite, StockStatus
-from medledger.inventory.schemas import MoveIn, PickListIn, StockLineIn
-from medledger.parties.models import Location, Site
+from medledger.inventory.schemas import MoveIn, PackIn, PickListIn, ShipIn, StockLineIn
+from medledger.parties.models import Location, Party, Site
 from medledger.parties.views import page_number, submit, who
 from medledger.purchasing import service as purchasing
 from medledger.purchasing.models import AsnStatus
@@ -32,6 +37,10 @@ register_nav(
     NavEntry("receiving", N_("Receiving"), "/receiving", Permission.INVENTORY_MOVE, order=102)
 )
 register_nav(NavEntry("picking", N_("Picking"), "/picking", Permission.INVENTORY_MOVE, order=103))
+register_nav(NavEntry("packing", N_("Packing"), "/packing", Permission.INVENTORY_MOVE, order=104))
+register_nav(
+    NavEntry("shipping", N_("Shipping"), "/shipping", Permission.INVENTORY_MOVE, order=105)
+)
 
 STATUS_LABELS = {
     "quarantine": N_("Quarantine"),
@@ -172,10 +181,22 @@ def picking_page(ui: UiPage) -> Response:
     who(ui).require(Permission.INVENTORY_MOVE)
     query = ui.request.query_params
     values = {k: query.get(k, "") for k in ("site_id", "gtin", "quantity")}
-    state = empty_form(ui.locale, values)
     picks = None
-    if values["site_id"] and values["gtin"] and values["quantity"]:
+    scan = query.get("scan", "").strip()
+    refused: ValidationFailed | None = None
+    if scan:
+        # A scanned product barcode (GTIN, maybe lot) chooses what to pick.
+        try:
+            values["gtin"] = parse_gs1(scan).gtin or ""
+        except ValidationFailed as exc:
+            refused = invalid(exc.code, exc.message, "scan", **exc.params)
+        values["quantity"] = values["quantity"] or "1"
+    state = empty_form(ui.locale, values)
+    if refused is not None:
+        state.reject(refused)
+    if state.status == 200 and values["site_id"] and values["gtin"] and values["quantity"]:
         state = parse_form(PickListIn, None, ui.locale, extra=values)
+        state.values.update(values)
         picks = submit(ui, state, lambda data: service.pick_list(ui.session, who(ui), data))
     site_id = _int(values["site_id"])
     return ui.render(
@@ -228,3 +249,197 @@ def picking_confirm(ui: UiPage) -> Response:
         bay_options=_shipping_bays(ui, _int(site_id) or 0),
         picked=None,
     )
+
+
+# -- packing and shipping screens ------------------------------------------------------------
+
+
+def _sscc_of(scan: str) -> str:
+    """The SSCC of a scanned logistic-unit label (element string, Digital Link or 18 digits)."""
+    text = scan.strip()
+    if text.isdigit() and len(text) == 18:
+        return text
+    try:
+        sscc = parse_gs1(text).sscc
+    except ValidationFailed as exc:
+        raise invalid(exc.code, exc.message, "scan", **exc.params) from None
+    if not sscc:
+        raise invalid(
+            "inventory.scan_not_sscc", "This barcode holds no SSCC (AI 00).", "scan", scan=text
+        )
+    return sscc
+
+
+def _line_of(item: str) -> StockLineIn:
+    """A ticked row of the packing screen (``gtin|lot|serial|quantity``)."""
+    gtin, lot, serial, quantity = [*item.split("|"), "", "", "", ""][:4]
+    try:
+        return StockLineIn(gtin=gtin, lot=lot, serial=serial, quantity=int(quantity))
+    except (ValueError, ValidationError):
+        raise invalid("inventory.bad_item", "This row cannot be packed.", "items") from None
+
+
+class PackForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    location_id: RecordId
+    scan: str = Field(min_length=1, max_length=200)
+    items: list[str] = Field(min_length=1, max_length=500)
+
+
+class ShipForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    location_id: RecordId
+    destination_party_id: RecordId
+    reference: str = Field("", max_length=35)
+    scan: str = Field("", max_length=200)
+    ssccs: list[str] = Field(default_factory=list, max_length=100)
+
+
+def _bay_choices(ui: Ui) -> list[tuple[str, str]]:
+    rows = ui.session.execute(
+        select(Location.id, Location.code, Site.name)
+        .join(Site, Site.id == Location.site_id)
+        .join(InventorySite, InventorySite.site_id == Site.id)
+        .where(Location.tenant_id == who(ui).tenant_id, Location.active.is_(True))
+        .order_by(Location.zone_purpose != "shipping", Site.name, Location.code)
+    ).all()
+    return [(str(i), f"{code} · {site}") for i, code, site in rows]
+
+
+def _loose(ui: Ui, location_id: int | None) -> list[Any]:
+    if location_id is None:
+        return []
+    return [
+        r
+        for r in service.stock(ui.session, who(ui), location_id=location_id, status="released")
+        if not r.container
+    ]
+
+
+def _item_key(row: Any) -> str:
+    return f"{row.gtin}|{row.lot}|{row.serial}|{row.quantity}"
+
+
+def _packing(
+    ui: Ui, form: Any, location_id: int | None, status: int = 200, **extra: Any
+) -> Response:
+    return ui.render(
+        "inventory/packing.html",
+        status=status,
+        form=form,
+        location_options=_bay_choices(ui),
+        rows=_loose(ui, location_id),
+        item_key=_item_key,
+        **extra,
+    )
+
+
+@router.get("/packing")
+def packing_page(ui: UiPage) -> Response:
+    """Pack picked, released stock at a location into a logistic unit: scan its SSCC label."""
+    who(ui).require(Permission.INVENTORY_MOVE)
+    query = ui.request.query_params
+    location_id = _int(query.get("location_id"))
+    values = {"location_id": query.get("location_id", "")}
+    return _packing(ui, empty_form(ui.locale, values), location_id, packed=query.get("packed"))
+
+
+@router.post("/packing")
+def packing_confirm(ui: UiPage) -> Response:
+    """One AggregationEvent ADD: the ticked rows into the scanned SSCC."""
+    state = parse_form(PackForm, ui.form, ui.locale, lists=frozenset({"items"}))
+
+    def pack(data: PackForm) -> str:
+        sscc = _sscc_of(data.scan)
+        lines = [_line_of(item) for item in data.items]
+        service.pack(
+            ui.session, who(ui), PackIn(location_id=data.location_id, sscc=sscc, lines=lines)
+        )
+        return sscc
+
+    sscc = submit(ui, state, pack)
+    location = str(state.values.get("location_id", ""))
+    if sscc is not None:
+        return ui.redirect(f"/packing?location_id={location}&packed={sscc}")
+    return _packing(ui, state, _int(location), status=state.status, packed=None)
+
+
+def _packed(ui: Ui, location_id: int | None) -> list[tuple[str, list[Any]]]:
+    if location_id is None:
+        return []
+    units: dict[str, list[Any]] = {}
+    for row in service.stock(ui.session, who(ui), location_id=location_id):
+        if row.container:
+            units.setdefault(row.container, []).append(row)
+    return sorted(units.items())
+
+
+def _party_choices(ui: Ui) -> list[tuple[str, str]]:
+    principal = who(ui)
+    rows = ui.session.execute(
+        select(Party.id, Party.name, Party.gln)
+        .where(
+            Party.tenant_id == principal.tenant_id,
+            Party.id != principal.hub_party_id,
+            Party.active.is_(True),
+        )
+        .order_by(Party.name)
+    ).all()
+    return [(str(i), f"{name} · {gln}") for i, name, gln in rows]
+
+
+def _shipping(
+    ui: Ui, form: Any, location_id: int | None, status: int = 200, **extra: Any
+) -> Response:
+    return ui.render(
+        "inventory/shipping.html",
+        status=status,
+        form=form,
+        location_options=_bay_choices(ui),
+        party_options=_party_choices(ui),
+        units=_packed(ui, location_id),
+        **extra,
+    )
+
+
+@router.get("/shipping")
+def shipping_page(ui: UiPage) -> Response:
+    """Ship packed logistic units to a party with a despatch advice reference."""
+    who(ui).require(Permission.INVENTORY_MOVE)
+    query = ui.request.query_params
+    location_id = _int(query.get("location_id"))
+    values = {k: query.get(k, "") for k in ("location_id", "destination_party_id")}
+    return _shipping(ui, empty_form(ui.locale, values), location_id, shipped=query.get("shipped"))
+
+
+@router.post("/shipping")
+def shipping_confirm(ui: UiPage) -> Response:
+    """One EPCIS shipping event for the scanned and ticked SSCCs, to the chosen party."""
+    state = parse_form(ShipForm, ui.form, ui.locale, lists=frozenset({"ssccs"}))
+
+    def ship(data: ShipForm) -> int:
+        ssccs = list(dict.fromkeys([*data.ssccs, *([_sscc_of(data.scan)] if data.scan else [])]))
+        if not ssccs:
+            raise invalid(
+                "inventory.nothing_to_ship", "Scan or tick the logistic units to ship.", "scan"
+            )
+        service.ship(
+            ui.session,
+            who(ui),
+            ShipIn(
+                location_id=data.location_id,
+                ssccs=ssccs,
+                destination_party_id=data.destination_party_id,
+                reference=data.reference,
+            ),
+        )
+        return len(ssccs)
+
+    shipped = submit(ui, state, ship)
+    location = str(state.values.get("location_id", ""))
+    party = str(state.values.get("destination_party_id", ""))
+    if shipped is not None:
+        return ui.redirect(
+            f"/shipping?location_id={location}&destination_party_id={party}&shipped={shipped}"
+        )
+    return _shipping(ui, state, _int(location), status=state.status, shipped=None)

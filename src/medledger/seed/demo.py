@@ -234,12 +234,14 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     from medledger.seed.demo_inspections import seed_demo_inspections
     from medledger.seed.demo_inventory import seed_demo_inventory
     from medledger.seed.demo_orders import seed_demo_orders  # it imports this module too
+    from medledger.seed.demo_production import seed_demo_production  # it imports this module
     from medledger.seed.demo_quality import seed_demo_quality  # it imports this module
     from medledger.seed.demo_recall import seed_demo_recalls
 
     network = build_demo_network(factory)
     seed_demo_history(factory, network)
     seed_demo_inventory(factory, network)
+    seed_demo_production(factory, network)
     seed_demo_quality(factory, network)
     seed_demo_inspections(factory, network)
     seed_demo_orders(factory, network)

@@ -92,6 +92,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.inventory.api import router as inventory_router
     from medledger.orders.api import router as orders_router
     from medledger.orders.planning_api import router as planning_router
+    from medledger.production.api import router as production_router
     from medledger.purchasing.api import router as purchasing_router
     from medledger.quality.api import router as quality_router
     from medledger.quality.api import signatures_router
@@ -114,4 +115,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (orders_router, [Depends(authenticated)]),
         (recall_router, [Depends(authenticated)]),
         (planning_router, [Depends(authenticated)]),
+        (production_router, [Depends(authenticated)]),
     ]

@@ -219,6 +219,7 @@ def _mount_package_pages() -> None:
     from medledger.orders.planning_views import router as planning_pages
     from medledger.orders.views import router as orders_pages
     from medledger.parties.views import router as parties_pages
+    from medledger.production.views import router as production_pages
     from medledger.purchasing.views import router as purchasing_pages
     from medledger.quality.inspection_views import router as inspection_pages
     from medledger.quality.views import router as quality_pages
@@ -241,6 +242,7 @@ def _mount_package_pages() -> None:
         planning_pages,  # before the order pages: /orders/board is not an order id
         orders_pages,
         recall_pages,
+        production_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)

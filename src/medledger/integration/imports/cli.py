@@ -17,7 +17,9 @@ def import_data(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file.")
     ],
-    entity: Annotated[str, typer.Option(help="products, parties, sites or locations.")],
+    entity: Annotated[
+        str, typer.Option(help="products, parties, sites, locations, lots or opening_stock.")
+    ],
     mapping: Annotated[
         str | None, typer.Option(help="A saved column mapping of the hub (default: headers).")
     ] = None,

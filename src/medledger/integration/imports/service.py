@@ -201,8 +201,9 @@ def run_import(
             if i < len(cells) and cells[i].strip()
         }
         key = tuple(values.get(k, "") for k in target.key)
+        checked = all(key[: target.key_required or len(key)])
         errors: list[FieldError]
-        if all(key) and key in seen:
+        if checked and key in seen:
             errors = [
                 FieldError(
                     field=target.key[0],
@@ -212,7 +213,7 @@ def run_import(
                 )
             ]
         else:
-            if all(key):
+            if checked:
                 seen[key] = row_number
             errors, _ = processor.process(values)
         if errors:

@@ -20,8 +20,10 @@ from medledger.catalog import service as catalog_service
 from medledger.catalog.schemas import ProductIn
 from medledger.core.errors import FieldError
 from medledger.core.principal import Permission, Principal
+from medledger.inventory import service as inventory_service
+from medledger.inventory.schemas import LotIn, OpeningStockIn
 from medledger.parties import service as parties_service
-from medledger.parties.models import Party, Site
+from medledger.parties.models import Location, Party, Site
 from medledger.parties.schemas import LocationIn, PartyIn, SiteIn
 from medledger.web.nav import N_
 
@@ -44,6 +46,7 @@ class References:
         self.tenant_id = tenant_id
         self._parties: dict[str, int] | None = None
         self._sites: dict[str, int] | None = None
+        self._locations: dict[tuple[str, str], int] | None = None
 
     def party(self, gln: str) -> int | None:
         if self._parties is None:
@@ -64,6 +67,18 @@ class References:
                 )
             }
         return self._sites.get(gln)
+
+    def location(self, site_gln: str, code: str) -> int | None:
+        if self._locations is None:
+            self._locations = {
+                (str(g), str(c)): int(i)
+                for g, c, i in self.session.execute(
+                    select(Site.gln, Location.code, Location.id)
+                    .join(Site, Site.id == Location.site_id)
+                    .where(Location.tenant_id == self.tenant_id)
+                )
+            }
+        return self._locations.get((site_gln, code))
 
     def created(self, entity: str, gln: str | None, record_id: int) -> None:
         if not gln:
@@ -105,6 +120,32 @@ def _split(values: dict[str, Any], field: str) -> None:
         values[field] = [part.strip() for part in raw.replace(",", ";").split(";") if part.strip()]
 
 
+def _opening_stock(
+    values: dict[str, Any], refs: References, errors: list[FieldError]
+) -> dict[str, Any]:
+    """The location is named by its site's GLN and its code."""
+    site_gln = values.pop("site_gln", None)
+    code = values.pop("location_code", None)
+    if site_gln and code:
+        found = refs.location(site_gln, code)
+        if found is None:
+            errors.append(
+                FieldError(
+                    field="location_code",
+                    code=UNKNOWN_REFERENCE,
+                    message="No location {code} at the site with GLN {value}.",
+                    params={"code": code, "value": site_gln},
+                )
+            )
+        else:
+            values["location_id"] = found
+    return values
+
+
+def _lots(values: dict[str, Any], refs: References, errors: list[FieldError]) -> dict[str, Any]:
+    return values
+
+
 @dataclass(frozen=True)
 class Target:
     entity: str
@@ -118,6 +159,8 @@ class Target:
     prepare: Callable[[dict[str, Any], References, list[FieldError]], dict[str, Any]]
     create: Callable[[Session, Principal, Any], Any]
     gln_field: str | None = None
+    # How many leading ``key`` fields must be filled for the duplicate check (0: all).
+    key_required: int = 0
 
     @property
     def field_set(self) -> frozenset[str]:
@@ -229,6 +272,47 @@ TARGETS: dict[str, Target] = {
             ("site_gln", "code"),
             _locations,
             parties_service.create_location,
+        ),
+        Target(
+            "lots",
+            N_("Lots"),
+            Permission.INVENTORY_MOVE,
+            (
+                ImportField("gtin", N_("GTIN"), True),
+                ImportField("lot", N_("Lot"), True),
+                ImportField("expiry", N_("Expiry")),
+            ),
+            LotIn,
+            {},
+            ("gtin", "lot"),
+            _lots,
+            inventory_service.register_lot,
+        ),
+        Target(
+            "opening_stock",
+            N_("Opening stock"),
+            Permission.INVENTORY_MOVE,
+            (
+                ImportField("site_gln", N_("Site GLN"), True),
+                ImportField("location_code", N_("Location code"), True),
+                ImportField("gtin", N_("GTIN"), True),
+                ImportField("lot", N_("Lot")),
+                ImportField("serial", N_("Serial")),
+                ImportField("quantity", N_("Quantity"), True),
+                ImportField("expiry", N_("Expiry")),
+                ImportField("status", N_("Status")),
+            ),
+            OpeningStockIn,
+            {
+                "location_id": "location_code",
+                "lines.0.quantity": "quantity",
+                "lines.0.lot": "lot",
+                "lines.0": "location_code",
+            },
+            ("site_gln", "location_code", "gtin", "lot", "serial"),
+            _opening_stock,
+            inventory_service.open_stock,
+            key_required=3,
         ),
     )
 }
