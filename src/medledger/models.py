@@ -5,6 +5,8 @@ from __future__ import annotations
 
 
 def load_all_models() -> None:
+    import medledger.analytics.models
+    import medledger.analytics.repository  # party-visibility rules
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models

@@ -211,6 +211,7 @@ def _principal(ui: Ui) -> Principal:
 
 
 def _mount_package_pages() -> None:
+    from medledger.analytics.views import router as analytics_pages
     from medledger.catalog.views import router as catalog_pages
     from medledger.compliance.views import router as compliance_pages
     from medledger.integration.imports.views import router as imports_pages
@@ -235,6 +236,7 @@ def _mount_package_pages() -> None:
         docs_pages,
         quality_pages,
         orders_pages,
+        analytics_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)
