@@ -254,7 +254,7 @@ def _inspection_rows(session: Session, tenant_id: int, chosen: Period) -> list[K
     products = source.products_by_gtin(session, tenant_id)
     sites = source.site_names(session, tenant_id)
     parties = dict(
-        session.execute(select(Party.id, Party.name).where(Party.tenant_id == tenant_id))
+        session.execute(select(Party.id, Party.name).where(Party.tenant_id == tenant_id)).all()
     )
     rows = []
     for decision in source.inspection_decisions(session, tenant_id, None):
@@ -316,7 +316,7 @@ def _stock_ledger(session: Session, tenant_id: int) -> tuple[_StockLedger, list[
     site_of = dict(
         session.execute(
             select(Location.id, Location.site_id).where(Location.tenant_id == tenant_id)
-        )
+        ).all()
     )
     moves = []
     shipments = []
