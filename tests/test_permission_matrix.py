@@ -7,7 +7,7 @@ to a role's rights shows up as a failing row. Every denied call is checked to ch
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -563,6 +563,8 @@ class MatrixWorld:
     jobs: dict[str, str]
     events: dict[str, str]
     items: dict[str, str]
+    plans: dict[str, int] = field(default_factory=dict)
+    actions: dict[str, int] = field(default_factory=dict)
 
 
 def _party_of(role: str) -> str:
@@ -655,6 +657,8 @@ def _matrix_world(
     jobs: dict[str, str] = {}
     events: dict[str, str] = {}
     items: dict[str, str] = {}
+    if path.startswith("/api/v1/analytics/plans"):
+        return MatrixWorld(world, keys, jobs, events, items, *_improvement_plans(factory, world))
     if not path.startswith(("/epcis", "/api/v1/trace")):
         return MatrixWorld(world, keys, jobs, events, items)  # captures cost; only these use them
     capturers = {
@@ -677,6 +681,48 @@ def _matrix_world(
     return MatrixWorld(world, keys, jobs, events, items)
 
 
+def _improvement_plans(
+    factory: sessionmaker[Session], world: World
+) -> tuple[dict[str, int], dict[str, int]]:
+    """One open improvement plan (with one action) for each party key, made by its admin."""
+    from datetime import date
+
+    from medledger.analytics.plans import _actions, create_plan
+    from medledger.analytics.schemas import ActionIn, PlanIn
+    from medledger.core.system import system_unit_of_work, tenant_admin
+
+    plans: dict[str, int] = {}
+    actions: dict[str, int] = {}
+    with system_unit_of_work(factory) as session:
+        for key, net, party_id in (
+            ("hub", world.a, world.a.hub_id),
+            ("distributor", world.a, world.a.distributor_id),
+            ("supplier", world.a, world.a.supplier_id),
+            ("b", world.b, world.b.distributor_id),
+        ):
+            admin = tenant_admin(session, net.tenant_id)
+            work_of(session).act_as(admin)
+            action = ActionIn(
+                description="Sort stock",
+                side="supplier",
+                owner_name="Wang",
+                due_date=date(2027, 1, 1),
+            )
+            plan = create_plan(
+                session,
+                admin,
+                PlanIn(
+                    supplier_party_id=party_id,
+                    title=f"Plan {key}",
+                    due_date=date(2027, 3, 1),
+                    actions=[action],
+                ),
+            )
+            plans[key] = plan.id
+            actions[key] = _actions(session, [plan.id])[0].id
+    return plans, actions
+
+
 def _request(
     w: MatrixWorld, method: str, path: str, role: str, target: str
 ) -> tuple[str, dict[str, Any] | None, dict[str, str] | None]:
@@ -694,6 +740,9 @@ def _request(
         "{bom_id}": lambda: _shared(w, target, "bom"),
         "{capture_id}": lambda: w.jobs[_party_key(role, target)],
         "{event_id}": lambda: quote(w.events[_party_key(role, target)], safe=""),
+        "{plan_id}": lambda: w.plans[_party_key(role, target)],
+        "{action_id}": lambda: w.actions[_party_key(role, target)],
+        "{kpi}": lambda: "on_time",
     }
     url = path
     for placeholder, value in ids.items():
@@ -752,6 +801,14 @@ def _request(
         ("POST", "/epcis/capture"): _event_document(
             500 + ALL.index(role), gln(1), f"https://id.gs1.org/01/{gtin(1)}/21/C{role}"
         ),
+        ("PUT", "/api/v1/analytics/settings"): {"kpi_targets": {"on_time": 0.9}},
+        ("POST", "/api/v1/analytics/plans"): {
+            "supplier_party_id": party,
+            "title": f"Plan {n}",
+            "due_date": "2027-03-01",
+        },
+        ("POST", "/api/v1/analytics/plans/{plan_id}/reviews"): {"note": "Reviewed."},
+        ("POST", "/api/v1/analytics/plans/{plan_id}/actions/{action_id}/done"): {"note": "ok"},
         ("POST", "/epcis/events"): {
             "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
             **_event_document(
@@ -781,6 +838,7 @@ def _key_for_hub(role: str, target: str) -> int | None:
 
 
 USERS_READ = frozenset({"admin", "auditor", *PARTNERS})
+ANALYTICS_WRITERS = frozenset({"admin", "purchasing", "qa", "qa_approver"})
 TRACE_READERS = frozenset(ALL)
 
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -862,6 +920,25 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/epcis/events"): Rule(CAPTURERS, 201, (NONE,)),
     ("GET", "/epcis/events"): Rule(TRACE_READERS, 200, (NONE,), mutates=False),
     ("GET", "/epcis/events/{event_id}"): Rule(TRACE_READERS, 200, mutates=False),
+    # analytics: scorecards and plans per party (a partner: its own), the board for the hub
+    ("GET", "/api/v1/analytics/suppliers"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/analytics/scorecards/{party_id}"): Rule(frozenset(ALL), 200, mutates=False),
+    ("GET", "/api/v1/analytics/scorecards/{party_id}/records"): Rule(
+        frozenset(ALL), 200, mutates=False
+    ),
+    ("GET", "/api/v1/analytics/kpis"): Rule(frozenset(HUB_ROLES), 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/analytics/kpis/{kpi}/records"): Rule(
+        frozenset(HUB_ROLES), 200, (NONE,), mutates=False
+    ),
+    ("GET", "/api/v1/analytics/settings"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("PUT", "/api/v1/analytics/settings"): Rule(ANALYTICS_WRITERS, 200, (NONE,)),
+    ("GET", "/api/v1/analytics/plans"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/analytics/plans"): Rule(ANALYTICS_WRITERS, 201, hidden=422),
+    ("GET", "/api/v1/analytics/plans/{plan_id}"): Rule(frozenset(ALL), 200, mutates=False),
+    ("POST", "/api/v1/analytics/plans/{plan_id}/reviews"): Rule(ANALYTICS_WRITERS, 200),
+    ("POST", "/api/v1/analytics/plans/{plan_id}/actions/{action_id}/done"): Rule(
+        ANALYTICS_WRITERS, 200
+    ),
 }
 
 

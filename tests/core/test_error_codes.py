@@ -45,7 +45,15 @@ def _code_enums() -> dict[str, type[StrEnum]]:
 
 
 def test_every_package_that_raises_codes_has_an_errors_module() -> None:
-    assert set(_code_enums()) == {"core", "parties", "catalog", "identifiers", "trace", "seed"}
+    assert set(_code_enums()) == {
+        "core",
+        "parties",
+        "catalog",
+        "identifiers",
+        "trace",
+        "seed",
+        "analytics",
+    }
 
 
 def test_the_packages_still_to_convert_are_exactly_the_known_ones() -> None:

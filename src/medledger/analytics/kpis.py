@@ -35,7 +35,14 @@ from sqlalchemy.orm import Session
 
 from medledger.analytics import facts as source
 from medledger.analytics.errors import Code, invalid
-from medledger.analytics.periods import Period, month_end, month_of, month_start, period
+from medledger.analytics.periods import (
+    Period,
+    check_month,
+    month_end,
+    month_of,
+    month_start,
+    period,
+)
 from medledger.analytics.schemas import BoardOut, BreakdownRowOut, KpiOut, RecordOut
 from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
@@ -540,6 +547,7 @@ def kpi_records(
     chosen = _chosen(date_from, date_to, now)
     rows = kpi_rows(session, principal.tenant_id, chosen, now)[key]
     if month:
+        check_month(month)
         rows = [row for row in rows if row.month == month]
     if dimension and value is not None:
         rows = [row for row in rows if row.dims.get(dimension, ("", ""))[0] == value]

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from medledger.analytics.errors import Code, invalid
 
 MAX_MONTHS = 36
+MIN_YEAR, MAX_YEAR = 1970, 2999
 
 
 def month_of(day: date | datetime) -> str:
@@ -78,6 +79,15 @@ def period(start: date | None, end: date | None, today: date, *, months: int = 6
     """The period from ``start`` to ``end`` (by default the last ``months`` calendar months up to
     ``today``); refuses an empty or overlong one."""
     end = end or today
+    for field, day in (("date_from", start), ("date_to", end)):
+        if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise invalid(
+                Code.PERIOD_INVALID,
+                "Choose days between the years {low} and {high}.",
+                field,
+                low=MIN_YEAR,
+                high=MAX_YEAR,
+            )
     start = start or first_day(add_months(month_of(end), -(months - 1)))
     if start > end:
         raise invalid(Code.PERIOD_INVALID, "The period ends before it starts.", "date_from")
@@ -90,3 +100,16 @@ def period(start: date | None, end: date | None, today: date, *, months: int = 6
             max=MAX_MONTHS,
         )
     return result
+
+
+def check_month(month: str, field: str = "month") -> str:
+    """``month`` if it is a ``YYYY-MM`` month within the supported years."""
+    try:
+        year, number = month.split("-")
+        if len(year) != 4 or len(number) != 2 or not 1 <= int(number) <= 12:
+            raise ValueError(month)
+        if not MIN_YEAR <= int(year) <= MAX_YEAR:
+            raise ValueError(month)
+    except ValueError:
+        raise invalid(Code.PERIOD_INVALID, "A month is written YYYY-MM.", field) from None
+    return month

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from medledger.analytics import facts as source
 from medledger.analytics.errors import Code, invalid
 from medledger.analytics.models import AnalyticsSettings
-from medledger.analytics.periods import Period, month_of, period
+from medledger.analytics.periods import Period, check_month, month_of, period
 from medledger.analytics.schemas import (
     MonthScoreOut,
     RecordOut,
@@ -143,7 +143,7 @@ def supplier_ranking(
 ) -> list[SupplierScoreOut]:
     """Every visible supplier's total for one month (default: the current one)."""
     now = now or utcnow()
-    month = month or month_of(now)
+    month = check_month(month) if month else month_of(now)
     chosen = suppliers(session, principal)
     if not chosen:
         return []
@@ -166,17 +166,6 @@ def supplier_ranking(
     return result
 
 
-def _check_month(month: str) -> str:
-    try:
-        year, number = month.split("-")
-        if len(year) != 4 or len(number) != 2 or not 1 <= int(number) <= 12:
-            raise ValueError(month)
-        date(int(year), int(number), 1)
-    except ValueError:
-        raise invalid(Code.PERIOD_INVALID, "A month is written YYYY-MM.", "month") from None
-    return month
-
-
 def scorecard_records(
     session: Session,
     principal: Principal,
@@ -188,7 +177,7 @@ def scorecard_records(
 ) -> list[RecordOut]:
     """The records behind one factor of one month: exactly the rows the figure counts."""
     party = _supplier(session, principal, party_id)
-    month = _check_month(month)
+    month = check_month(month)
     if factor not in FACTORS:
         raise invalid(
             Code.FACTOR_UNKNOWN,
