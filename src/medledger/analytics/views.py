@@ -391,7 +391,7 @@ def plan_new(ui: UiPage) -> Response:
             errors = [
                 FieldError(
                     "",
-                    "request.validation_failed",
+                    Code.FORM_INCOMPLETE,
                     "Fill in the title, the supplier and every date.",
                 )
             ]
