@@ -832,6 +832,11 @@ def _hub_deactivation(role: str, target: str) -> int | None:
     return 409 if target == OWN and role in HUB_ROLES else None
 
 
+def _spc_needs_lots(role: str, target: str) -> int | None:
+    # The matrix world receives no lots: a control chart of nothing is a 422.
+    return 422
+
+
 def _key_for_hub(role: str, target: str) -> int | None:
     # A machine client of the hub needs a hub role, not the default partner role.
     return 422 if target == OWN and role in HUB_ROLES else None
@@ -929,6 +934,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/analytics/kpis"): Rule(frozenset(HUB_ROLES), 200, (NONE,), mutates=False),
     ("GET", "/api/v1/analytics/kpis/{kpi}/records"): Rule(
         frozenset(HUB_ROLES), 200, (NONE,), mutates=False
+    ),
+    ("GET", "/api/v1/analytics/forecasts"): Rule(frozenset(HUB_ROLES), 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/analytics/spc"): Rule(
+        frozenset(HUB_ROLES), 200, (NONE,), mutates=False, special=_spc_needs_lots
     ),
     ("GET", "/api/v1/analytics/settings"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
     ("PUT", "/api/v1/analytics/settings"): Rule(ANALYTICS_WRITERS, 200, (NONE,)),

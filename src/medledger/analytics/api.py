@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel
 
-from medledger.analytics import kpis, plans, service
+from medledger.analytics import insights, kpis, plans, service
 from medledger.analytics.schemas import (
     ActionDoneIn,
     BoardOut,
@@ -168,3 +168,37 @@ def complete_action(
     """Mark one action done."""
     plan = plans.complete_action(session, principal, plan_id, action_id, data)
     return plans.plan_out(session, principal, plan)
+
+
+@router.get("/forecasts")
+def read_forecasts(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    gtin: Annotated[str | None, Query(max_length=14)] = None,
+    region: Annotated[str | None, Query(max_length=8)] = None,
+    horizon: Annotated[int, Query(ge=1, le=12)] = 3,
+) -> list[dict[str, object]]:
+    """Demand forecast per product and region from order history, with its backtest (MAPE of
+    the method and of the naive last-value forecast over the held-out months)."""
+    return insights.forecasts(session, principal, gtin=gtin, region=region, horizon=horizon)
+
+
+@router.get("/spc")
+def read_control_chart(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    characteristic: Annotated[str, Query(max_length=40)] = "supplier_lead_time",
+    supplier_party_id: RecordId | None = None,
+    gtin: Annotated[str | None, Query(max_length=14)] = None,
+    nelson: bool = False,
+) -> dict[str, object]:
+    """A control chart of a measured characteristic across lots, with the run rules each point
+    fires and links to its lot, NCRs and trace."""
+    return insights.control_chart(
+        session,
+        principal,
+        characteristic,
+        supplier_party_id=supplier_party_id,
+        gtin=gtin,
+        nelson=nelson,
+    )
