@@ -29,6 +29,7 @@ METHOD_LABELS = {
     "simple": N_("simple exponential smoothing"),
     "naive": N_("last value"),
 }
+UNIT_LABELS = {"days": N_("days")}
 RULE_LABELS = {
     1: N_("beyond 3σ"),
     2: N_("2 of 3 beyond 2σ"),
@@ -119,5 +120,6 @@ def spc_page(ui: UiPage) -> Response:
         problem=problem,
         characteristics=[(k, ui._(label)) for k, (label, _) in insights.characteristics().items()],
         rule_labels=RULE_LABELS,
+        unit_labels=UNIT_LABELS,
         params={"characteristic": characteristic, "supplier_party_id": supplier, "nelson": nelson},
     )
