@@ -19,7 +19,8 @@ same rows and always agree.
 * ``inventory_turns`` — per site, product and month: units shipped over the average on-hand
   units ((start + end) / 2, every status); annualised: ``12 × Σ shipped / Σ average on-hand``.
 * ``stock_out`` — per site and product with replenishment settings, and month: whether no
-  released stock was left at the site at the end of the month (now, for the current month).
+  released stock was left at the site at the end of the month (now, for the current month);
+  months that ended before inventory began keeping the site's stock are not counted.
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ from medledger.analytics.periods import (
 from medledger.analytics.schemas import BoardOut, BreakdownRowOut, KpiOut, RecordOut
 from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
-from medledger.inventory.models import MovementKind, ReplenishmentSetting, StockMovement
+from medledger.inventory.models import (
+    InventorySite,
+    MovementKind,
+    ReplenishmentSetting,
+    StockMovement,
+)
 from medledger.orders.models import Customer, Delivery, Order, OrderLine, OrderStatus, ShipTo
 from medledger.parties.models import Location, Party
 from medledger.trace.models import CustodyHop, EpcisEvent, GenealogyEdge, TraceItem
@@ -382,6 +388,14 @@ def _stock_rows(
             )
         ).all()
     )
+    # A site's stock is known from the day inventory began to keep it there.
+    enabled = dict(
+        session.execute(
+            select(InventorySite.site_id, InventorySite.enabled_at).where(
+                InventorySite.tenant_id == tenant_id
+            )
+        ).all()
+    )
     turns: list[KpiRow] = []
     outs: list[KpiRow] = []
     for month in chosen.months:
@@ -421,6 +435,8 @@ def _stock_rows(
                 )
             )
         for site, gtin in managed:
+            if site not in enabled or enabled[site] >= end:
+                continue  # stock not kept here yet: unknown, not out
             left = released.get((site, gtin), 0)
             name, family = products.get(gtin, (gtin, gtin))
             outs.append(
