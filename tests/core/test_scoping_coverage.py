@@ -23,6 +23,8 @@ CLOSED_TO_PARTNERS = {
     # Rejected import rows are read through their run.
     "import_rows",
     "signing_failures",
+    # The tenant's scorecard weights and KPI targets: read through analytics' settings service.
+    "analytics_settings",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medledger.core.types import RecordId
+
 
 class MonthScoreOut(BaseModel):
     month: str
@@ -109,12 +111,12 @@ class ActionIn(BaseModel):
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    supplier_party_id: int = Field(ge=1, le=2**63 - 1)
+    supplier_party_id: RecordId
     title: str = Field(min_length=1, max_length=200)
     goal: str = Field(default="", max_length=5000)
     due_date: date
-    ncr_ids: list[int] = Field(default_factory=list, max_length=50)
-    capa_ids: list[int] = Field(default_factory=list, max_length=50)
+    ncr_ids: list[RecordId] = Field(default_factory=list, max_length=50)
+    capa_ids: list[RecordId] = Field(default_factory=list, max_length=50)
     actions: list[ActionIn] = Field(default_factory=list, max_length=50)
 
 
