@@ -565,6 +565,8 @@ class MatrixWorld:
     items: dict[str, str]
     # party key -> (recall id, notice id): a recall notified to that party only
     recalls: dict[str, tuple[int, int]] = field(default_factory=dict)
+    plans: dict[str, int] = field(default_factory=dict)
+    actions: dict[str, int] = field(default_factory=dict)
 
 
 def _party_of(role: str) -> str:
@@ -657,6 +659,9 @@ def _matrix_world(
     jobs: dict[str, str] = {}
     events: dict[str, str] = {}
     items: dict[str, str] = {}
+    if path.startswith("/api/v1/analytics/plans"):
+        plans, actions = _improvement_plans(factory, world)
+        return MatrixWorld(world, keys, jobs, events, items, plans=plans, actions=actions)
     recalls = _recalls(factory, world) if path.startswith("/api/v1/recalls") else {}
     if path.startswith(("/api/v1/work-orders", "/api/v1/device-history")):
         _work_orders(factory, world)
@@ -679,7 +684,7 @@ def _matrix_world(
         jobs[key] = response.json()["captureID"]
         events[key] = f"urn:uuid:0b0e7a10-0000-4000-8000-{n:012d}"
         items[key] = item
-    return MatrixWorld(world, keys, jobs, events, items, recalls)
+    return MatrixWorld(world, keys, jobs, events, items, recalls=recalls)
 
 
 def _recalls(factory: sessionmaker[Session], world: World) -> dict[str, tuple[int, int]]:
@@ -762,6 +767,48 @@ def _work_orders(factory: sessionmaker[Session], world: World) -> None:
             world.ids[key] = order.id
 
 
+def _improvement_plans(
+    factory: sessionmaker[Session], world: World
+) -> tuple[dict[str, int], dict[str, int]]:
+    """One open improvement plan (with one action) for each party key, made by its admin."""
+    from datetime import date
+
+    from medledger.analytics.plans import _actions, create_plan
+    from medledger.analytics.schemas import ActionIn, PlanIn
+    from medledger.core.system import system_unit_of_work, tenant_admin
+
+    plans: dict[str, int] = {}
+    actions: dict[str, int] = {}
+    with system_unit_of_work(factory) as session:
+        for key, net, party_id in (
+            ("hub", world.a, world.a.hub_id),
+            ("distributor", world.a, world.a.distributor_id),
+            ("supplier", world.a, world.a.supplier_id),
+            ("b", world.b, world.b.distributor_id),
+        ):
+            admin = tenant_admin(session, net.tenant_id)
+            work_of(session).act_as(admin)
+            action = ActionIn(
+                description="Sort stock",
+                side="supplier",
+                owner_name="Wang",
+                due_date=date(2027, 1, 1),
+            )
+            plan = create_plan(
+                session,
+                admin,
+                PlanIn(
+                    supplier_party_id=party_id,
+                    title=f"Plan {key}",
+                    due_date=date(2027, 3, 1),
+                    actions=[action],
+                ),
+            )
+            plans[key] = plan.id
+            actions[key] = _actions(session, [plan.id])[0].id
+    return plans, actions
+
+
 def _request(
     w: MatrixWorld, method: str, path: str, role: str, target: str
 ) -> tuple[str, dict[str, Any] | None, dict[str, str] | None]:
@@ -782,6 +829,9 @@ def _request(
         "{event_id}": lambda: quote(w.events[_party_key(role, target)], safe=""),
         "{recall_id}": lambda: w.recalls[_party_key(role, target)][0],
         "{notice_id}": lambda: w.recalls[_party_key(role, target)][1],
+        "{plan_id}": lambda: w.plans[_party_key(role, target)],
+        "{action_id}": lambda: w.actions[_party_key(role, target)],
+        "{kpi}": lambda: "on_time",
     }
     url = path
     for placeholder, value in ids.items():
@@ -850,6 +900,14 @@ def _request(
         ("POST", "/epcis/capture"): _event_document(
             500 + ALL.index(role), gln(1), f"https://id.gs1.org/01/{gtin(1)}/21/C{role}"
         ),
+        ("PUT", "/api/v1/analytics/settings"): {"kpi_targets": {"on_time": 0.9}},
+        ("POST", "/api/v1/analytics/plans"): {
+            "supplier_party_id": party,
+            "title": f"Plan {n}",
+            "due_date": "2027-03-01",
+        },
+        ("POST", "/api/v1/analytics/plans/{plan_id}/reviews"): {"note": "Reviewed."},
+        ("POST", "/api/v1/analytics/plans/{plan_id}/actions/{action_id}/done"): {"note": "ok"},
         ("POST", "/epcis/events"): {
             "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
             **_event_document(
@@ -902,6 +960,11 @@ def _hub_deactivation(role: str, target: str) -> int | None:
     return 409 if target == OWN and role in HUB_ROLES else None
 
 
+def _spc_needs_lots(role: str, target: str) -> int | None:
+    # The matrix world receives no lots: a control chart of nothing is a 422.
+    return 422
+
+
 def _key_for_hub(role: str, target: str) -> int | None:
     # A machine client of the hub needs a hub role, not the default partner role.
     return 422 if target == OWN and role in HUB_ROLES else None
@@ -922,6 +985,7 @@ def _not_all_acknowledged(role: str, target: str) -> int | None:
     return 409
 
 
+ANALYTICS_WRITERS = frozenset({"admin", "purchasing", "qa", "qa_approver"})
 TRACE_READERS = frozenset(ALL)
 QUALITY_WRITERS = frozenset({"admin", "qa", "qa_approver"})
 STOCK_READERS = frozenset(HUB_ROLES)
@@ -1065,6 +1129,29 @@ MATRIX: dict[tuple[str, str], Rule] = {
         STOCK_MOVERS, 200, SHARED_TARGETS, _tenant_shared
     ),
     ("GET", "/api/v1/device-history"): Rule(STOCK_READERS, 200, (NONE,), mutates=False),
+    # analytics: scorecards and plans per party (a partner: its own), the board for the hub
+    ("GET", "/api/v1/analytics/suppliers"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/analytics/scorecards/{party_id}"): Rule(frozenset(ALL), 200, mutates=False),
+    ("GET", "/api/v1/analytics/scorecards/{party_id}/records"): Rule(
+        frozenset(ALL), 200, mutates=False
+    ),
+    ("GET", "/api/v1/analytics/kpis"): Rule(frozenset(HUB_ROLES), 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/analytics/kpis/{kpi}/records"): Rule(
+        frozenset(HUB_ROLES), 200, (NONE,), mutates=False
+    ),
+    ("GET", "/api/v1/analytics/forecasts"): Rule(frozenset(HUB_ROLES), 200, (NONE,), mutates=False),
+    ("GET", "/api/v1/analytics/spc"): Rule(
+        frozenset(HUB_ROLES), 200, (NONE,), mutates=False, special=_spc_needs_lots
+    ),
+    ("GET", "/api/v1/analytics/settings"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("PUT", "/api/v1/analytics/settings"): Rule(ANALYTICS_WRITERS, 200, (NONE,)),
+    ("GET", "/api/v1/analytics/plans"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
+    ("POST", "/api/v1/analytics/plans"): Rule(ANALYTICS_WRITERS, 201, hidden=422),
+    ("GET", "/api/v1/analytics/plans/{plan_id}"): Rule(frozenset(ALL), 200, mutates=False),
+    ("POST", "/api/v1/analytics/plans/{plan_id}/reviews"): Rule(ANALYTICS_WRITERS, 200),
+    ("POST", "/api/v1/analytics/plans/{plan_id}/actions/{action_id}/done"): Rule(
+        ANALYTICS_WRITERS, 200
+    ),
 }
 
 

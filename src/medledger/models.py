@@ -5,6 +5,9 @@ from __future__ import annotations
 
 
 def load_all_models() -> None:
+    import medledger.analytics.hooks  # the demand forecast replenishment reads
+    import medledger.analytics.models
+    import medledger.analytics.repository  # party-visibility rules
     import medledger.catalog.models
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models

@@ -27,6 +27,8 @@ CLOSED_TO_PARTNERS = {
     "inventory_lot_holds",
     "quality_inspection_plans",
     "quality_lot_releases",
+    # The tenant's scorecard weights and KPI targets: read through analytics' settings service.
+    "analytics_settings",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

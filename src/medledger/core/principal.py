@@ -61,6 +61,12 @@ class Permission(StrEnum):
     PRIORITY_APPROVE = "priority:approve"
     ORDERS_FULFIL = "orders:fulfil"
 
+    # Analytics: supplier scorecards and improvement plans (partners: their own party's), the
+    # KPI board (the hub's people and auditors), settings and plans (purchasing and QA).
+    ANALYTICS_READ = "analytics:read"
+    ANALYTICS_WRITE = "analytics:write"
+    KPI_READ = "kpi:read"
+
 
 P = Permission
 _READ_ALL = {
@@ -76,27 +82,52 @@ _STOCK_READ = {P.INVENTORY_READ, P.PURCHASING_READ}
 _QA = {P.CATALOG_WRITE, P.BOM_WRITE, P.AUDIT_READ, P.TRACE_CAPTURE, P.QUALITY_REPORT}
 # Sales ops run order intake: customers and contracts, orders from every channel, the EDI inbox.
 _ORDER_DESK = {P.ORDERS_READ, P.ORDERS_WRITE, P.ORDERS_INBOX, P.ORDERS_DELIVER, P.CUSTOMERS_WRITE}
+_ANALYTICS = {P.ANALYTICS_READ, P.KPI_READ}
+_ANALYTICS_WRITE = {P.ANALYTICS_WRITE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PLANNER: frozenset(
-        _READ_ALL | _STOCK_READ | {P.PRIORITY_WRITE, P.PRIORITY_APPROVE, P.ORDERS_FULFIL}
+        _READ_ALL
+        | _STOCK_READ
+        | _ANALYTICS
+        | {P.PRIORITY_WRITE, P.PRIORITY_APPROVE, P.ORDERS_FULFIL}
     ),
     Role.SALES: frozenset(
         {P.PARTIES_READ, P.SITES_READ, P.CATALOG_READ, P.TRACE_READ, P.INVENTORY_READ}
         | _ORDER_DESK
+        | _ANALYTICS
         | {P.PRIORITY_WRITE, P.ORDERS_FULFIL}
     ),
     Role.WAREHOUSE: frozenset(
         _READ_ALL
         | _STOCK_READ
+        | _ANALYTICS
         | {P.SITES_WRITE, P.TRACE_CAPTURE, P.INVENTORY_MOVE, P.QUALITY_REPORT, P.ORDERS_DELIVER}
         | {P.ORDERS_FULFIL}
     ),
-    Role.PURCHASING: frozenset(_READ_ALL | _STOCK_READ | {P.PARTIES_WRITE, P.PURCHASING_WRITE}),
-    Role.QA: frozenset(_READ_ALL | _STOCK_READ | _QA | {P.QUALITY_WRITE, P.INVENTORY_RELEASE}),
+    Role.PURCHASING: frozenset(
+        _READ_ALL
+        | _STOCK_READ
+        | _ANALYTICS
+        | _ANALYTICS_WRITE
+        | {P.PARTIES_WRITE, P.PURCHASING_WRITE}
+    ),
+    Role.QA: frozenset(
+        _READ_ALL
+        | _STOCK_READ
+        | _QA
+        | _ANALYTICS
+        | _ANALYTICS_WRITE
+        | {P.QUALITY_WRITE, P.INVENTORY_RELEASE}
+    ),
     Role.QA_APPROVER: frozenset(
-        _READ_ALL | _STOCK_READ | _QA | {P.QUALITY_WRITE, P.QUALITY_APPROVE, P.INVENTORY_RELEASE}
+        _READ_ALL
+        | _STOCK_READ
+        | _QA
+        | _ANALYTICS
+        | _ANALYTICS_WRITE
+        | {P.QUALITY_WRITE, P.QUALITY_APPROVE, P.INVENTORY_RELEASE}
     ),
     Role.PARTNER_USER: frozenset(
         {
@@ -113,9 +144,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.QUALITY_REPORT,
             P.ORDERS_READ,
             P.ORDERS_WRITE,
+            P.ANALYTICS_READ,
         }
     ),
-    Role.AUDITOR: frozenset(_READ_ALL | _STOCK_READ | {P.USERS_READ, P.AUDIT_READ}),
+    Role.AUDITOR: frozenset(_READ_ALL | _STOCK_READ | _ANALYTICS | {P.USERS_READ, P.AUDIT_READ}),
 }
 
 # Roles for people of the hub (the tenant's own manufacturer party).

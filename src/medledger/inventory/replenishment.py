@@ -47,6 +47,13 @@ def reorder_levels(
     return ReorderLevels(mean, sigma, safety, reorder)
 
 
+def levels_from_rate(mean: float, sigma: float, *, lead_time_days: int, z: float) -> ReorderLevels:
+    """Levels from a forecast daily demand (mean and standard deviation), same formulas."""
+    safety = math.ceil(round(z * sigma * math.sqrt(lead_time_days), 9))
+    reorder = math.ceil(round(mean * lead_time_days, 9)) + safety
+    return ReorderLevels(mean, sigma, safety, reorder)
+
+
 def suggested_quantity(
     levels: ReorderLevels, position: int, lead_time_days: int, minimum: int
 ) -> int:

@@ -7,6 +7,7 @@ The method is ``inventory.replenishment`` (documented in docs/inventory.md).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -25,7 +26,12 @@ from medledger.inventory.models import (
     StockMovement,
     StockStatus,
 )
-from medledger.inventory.replenishment import ReorderLevels, reorder_levels, suggested_quantity
+from medledger.inventory.replenishment import (
+    ReorderLevels,
+    levels_from_rate,
+    reorder_levels,
+    suggested_quantity,
+)
 from medledger.parties.models import Location, Party, Site
 from medledger.purchasing.demand import backlog
 from medledger.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
@@ -139,6 +145,30 @@ def _position(session: Session, tenant_id: int, site_id: int, gtin: str) -> int:
     return int(on_hand or 0) + incoming - backlog(session, tenant_id, site_id, gtin)
 
 
+# A demand forecast (mean, standard deviation of daily demand) a context above purchasing may
+# provide — analytics registers its order-history forecast; None keeps shipment history.
+DemandForecast = Callable[[Session, int, str, date], tuple[float, float] | None]
+_DEMAND_FORECASTS: list[DemandForecast] = []
+
+
+def register_demand_forecast(source: DemandForecast) -> None:
+    """Let reorder levels use ``source``'s forecast where it has one."""
+    if source not in _DEMAND_FORECASTS:
+        _DEMAND_FORECASTS.append(source)
+
+
+def _forecast_levels(
+    session: Session, tenant_id: int, setting: ReplenishmentSetting, as_of: date
+) -> ReorderLevels | None:
+    for source in _DEMAND_FORECASTS:
+        rate = source(session, tenant_id, setting.gtin, as_of)
+        if rate is not None:
+            return levels_from_rate(
+                rate[0], rate[1], lead_time_days=setting.lead_time_days, z=float(setting.service_z)
+            )
+    return None
+
+
 def suggest_orders(
     session: Session,
     principal: Principal,
@@ -177,6 +207,7 @@ def suggest_orders(
             lead_time_days=setting.lead_time_days,
             z=float(setting.service_z),
         )
+        levels = _forecast_levels(session, principal.tenant_id, setting, as_of) or levels
         setting.reorder_point = levels.reorder_point
         setting.safety_stock = levels.safety_stock
         position = _position(session, principal.tenant_id, site.id, setting.gtin)

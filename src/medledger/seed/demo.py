@@ -227,9 +227,11 @@ def database_is_empty(factory: sessionmaker[Session]) -> bool:
 def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, str]]:
     """Load the demo network in one transaction, then a year of EPCIS history (one transaction
     per month, :mod:`medledger.seed.demo_history`), the quality records
-    (:mod:`medledger.seed.demo_quality`) and the past recalls
-    (:mod:`medledger.seed.demo_recall`); returns (username, role, party name) of the demo
+    (:mod:`medledger.seed.demo_quality`), the past recalls
+    (:mod:`medledger.seed.demo_recall`) and the analytics settings and plans
+    (:mod:`medledger.seed.demo_analytics`); returns (username, role, party name) of the demo
     users, whose password is :data:`DEMO_PASSWORD`."""
+    from medledger.seed.demo_analytics import seed_demo_analytics  # it imports this module
     from medledger.seed.demo_history import seed_demo_history  # it imports this module
     from medledger.seed.demo_inspections import seed_demo_inspections
     from medledger.seed.demo_inventory import seed_demo_inventory
@@ -246,6 +248,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     seed_demo_inspections(factory, network)
     seed_demo_orders(factory, network)
     seed_demo_recalls(factory, network)
+    seed_demo_analytics(factory, network)
     return network.logins
 
 

@@ -211,6 +211,8 @@ def _principal(ui: Ui) -> Principal:
 
 
 def _mount_package_pages() -> None:
+    from medledger.analytics.insight_views import router as insight_pages
+    from medledger.analytics.views import router as analytics_pages
     from medledger.catalog.views import router as catalog_pages
     from medledger.compliance.views import router as compliance_pages
     from medledger.integration.imports.views import router as imports_pages
@@ -243,6 +245,8 @@ def _mount_package_pages() -> None:
         orders_pages,
         recall_pages,
         production_pages,
+        analytics_pages,
+        insight_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)
