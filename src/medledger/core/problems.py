@@ -110,6 +110,9 @@ def problem_response(
     headers = dict(headers or {})
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(
         problem_body(exc, request_locale(request), str(request.url.path)),
         status_code=exc.status,

@@ -7,6 +7,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.core.principal import Principal
 from medledger.core.scoping import party_rule
+from medledger.integration.edi.models import DespatchAdvice, EdiPartnerSetting
 from medledger.integration.models import Delivery, WebhookSubscription
 
 
@@ -18,3 +19,13 @@ def _subscription_visible(principal: Principal) -> ColumnElement[bool]:
 @party_rule(Delivery)
 def _delivery_visible(principal: Principal) -> ColumnElement[bool]:
     return Delivery.party_id == principal.party_id
+
+
+@party_rule(EdiPartnerSetting)
+def _edi_settings_visible(principal: Principal) -> ColumnElement[bool]:
+    return EdiPartnerSetting.party_id == principal.party_id
+
+
+@party_rule(DespatchAdvice)
+def _despatch_advice_visible(principal: Principal) -> ColumnElement[bool]:
+    return DespatchAdvice.party_id == principal.party_id

@@ -104,7 +104,8 @@ def authenticate(
         )
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
+    expired = user is not None and user.expires_at is not None and user.expires_at <= utcnow()
+    if not ok or user is None or not user.active or expired:
         log.warning("login failed username=%s client=%s", username, client)
         session.add(LoginAttempt(username=username[:64], client=client[:64], succeeded=False))
         session.flush()
@@ -167,6 +168,7 @@ class ResolvedSession:
     principal: Principal
     csrf_token: str | None
     kind: str
+    rate_limit_requests: int | None = None  # an API key's own limit
 
 
 def resolve_token(session: Session, token: str, *, kind: str) -> ResolvedSession | None:
@@ -183,6 +185,7 @@ def resolve_token(session: Session, token: str, *, kind: str) -> ResolvedSession
         auth_session.revoked_at is not None
         or auth_session.expires_at <= utcnow()
         or not user.active
+        or (user.expires_at is not None and user.expires_at <= utcnow())
     ):
         return None
     return ResolvedSession(_principal_for_user(session, user), auth_session.csrf_token, kind)
@@ -195,6 +198,8 @@ def resolve_api_key(session: Session, key: str) -> ResolvedSession | None:
         return None
     api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
     if api_key is None or api_key.revoked_at is not None:
+        return None
+    if api_key.expires_at is not None and api_key.expires_at <= utcnow():
         return None
     from medledger.core.security import constant_time_equal
 
@@ -214,7 +219,7 @@ def resolve_api_key(session: Session, key: str) -> ResolvedSession | None:
         hub_party_id=tenant.owner_party_id if tenant else None,
         api_key_id=api_key.id,
     )
-    return ResolvedSession(principal, None, "api_key")
+    return ResolvedSession(principal, None, "api_key", api_key.rate_limit_requests)
 
 
 def revoke_token(session: Session, token: str) -> None:

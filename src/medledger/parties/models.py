@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medledger.core.db import Base, BigId, TenantScoped, UTCDateTime, utcnow
@@ -82,6 +82,8 @@ class Party(TenantScoped, Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The account stops working at this time (None: it does not expire).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -184,6 +186,14 @@ class ApiKey(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The key stops working at this time (None: never). Rotation sets it to the end of the
+    # overlap window and points at the key that replaces it.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("api_keys.id"), nullable=True
+    )
+    # Requests per rate-limit window for this key (None: the deployment's default).
+    rate_limit_requests: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class LoginAttempt(Base):

@@ -26,15 +26,16 @@ from medledger.core.errors import Conflict, DomainError, FieldError, NotFound, V
 from medledger.core.principal import Principal
 from medledger.core.problems import field_errors_from_pydantic
 from medledger.core.repository import get_visible, list_visible
+from medledger.integration.errors import Code
 from medledger.integration.imports.models import ImportMapping, ImportRow, ImportRun
 from medledger.integration.imports.reader import read_sheet
 from medledger.integration.imports.targets import TARGETS, References, Target
 
-UNKNOWN_ENTITY = "import.unknown_entity"
-UNMAPPED = "import.unmapped_field"
-UNKNOWN_FIELD = "import.unknown_field"
-DUPLICATE = "import.duplicate_in_file"
-NOT_REPLAYABLE = "import.row_not_replayable"
+UNKNOWN_ENTITY = Code.IMPORT_UNKNOWN_ENTITY
+UNMAPPED = Code.IMPORT_UNMAPPED_FIELD
+UNKNOWN_FIELD = Code.IMPORT_UNKNOWN_FIELD
+DUPLICATE = Code.IMPORT_DUPLICATE_IN_FILE
+NOT_REPLAYABLE = Code.IMPORT_ROW_NOT_REPLAYABLE
 REJECTED, REPLAYED = "rejected", "replayed"
 
 
@@ -297,7 +298,6 @@ def _row(
     if row is None:
         raise NotFound(
             "Row {id} of import {run} was not found.",
-            code="not_found",
             params={"id": row_id, "run": run_id},
         )
     return run, row
@@ -405,7 +405,7 @@ def get_mapping(session: Session, principal: Principal, name: str) -> ImportMapp
     )
     if mapping is None:
         raise _field_error(
-            "mapping", "import.unknown_mapping", "No mapping called {name}.", name=name
+            "mapping", Code.IMPORT_UNKNOWN_MAPPING, "No mapping called {name}.", name=name
         )
     return mapping
 

@@ -20,12 +20,13 @@ from medledger.catalog import service as catalog_service
 from medledger.catalog.schemas import ProductIn
 from medledger.core.errors import FieldError
 from medledger.core.principal import Permission, Principal
+from medledger.integration.errors import Code
 from medledger.parties import service as parties_service
 from medledger.parties.models import Party, Site
 from medledger.parties.schemas import LocationIn, PartyIn, SiteIn
 from medledger.web.nav import N_
 
-UNKNOWN_REFERENCE = "import.unknown_reference"
+UNKNOWN_REFERENCE = Code.IMPORT_UNKNOWN_REFERENCE
 
 
 @dataclass(frozen=True)
