@@ -82,8 +82,6 @@ class Party(TenantScoped, Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The account stops working at this time (None: it does not expire).
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -148,6 +146,8 @@ class User(TenantScoped, Base):
     locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The account stops working at this time (None: it does not expire).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

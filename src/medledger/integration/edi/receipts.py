@@ -40,7 +40,8 @@ DL = "https://id.gs1.org"
 class ReceivedLine:
     gtin: str
     quantity: int | None
-    where: str
+    where: str  # the segment naming the item
+    quantity_where: str = ""  # the field holding the quantity
 
 
 @dataclass
@@ -82,6 +83,8 @@ def _when(value: str, fmt: str, where: str, receipt: Receipt) -> datetime | None
 
 def _quantity(value: str, where: str, receipt: Receipt) -> int | None:
     text = value.replace(",", ".").strip()
+    if not text:
+        return None  # a unit received without a line quantity
     try:
         number = float(text)
     except ValueError:
@@ -123,8 +126,9 @@ def read_recadv(message: edifact.Message) -> Receipt:
         elif segment.tag == "LIN":
             gtin, gtin_where = segment.get(2, 0), segment.label
         elif segment.tag == "QTY" and segment.get(0, 0) == "194" and gtin:
-            quantity = _quantity(segment.get(0, 1), f"{segment.label}.quantity", receipt)
-            line = ReceivedLine(gtin, quantity, gtin_where)
+            quantity_where = f"{segment.label}.quantity"
+            quantity = _quantity(segment.get(0, 1), quantity_where, receipt)
+            line = ReceivedLine(gtin, quantity, gtin_where, quantity_where)
             if unit is None:
                 receipt.errors.append(
                     field_problem(
@@ -174,8 +178,12 @@ def read_861(transaction_set: x12.TransactionSet) -> Receipt:
             parties[segment.get(1)] = segment.get(4)
             receipt.where.setdefault("receiver", f"{segment.label}.gln")
         elif segment.tag == "RCD":
+            quantity_where = f"{segment.label}.quantity"
             line = ReceivedLine(
-                "", _quantity(segment.get(2), f"{segment.label}.quantity", receipt), segment.label
+                "",
+                _quantity(segment.get(2), quantity_where, receipt),
+                segment.label,
+                quantity_where,
             )
             pending.append(line)
         elif segment.tag == "LIN" and line is not None:
@@ -298,6 +306,8 @@ def confirm(
             shipped[movement.gtin] = shipped.get(movement.gtin, 0) + movement.quantity
         received: dict[str, tuple[int, str]] = {}
         for line in unit.lines:
+            if not line.gtin:
+                continue  # the unit received as a whole (no item line)
             if line.gtin not in shipped:
                 errors.append(
                     field_problem(
@@ -310,12 +320,12 @@ def confirm(
                 )
             elif line.quantity is not None:
                 before = received.get(line.gtin, (0, ""))[0]
-                received[line.gtin] = (before + line.quantity, line.where)
+                received[line.gtin] = (before + line.quantity, line.quantity_where)
         for gtin, (quantity, where) in received.items():
             if quantity != shipped[gtin]:
                 errors.append(
                     field_problem(
-                        f"{where}.quantity",
+                        where,
                         Code.RECEIPT_QUANTITY_MISMATCH,
                         "{received} of {gtin} received in SSCC {sscc}; {shipped} were shipped.",
                         received=quantity,
