@@ -5,8 +5,9 @@ EDIFACT is serialised with pydifact (as ORDRSP is), X12 with the order intake's 
 hierarchy is the one both standards use for pallets of one consignment:
 
 * DESADV: ``CPS+1`` the consignment, then per SSCC ``CPS+n+1`` ``PAC+1++201`` ``PCI+33E``
-  ``GIN+BJ+<sscc>`` and per item ``LIN`` (GTIN, ``EN`` as in D.96A), ``QTY+12`` (despatched), ``PCI+36E`` with
-  ``DTM+361`` (expiry), ``GIN+BX`` (batch) and ``GIN+BN`` (serial).
+  ``GIN+BJ+<sscc>`` and per item ``LIN`` (GTIN, ``EN`` as in D.96A), ``QTY+12``
+  (despatched), ``PCI+36E`` with ``DTM+361`` (expiry), ``GIN+BX`` (batch) and ``GIN+BN``
+  (serial).
 * 856: ``HL`` S (shipment: ``DTM*011``, ``N1*ST/SF/BY`` by GLN) → T (tare: ``MAN*GM*<sscc>``)
   → I (item: ``LIN**UK*<gtin>*LT*<lot>[*SN*<serial>]``, ``SN1``, ``DTM*036`` expiry).
 """
