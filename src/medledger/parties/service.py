@@ -537,6 +537,19 @@ def api_key_active(api_key: ApiKey, now: datetime | None = None) -> bool:
     return api_key.revoked_at is None and (api_key.expires_at is None or api_key.expires_at > now)
 
 
+def party_api_keys(session: Session, principal: Principal) -> list[ApiKey]:
+    """The keys of the principal's own party (what a partner sees of its machine clients;
+    never a secret)."""
+    principal.require(Permission.INTEGRATION_MANAGE)
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.tenant_id == principal.tenant_id, ApiKey.party_id == principal.party_id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        )
+    )
+
+
 def rotate_api_key(
     session: Session,
     principal: Principal,
