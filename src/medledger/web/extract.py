@@ -45,6 +45,7 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "SigningLocked": 1,
     "GuardFailure": 1,
     "problem": 2,  # orders.errors
+    "field_problem": 2,  # integration.errors
     "order_conflict": 2,
     "EdiSyntaxError": 0,
     "OrderValidationFailed": 0,
