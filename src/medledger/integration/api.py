@@ -166,9 +166,11 @@ def replay_delivery(
 
 
 def _mount_edi() -> None:
+    from medledger.integration.dictionary.api import router as dictionary_router
     from medledger.integration.edi.api import router as edi_router
 
     router.include_router(edi_router)
+    router.include_router(dictionary_router)
 
 
 _mount_edi()

@@ -41,6 +41,17 @@ class Code(StrEnum):
     RECEIPT_QUANTITY_MISMATCH = "receipt.quantity_mismatch"
     RECEIPT_DATE_INVALID = "receipt.date_invalid"
     RECEIPT_SYNTAX = "receipt.syntax"
+    # Data dictionary
+    DICTIONARY_DEFINITION_INVALID = "dictionary.definition_invalid"
+    DICTIONARY_NOT_DRAFT = "dictionary.not_draft"
+    DICTIONARY_UNKNOWN_VERSION = "dictionary.unknown_version"
+    DICTIONARY_REQUIRED = "dictionary.required"
+    DICTIONARY_TYPE = "dictionary.type"
+    DICTIONARY_MIN = "dictionary.min"
+    DICTIONARY_MAX = "dictionary.max"
+    DICTIONARY_MAX_LENGTH = "dictionary.max_length"
+    DICTIONARY_PATTERN = "dictionary.pattern"
+    DICTIONARY_VALUE = "dictionary.value"
 
 
 # Kept for the callers written before the enum.

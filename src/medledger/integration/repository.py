@@ -3,10 +3,12 @@ subscriptions and deliveries; outbox messages only through its deliveries."""
 
 from __future__ import annotations
 
+from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.core.principal import Principal
 from medledger.core.scoping import party_rule
+from medledger.integration.dictionary.models import DictionaryVersion
 from medledger.integration.edi.models import DespatchAdvice, EdiPartnerSetting
 from medledger.integration.models import Delivery, WebhookSubscription
 
@@ -29,3 +31,8 @@ def _edi_settings_visible(principal: Principal) -> ColumnElement[bool]:
 @party_rule(DespatchAdvice)
 def _despatch_advice_visible(principal: Principal) -> ColumnElement[bool]:
     return DespatchAdvice.party_id == principal.party_id
+
+
+@party_rule(DictionaryVersion)
+def _dictionary_visible(principal: Principal) -> ColumnElement[bool]:
+    return true()  # the dictionary is what every partner exchanges data by

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from medledger.core.db import utcnow
 from medledger.core.principal import Permission
 from medledger.integration import service
+from medledger.integration.dictionary.views import router as dictionary_router
 from medledger.integration.edi.views import router as edi_router
 from medledger.integration.event_types import event_types
 from medledger.integration.models import DeliveryState
@@ -37,6 +38,7 @@ from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
 router.include_router(edi_router)
+router.include_router(dictionary_router)
 
 register_nav(
     NavEntry(

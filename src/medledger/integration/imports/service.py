@@ -107,16 +107,31 @@ class _RowProcessor:
     """Takes rows through references, schema and service, one savepoint each."""
 
     def __init__(self, session: Session, principal: Principal, target: Target, dry_run: bool):
+        from medledger.integration.dictionary import service as dictionary
+
         self.session = session
         self.principal = principal
         self.target = target
         self.dry_run = dry_run
         self.refs = References(session, principal.tenant_id)
+        # The data dictionary in force; version 0 states what the API checks anyway.
+        version = dictionary.active(session, principal.tenant_id)
+        entity = dictionary.IMPORT_ENTITIES.get(target.entity)
+        self.dictionary = version if version.number and entity else None
+        self.dictionary_entity = entity or ""
 
     def process(self, values: dict[str, str]) -> tuple[list[FieldError], int | None]:
         """The row's errors (none if it was accepted) and the id of the record it created."""
         target = self.target
         errors: list[FieldError] = []
+        if self.dictionary is not None:
+            from medledger.integration.dictionary.service import check_record
+
+            errors = check_record(
+                self.dictionary, self.dictionary_entity, values, lambda name: name
+            )
+            if errors:
+                return errors, None
         prepared = target.prepare(dict(values), self.refs, errors)
         if errors:
             return errors, None

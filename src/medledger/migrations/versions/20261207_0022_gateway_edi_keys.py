@@ -1,5 +1,5 @@
 """Integration gateway: per-partner EDI settings, despatch advices, API key expiry, rotation
-and rate limits, user expiry
+and rate limits, user expiry, data dictionary versions
 
 Revision ID: 0022
 Revises: 0012
@@ -69,7 +69,23 @@ def upgrade() -> None:
         "edi_despatch_advices",
         ["tenant_id", "ship_event_row_id"],
     )
-    for table in ("edi_partner_settings", "edi_despatch_advices"):
+    op.create_table(
+        "dictionary_versions",
+        sa.Column("id", _ID, primary_key=True),
+        sa.Column("tenant_id", _ID, sa.ForeignKey("tenants.id"), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("created_by_user_id", _ID, nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("approved_at", UTCDateTime(), nullable=True),
+        sa.Column("signature_id", _ID, nullable=True),
+        sa.UniqueConstraint("tenant_id", "number"),
+    )
+    op.create_index("ix_dictionary_versions_tenant_id", "dictionary_versions", ["tenant_id"])
+    for table in ("edi_partner_settings", "edi_despatch_advices", "dictionary_versions"):
         enable_tenant_rls(table)
     op.create_table(
         "api_rate_windows",
@@ -96,5 +112,6 @@ def downgrade() -> None:
         batch.drop_column("replaced_by_id")
         batch.drop_column("expires_at")
     op.drop_table("api_rate_windows")
+    op.drop_table("dictionary_versions")
     op.drop_table("edi_despatch_advices")
     op.drop_table("edi_partner_settings")
