@@ -46,6 +46,7 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "GuardFailure": 1,
     "problem": 2,  # orders.errors
     "field_problem": 2,  # integration.errors
+    "_definition_problem": 2,  # integration.dictionary
     "order_conflict": 2,
     "EdiSyntaxError": 0,
     "OrderValidationFailed": 0,

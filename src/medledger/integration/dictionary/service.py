@@ -126,7 +126,7 @@ def check_definitions(fields: list[dict[str, Any]]) -> None:
     errors: list[FieldError] = []
     seen: set[str] = set()
 
-    def bad(index: int, part: str, message: str, **params: Any) -> None:
+    def _definition_problem(index: int, part: str, message: str, **params: Any) -> None:
         errors.append(
             field_problem(
                 f"fields.{index}.{part}", Code.DICTIONARY_DEFINITION_INVALID, message, **params
@@ -136,28 +136,34 @@ def check_definitions(fields: list[dict[str, Any]]) -> None:
     for index, definition in enumerate(fields):
         entity, name = definition.get("entity"), definition.get("name")
         if entity not in ENTITIES:
-            bad(index, "entity", "{value} is not an entity of the dictionary.", value=str(entity))
+            _definition_problem(
+                index, "entity", "{value} is not an entity of the dictionary.", value=str(entity)
+            )
         if not isinstance(name, str) or not _NAME.match(name):
-            bad(index, "name", "A field name is lower-case letters, digits and _.")
+            _definition_problem(index, "name", "A field name is lower-case letters, digits and _.")
         elif f"{entity}.{name}" in seen:
-            bad(index, "name", "{entity}.{name} is declared twice.", entity=str(entity), name=name)
+            _definition_problem(
+                index, "name", "{entity}.{name} is declared twice.", entity=str(entity), name=name
+            )
         seen.add(f"{entity}.{name}")
         if definition.get("type") not in TYPES:
-            bad(index, "type", "{value} is not a field type.", value=str(definition.get("type")))
+            _definition_problem(
+                index, "type", "{value} is not a field type.", value=str(definition.get("type"))
+            )
         rules = definition.get("rules") or {}
         unknown = sorted(set(rules) - set(RULES))
         if unknown:
-            bad(index, "rules", "{value} is not a rule.", value=unknown[0])
+            _definition_problem(index, "rules", "{value} is not a rule.", value=unknown[0])
         if definition.get("type") == "enum" and not rules.get("values"):
-            bad(index, "rules", "An enum field lists its values.")
+            _definition_problem(index, "rules", "An enum field lists its values.")
         if "pattern" in rules:
             try:
                 re.compile(str(rules["pattern"]))
             except re.error:
-                bad(index, "rules", "The pattern is not a regular expression.")
+                _definition_problem(index, "rules", "The pattern is not a regular expression.")
         labels = definition.get("labels") or {}
         if not labels.get("en") or not labels.get("zh_Hans"):
-            bad(index, "labels", "Give the label in English and in Chinese.")
+            _definition_problem(index, "labels", "Give the label in English and in Chinese.")
     if errors:
         raise ValidationFailed(
             "The dictionary is not well formed.",
