@@ -171,6 +171,8 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "near_expiry": "0",
             "recent_captures": "0",
             "failed_captures": "0",
+            "users_expiring": "0",
+            "api_keys_expiring": "0",
             "audit_chain": "",
         },
         "acme-warehouse": {
@@ -185,12 +187,14 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "near_expiry": "0",
             "recent_captures": "0",
             "failed_captures": "0",
+            "users_expiring": "0",
         },
         "acme-supplier": {
             "trace_gaps": "0",
             "near_expiry": "0",
             "recent_captures": "0",
             "failed_captures": "0",
+            "users_expiring": "0",
         },
     }
     for username, tiles in expected.items():

@@ -147,10 +147,18 @@ def test_the_home_of_three_roles(browser_page: Any, factory: Any) -> None:
             "near_expiry",
             "recent_captures",
             "failed_captures",
+            "users_expiring",
+            "api_keys_expiring",
             "audit_chain",
         ],
         "acme-warehouse": ["trace_gaps", "near_expiry", "recent_captures", "failed_captures"],
-        "acme-supplier": ["trace_gaps", "near_expiry", "recent_captures", "failed_captures"],
+        "acme-supplier": [
+            "trace_gaps",
+            "near_expiry",
+            "recent_captures",
+            "failed_captures",
+            "users_expiring",
+        ],
     }
     gaps = {"acme-admin": "1", "acme-warehouse": "1", "acme-supplier": "0"}
     for username, tiles in expected.items():
