@@ -229,6 +229,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     per month, :mod:`medledger.seed.demo_history`) and the quality records
     (:mod:`medledger.seed.demo_quality`); returns (username, role, party name) of the
     demo users, whose password is :data:`DEMO_PASSWORD`."""
+    from medledger.seed.demo_gateway import seed_demo_gateway  # it imports this module
     from medledger.seed.demo_history import seed_demo_history  # it imports this module
     from medledger.seed.demo_inventory import seed_demo_inventory
     from medledger.seed.demo_orders import seed_demo_orders  # it imports this module too
@@ -239,6 +240,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     seed_demo_inventory(factory, network)
     seed_demo_quality(factory, network)
     seed_demo_orders(factory, network)
+    seed_demo_gateway(factory, network)
     return network.logins
 
 
