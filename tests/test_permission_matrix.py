@@ -872,6 +872,7 @@ def _request(
         ("PATCH", "/api/v1/users/{user_id}"): {"display_name": f"Renamed {n}"},
         ("PATCH", "/api/v1/me/preferences"): {"locale": "zh_Hans"},
         ("POST", "/api/v1/api-keys"): {"party_id": party, "name": f"ERP {n}"},
+        ("POST", "/api/v1/api-keys/{key_id}/rotate"): {"overlap_hours": 1},
         ("POST", "/api/v1/products"): {
             "gtin": gtin(400 + ALL.index(role)),
             "name": "Stent",
@@ -1049,6 +1050,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/api-keys"): Rule(frozenset({"admin"}), 200, (NONE,), mutates=False),
     ("POST", "/api/v1/api-keys"): Rule(frozenset({"admin"}), 201, hidden=422, special=_key_for_hub),
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): Rule(frozenset({"admin"}), 200),
+    ("POST", "/api/v1/api-keys/{key_id}/rotate"): Rule(frozenset({"admin"}), 201),
     ("GET", "/api/v1/products"): Rule(frozenset(ALL), 200, (NONE,), mutates=False),
     ("POST", "/api/v1/products"): Rule(WRITERS_CATALOG, 201, (NONE,)),
     ("GET", "/api/v1/products/{product_id}"): Rule(

@@ -51,6 +51,10 @@ def _register_capabilities() -> None:
 
     app.command("worker")(worker_command)
     app.add_typer(outbox_app, name="outbox")
+    from medledger.integration.edi.cli import edi_app, keys_app
+
+    app.add_typer(edi_app, name="edi")
+    app.add_typer(keys_app, name="api-key")
     from medledger.integration.imports.cli import import_data
     from medledger.orders.cli import app as import_app
     from medledger.orders.cli import score_command

@@ -172,6 +172,8 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "recent_captures": "0",
             "recall_notices_open": "0",
             "failed_captures": "0",
+            "users_expiring": "0",
+            "api_keys_expiring": "0",
             "audit_chain": "",
         },
         "acme-warehouse": {
@@ -188,6 +190,7 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "recent_captures": "0",
             "recall_notices_open": "0",
             "failed_captures": "0",
+            "users_expiring": "0",
         },
         "acme-supplier": {
             "trace_gaps": "0",
@@ -195,6 +198,7 @@ def test_home_shows_the_work_of_each_role(client: TestClient, factory: Any) -> N
             "recent_captures": "0",
             "recall_notices_open": "0",
             "failed_captures": "0",
+            "users_expiring": "0",
         },
     }
     for username, tiles in expected.items():

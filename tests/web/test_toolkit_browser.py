@@ -148,6 +148,8 @@ def test_the_home_of_three_roles(browser_page: Any, factory: Any) -> None:
             "recent_captures",
             "recall_notices_open",
             "failed_captures",
+            "users_expiring",
+            "api_keys_expiring",
             "audit_chain",
         ],
         "acme-warehouse": [
@@ -163,6 +165,7 @@ def test_the_home_of_three_roles(browser_page: Any, factory: Any) -> None:
             "recent_captures",
             "recall_notices_open",
             "failed_captures",
+            "users_expiring",
         ],
     }
     gaps = {"acme-admin": "1", "acme-warehouse": "1", "acme-supplier": "0"}

@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = 3600.0
     webhook_timeout_seconds: float = 10.0
     webhook_lease_seconds: float = 60.0
+    # API keys: at most this many requests per key in each window (0: no limit); a key may
+    # have its own limit (docs/api.md, "Rate limits").
+    api_rate_limit_requests: int = 600
+    api_rate_limit_window_seconds: int = 60
+    # Rotating an API key keeps the old one working this long by default.
+    api_key_rotation_overlap_hours: int = 24
+    # Users and API keys expiring within this many days are listed on the home page.
+    expiry_warning_days: int = 14
+    # EDI: each partner's outbound folder is a folder inside this one.
+    edi_outbound_root: Path = Path("var/edi/outbound")
     # Inventory: lots expiring within this many days are flagged near expiry.
     near_expiry_days: int = 90
     # Largest request body in bytes: EPCIS capture (`/epcis/capture`, `/epcis/events`), and

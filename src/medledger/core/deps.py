@@ -59,6 +59,7 @@ class Authenticated:
     principal: Principal
     csrf_token: str | None
     kind: str  # "bearer" | "api_key" | "browser"
+    rate_limit_requests: int | None = None  # an API key's own limit (None: the default)
 
 
 #: Checks credentials (with row-level security bypassed): the principal, ``None`` when there
@@ -193,10 +194,26 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     request.state.csrf_token = resolved.csrf_token
     request.state.auth_kind = resolved.kind
     principal = resolved.principal
+    if principal.api_key_id is not None:
+        _rate_limit(request, principal.api_key_id, resolved.rate_limit_requests)
     request.state.principal = principal
     work_of(session).act_as(principal)
     set_tenant_guc(session, principal.tenant_id)
     return principal
+
+
+def _rate_limit(request: Request, key_id: int, own_limit: int | None) -> None:
+    """Count the request against its API key's limit (429 with Retry-After when over)."""
+    from medledger.core import ratelimit
+
+    settings: Settings = request.app.state.settings
+    limit = ratelimit.Limit(
+        own_limit if own_limit is not None else settings.api_rate_limit_requests,
+        settings.api_rate_limit_window_seconds,
+    )
+    engine = request.app.state.engine
+    clock = getattr(request.app.state, "rate_clock", None) or ratelimit.time.time
+    ratelimit.hit(engine, key_id, limit, clock)
 
 
 async def _csrf_form_token(request: Request) -> str | None:

@@ -32,6 +32,7 @@ class Code(StrEnum):
     SERVICE_OVERLOADED = "service.overloaded"
     TOKEN_INVALID = "token.invalid"
     API_KEY_INVALID = "api_key.invalid"
+    API_KEY_RATE_LIMITED = "api_key.rate_limited"
     CSRF_INVALID = "csrf.invalid"
     MALFORMED_JSON = "request.malformed_json"
     JSON_TOO_DEEP = "request.json_too_deep"
@@ -135,6 +136,8 @@ class RateLimited(DomainError):
     status = 429
     code: str = Code.RATE_LIMITED
     title = "Too many attempts"
+    # Seconds after which a retry may succeed (answered as the Retry-After header).
+    retry_after: int | None = None
 
 
 class MethodNotAllowed(DomainError):

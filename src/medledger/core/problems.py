@@ -107,11 +107,15 @@ class Problem(BaseModel):
 
 
 def problem_headers(exc: DomainError) -> dict[str, str] | None:
-    """``WWW-Authenticate`` on 401, ``Retry-After`` on 503."""
+    """``WWW-Authenticate`` on 401, ``Retry-After`` on 503 and 429 (any error that knows when
+    to come back)."""
     if exc.status == 401:
         return {"WWW-Authenticate": "Bearer"}
     if isinstance(exc, ServiceUnavailable):
         return {"Retry-After": str(exc.retry_after)}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        return {"Retry-After": str(retry_after)}
     return None
 
 

@@ -163,3 +163,14 @@ def replay_delivery(
     delivery = service.replay_delivery(session, principal, delivery_id)
     _, message = service.get_delivery(session, principal, delivery.id)
     return _delivery_out(delivery, message)
+
+
+def _mount_edi() -> None:
+    from medledger.integration.dictionary.api import router as dictionary_router
+    from medledger.integration.edi.api import router as edi_router
+
+    router.include_router(edi_router)
+    router.include_router(dictionary_router)
+
+
+_mount_edi()

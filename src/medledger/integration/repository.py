@@ -3,10 +3,13 @@ subscriptions and deliveries; outbox messages only through its deliveries."""
 
 from __future__ import annotations
 
+from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.core.principal import Principal
 from medledger.core.scoping import party_rule
+from medledger.integration.dictionary.models import DictionaryVersion
+from medledger.integration.edi.models import DespatchAdvice, EdiPartnerSetting
 from medledger.integration.models import Delivery, WebhookSubscription
 
 
@@ -18,3 +21,18 @@ def _subscription_visible(principal: Principal) -> ColumnElement[bool]:
 @party_rule(Delivery)
 def _delivery_visible(principal: Principal) -> ColumnElement[bool]:
     return Delivery.party_id == principal.party_id
+
+
+@party_rule(EdiPartnerSetting)
+def _edi_settings_visible(principal: Principal) -> ColumnElement[bool]:
+    return EdiPartnerSetting.party_id == principal.party_id
+
+
+@party_rule(DespatchAdvice)
+def _despatch_advice_visible(principal: Principal) -> ColumnElement[bool]:
+    return DespatchAdvice.party_id == principal.party_id
+
+
+@party_rule(DictionaryVersion)
+def _dictionary_visible(principal: Principal) -> ColumnElement[bool]:
+    return true()  # the dictionary is what every partner exchanges data by

@@ -219,9 +219,7 @@ def replay_ids(session: Session, ids: list[int]) -> list[int]:
         if delivery is None:
             from medledger.core.errors import NotFound
 
-            raise NotFound(
-                "Delivery {id} was not found.", code="not_found", params={"id": delivery_id}
-            )
+            raise NotFound("Delivery {id} was not found.", params={"id": delivery_id})
         _replay(session, delivery)
         replayed.append(delivery_id)
     return replayed

@@ -3,16 +3,22 @@ deliveries (state filter, bulk replay), on the list toolkit."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from medledger.core.db import utcnow
 from medledger.core.principal import Permission
 from medledger.integration import service
+from medledger.integration.dictionary.views import router as dictionary_router
+from medledger.integration.edi.views import router as edi_router
 from medledger.integration.event_types import event_types
 from medledger.integration.models import DeliveryState
 from medledger.integration.schemas import SubscriptionIn, SubscriptionUpdate
+from medledger.parties.models import Party
+from medledger.parties.service import party_api_keys
 from medledger.web.forms import FormState, empty_form, parse_form
 from medledger.web.lists import (
     NP_,
@@ -31,6 +37,8 @@ from medledger.web.pages import submit, who
 from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
+router.include_router(edi_router)
+router.include_router(dictionary_router)
 
 register_nav(
     NavEntry(
@@ -48,6 +56,7 @@ _STATE_TONE = {"delivered": "ok", "dead": "off", "retrying": "warn", "pending": 
 EVENT_TYPE_LABELS: dict[str, str] = {
     "shipment.despatched": N_("Shipment despatched"),
     "receipt.confirmed": N_("Receipt confirmed"),
+    "edi.despatch_advice": N_("Despatch advice (EDI)"),
 }
 
 
@@ -243,6 +252,54 @@ def deliveries_page(ui: UiPage) -> Response:
 def deliveries_bulk(ui: UiPage) -> Response:
     """Replay the selected deliveries."""
     return list_page(ui, DELIVERY_LIST)
+
+
+# --- the partner's own page -----------------------------------------------------------------
+
+
+def key_state(ui: Ui, key: Any, soon_days: int) -> tuple[str, str]:
+    """(label, badge tone) of an API key: revoked, replaced, expired, expiring soon, active."""
+    now = utcnow()
+    if key.revoked_at is not None:
+        return ui._("revoked"), "off"
+    if key.expires_at is not None and key.expires_at <= now:
+        return ui._("expired"), "off"
+    if key.replaced_by_id is not None:
+        return ui._("replaced, works until {time}", time=ui.time(key.expires_at)), "warn"
+    if key.expires_at is not None and key.expires_at <= now + timedelta(days=soon_days):
+        return ui._("expires {time}", time=ui.time(key.expires_at)), "warn"
+    return ui._("active"), "ok"
+
+
+@router.get("/integration/partner")
+def partner_page(ui: UiPage) -> Response:
+    """The party's connection to the hub: its API keys, subscriptions and recent deliveries."""
+    principal = who(ui)
+    principal.require(Permission.INTEGRATION_MANAGE)
+    soon = ui.request.app.state.settings.expiry_warning_days
+    keys = [(k, *key_state(ui, k, soon)) for k in party_api_keys(ui.session, principal)]
+    subscriptions, _ = service.list_subscriptions(ui.session, principal, page_size=100)
+    own = [s for s in subscriptions if s.party_id == principal.party_id]
+    rows, _ = service.list_deliveries(ui.session, principal, page=1, page_size=20)
+    deliveries = [
+        (
+            d,
+            m,
+            _event_type(ui, m.event_type),
+            ui._(STATE_LABELS.get(d.state, d.state)),
+            _STATE_TONE.get(d.state, "") or "draft",
+        )
+        for d, m in rows
+        if d.party_id == principal.party_id
+    ]
+    party = ui.session.get(Party, principal.party_id)
+    return ui.render(
+        "integration/partner.html",
+        party_name=party.name if party else "",
+        keys=keys,
+        subscriptions=[(s, ", ".join(_event_type(ui, t) for t in s.event_types)) for s in own],
+        deliveries=deliveries,
+    )
 
 
 @router.post("/integration/deliveries/{delivery_id}/replay")

@@ -27,7 +27,7 @@ from medledger.core.work import work_of
 from medledger.orders import repository as repo
 from medledger.orders import service
 from medledger.orders.draft import LineDraft, OrderDraft, Purpose
-from medledger.orders.edi import acks, edifact, mapping, x12
+from medledger.orders.edi import acks, edifact, handlers, mapping, x12
 from medledger.orders.errors import EdiSyntaxError, OrderValidationFailed, order_conflict, problem
 from medledger.orders.models import (
     Acknowledgement,
@@ -175,8 +175,12 @@ def _process(session: Session, principal: Principal, row: InboundMessage) -> Non
         savepoint.commit()
         row.status = InboxStatus.ACCEPTED.value
         row.errors = []
-        row.order_id = order.id
-        row.party_id = order.party_id
+        if isinstance(order, handlers.Handled):  # another context's message (a receipt, …)
+            row.order_id = None
+            row.party_id = order.party_id
+        else:
+            row.order_id = order.id
+            row.party_id = order.party_id
     # Set outside the savepoint so that a failed message still shows which order it carried.
     row.document_reference = seen.get("reference", "")[:35]
     session.flush()
@@ -187,9 +191,24 @@ def _hub_gln(session: Session, principal: Principal) -> str:
     return hub.gln if hub else ""
 
 
+def _handled(
+    handler: handlers.Handler | None,
+    session: Session,
+    principal: Principal,
+    message: object,
+    sender: str,
+    seen: dict[str, str],
+) -> handlers.Handled | None:
+    if handler is None:
+        return None
+    done = handler(session, principal, message, sender)
+    seen["reference"] = done.reference
+    return done
+
+
 def _apply(
     session: Session, principal: Principal, row: InboundMessage, seen: dict[str, str]
-) -> Order:
+) -> Order | handlers.Handled:
     if row.channel == Channel.EDIFACT.value:
         interchange = edifact.read(row.content)
         if len(interchange.messages) != 1:
@@ -197,6 +216,16 @@ def _apply(
                 "The message must hold exactly one order.", code="edi.message_count"
             )
         message = interchange.messages[0]
+        done = _handled(
+            handlers.edifact_handler(message.type),
+            session,
+            principal,
+            message,
+            interchange.sender,
+            seen,
+        )
+        if done is not None:
+            return done
         if message.type != "ORDERS":
             raise order_conflict(
                 "segment 1 UNH",
@@ -213,6 +242,16 @@ def _apply(
                 "The message must hold exactly one order.", code="edi.message_count"
             )
         transaction_set = ix.transaction_sets[0]
+        done = _handled(
+            handlers.x12_handler(transaction_set.code),
+            session,
+            principal,
+            transaction_set,
+            ix.sender,
+            seen,
+        )
+        if done is not None:
+            return done
         if transaction_set.code != "850":
             raise order_conflict(
                 "segment 1 ST",

@@ -20,6 +20,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import FieldError
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
+from medledger.orders import hooks
 from medledger.orders import repository as repo
 from medledger.orders.draft import LineDraft, OrderDraft
 from medledger.orders.errors import OrderValidationFailed, order_conflict, problem
@@ -262,6 +263,7 @@ def _products(
 
 def _resolve(session: Session, principal: Principal, draft: OrderDraft) -> _Resolved:
     errors: list[FieldError] = list(draft.errors)
+    errors += hooks.check_draft(session, principal, draft)  # e.g. the data dictionary
     today = utcnow().date()
     customer = _customer(session, principal, draft, errors)
     if not draft.customer_reference:

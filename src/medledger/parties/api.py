@@ -17,6 +17,7 @@ from medledger.parties.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyOut,
+    ApiKeyRotateIn,
     LocationIn,
     LocationOut,
     LocationUpdate,
@@ -395,6 +396,30 @@ def create_api_key(
 ) -> ApiKeyCreated:
     """Issue a key for a party's machine client. The secret is in this response only."""
     api_key, secret = service.create_api_key(session, principal, data)
+    return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=secret)
+
+
+@router.post(
+    "/api-keys/{key_id}/rotate",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["api keys"],
+)
+def rotate_api_key(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    key_id: RecordId,
+    data: ApiKeyRotateIn,
+) -> ApiKeyCreated:
+    """Issue the successor of a key (secret in this response only); the old key keeps
+    working for the overlap window (``overlap_hours``, default the deployment's 24)."""
+    overlap = data.overlap_hours
+    if overlap is None:
+        overlap = request.app.state.settings.api_key_rotation_overlap_hours
+    api_key, secret = service.rotate_api_key(
+        session, principal, key_id, overlap_hours=overlap, expires_at=data.expires_at
+    )
     return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=secret)
 
 

@@ -112,7 +112,8 @@ def authenticate(
         )
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
+    expired = user is not None and user.expires_at is not None and user.expires_at <= utcnow()
+    if not ok or user is None or not user.active or expired:
         log.warning("login failed username=%s client=%s", username, client)
         session.add(LoginAttempt(username=username[:64], client=client[:64], succeeded=False))
         session.flush()
@@ -185,6 +186,7 @@ _TOKEN_LOOKUP = (
         User.locale,
         User.time_zone,
         User.active,
+        User.expires_at,
         User.credential_epoch,
         Party.name,
         Party.active,
@@ -222,6 +224,7 @@ def resolve_token(session: Session, token: str, *, kind: str) -> Authenticated |
         locale,
         time_zone,
         user_active,
+        user_expires_at,
         user_epoch,
         party_name,
         party_active,
@@ -233,6 +236,7 @@ def resolve_token(session: Session, token: str, *, kind: str) -> Authenticated |
         or session_epoch != user_epoch
         or not user_active
         or not party_active
+        or (user_expires_at is not None and user_expires_at <= utcnow())
     ):
         return None
     principal = make_principal(
@@ -268,6 +272,8 @@ def resolve_api_key(session: Session, key: str) -> Authenticated | None:
     api_key, party_name, party_active, hub_party_id = row
     if api_key.revoked_at is not None or not party_active:
         return None
+    if api_key.expires_at is not None and api_key.expires_at <= utcnow():
+        return None
     if not constant_time_equal(api_key.key_hash, token_digest(key)):
         return None
     principal = make_principal(
@@ -281,7 +287,7 @@ def resolve_api_key(session: Session, key: str) -> Authenticated | None:
         api_key_id=api_key.id,
         party_name=party_name,
     )
-    return Authenticated(principal, None, "api_key")
+    return Authenticated(principal, None, "api_key", api_key.rate_limit_requests)
 
 
 def authenticate_request(session: Session, credentials: Credentials) -> Authenticated | None:

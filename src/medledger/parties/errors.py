@@ -27,3 +27,5 @@ class Code(StrEnum):
     LOGIN_RATE_LIMITED = "login.rate_limited"
     INSTALLATION_ALREADY_INITIALISED = "installation.already_initialised"
     INSTALLATION_ADMIN_ROLE = "installation.admin_role"
+    EXPIRY_IN_PAST = "expiry.in_past"
+    API_KEY_NOT_ACTIVE = "api_key.not_active"

@@ -149,6 +149,8 @@ class User(TenantScoped, Base):
     # Raised whenever the user's credentials must stop working (password changed, user or party
     # deactivated); a session or token issued under an older epoch is refused (parties/auth.py).
     credential_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The account stops working at this time (None: it does not expire).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -189,6 +191,14 @@ class ApiKey(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The key stops working at this time (None: never). Rotation sets it to the end of the
+    # overlap window and points at the key that replaces it.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("api_keys.id"), nullable=True
+    )
+    # Requests per rate-limit window for this key (None: the deployment's default).
+    rate_limit_requests: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class LoginAttempt(Base):

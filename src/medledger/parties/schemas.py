@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from medledger.core.principal import Role
 from medledger.core.schemas import PatchIn
@@ -154,16 +154,18 @@ class UserIn(BaseModel):
     party_id: RecordId | None = None
     locale: str | None = Field(None, pattern=r"^(en|zh_Hans)$")
     time_zone: TimeZoneName = "UTC"
+    expires_at: AwareDatetime | None = None
 
 
 class UserUpdate(PatchIn):
-    clearable = frozenset({"locale"})
+    clearable = frozenset({"locale", "expires_at"})
     display_name: Text | None = Field(None, min_length=1, max_length=200)
     email: str | None = Field(None, max_length=254)
     role: Role | None = None
     locale: str | None = Field(None, pattern=r"^(en|zh_Hans)$")
     time_zone: TimeZoneName | None = None
     password: str | None = Field(None, min_length=10, max_length=200)
+    expires_at: AwareDatetime | None = None
 
 
 class PreferencesIn(PatchIn):
@@ -185,6 +187,7 @@ class UserOut(BaseModel):
     locale: str | None
     time_zone: str
     active: bool
+    expires_at: datetime | None = None
     created_at: datetime
 
 
@@ -193,6 +196,20 @@ class ApiKeyIn(BaseModel):
     party_id: RecordId
     name: Text = Field(min_length=1, max_length=100)
     role: Role = Role.PARTNER_USER
+    expires_at: AwareDatetime | None = Field(None, description="When the key stops working.")
+    rate_limit_requests: int | None = Field(
+        None, ge=1, le=1_000_000, description="Requests per window (default: the deployment's)."
+    )
+
+
+class ApiKeyRotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    overlap_hours: int | None = Field(
+        None, ge=0, le=24 * 90, description="How long the old key keeps working (default 24)."
+    )
+    expires_at: AwareDatetime | None = Field(
+        None, description="When the new key stops working (default: as the old one)."
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -204,6 +221,10 @@ class ApiKeyOut(BaseModel):
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    replaced_by_id: int | None = None
+    rate_limit_requests: int | None = None
+    last_used_at: datetime | None = None
 
 
 class ApiKeyCreated(ApiKeyOut):

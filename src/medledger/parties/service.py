@@ -8,12 +8,14 @@ transaction. The caller commits.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from medledger.core.db import utcnow
 from medledger.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from medledger.core.principal import INTERNAL_ROLES, Permission, Principal, Role
 from medledger.core.repository import apply_changes, get_visible, list_visible
@@ -438,6 +440,7 @@ def create_user(session: Session, principal: Principal, data: UserIn) -> User:
         locale=data.locale,
         time_zone=data.time_zone,
         active=True,
+        expires_at=_future("expires_at", data.expires_at),
     )
     session.add(user)
     session.flush()
@@ -455,6 +458,8 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
     password = changes.pop("password", None)
     if password:
         changes["password_hash"] = hash_password(password)
+    if changes.get("expires_at") is not None:
+        _future("expires_at", changes["expires_at"])
     apply_changes(user, changes)
     session.flush()
     return user
@@ -513,16 +518,113 @@ def create_api_key(session: Session, principal: Principal, data: ApiKeyIn) -> tu
         role=data.role.value,
         prefix=prefix,
         key_hash=token_digest(key),
+        expires_at=_future("expires_at", data.expires_at),
+        rate_limit_requests=data.rate_limit_requests,
     )
     session.add(api_key)
     session.flush()
     return api_key, key
 
 
+def _future(field: str, when: datetime | None) -> datetime | None:
+    if when is not None and when <= utcnow():
+        raise _invalid(field, Code.EXPIRY_IN_PAST, "Give a time in the future.")
+    return when
+
+
+def api_key_active(api_key: ApiKey, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return api_key.revoked_at is None and (api_key.expires_at is None or api_key.expires_at > now)
+
+
+def party_api_keys(session: Session, principal: Principal) -> list[ApiKey]:
+    """The keys of the principal's own party (what a partner sees of its machine clients;
+    never a secret)."""
+    principal.require(Permission.INTEGRATION_MANAGE)
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.tenant_id == principal.tenant_id, ApiKey.party_id == principal.party_id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        )
+    )
+
+
+def rotate_api_key(
+    session: Session,
+    principal: Principal,
+    key_id: int,
+    *,
+    overlap_hours: int,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Issue the successor of an active key (same party, name, role and limit); the old key
+    keeps working for ``overlap_hours`` (at most until its own expiry), so clients can switch
+    without a gap. Returns the new key and its secret (shown once)."""
+    principal.require(Permission.API_KEYS_MANAGE)
+    old = get_visible(session, ApiKey, key_id, principal)
+    now = utcnow()
+    if not api_key_active(old, now) or old.replaced_by_id is not None:
+        raise _conflict(
+            "key_id",
+            Code.API_KEY_NOT_ACTIVE,
+            "Key {prefix} is revoked, expired or already rotated.",
+            prefix=old.prefix,
+        )
+    new_expiry = _future("expires_at", expires_at) if expires_at is not None else old.expires_at
+    successor, secret = create_api_key(
+        session,
+        principal,
+        ApiKeyIn(
+            party_id=old.party_id,
+            name=old.name,
+            role=Role(old.role),
+            rate_limit_requests=old.rate_limit_requests,
+        ),
+    )
+    successor.expires_at = new_expiry
+    end = now + timedelta(hours=overlap_hours)
+    old.expires_at = min(end, old.expires_at) if old.expires_at else end
+    old.replaced_by_id = successor.id
+    session.flush()
+    return successor, secret
+
+
+def expiring(
+    session: Session, principal: Principal, *, within_days: int
+) -> tuple[list[User], list[ApiKey]]:
+    """Active users and API keys that expire within ``within_days`` (soonest first)."""
+    now = utcnow()
+    until = now + timedelta(days=within_days)
+    users: list[User] = []
+    keys: list[ApiKey] = []
+    if principal.can(Permission.USERS_READ):
+        users, _ = list_visible(
+            session,
+            User,
+            principal,
+            filters=[User.active.is_(True), User.expires_at > now, User.expires_at <= until],
+            order_by=User.expires_at,
+            page_size=100,
+        )
+    if principal.can(Permission.API_KEYS_MANAGE):
+        keys, _ = list_visible(
+            session,
+            ApiKey,
+            principal,
+            filters=[
+                ApiKey.revoked_at.is_(None),
+                ApiKey.expires_at > now,
+                ApiKey.expires_at <= until,
+            ],
+            order_by=ApiKey.expires_at,
+            page_size=100,
+        )
+    return users, keys
+
+
 def revoke_api_key(session: Session, principal: Principal, key_id: int) -> ApiKey:
     """Revoke a key; its clients are refused from the next request on."""
-    from medledger.core.db import utcnow
-
     principal.require(Permission.API_KEYS_MANAGE)
     api_key = get_visible(session, ApiKey, key_id, principal)
     if api_key.revoked_at is None:

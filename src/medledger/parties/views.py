@@ -6,11 +6,13 @@ the API refuses, with the same (translated) messages. A refused form changes not
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Role
 from medledger.parties import service
 from medledger.parties.models import PartyRole, StorageClass, ZonePurpose
@@ -27,6 +29,7 @@ from medledger.parties.schemas import (
     UserUpdate,
 )
 from medledger.web.forms import FormState, empty_form, parse_form
+from medledger.web.home import HomeTile, register_tile
 from medledger.web.labels import (
     PARTY_ROLE_LABELS,
     REGION_LABELS,
@@ -61,6 +64,42 @@ register_nav(NavEntry("parties", N_("Parties"), "/parties", Permission.PARTIES_R
 register_nav(NavEntry("sites", N_("Sites"), "/sites", Permission.SITES_READ, order=20))
 register_nav(NavEntry("locations", N_("Locations"), "/locations", Permission.SITES_READ, order=30))
 register_nav(NavEntry("users", N_("Users"), "/users", Permission.USERS_READ, order=80))
+
+
+def _count_expiring_users(ui: Ui) -> int:
+    users, _ = service.expiring(ui.session, who(ui), within_days=_soon_days(ui))
+    return len(users)
+
+
+def _count_expiring_keys(ui: Ui) -> int:
+    _, keys = service.expiring(ui.session, who(ui), within_days=_soon_days(ui))
+    return len(keys)
+
+
+register_tile(
+    HomeTile(
+        "users_expiring",
+        N_("Users expiring soon"),
+        N_("Extend or let them lapse"),
+        _count_expiring_users,
+        "/users?expiring=soon",
+        Permission.USERS_READ,
+        alert_when_positive=True,
+        order=70,
+    )
+)
+register_tile(
+    HomeTile(
+        "api_keys_expiring",
+        N_("API keys expiring soon"),
+        N_("Rotate them before their clients are refused"),
+        _count_expiring_keys,
+        "/api-keys?state=expiring",
+        Permission.API_KEYS_MANAGE,
+        alert_when_positive=True,
+        order=71,
+    )
+)
 register_nav(
     NavEntry("api_keys", N_("API keys"), "/api-keys", Permission.API_KEYS_MANAGE, order=85)
 )
@@ -648,6 +687,20 @@ def _user_choices(ui: Ui) -> dict[str, Any]:
     }
 
 
+def _soon_days(ui: Ui) -> int:
+    return int(ui.request.app.state.settings.expiry_warning_days)
+
+
+def _expiry_matches(ui: Ui, when: Any, wanted: str) -> bool:
+    """``soon``: expires within the warning days; ``expired``: already expired."""
+    now = utcnow()
+    if when is None:
+        return False
+    if wanted == "expired":
+        return bool(when <= now)
+    return bool(now < when <= now + timedelta(days=_soon_days(ui)))
+
+
 def _fetch_users(ui: Ui, query: ListQuery) -> list[Any]:
     items, _ = service.list_users(
         ui.session,
@@ -658,6 +711,9 @@ def _fetch_users(ui: Ui, query: ListQuery) -> list[Any]:
         page_size=IN_MEMORY_LIMIT,
     )
     _remember_party_names(ui, {u.party_id for u in items})
+    expiring = query.get("expiring")
+    if expiring in ("soon", "expired"):
+        items = [u for u in items if u.active and _expiry_matches(ui, u.expires_at, expiring)]
     return items
 
 
@@ -695,6 +751,14 @@ USER_LIST = ListSpec(
             "role", N_("Role"), options=lambda ui: options(ui, ROLE_LABELS, [r.value for r in Role])
         ),
         Filter("active", N_("State"), kind="state"),
+        Filter(
+            "expiring",
+            N_("Expires"),
+            options=lambda ui: [
+                ("soon", ui._("within {n} days", n=_soon_days(ui))),
+                ("expired", ui._("expired")),
+            ],
+        ),
     ),
     search=N_("Username, name or e-mail"),
     default_sort="username",
@@ -804,17 +868,32 @@ def _fetch_api_keys(ui: Ui, query: ListQuery) -> list[Any]:
     keys = service.list_api_keys(ui.session, who(ui))
     _remember_party_names(ui, {k.party_id for k in keys})
     state = query.get("state")
+    live = [k for k in keys if k.revoked_at is None]
     if state == "active":
-        keys = [k for k in keys if k.revoked_at is None]
+        keys = [k for k in live if not _expiry_matches(ui, k.expires_at, "expired")]
+    elif state == "expiring":
+        keys = [k for k in live if _expiry_matches(ui, k.expires_at, "soon")]
+    elif state == "expired":
+        keys = [k for k in live if _expiry_matches(ui, k.expires_at, "expired")]
     elif state == "revoked":
         keys = [k for k in keys if k.revoked_at is not None]
     return keys
 
 
 def _key_state(ui: Ui, key: Any) -> str:
-    if key.revoked_at is None:
-        return ui._("active")
-    return ui._("revoked {time}", time=ui.time(key.revoked_at))
+    if key.revoked_at is not None:
+        return ui._("revoked {time}", time=ui.time(key.revoked_at))
+    if _expiry_matches(ui, key.expires_at, "expired"):
+        return ui._("expired {time}", time=ui.time(key.expires_at))
+    if key.expires_at is not None:
+        return ui._("expires {time}", time=ui.time(key.expires_at))
+    return ui._("active")
+
+
+def _key_tone(ui: Ui, key: Any) -> str:
+    if key.revoked_at is not None or _expiry_matches(ui, key.expires_at, "expired"):
+        return "off"
+    return "warn" if _expiry_matches(ui, key.expires_at, "soon") else "ok"
 
 
 def _revoke_keys(ui: Ui, ids: list[int]) -> None:
@@ -849,7 +928,7 @@ API_KEY_LIST = ListSpec(
             N_("State"),
             lambda k: k.revoked_at is None,
             text=_key_state,
-            html=lambda ui, k: badge(_key_state(ui, k), "ok" if k.revoked_at is None else "off"),
+            html=lambda ui, k: badge(_key_state(ui, k), _key_tone(ui, k)),
         ),
     ),
     fetch=_fetch_api_keys,
@@ -858,7 +937,12 @@ API_KEY_LIST = ListSpec(
         Filter(
             "state",
             N_("State"),
-            options=lambda ui: [("active", ui._("active")), ("revoked", ui._("revoked"))],
+            options=lambda ui: [
+                ("active", ui._("active")),
+                ("expiring", ui._("expiring soon")),
+                ("expired", ui._("expired")),
+                ("revoked", ui._("revoked")),
+            ],
         ),
     ),
     search=N_("Name or prefix"),

@@ -228,10 +228,12 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     """Load the demo network in one transaction, then a year of EPCIS history (one transaction
     per month, :mod:`medledger.seed.demo_history`), the quality records
     (:mod:`medledger.seed.demo_quality`), the past recalls
-    (:mod:`medledger.seed.demo_recall`) and the analytics settings and plans
+    (:mod:`medledger.seed.demo_recall`), EDI partners and API keys
+    (:mod:`medledger.seed.demo_gateway`) and the analytics settings and plans
     (:mod:`medledger.seed.demo_analytics`); returns (username, role, party name) of the demo
     users, whose password is :data:`DEMO_PASSWORD`."""
     from medledger.seed.demo_analytics import seed_demo_analytics  # it imports this module
+    from medledger.seed.demo_gateway import seed_demo_gateway  # it imports this module
     from medledger.seed.demo_history import seed_demo_history  # it imports this module
     from medledger.seed.demo_inspections import seed_demo_inspections
     from medledger.seed.demo_inventory import seed_demo_inventory
@@ -249,6 +251,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     seed_demo_orders(factory, network)
     seed_demo_recalls(factory, network)
     seed_demo_analytics(factory, network)
+    seed_demo_gateway(factory, network)
     return network.logins
 
 

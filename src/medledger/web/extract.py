@@ -46,6 +46,8 @@ MESSAGE_ARGUMENT: dict[str, int] = {
     "SigningLocked": 1,
     "GuardFailure": 1,
     "problem": 2,  # orders.errors
+    "field_problem": 2,  # integration.errors
+    "_definition_problem": 2,  # integration.dictionary
     "order_conflict": 2,
     "planning_conflict": 1,  # orders.errors (planning)
     "planning_invalid": 1,

@@ -12,6 +12,7 @@ from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.errors import FieldError, ValidationFailed
 from medledger.core.schemas import Page
 from medledger.core.types import RecordId
+from medledger.integration.errors import Code
 from medledger.integration.imports import service
 from medledger.integration.imports.schemas import (
     ImportEntityOut,
@@ -42,8 +43,8 @@ def _columns(raw: str | None) -> dict[str, str] | None:
         message = "Give the columns as a JSON object of file column → field."
         raise ValidationFailed(
             message,
-            code="import.columns",
-            errors=[FieldError("columns", "import.columns", message)],
+            code=Code.IMPORT_COLUMNS,
+            errors=[FieldError("columns", Code.IMPORT_COLUMNS, message)],
         )
     return value
 

@@ -9,9 +9,10 @@ from datetime import date, datetime
 from typing import Any
 
 from medledger.core.errors import ValidationFailed
+from medledger.integration.errors import Code
 
-ENCODING_ERROR = "import.encoding"
-FORMAT_ERROR = "import.file_format"
+ENCODING_ERROR = Code.IMPORT_ENCODING
+FORMAT_ERROR = Code.IMPORT_FILE_FORMAT
 # Encodings tried in order: UTF-8 (with or without BOM), then GB18030, which Excel on a Chinese
 # Windows writes for "CSV" (and which reads every GBK/GB2312 file).
 ENCODINGS = ("utf-8-sig", "gb18030")

@@ -26,15 +26,16 @@ from medledger.core.errors import Conflict, DomainError, FieldError, NotFound, V
 from medledger.core.principal import Principal
 from medledger.core.problems import field_errors_from_pydantic
 from medledger.core.repository import get_visible, list_visible
+from medledger.integration.errors import Code
 from medledger.integration.imports.models import ImportMapping, ImportRow, ImportRun
 from medledger.integration.imports.reader import read_sheet
 from medledger.integration.imports.targets import TARGETS, References, Target
 
-UNKNOWN_ENTITY = "import.unknown_entity"
-UNMAPPED = "import.unmapped_field"
-UNKNOWN_FIELD = "import.unknown_field"
-DUPLICATE = "import.duplicate_in_file"
-NOT_REPLAYABLE = "import.row_not_replayable"
+UNKNOWN_ENTITY = Code.IMPORT_UNKNOWN_ENTITY
+UNMAPPED = Code.IMPORT_UNMAPPED_FIELD
+UNKNOWN_FIELD = Code.IMPORT_UNKNOWN_FIELD
+DUPLICATE = Code.IMPORT_DUPLICATE_IN_FILE
+NOT_REPLAYABLE = Code.IMPORT_ROW_NOT_REPLAYABLE
 REJECTED, REPLAYED = "rejected", "replayed"
 
 
@@ -106,16 +107,31 @@ class _RowProcessor:
     """Takes rows through references, schema and service, one savepoint each."""
 
     def __init__(self, session: Session, principal: Principal, target: Target, dry_run: bool):
+        from medledger.integration.dictionary import service as dictionary
+
         self.session = session
         self.principal = principal
         self.target = target
         self.dry_run = dry_run
         self.refs = References(session, principal.tenant_id)
+        # The data dictionary in force; version 0 states what the API checks anyway.
+        version = dictionary.active(session, principal.tenant_id)
+        entity = dictionary.IMPORT_ENTITIES.get(target.entity)
+        self.dictionary = version if version.number and entity else None
+        self.dictionary_entity = entity or ""
 
     def process(self, values: dict[str, str]) -> tuple[list[FieldError], int | None]:
         """The row's errors (none if it was accepted) and the id of the record it created."""
         target = self.target
         errors: list[FieldError] = []
+        if self.dictionary is not None:
+            from medledger.integration.dictionary.service import check_record
+
+            errors = check_record(
+                self.dictionary, self.dictionary_entity, values, lambda name: name
+            )
+            if errors:
+                return errors, None
         prepared = target.prepare(dict(values), self.refs, errors)
         if errors:
             return errors, None
@@ -298,7 +314,6 @@ def _row(
     if row is None:
         raise NotFound(
             "Row {id} of import {run} was not found.",
-            code="not_found",
             params={"id": row_id, "run": run_id},
         )
     return run, row
@@ -406,7 +421,7 @@ def get_mapping(session: Session, principal: Principal, name: str) -> ImportMapp
     )
     if mapping is None:
         raise _field_error(
-            "mapping", "import.unknown_mapping", "No mapping called {name}.", name=name
+            "mapping", Code.IMPORT_UNKNOWN_MAPPING, "No mapping called {name}.", name=name
         )
     return mapping
 

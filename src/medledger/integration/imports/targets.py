@@ -20,6 +20,7 @@ from medledger.catalog import service as catalog_service
 from medledger.catalog.schemas import ProductIn
 from medledger.core.errors import FieldError
 from medledger.core.principal import Permission, Principal
+from medledger.integration.errors import Code
 from medledger.inventory import service as inventory_service
 from medledger.inventory.schemas import LotIn, OpeningStockIn
 from medledger.parties import service as parties_service
@@ -27,7 +28,7 @@ from medledger.parties.models import Location, Party, Site
 from medledger.parties.schemas import LocationIn, PartyIn, SiteIn
 from medledger.web.nav import N_
 
-UNKNOWN_REFERENCE = "import.unknown_reference"
+UNKNOWN_REFERENCE = Code.IMPORT_UNKNOWN_REFERENCE
 
 
 @dataclass(frozen=True)
