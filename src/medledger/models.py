@@ -9,6 +9,7 @@ def load_all_models() -> None:
     import medledger.catalog.repository  # party-visibility rules
     import medledger.compliance.models
     import medledger.compliance.signables  # party-visibility of signatures and workflow steps
+    import medledger.integration.epcis_subscriptions  # webhook sink of EPCIS subscriptions
     import medledger.integration.imports.models
     import medledger.integration.imports.repository  # party-visibility rules
     import medledger.integration.ledger_events  # outbox publisher of shipments and receipts
@@ -26,4 +27,5 @@ def load_all_models() -> None:
     import medledger.quality.repository  # party-visibility rules
     import medledger.quality.signables  # signable kinds (signature visibility)
     import medledger.trace.models
+    import medledger.trace.named_queries  # subscription feed (a ledger projection)
     import medledger.trace.repository  # noqa: F401  party-visibility rules
