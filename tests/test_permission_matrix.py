@@ -6,6 +6,7 @@ to a role's rights shows up as a failing row. Every denied call is checked to ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -567,6 +568,7 @@ class MatrixWorld:
     recalls: dict[str, tuple[int, int]] = field(default_factory=dict)
     plans: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
+    subscriptions: dict[str, str] | None = None
 
 
 def _party_of(role: str) -> str:
@@ -684,7 +686,23 @@ def _matrix_world(
         jobs[key] = response.json()["captureID"]
         events[key] = f"urn:uuid:0b0e7a10-0000-4000-8000-{n:012d}"
         items[key] = item
-    return MatrixWorld(world, keys, jobs, events, items, recalls=recalls)
+    subscriptions: dict[str, str] = {}
+    if path.startswith("/epcis/queries"):
+        # Every party names its own query "matrix" (names are per party), with a subscription.
+        for key, (username, _) in capturers.items():
+            headers = token_headers(client, username)
+            query = {"name": "matrix", "query": {"EQ_bizStep": ["commissioning"]}}
+            assert client.post("/epcis/queries", json=query, headers=headers).status_code == 201
+            subscribed = client.post(
+                "/epcis/queries/matrix/subscriptions",
+                json={"dest": "https://erp.example.com/epcis", "stream": True},
+                headers=headers,
+            )
+            assert subscribed.status_code == 201, subscribed.text
+            subscriptions[key] = subscribed.json()["subscriptionID"]
+    return MatrixWorld(
+        world, keys, jobs, events, items, recalls=recalls, subscriptions=subscriptions
+    )
 
 
 def _recalls(factory: sessionmaker[Session], world: World) -> dict[str, tuple[int, int]]:
@@ -832,6 +850,17 @@ def _request(
         "{plan_id}": lambda: w.plans[_party_key(role, target)],
         "{action_id}": lambda: w.actions[_party_key(role, target)],
         "{kpi}": lambda: "on_time",
+        "{epc}": lambda: quote(w.items[_party_key(role, target)], safe=""),
+        "{readPoint}": lambda: quote(
+            f"https://id.gs1.org/414/{MATRIX_GLNS[_party_key(role, target)]}", safe=""
+        ),
+        "{eventType}": lambda: "ObjectEvent",
+        "{bizStep}": lambda: "commissioning",
+        "{disposition}": lambda: "active",
+        "{bizLocation}": lambda: quote(f"https://id.gs1.org/414/{gln(1)}", safe=""),
+        "{queryName}": lambda: "matrix",
+        "{subscriptionID}": lambda: (w.subscriptions or {})[_party_of(role)],
+        "{token}": lambda: "any",
     }
     url = path
     for placeholder, value in ids.items():
@@ -914,6 +943,14 @@ def _request(
             **_event_document(
                 600 + ALL.index(role), gln(1), f"https://id.gs1.org/01/{gtin(1)}/21/E{role}"
             )["epcisBody"]["eventList"][0],
+        },
+        ("POST", "/epcis/queries"): {
+            "name": f"q-{role}",
+            "query": {"EQ_bizStep": ["shipping"], "GE_eventTime": "2026-01-01T00:00:00Z"},
+        },
+        ("POST", "/epcis/queries/{queryName}/subscriptions"): {
+            "dest": f"https://erp.example.com/{role}",
+            "stream": True,
         },
     }
     if path.startswith("/api/v1/recalls"):
@@ -1154,7 +1191,62 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/analytics/plans/{plan_id}/actions/{action_id}/done"): Rule(
         ANALYTICS_WRITERS, 200
     ),
+    # The rest of the EPCIS REST binding (trace/api.py): collections and sub-resources scoped
+    # to what the caller sees; an item or read point of a party the caller may not see is 404.
+    ("GET", "/epcis"): Rule(TRACE_READERS, 200, (NONE,), mutates=False),
+    **{
+        ("GET", f"/epcis/{name}"): Rule(TRACE_READERS, 200, (NONE,), mutates=False)
+        for name in (
+            "eventTypes",
+            "epcs",
+            "bizSteps",
+            "bizLocations",
+            "readPoints",
+            "dispositions",
+            "queries",
+        )
+    },
+    **{
+        ("GET", f"/epcis/{name}/{{{parameter}}}{tail}"): Rule(
+            TRACE_READERS, 200, (NONE,), mutates=False
+        )
+        for name, parameter in (
+            ("eventTypes", "eventType"),
+            ("bizSteps", "bizStep"),
+            ("dispositions", "disposition"),
+        )
+        for tail in ("", "/events")
+    },
+    **{
+        ("GET", f"/epcis/{name}/{{{parameter}}}{tail}"): Rule(TRACE_READERS, 200, mutates=False)
+        for name, parameter in (("epcs", "epc"), ("readPoints", "readPoint"))
+        for tail in ("", "/events")
+    },
+    # The matrix events name no business location: nobody sees one (404 for every role).
+    **{
+        ("GET", f"/epcis/bizLocations/{{bizLocation}}{tail}"): Rule(
+            TRACE_READERS, 404, (NONE,), mutates=False
+        )
+        for tail in ("", "/events")
+    },
+    # Named queries and subscriptions are the caller's party's own (names are per party).
+    ("POST", "/epcis/queries"): Rule(TRACE_READERS, 201, (NONE,)),
+    ("GET", "/epcis/queries/{queryName}"): Rule(TRACE_READERS, 200, (NONE,), mutates=False),
+    ("DELETE", "/epcis/queries/{queryName}"): Rule(TRACE_READERS, 204, (NONE,)),
+    ("GET", "/epcis/queries/{queryName}/events"): Rule(TRACE_READERS, 200, (NONE,), mutates=False),
+    ("GET", "/epcis/queries/{queryName}/subscriptions"): Rule(
+        TRACE_READERS, 200, (NONE,), mutates=False
+    ),
+    ("POST", "/epcis/queries/{queryName}/subscriptions"): Rule(TRACE_READERS, 201, (NONE,)),
+    ("GET", "/epcis/queries/{queryName}/subscriptions/{subscriptionID}"): Rule(
+        TRACE_READERS, 200, (NONE,), mutates=False
+    ),
+    ("DELETE", "/epcis/queries/{queryName}/subscriptions/{subscriptionID}"): Rule(
+        TRACE_READERS, 204, (NONE,)
+    ),
+    ("DELETE", "/epcis/nextPageToken/{token}"): Rule(TRACE_READERS, 204, (NONE,), mutates=False),
 }
+MATRIX_GLNS = {"hub": gln(1), "distributor": gln(2), "supplier": gln(3), "b": gln(101)}
 
 
 def _expected(rule: Rule, role: str, target: str) -> int:
@@ -1174,7 +1266,7 @@ def _api_routes(app: Any) -> set[tuple[str, str]]:
         route = context.original_route
         if isinstance(route, APIRoute) and route.include_in_schema and context.path:
             for method in context.methods or ():
-                routes.add((method, context.path.replace("{event_id:path}", "{event_id}")))
+                routes.add((method, re.sub(r"\{(\w+):path\}", r"{\1}", context.path)))
     return routes
 
 

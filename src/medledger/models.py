@@ -17,6 +17,7 @@ def load_all_models() -> None:
     import medledger.integration.dictionary.service  # signable kind: dictionary versions
     import medledger.integration.edi.models
     import medledger.integration.edi.receipts  # RECADV / 861 through the order inbox
+    import medledger.integration.epcis_subscriptions  # webhook sink of EPCIS subscriptions
     import medledger.integration.imports.models
     import medledger.integration.imports.repository  # party-visibility rules
     import medledger.integration.ledger_events  # outbox publisher of shipments and receipts
@@ -45,4 +46,5 @@ def load_all_models() -> None:
     import medledger.recall.repository  # party-visibility rules
     import medledger.recall.signables  # signable kind (signature visibility)
     import medledger.trace.models
+    import medledger.trace.named_queries  # subscription feed (a ledger projection)
     import medledger.trace.repository  # noqa: F401  party-visibility rules

@@ -123,7 +123,10 @@ def test_recapture_is_idempotent_and_hash_ids_are_assigned(client: TestClient, f
     assert ids[1] == event_id(2)
     stored = client.get(f"/epcis/events/{quote(ids[0], safe='')}", headers=hub)
     assert stored.status_code == 200
-    assert stored.json()["eventID"] == ids[0]
+    assert (
+        stored.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["eventID"]
+        == ids[0]
+    )
 
 
 def test_one_audit_entry_per_capture_job(client: TestClient, factory) -> None:  # type: ignore[no-untyped-def]
@@ -155,17 +158,21 @@ def test_single_event_capture_201_location_and_read_back(client: TestClient, fac
 
     assert created.status_code == 201
     assert created.headers["location"] == f"/epcis/events/{quote(event_id(3), safe='')}"
-    assert created.json() == {"eventID": event_id(3), "created": True}
-    assert (again.status_code, again.json()["created"]) == (201, False)
+    assert created.json()["eventID"] == event_id(3)
+    assert "recordTime" in created.json()
+    assert (again.status_code, again.json()["eventID"]) == (201, event_id(3))
     read = client.get(created.headers["location"], headers=hub)
     assert read.status_code == 200
     assert read.headers["content-type"] == "application/ld+json"
-    assert (read.json()["eventID"], read.json()["childEPCs"]) == (event_id(3), pack()["childEPCs"])
+    assert read.json()["type"] == "EPCISQueryDocument"
+    [shown] = read.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert (shown["eventID"], shown["childEPCs"]) == (event_id(3), pack()["childEPCs"])
+    assert "recordTime" in shown
     assert _stored_ids(factory) == [event_id(3)]
-    assert S1 in read.json()["childEPCs"]
+    assert S1 in shown["childEPCs"]
 
 
-def test_invalid_single_event_is_a_422_problem_with_per_field_errors(
+def test_invalid_single_event_is_a_400_validation_problem_with_per_field_errors(
     client: TestClient, factory
 ) -> None:  # type: ignore[no-untyped-def]
     build_network(factory, "bad")
@@ -174,8 +181,9 @@ def test_invalid_single_event_is_a_422_problem_with_per_field_errors(
 
     response = client.post("/epcis/events", json=event, headers=hub)
 
-    assert response.status_code == 422
+    assert response.status_code == 400
     body = response.json()
+    assert (body["type"], body["status"]) == ("epcisException:ValidationException", 400)
     assert body["code"] == "epcis.invalid_event"
     assert [(e["field"], e["code"]) for e in body["errors"]] == [
         ("/action", "epcis.schema"),

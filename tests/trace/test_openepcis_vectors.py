@@ -101,5 +101,9 @@ def test_invalid_document_is_rejected_with_the_engine_reasons(
     job = response.json()
     assert (job["state"], job["success"], job["capturedCount"]) == ("failed", False, 0)
     assert expected
-    assert job["errors"] == expected
+    # each error is an RFC 7807 problem of the binding around our entry
+    assert [{k: e[k] for k in expected[0]} for e in job["errors"]] == expected
+    assert {(e["type"], e["detail"]) for e in job["errors"]} == {
+        ("epcisException:ValidationException", e["message"]) for e in expected
+    }
     assert _stored_count(factory) == 0

@@ -10,29 +10,35 @@ Thin: parse the body and headers, call the capture/query/trace service, shape th
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
 
 from medledger.core.bodies import parse_json, parsed_json
 from medledger.core.db import utcnow
 from medledger.core.deps import CurrentPrincipal, DbSession
-from medledger.core.errors import FieldError, NotFound, UnsupportedMediaType
+from medledger.core.errors import DomainError, FieldError, NotFound, UnsupportedMediaType
 from medledger.core.principal import Permission
 from medledger.core.types import record_id_or_none
-from medledger.trace import repository, service
-from medledger.trace.engine import Direction
-from medledger.trace.errors import Code
-from medledger.trace.ledger.capture import (
-    ROLLBACK,
+from medledger.trace import named_queries, repository, resources, service
+from medledger.trace.answers import (
+    CBV_FORMATS,
+    EPC_FORMATS,
     STANDARD_CONTEXT,
-    capture_document,
-    capture_event,
+    answered_events,
+    header_choice,
+    query_document,
 )
-from medledger.trace.query import query_document, query_events
+from medledger.trace.binding import CAPTURE_LIMIT, TOP_LEVEL_RESOURCES
+from medledger.trace.engine import Direction
+from medledger.trace.epcis.document import locate_events
+from medledger.trace.errors import Code
+from medledger.trace.ledger.capture import ROLLBACK, capture_document, capture_event
+from medledger.trace.query import decode_job_token, encode_job_token, query_events
 from medledger.trace.schemas import CaptureJobOut
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
@@ -40,8 +46,12 @@ router = APIRouter(prefix="/epcis", tags=["epcis"])
 JSON_TYPES = ("application/json", "application/ld+json")
 
 
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 async def _json_body(request: Request) -> Any:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = _content_type(request)
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType(
             "Send EPCIS JSON as application/json or application/ld+json, not {content_type}.",
@@ -64,7 +74,55 @@ def _job_json(job: Any) -> dict[str, Any]:
     return CaptureJobOut.of(job).model_dump(mode="json", by_alias=True)
 
 
-# The binding reads the body itself (EPCIS JSON or JSON-LD); described here for clients.
+def _epc_format(request: Request) -> str:
+    return header_choice(request.headers.get("gs1-epc-format"), EPC_FORMATS, "GS1-EPC-Format")
+
+
+def _cbv_format(request: Request) -> str:
+    return header_choice(
+        request.headers.get("gs1-cbv-xml-format"), CBV_FORMATS, "GS1-CBV-XML-Format"
+    )
+
+
+def _link(request: Request, parameters: list[tuple[str, str]], token: str | None) -> dict[str, str]:
+    if token is None:
+        return {}
+    kept = [(k, v) for k, v in parameters if k != "nextPageToken"]
+    url = f"{request.url.path}?{urlencode([*kept, ('nextPageToken', token)])}"
+    return {"Link": f'<{url}>; rel="next"'}
+
+
+def _document_answer(
+    request: Request, document: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    """An EPCIS document in JSON-LD (``application/json`` when ``Accept`` names that and not
+    JSON-LD). ``GS1-CBV-XML-Format`` is checked, and concerns XML answers only: JSON-LD
+    always carries the bare CBV words."""
+    _cbv_format(request)
+    if _plain_json(request):
+        return JSONResponse(document, headers=headers)
+    return JsonLdResponse(document, headers=headers)
+
+
+def _json_ld(
+    request: Request,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    *,
+    status: int = 200,
+) -> Response:
+    """``body`` as JSON-LD, or as ``application/json`` when ``Accept`` asks for that."""
+    if _plain_json(request):
+        return JSONResponse(body, headers=headers, status_code=status)
+    return JsonLdResponse(body, headers=headers, status_code=status)
+
+
+def _plain_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    return "application/json" in accept and "application/ld+json" not in accept
+
+
+# The binding reads the body itself (EPCIS JSON, JSON-LD or XML); described here for clients.
 _EPCIS_BODY = {
     "requestBody": {
         "required": True,
@@ -75,9 +133,28 @@ _EPCIS_BODY = {
     }
 }
 _CAPTURE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "More events than GS1-EPCIS-Capture-Limit, or too large a body"},
     415: {"description": "Unsupported media type"},
-    422: {"description": "Validation failed"},
 }
+
+
+class JsonLdResponse(JSONResponse):
+    """EPCIS documents and events are answered as JSON-LD."""
+
+    media_type = "application/ld+json"
+
+
+@router.get("", summary="The top-level resources of the EPCIS repository")
+def top_level(request: Request, principal: CurrentPrincipal) -> Response:
+    principal.require(Permission.TRACE_READ)
+    return _json_ld(
+        request,
+        {
+            "@context": STANDARD_CONTEXT,
+            "type": "Collection",
+            "member": list(TOP_LEVEL_RESOURCES),
+        },
+    )
 
 
 @router.post(
@@ -90,22 +167,43 @@ _CAPTURE_PROBLEMS: dict[int | str, dict[str, Any]] = {
 def capture(
     request: Request, session: DbSession, principal: CurrentPrincipal, document: EpcisJson
 ) -> Response:
+    principal.require(Permission.TRACE_CAPTURE)
+    count = len(locate_events(document)) if isinstance(document, dict) else 0
+    if count > CAPTURE_LIMIT:
+        raise DomainError(
+            "The document has {count} events; one capture takes at most {limit}.",
+            code=Code.CAPTURE_LIMIT_EXCEEDED,
+            params={"count": count, "limit": CAPTURE_LIMIT},
+            status=413,
+        )
     behaviour = request.headers.get("gs1-capture-error-behaviour", ROLLBACK).strip().lower()
     job = capture_document(session, principal, document, error_behaviour=behaviour)
     return JSONResponse(
-        _job_json(job), status_code=202, headers={"Location": f"/epcis/capture/{job.id}"}
+        _job_json(job),
+        status_code=202,
+        headers={
+            "Location": f"/epcis/capture/{job.id}",
+            "GS1-Capture-Error-Behaviour": job.error_behaviour,
+        },
     )
 
 
-@router.get("/capture", summary="The caller's capture jobs, newest first")
+@router.get("/capture", summary="The caller's capture jobs, newest first (paged)")
 def list_capture_jobs(
+    request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
     perPage: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[dict[str, Any]]:
+    nextPageToken: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
     principal.require(Permission.TRACE_READ)
-    jobs = repository.list_visible_jobs(session, principal, limit=perPage)
-    return [_job_json(job) for job in jobs]
+    before = decode_job_token(nextPageToken) if nextPageToken is not None else None
+    jobs = repository.list_visible_jobs(session, principal, limit=perPage + 1, before_id=before)
+    token = encode_job_token(jobs[perPage - 1].id) if len(jobs) > perPage else None
+    parameters = list(request.query_params.multi_items())
+    return JSONResponse(
+        [_job_json(job) for job in jobs[:perPage]], headers=_link(request, parameters, token)
+    )
 
 
 @router.get("/capture/{capture_id}", summary="A capture job: state and every error")
@@ -132,20 +230,36 @@ def read_capture_job(
     responses=_CAPTURE_PROBLEMS,
 )
 def capture_single_event(
-    session: DbSession, principal: CurrentPrincipal, event: EpcisJson
+    request: Request, session: DbSession, principal: CurrentPrincipal, event: EpcisJson
 ) -> Response:
-    event_id, created = capture_event(session, principal, event)
-    return JSONResponse(
-        {"eventID": event_id, "created": created},
-        status_code=201,
-        headers={"Location": f"/epcis/events/{quote(event_id, safe='')}"},
+    principal.require(Permission.TRACE_CAPTURE)
+    event_id, _created = capture_event(session, principal, event)
+    # The binding answers the event as stored (a re-capture of the same content too: it is
+    # idempotent, see docs/epcis.md), with its recordTime.
+    try:
+        stored = repository.get_visible_event(session, principal, event_id)
+        [answer] = answered_events(session, principal, [stored], _epc_format(request))
+    except NotFound:
+        # Already stored by a party whose event the caller may not see: what it sent.
+        answer = {**event, "eventID": event_id}
+    return _json_ld(
+        request, answer, {"Location": f"/epcis/events/{quote(event_id, safe='')}"}, status=201
     )
 
 
-class JsonLdResponse(JSONResponse):
-    """EPCIS documents and events are answered as JSON-LD."""
-
-    media_type = "application/ld+json"
+def _events_answer(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    fixed: list[tuple[str, str]],
+) -> Response:
+    parameters = list(request.query_params.multi_items())
+    epc_format = _epc_format(request)
+    page = query_events(session, principal, [*parameters, *fixed])
+    events = answered_events(session, principal, page.rows, epc_format)
+    return _document_answer(
+        request, query_document(events, utcnow()), _link(request, parameters, page.next_page_token)
+    )
 
 
 @router.get(
@@ -154,29 +268,400 @@ class JsonLdResponse(JSONResponse):
     response_class=JsonLdResponse,
 )
 def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    parameters = list(request.query_params.multi_items())
-    page = query_events(session, principal, parameters)
-    headers = {}
-    if page.next_page_token is not None:
-        kept = [(k, v) for k, v in parameters if k != "nextPageToken"]
-        url = f"{request.url.path}?{urlencode([*kept, ('nextPageToken', page.next_page_token)])}"
-        headers["Link"] = f'<{url}>; rel="next"'
-    return JsonLdResponse(query_document(page.events, utcnow()), headers=headers)
+    return _events_answer(request, session, principal, [])
 
 
 @router.get(
     "/events/{event_id:path}",
-    summary="One EPCIS event by eventID (URL-encoded)",
+    summary="One EPCIS event by eventID (URL-encoded), as an EPCISQueryDocument",
     response_class=JsonLdResponse,
 )
-def read_event(session: DbSession, principal: CurrentPrincipal, event_id: str) -> Response:
+def read_event(
+    request: Request, session: DbSession, principal: CurrentPrincipal, event_id: str
+) -> Response:
     principal.require(Permission.TRACE_READ)
+    epc_format = _epc_format(request)
     event = repository.get_visible_event(session, principal, event_id)
-    document = repository.event_documents(session, principal, [event])[0]
-    context = document.get("@context")
-    extra = context if isinstance(context, list) else ([context] if context else [])
-    document["@context"] = [STANDARD_CONTEXT, *extra]
-    return JsonLdResponse(document)
+    events = answered_events(session, principal, [event], epc_format)
+    return _document_answer(request, query_document(events, utcnow()))
+
+
+# --- named queries and subscriptions (trace/named_queries.py) -----------------------------
+
+
+async def _object_body(request: Request) -> Any:
+    if _content_type(request) not in JSON_TYPES:
+        raise UnsupportedMediaType(
+            "Send JSON (application/json), not {content_type}.",
+            code=Code.UNSUPPORTED_MEDIA_TYPE,
+            params={"content_type": _content_type(request) or "nothing"},
+        )
+    try:
+        return parsed_json(request.scope)
+    except KeyError:
+        return parse_json(await request.body())
+
+
+# Read on the event loop (it awaits the body); the endpoint itself runs in the thread pool.
+ObjectJson = Annotated[Any, Depends(_object_body)]
+
+_QUERY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "query"],
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 200},
+                        "query": {"type": "object", "additionalProperties": True},
+                    },
+                }
+            }
+        },
+    }
+}
+_SUBSCRIPTION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["dest", "stream"],
+                    "properties": {
+                        "dest": {"type": "string", "maxLength": 2000},
+                        "stream": {"type": "boolean"},
+                        "signatureToken": {"type": "string", "maxLength": 100},
+                        "reportIfEmpty": {"type": "boolean"},
+                        "initialRecordTime": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/queries",
+    status_code=201,
+    summary="Create a named query of the caller's party",
+    openapi_extra=_QUERY_BODY,
+    responses={415: {"description": "Unsupported media type"}},
+)
+def create_named_query(
+    session: DbSession, principal: CurrentPrincipal, body: ObjectJson
+) -> Response:
+    named = named_queries.create_query(session, principal, body)
+    return JSONResponse(
+        named_queries.query_json(named),
+        status_code=201,
+        headers={"Location": f"/epcis/queries/{quote(named.name, safe='')}"},
+    )
+
+
+@router.get("/queries", summary="The named queries of the caller's party (paged)")
+def list_named_queries(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    perPage: Annotated[int, Query(ge=1, le=500)] = 30,
+    nextPageToken: Annotated[str | None, Query(max_length=300)] = None,
+) -> Response:
+    after = resources.token_value(nextPageToken)
+    rows, last = named_queries.list_queries(session, principal, perPage, after)
+    token = resources.value_token(last) if last is not None else None
+    parameters = list(request.query_params.multi_items())
+    return JSONResponse(
+        [named_queries.query_json(row) for row in rows], headers=_link(request, parameters, token)
+    )
+
+
+@router.get("/queries/{queryName}", summary="One named query")
+def read_named_query(
+    session: DbSession, principal: CurrentPrincipal, queryName: str
+) -> dict[str, Any]:
+    return named_queries.query_json(named_queries.get_query(session, principal, queryName))
+
+
+@router.delete("/queries/{queryName}", status_code=204, summary="Delete a named query")
+def delete_named_query(session: DbSession, principal: CurrentPrincipal, queryName: str) -> Response:
+    named_queries.delete_query(session, principal, queryName)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/queries/{queryName}/events",
+    summary="Run a named query (EPCISQueryDocument, paged)",
+    response_class=JsonLdResponse,
+)
+def run_named_query(
+    request: Request, session: DbSession, principal: CurrentPrincipal, queryName: str
+) -> Response:
+    parameters = list(request.query_params.multi_items())
+    epc_format = _epc_format(request)
+    page = named_queries.run_query(session, principal, queryName, parameters)
+    events = answered_events(session, principal, page.rows, epc_format)
+    document = query_document(events, utcnow(), query_name=queryName)
+    return _document_answer(request, document, _link(request, parameters, page.next_page_token))
+
+
+@router.websocket("/queries/{queryName}/events")
+async def stream_named_query(websocket: WebSocket, queryName: str) -> None:
+    """The WebSocket subscription of the binding: after the upgrade, every event captured from
+    then on (or recorded since ``GS1-Query-InitialRecordTime``, header or query parameter) that
+    the named query selects and the caller may see is sent as an EPCISQueryDocument (one per
+    batch). Credentials as for any call (``Authorization: Bearer …`` or ``X-API-Key``); refused
+    connections close with 1008 (policy: no credentials, no such query of the caller)."""
+    from starlette.concurrency import run_in_threadpool
+
+    opened = await run_in_threadpool(_open_stream, websocket, queryName)
+    if opened is None:
+        await websocket.close(POLICY_VIOLATION)
+        return
+    principal, after_id, epc_format = opened
+    await websocket.accept()
+    while True:
+        batch, after_id = await run_in_threadpool(
+            _stream_batch, websocket, principal, queryName, after_id, epc_format
+        )
+        if batch is None:
+            await websocket.close(POLICY_VIOLATION)
+            return
+        if batch:
+            document = query_document(batch, utcnow(), query_name=queryName)
+            await websocket.send_json(document)
+        try:
+            message = await asyncio.wait_for(websocket.receive(), timeout=STREAM_POLL_SECONDS)
+        except TimeoutError:
+            continue
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+STREAM_POLL_SECONDS = 0.5
+POLICY_VIOLATION = 1008  # WebSocket close status (RFC 6455 §7.4.1)
+
+
+def _open_stream(websocket: WebSocket, name: str) -> tuple[Any, int, str] | None:
+    from sqlalchemy import func, select
+
+    from medledger.core.db import set_tenant_guc
+    from medledger.core.deps import resolve_principal
+    from medledger.trace.epcis.timestamps import to_utc
+    from medledger.trace.models import EpcisEvent
+
+    factory = websocket.app.state.session_factory
+    with factory() as session:
+        try:
+            principal = resolve_principal(websocket, session)  # type: ignore[arg-type]
+            if principal is None:
+                return None
+            named_queries.get_query(session, principal, name)
+            epc_format = header_choice(
+                websocket.headers.get("gs1-epc-format"), EPC_FORMATS, "GS1-EPC-Format"
+            )
+        except DomainError:
+            return None
+        set_tenant_guc(session, principal.tenant_id)
+        initial = websocket.headers.get("gs1-query-initialrecordtime") or (
+            websocket.query_params.get("initialRecordTime")
+        )
+        stmt = select(func.max(EpcisEvent.id)).where(EpcisEvent.tenant_id == principal.tenant_id)
+        if initial:
+            try:
+                moment = to_utc(initial)
+            except (ValueError, TypeError):
+                return None
+            stmt = stmt.where(EpcisEvent.record_time < moment)
+        after_id = session.scalar(stmt) or 0
+        session.rollback()
+    return principal, int(after_id), epc_format
+
+
+def _stream_batch(
+    websocket: WebSocket, principal: Any, name: str, after_id: int, epc_format: str
+) -> tuple[list[dict[str, Any]] | None, int]:
+    from sqlalchemy import func, select
+
+    from medledger.core.db import set_tenant_guc
+    from medledger.trace.models import EpcisEvent
+
+    factory = websocket.app.state.session_factory
+    with factory() as session:
+        set_tenant_guc(session, principal.tenant_id)
+        try:
+            named = named_queries.get_query(session, principal, name)
+        except DomainError:
+            return None, after_id
+        newest = session.scalar(
+            select(func.max(EpcisEvent.id)).where(EpcisEvent.tenant_id == principal.tenant_id)
+        )
+        if not newest or newest <= after_id:
+            return [], after_id
+        rows = named_queries.matching_after(session, principal, named, after_id, int(newest))
+        events = answered_events(session, principal, rows, epc_format)
+        session.rollback()
+    return events, int(newest)
+
+
+@router.post(
+    "/queries/{queryName}/subscriptions",
+    status_code=201,
+    summary="Subscribe a webhook to a named query (stream)",
+    openapi_extra=_SUBSCRIPTION_BODY,
+    responses={415: {"description": "Unsupported media type"}},
+)
+def subscribe_to_query(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    queryName: str,
+    body: ObjectJson,
+) -> Response:
+    settings = request.app.state.settings
+    subscription, secret = named_queries.subscribe(
+        session,
+        principal,
+        queryName,
+        body,
+        epc_format=_epc_format(request),
+        allow_private_networks=settings.webhook_allow_private_networks,
+    )
+    answer = {**named_queries.subscription_json(subscription), "signatureToken": secret}
+    location = (
+        f"/epcis/queries/{quote(queryName, safe='')}/subscriptions/{subscription.subscription_id}"
+    )
+    return JSONResponse(answer, status_code=201, headers={"Location": location})
+
+
+@router.get("/queries/{queryName}/subscriptions", summary="The subscriptions of a named query")
+def list_query_subscriptions(
+    session: DbSession, principal: CurrentPrincipal, queryName: str
+) -> list[dict[str, Any]]:
+    return [
+        named_queries.subscription_json(s)
+        for s in named_queries.list_subscriptions(session, principal, queryName)
+    ]
+
+
+@router.get("/queries/{queryName}/subscriptions/{subscriptionID}", summary="One subscription")
+def read_query_subscription(
+    session: DbSession, principal: CurrentPrincipal, queryName: str, subscriptionID: str
+) -> dict[str, Any]:
+    return named_queries.subscription_json(
+        named_queries.get_subscription(session, principal, queryName, subscriptionID)
+    )
+
+
+@router.delete(
+    "/queries/{queryName}/subscriptions/{subscriptionID}",
+    status_code=204,
+    summary="End a subscription",
+)
+def delete_query_subscription(
+    session: DbSession, principal: CurrentPrincipal, queryName: str, subscriptionID: str
+) -> Response:
+    named_queries.unsubscribe(session, principal, queryName, subscriptionID)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/nextPageToken/{token}",
+    status_code=204,
+    summary="Forget a page token (tokens are stateless: nothing is held, nothing to free)",
+)
+def delete_page_token(principal: CurrentPrincipal, token: str) -> Response:
+    principal.require(Permission.TRACE_READ)
+    return Response(status_code=204)
+
+
+# --- top-level resources (trace/resources.py) ---------------------------------------------
+
+
+def _collection(members: list[str]) -> dict[str, Any]:
+    return {"@context": STANDARD_CONTEXT, "type": "Collection", "member": members}
+
+
+def _resource_routes(name: str, parameter: str) -> None:
+    def listing(
+        request: Request,
+        session: DbSession,
+        principal: CurrentPrincipal,
+        perPage: Annotated[int, Query(ge=1, le=resources.MAX_PER_PAGE)] = 30,
+        nextPageToken: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> Response:
+        members, token = resources.list_values(session, principal, name, perPage, nextPageToken)
+        parameters = list(request.query_params.multi_items())
+        return _json_ld(request, _collection(members), _link(request, parameters, token))
+
+    def events(
+        request: Request, session: DbSession, principal: CurrentPrincipal, value: str
+    ) -> Response:
+        stored = resources.require_seen(session, principal, name, value)
+        fixed = resources.events_parameter(session, name, stored)
+        return _events_answer(request, session, principal, [fixed])
+
+    def one(
+        request: Request, session: DbSession, principal: CurrentPrincipal, value: str
+    ) -> Response:
+        resources.require_seen(session, principal, name, value)
+        return _json_ld(request, _collection(["events"]))
+
+    router.add_api_route(
+        f"/{name}",
+        listing,
+        methods=["GET"],
+        summary=f"The {name} of the events the caller may see (paged)",
+        response_class=JsonLdResponse,
+    )
+    router.add_api_route(
+        f"/{name}/{{{parameter}:path}}/events",
+        _renamed(events, parameter),
+        methods=["GET"],
+        summary=f"The events of one of the {name} (EPCISQueryDocument, paged)",
+        response_class=JsonLdResponse,
+    )
+    router.add_api_route(
+        f"/{name}/{{{parameter}:path}}",
+        _renamed(one, parameter),
+        methods=["GET"],
+        summary=f"One of the {name}: its sub-resources, if the caller sees an event of it",
+        response_class=JsonLdResponse,
+    )
+
+
+def _renamed(function: Any, parameter: str) -> Any:
+    """``function`` with its path parameter ``value`` called ``parameter`` (FastAPI reads
+    parameter names from the signature)."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(function)
+    renamed = [
+        p.replace(name=parameter) if p.name == "value" else p for p in signature.parameters.values()
+    ]
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["value"] = kwargs.pop(parameter)
+        return function(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=renamed)  # type: ignore[attr-defined]
+    return wrapper
+
+
+for _name, _parameter in (
+    ("eventTypes", "eventType"),
+    ("epcs", "epc"),
+    ("bizSteps", "bizStep"),
+    ("bizLocations", "bizLocation"),
+    ("readPoints", "readPoint"),
+    ("dispositions", "disposition"),
+):
+    _resource_routes(_name, _parameter)
 
 
 # --- the trace -----------------------------------------------------------------------

@@ -18,6 +18,18 @@ class Code(StrEnum):
     INVALID_DOCUMENT = "epcis.invalid_document"
     DUPLICATE_EVENT_ID = "epcis.duplicate_event_id"
     NOT_EVENT_OWNER = "epcis.not_event_owner"
+    # The REST binding (trace/binding.py, named queries and subscriptions).
+    NOT_ACCEPTABLE = "epcis.not_acceptable"
+    CAPTURE_LIMIT_EXCEEDED = "epcis.capture_limit_exceeded"
+    EVENT_ID_EXISTS = "epcis.event_id_exists"
+    RESOURCE_NOT_FOUND = "epcis.resource_not_found"
+    QUERY_NOT_FOUND = "epcis.query_not_found"
+    QUERY_EXISTS = "epcis.query_exists"
+    QUERY_TOO_LARGE = "epcis.query_too_large"
+    INVALID_QUERY_DEFINITION = "epcis.invalid_query_definition"
+    SUBSCRIPTION_INVALID = "epcis.subscription_invalid"
+    SUBSCRIPTION_NOT_FOUND = "epcis.subscription_not_found"
+    INVALID_XML = "epcis.invalid_xml"
     # Validation of events (field-level codes, trace/epcis/validation.py).
     SCHEMA = "epcis.schema"
     INVALID_EVENT_TYPE = "epcis.invalid_event_type"

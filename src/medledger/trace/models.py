@@ -234,3 +234,49 @@ class ItemParty(Base):
     party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"))
     relation: Mapped[str] = mapped_column(String(16))  # holder | shipper | consignee
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class NamedQuery(Base):
+    """A named EPCIS query (``POST /epcis/queries``) of one party: its name and parameters.
+
+    Names are per party (the hub's staff share the hub's): a partner never sees, runs or
+    deletes another party's queries, and its query answers only what it may see."""
+
+    __tablename__ = "epcis_named_queries"
+    __table_args__ = (UniqueConstraint("tenant_id", "party_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    # The EPCISEventsQuery: {parameter: [values]} (values as strings, lists OR-ed).
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuerySubscription(Base):
+    """A subscription to a named query: a webhook (``dest``, delivered through the integration
+    outbox and worker, signed) fed as events are captured (``stream``).
+
+    The subscriber is a user (or API key) of ``party_id``; what it receives is evaluated with
+    its principal at capture time, so it only ever gets events it may see (redacted as a query
+    would). ``last_row_id`` is the last event row reported."""
+
+    __tablename__ = "epcis_query_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"))
+    query_id: Mapped[int] = mapped_column(BigId, ForeignKey("epcis_named_queries.id"), index=True)
+    subscription_id: Mapped[str] = mapped_column(String(64), unique=True)
+    dest: Mapped[str] = mapped_column(String(2000))
+    webhook_subscription_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    api_key_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    role: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str] = mapped_column(String(200))
+    epc_format: Mapped[str] = mapped_column(String(32), default="Always_GS1_Digital_Link")
+    report_if_empty: Mapped[bool] = mapped_column(Boolean, default=False)
+    initial_record_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

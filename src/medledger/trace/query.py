@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -47,7 +47,12 @@ from medledger.trace.epcis.vocabulary import (
 from medledger.trace.errors import Code
 from medledger.trace.ledger.item_keys import parse_item_uri
 from medledger.trace.models import EpcisEvent, EventItem, TraceItem
-from medledger.trace.repository import event_documents, item_access, visible_events
+from medledger.trace.query_fields import (
+    CONTROL_PARAMETERS,
+    document_filter,
+    is_document_parameter,
+)
+from medledger.trace.repository import ERROR_DECLARATION_SUFFIX, item_access, visible_events
 
 DEFAULT_PER_PAGE: Final = 30
 MAX_PER_PAGE: Final = 1000
@@ -59,6 +64,8 @@ _MATCH_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "MATCH_outputEPC": ("output",),
     "MATCH_anyEPC": ("epc", "parent", "child", "input", "output"),
     "MATCH_epcClass": ("quantity", "child_quantity"),
+    "MATCH_inputEPCClass": ("input_quantity",),
+    "MATCH_outputEPCClass": ("output_quantity",),
     "MATCH_anyEPCClass": ("quantity", "child_quantity", "input_quantity", "output_quantity"),
 }
 _LIST_PARAMETERS: Final[dict[str, tuple[str, CbvVocabulary]]] = {
@@ -78,14 +85,6 @@ def invalid_parameter(name: str, message: str, **params: Any) -> DomainError:
         errors=[FieldError(name, Code.INVALID_QUERY_PARAMETER, message, params)],
         status=400,
     )
-
-
-@dataclass(frozen=True)
-class EventPage:
-    """One page of query results: stored event documents and the next page's token."""
-
-    events: list[dict[str, Any]]
-    next_page_token: str | None
 
 
 def split_values(raw: Sequence[str]) -> list[str]:
@@ -195,6 +194,22 @@ def _list_condition(
     return or_(*fragments)
 
 
+def _grouped(parameters: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in parameters:
+        if name not in CONTROL_PARAMETERS:
+            grouped.setdefault(name, []).append(value)
+    return {name: split_values(raw) for name, raw in grouped.items()}
+
+
+def _within(place: Any, value: str) -> ColumnElement[bool]:
+    """``place`` is the location ``value`` or within it: a GLN location holds the sub-locations
+    written as the same GLN with a GLN extension (``…/414/<gln>/254/<ext>``)."""
+    location = canonical_query_identifier(value)
+    escaped = location.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(place == location, place.like(escaped + "/254/%", escape="\\"))
+
+
 def build_conditions(
     parameters: Iterable[tuple[str, str]], principal: Principal | None = None
 ) -> list[ColumnElement[bool]]:
@@ -202,7 +217,7 @@ def build_conditions(
     with a partner ``principal``, identifiers match only items it may read."""
     grouped: dict[str, list[str]] = {}
     for name, value in parameters:
-        if name in ("perPage", "nextPageToken"):
+        if name in CONTROL_PARAMETERS or is_document_parameter(name):
             continue
         grouped.setdefault(name, []).append(value)
     conditions: list[ColumnElement[bool]] = []
@@ -237,6 +252,12 @@ def build_conditions(
         elif name in ("EQ_readPoint", "EQ_bizLocation"):
             place = EpcisEvent.read_point if name == "EQ_readPoint" else EpcisEvent.biz_location
             conditions.append(place.in_([canonical_query_identifier(v) for v in values]))
+        elif name in ("WD_readPoint", "WD_bizLocation"):
+            place = EpcisEvent.read_point if name == "WD_readPoint" else EpcisEvent.biz_location
+            conditions.append(or_(*[_within(place, v) for v in values]))
+        elif name == "EQ_eventID":
+            keys = [*values, *(v + ERROR_DECLARATION_SUFFIX for v in values)]
+            conditions.append(EpcisEvent.event_id.in_(keys))
         elif name == "EQ_transformationID":
             identifiers = [canonical_query_identifier(v) for v in values]
             conditions.append(EpcisEvent.transformation_id.in_(identifiers))
@@ -251,22 +272,41 @@ def build_conditions(
     return conditions
 
 
-def encode_page_token(record_time: datetime, row_id: int) -> str:
-    """The opaque cursor after the row (record_time, row_id)."""
-    raw = json.dumps([record_time.isoformat(), row_id]).encode()
+def encode_page_token(moment: datetime, row_id: int, served: int = 0) -> str:
+    """The opaque cursor after the row (moment, row_id), ``served`` events already answered."""
+    raw = json.dumps([moment.isoformat(), row_id, served]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_page_token(token: str) -> tuple[datetime, int]:
+def decode_page_token(token: str) -> tuple[datetime, int, int]:
     """Inverse of :func:`encode_page_token` (400 naming ``nextPageToken`` if it is not one)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        moment, row_id = json.loads(raw)
+        moment, row_id, served = json.loads(raw)
         after = datetime.fromisoformat(moment)
         # Only what encode_page_token writes: an aware time and a row id the database holds.
         if after.tzinfo is None or type(row_id) is not int or not 0 < row_id <= DB_INT_MAX:
             raise ValueError(token)
-        return after, row_id
+        if type(served) is not int or not 0 <= served <= DB_INT_MAX:
+            raise ValueError(token)
+        return after, row_id, served
+    except (ValueError, TypeError, RecursionError):
+        raise invalid_parameter("nextPageToken", "not a token this server gave") from None
+
+
+def encode_job_token(job_id: int) -> str:
+    """The opaque cursor of the capture jobs older than ``job_id``."""
+    return base64.urlsafe_b64encode(json.dumps(["job", job_id]).encode()).decode().rstrip("=")
+
+
+def decode_job_token(token: str) -> int:
+    """Inverse of :func:`encode_job_token` (400 naming ``nextPageToken``)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        kind, job_id = json.loads(raw)
+        if kind != "job" or type(job_id) is not int or not 0 < job_id <= DB_INT_MAX:
+            raise ValueError(token)
+        return job_id
     except (ValueError, TypeError, RecursionError):
         raise invalid_parameter("nextPageToken", "not a token this server gave") from None
 
@@ -285,46 +325,145 @@ def _per_page(values: list[str]) -> int:
     return number
 
 
+def _count_parameter(name: str, values: list[str]) -> int | None:
+    if not values:
+        return None
+    try:
+        number = int(values[-1])
+    except ValueError:
+        number = 0
+    if not 1 <= number <= DB_INT_MAX:
+        raise invalid_parameter(name, "give a positive whole number")
+    return number
+
+
+def _order(parameters: Sequence[tuple[str, str]]) -> tuple[str, bool]:
+    """(``eventTime`` | ``recordTime``, descending?) of ``orderBy``/``orderDirection``."""
+    by = [v for k, v in parameters if k == "orderBy"]
+    direction = [v for k, v in parameters if k == "orderDirection"]
+    order_by = by[-1] if by else "recordTime"
+    if order_by not in ("eventTime", "recordTime"):
+        raise invalid_parameter("orderBy", "order by eventTime or recordTime")
+    descending = False
+    if direction:
+        if direction[-1] not in ("ASC", "DESC"):
+            raise invalid_parameter("orderDirection", "give ASC or DESC")
+        descending = direction[-1] == "DESC"
+    elif by:
+        descending = True  # the standard's default once orderBy is given
+    return order_by, descending
+
+
+@dataclass(frozen=True)
+class RowPage:
+    """One page of query results: the event rows and the next page's token."""
+
+    rows: list[EpcisEvent]
+    next_page_token: str | None
+
+
+_SCAN: Final = 500
+
+
 def query_events(
     session: Session, principal: Principal, parameters: Sequence[tuple[str, str]]
-) -> EventPage:
+) -> RowPage:
     """One page of the events the principal may see that match ``parameters`` (the raw
     query-string pairs). Raises a 400 problem (``epcis.invalid_query_parameter``) naming the
-    first bad parameter."""
+    first bad parameter, a 413 (``epcis.query_too_large``) when more than ``maxEventCount``
+    events match."""
     principal.require(Permission.TRACE_READ)
     per_page = _per_page([v for k, v in parameters if k == "perPage"])
+    limit = _count_parameter(
+        "eventCountLimit", [v for k, v in parameters if k == "eventCountLimit"]
+    )
+    most = _count_parameter("maxEventCount", [v for k, v in parameters if k == "maxEventCount"])
+    if limit is not None and most is not None:
+        raise invalid_parameter("maxEventCount", "give eventCountLimit or maxEventCount, not both")
+    order_by, descending = _order(parameters)
     tokens = [v for k, v in parameters if k == "nextPageToken"]
+    matches = document_filter(list(_grouped(parameters).items()))
     stmt: Select[Any] = visible_events(principal).where(*build_conditions(parameters, principal))
-    if tokens:
-        after_time, after_id = decode_page_token(tokens[-1])
-        stmt = stmt.where(
-            or_(
-                EpcisEvent.record_time > after_time,
-                and_(EpcisEvent.record_time == after_time, EpcisEvent.id > after_id),
+    if most is not None:
+        seen = _count_matching(session, stmt, matches, most + 1)
+        if seen > most:
+            raise DomainError(
+                "More than {most} events match the query (maxEventCount).",
+                code=Code.QUERY_TOO_LARGE,
+                params={"most": most},
+                status=413,
             )
-        )
-    stmt = stmt.order_by(EpcisEvent.record_time, EpcisEvent.id).limit(per_page + 1)
-    rows = list(session.scalars(stmt))
+    column = EpcisEvent.event_time if order_by == "eventTime" else EpcisEvent.record_time
+    served = 0
+    if tokens:
+        after_time, after_id, served = decode_page_token(tokens[-1])
+        if descending:
+            stmt = stmt.where(
+                or_(column < after_time, and_(column == after_time, EpcisEvent.id < after_id))
+            )
+        else:
+            stmt = stmt.where(
+                or_(column > after_time, and_(column == after_time, EpcisEvent.id > after_id))
+            )
+    if descending:
+        stmt = stmt.order_by(column.desc(), EpcisEvent.id.desc())
+    else:
+        stmt = stmt.order_by(column, EpcisEvent.id)
+    wanted = per_page
+    if limit is not None:
+        wanted = max(0, min(per_page, limit - served))
+    rows: list[EpcisEvent] = []
+    more = False
+    if wanted:
+        rows, more = _collect(session, stmt, matches, wanted, descending, column)
+    if limit is not None and served + len(rows) >= limit:
+        more = False
     token = None
-    if len(rows) > per_page:
-        rows = rows[:per_page]
-        token = encode_page_token(rows[-1].record_time, rows[-1].id)
-    return EventPage(event_documents(session, principal, rows), token)
+    if more and rows:
+        last = rows[-1]
+        moment = last.event_time if order_by == "eventTime" else last.record_time
+        token = encode_page_token(moment, last.id, served + len(rows))
+    return RowPage(rows, token)
 
 
-def query_document(events: list[dict[str, Any]], created: datetime) -> dict[str, Any]:
-    """The EPCISQueryDocument answering a SimpleEventQuery."""
-    from medledger.trace.ledger.capture import STANDARD_CONTEXT
+def _collect(
+    session: Session,
+    stmt: Select[Any],
+    matches: Callable[[dict[str, Any]], bool] | None,
+    wanted: int,
+    descending: bool,
+    column: Any,
+) -> tuple[list[EpcisEvent], bool]:
+    """Up to ``wanted`` matching rows of ``stmt`` and whether there are more."""
+    if matches is None:
+        rows = list(session.scalars(stmt.limit(wanted + 1)))
+        return rows[:wanted], len(rows) > wanted
+    found: list[EpcisEvent] = []
+    scan = stmt
+    while True:
+        batch = list(session.scalars(scan.limit(_SCAN)))
+        for row in batch:
+            if matches(row.document):
+                if len(found) == wanted:
+                    return found, True
+                found.append(row)
+        if len(batch) < _SCAN:
+            return found, False
+        last = batch[-1]
+        moment = getattr(last, column.key)
+        if descending:
+            scan = stmt.where(or_(column < moment, and_(column == moment, EpcisEvent.id < last.id)))
+        else:
+            scan = stmt.where(or_(column > moment, and_(column == moment, EpcisEvent.id > last.id)))
 
-    return {
-        "@context": [STANDARD_CONTEXT],
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": created.isoformat().replace("+00:00", "Z"),
-        "epcisBody": {
-            "queryResults": {
-                "queryName": "SimpleEventQuery",
-                "resultsBody": {"eventList": events},
-            }
-        },
-    }
+
+def _count_matching(
+    session: Session,
+    stmt: Select[Any],
+    matches: Callable[[dict[str, Any]], bool] | None,
+    cap: int,
+) -> int:
+    if matches is None:
+        return len(list(session.scalars(stmt.with_only_columns(EpcisEvent.id).limit(cap))))
+    rows, more = _collect(session, stmt.order_by(EpcisEvent.id), matches, cap, False, EpcisEvent.id)
+    return len(rows) + (1 if more else 0)

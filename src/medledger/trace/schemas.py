@@ -11,10 +11,16 @@ from medledger.trace.models import CaptureJob
 
 
 class CaptureErrorOut(BaseModel):
-    """One problem of a capture job, with the event (index, eventID) and pointer it concerns."""
+    """One problem of a capture job: an RFC 7807 problem (``type``, ``title``, ``status``,
+    ``detail``) with the event (index, eventID), pointer and
+    stable ``code`` it concerns."""
 
     model_config = ConfigDict(populate_by_name=True)
 
+    type: str = "epcisException:ValidationException"
+    title: str = "Invalid event"
+    status: int = 400
+    detail: str = ""
     event_index: int | None = Field(alias="eventIndex")
     event_id: str | None = Field(alias="eventID")
     pointer: str
@@ -51,5 +57,18 @@ class CaptureJobOut(BaseModel):
             finished_at=job.finished_at,
             event_count=job.event_count,
             captured_count=job.captured_count,
-            errors=[CaptureErrorOut.model_validate(error) for error in errors],
+            errors=[
+                CaptureErrorOut.model_validate(
+                    {
+                        **error,
+                        "detail": error.get("message", ""),
+                        **(
+                            {"type": "epcisException:ResourceAlreadyExistsException", "status": 409}
+                            if error.get("code") == "epcis.duplicate_event_id"
+                            else {}
+                        ),
+                    }
+                )
+                for error in errors
+            ],
         )

@@ -54,6 +54,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_problem_handlers(app)
     install_html_error_pages(app)
     install_request_guard(app, settings)
+    from medledger.core.problems import respond_with_problem
+    from medledger.trace.binding import EpcisBinding
+
+    # Outside the request guard: its problems (413, malformed JSON) get the binding's headers.
+    app.add_middleware(EpcisBinding, respond=respond_with_problem)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
