@@ -443,3 +443,41 @@ def test_serialised_output(
     with system_unit_of_work(factory) as session:
         report = verify(session, w.network.tenant_id)
     assert report.ok
+
+
+def test_cli_lists_work_orders_and_prints_the_device_history_record(
+    client: TestClient,
+    factory: sessionmaker[Session],
+    w: Warehouse,
+    engine: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from medledger.cli import app as cli
+    from medledger.core.config import get_settings
+
+    later = date.today() + timedelta(days=300)
+    _stock_in(client, w, CATHETER, "C-1", 5, later)
+    _stock_in(client, w, VALVE, "V-1", 10, later)
+    order = _plan(client, w, quantity=5, lot="F-CLI")
+    _ok(client.post(f"/api/v1/work-orders/{order['id']}/start", json={}, headers=w.warehouse))
+    _ok(client.post(f"/api/v1/work-orders/{order['id']}/completion", json={}, headers=w.warehouse))
+    monkeypatch.setenv("MEDLEDGER_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["production", "work-orders", "--tenant", "pr"])
+    assert listed.exit_code == 0, listed.output
+    assert [json.loads(line)["number"] for line in listed.output.splitlines()] == ["WO-00001"]
+    dhr = runner.invoke(cli, ["production", "dhr", FINISHED, "F-CLI", "--tenant", "pr"])
+    assert dhr.exit_code == 0, dhr.output
+    record = json.loads(dhr.output)
+    assert [(c["lot"], c["quantity"]) for c in record["work_orders"][0]["components"]] == [
+        ("C-1", 5),
+        ("V-1", 10),
+    ]
+    missing = runner.invoke(cli, ["production", "dhr", FINISHED, "NOPE", "--tenant", "pr"])
+    assert missing.exit_code == 1
+    get_settings.cache_clear()
