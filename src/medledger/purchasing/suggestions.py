@@ -27,6 +27,7 @@ from medledger.inventory.models import (
 )
 from medledger.inventory.replenishment import ReorderLevels, reorder_levels, suggested_quantity
 from medledger.parties.models import Location, Party, Site
+from medledger.purchasing.errors import Code
 from medledger.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from medledger.purchasing.repository import next_order_number
 from medledger.purchasing.schemas import ReplenishmentIn
@@ -56,7 +57,7 @@ def set_replenishment(
     site = get_visible(session, Site, data.site_id, principal)
     if site.party_id != principal.hub_party_id:
         raise invalid(
-            "purchasing.not_a_hub_site",
+            Code.NOT_A_HUB_SITE,
             "Goods are delivered to a site of the hub; site {site_id} is not one.",
             "site_id",
             site_id=site.id,
