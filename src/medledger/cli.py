@@ -44,6 +44,9 @@ def _register_capabilities() -> None:
     from medledger.inventory.cli import app as inventory_app
 
     app.add_typer(inventory_app, name="inventory")
+    from medledger.production.cli import app as production_app
+
+    app.add_typer(production_app, name="production")
     from medledger.trace.cli import trace_command
 
     app.command("trace")(trace_command)

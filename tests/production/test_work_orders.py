@@ -443,3 +443,82 @@ def test_serialised_output(
     with system_unit_of_work(factory) as session:
         report = verify(session, w.network.tenant_id)
     assert report.ok
+
+
+def test_cli_lists_work_orders_and_prints_the_device_history_record(
+    client: TestClient,
+    factory: sessionmaker[Session],
+    w: Warehouse,
+    engine: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from medledger.cli import app as cli
+    from medledger.core.config import get_settings
+
+    later = date.today() + timedelta(days=300)
+    _stock_in(client, w, CATHETER, "C-1", 5, later)
+    _stock_in(client, w, VALVE, "V-1", 10, later)
+    order = _plan(client, w, quantity=5, lot="F-CLI")
+    _ok(client.post(f"/api/v1/work-orders/{order['id']}/start", json={}, headers=w.warehouse))
+    _ok(client.post(f"/api/v1/work-orders/{order['id']}/completion", json={}, headers=w.warehouse))
+    monkeypatch.setenv("MEDLEDGER_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["production", "work-orders", "--tenant", "pr"])
+    assert listed.exit_code == 0, listed.output
+    assert [json.loads(line)["number"] for line in listed.output.splitlines()] == ["WO-00001"]
+    dhr = runner.invoke(cli, ["production", "dhr", FINISHED, "F-CLI", "--tenant", "pr"])
+    assert dhr.exit_code == 0, dhr.output
+    record = json.loads(dhr.output)
+    assert [(c["lot"], c["quantity"]) for c in record["work_orders"][0]["components"]] == [
+        ("C-1", 5),
+        ("V-1", 10),
+    ]
+    missing = runner.invoke(cli, ["production", "dhr", FINISHED, "NOPE", "--tenant", "pr"])
+    assert missing.exit_code == 1
+    get_settings.cache_clear()
+
+
+@pytest.mark.skipif(
+    __import__("os").environ.get("MEDLEDGER_TEST_DATABASE", "sqlite") != "postgres",
+    reason="concurrent writers are a PostgreSQL matter; SQLite has a single writer",
+)
+def test_a_work_order_is_completed_once_under_concurrent_requests(
+    client: TestClient, factory: sessionmaker[Session], w: Warehouse
+) -> None:
+    import threading
+    from collections import Counter
+
+    later = date.today() + timedelta(days=300)
+    # Stock for two completions, so only the work order's state can refuse the second
+    _stock_in(client, w, CATHETER, "C-1", 10, later)
+    _stock_in(client, w, VALVE, "V-1", 20, later)
+    order = _plan(client, w, quantity=5)
+    _ok(client.post(f"/api/v1/work-orders/{order['id']}/start", json={}, headers=w.warehouse))
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def complete() -> None:
+        start.wait()
+        result = client.post(
+            f"/api/v1/work-orders/{order['id']}/completion", json={}, headers=w.warehouse
+        )
+        key = str(result.status_code)
+        if result.status_code != 200:
+            key += " " + result.json().get("code", "")
+        with lock:
+            outcomes[key] += 1
+
+    threads = [threading.Thread(target=complete) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == Counter({"200": 1, "409 production.wrong_state": 3})
+    assert ("A1", "C-1", "", "released", 5) in stock(client, w)
+    assert ("A1", "F-1", "", "quarantine", 5) in stock(client, w)

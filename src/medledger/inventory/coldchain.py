@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
-from medledger.inventory.errors import invalid
+from medledger.inventory.errors import Code, invalid
 from medledger.inventory.models import (
     MovementKind,
     ProductTemperatureRange,
@@ -47,7 +47,7 @@ def set_range(
     principal.require(Permission.CATALOG_WRITE)
     if minimum > maximum:
         raise invalid(
-            "inventory.temperature_range",
+            Code.TEMPERATURE_RANGE,
             "The minimum ({minimum} °C) is above the maximum ({maximum} °C).",
             "min_celsius",
             minimum=minimum,
@@ -111,7 +111,7 @@ def logger_readings(text: str) -> list[Reading]:
             if number == 0:
                 continue  # the header
             raise invalid(
-                "inventory.logger_row",
+                Code.LOGGER_ROW,
                 "Row {row} of the logger file is not 'time,celsius'.",
                 "file",
                 row=number + 1,

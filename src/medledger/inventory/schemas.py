@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from medledger.core.types import RecordId
 from medledger.core.types import rule_error as _rule_error
 from medledger.identifiers.fields import GTIN
+from medledger.inventory.errors import Code
 
 _LOT = Field("", max_length=20, pattern=r"^[!-~]*$")
 
@@ -27,7 +28,7 @@ class StockLineIn(BaseModel):
     @model_validator(mode="after")
     def _serial_is_one(self) -> StockLineIn:
         if self.serial and self.quantity != 1:
-            raise _rule_error("inventory.serial_quantity", "A serial is always quantity 1.")
+            raise _rule_error(Code.SERIAL_QUANTITY, "A serial is always quantity 1.")
         return self
 
 
@@ -241,5 +242,5 @@ class OpeningStockIn(BaseModel):
     @model_validator(mode="after")
     def _serial_is_one(self) -> OpeningStockIn:
         if self.serial and self.quantity != 1:
-            raise _rule_error("inventory.serial_quantity", "A serial is always quantity 1.")
+            raise _rule_error(Code.SERIAL_QUANTITY, "A serial is always quantity 1.")
         return self

@@ -25,7 +25,7 @@ from medledger.core.repository import get_visible
 from medledger.core.work import work_of
 from medledger.identifiers.digital_link import encode_value
 from medledger.inventory import repository as repo
-from medledger.inventory.errors import INSUFFICIENT_STOCK, NOT_MANAGED, conflict, invalid
+from medledger.inventory.errors import INSUFFICIENT_STOCK, NOT_MANAGED, Code, conflict, invalid
 from medledger.inventory.models import (
     InventoryLot,
     InventorySite,
@@ -69,7 +69,7 @@ def enable_site(session: Session, principal: Principal, site_id: int) -> Invento
     site = get_visible(session, Site, site_id, principal)
     if site.party_id != principal.hub_party_id:
         raise invalid(
-            "inventory.not_a_hub_site",
+            Code.NOT_A_HUB_SITE,
             "Site {site_id} is not a site of the hub.",
             "site_id",
             site_id=site_id,
@@ -103,7 +103,6 @@ def _managed_location(
     if location is None:
         raise NotFound(
             "Location {id} was not found.",
-            code="not_found",
             params={"id": location_id},
         )
     site = session.get(Site, location.site_id)
@@ -169,7 +168,7 @@ def capture(session: Session, principal: Principal, *events: dict[str, Any]) -> 
         # Our own events are built valid; a failure here is a bug worth its full detail.
         raise ValidationFailed(
             "The EPCIS event could not be captured.",
-            code="inventory.event_invalid",
+            code=Code.EVENT_INVALID,
             params={"errors": job.errors},
         )
     ids = [e["eventID"] for e in events]
@@ -273,7 +272,7 @@ def move(
     )
     if source.id == target.id:
         raise invalid(
-            "inventory.same_location",
+            Code.SAME_LOCATION,
             "The stock is already at location {code}.",
             "to_location_id",
             code=target.code,
@@ -298,7 +297,7 @@ def pack(session: Session, principal: Principal, data: PackIn) -> tuple[str, lis
 
     if gs1_check_digit(data.sscc[:-1]) != data.sscc[-1]:
         raise invalid(
-            "inventory.sscc_check_digit",
+            Code.SSCC_CHECK_DIGIT,
             "SSCC {sscc} has a wrong check digit.",
             "sscc",
             sscc=data.sscc,
@@ -564,7 +563,7 @@ def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[Stock
     """Correct a balance after a count (no EPCIS event: nothing moved physically)."""
     principal.require(Permission.INVENTORY_RELEASE)
     if data.delta == 0:
-        raise invalid("inventory.zero_adjustment", "An adjustment changes the quantity.", "delta")
+        raise invalid(Code.ZERO_ADJUSTMENT, "An adjustment changes the quantity.", "delta")
     work_of(session).give_reason(data.reason)
     _managed_location(session, principal, data.location_id, "location_id")
     item = ItemKey(data.gtin, data.lot, data.serial)
@@ -580,8 +579,8 @@ def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[Stock
 
 # -- lots and opening stock (migration, imports) ----------------------------------------------
 
-LOT_EXISTS = "inventory.lot_exists"
-UNKNOWN_PRODUCT = "inventory.unknown_product"
+LOT_EXISTS = Code.LOT_EXISTS
+UNKNOWN_PRODUCT = Code.UNKNOWN_PRODUCT
 
 
 def _known_product(session: Session, tenant_id: int, gtin: str) -> None:

@@ -18,7 +18,7 @@ from medledger.core.principal import Permission
 from medledger.core.types import RecordId
 from medledger.identifiers.gs1 import parse_gs1
 from medledger.inventory import service
-from medledger.inventory.errors import invalid
+from medledger.inventory.errors import Code, invalid
 from medledger.inventory.models import InventorySite, StockStatus
 from medledger.inventory.schemas import MoveIn, PackIn, PickListIn, ShipIn, StockLineIn
 from medledger.parties.models import Location, Party, Site
@@ -264,9 +264,7 @@ def _sscc_of(scan: str) -> str:
     except ValidationFailed as exc:
         raise invalid(exc.code, exc.message, "scan", **exc.params) from None
     if not sscc:
-        raise invalid(
-            "inventory.scan_not_sscc", "This barcode holds no SSCC (AI 00).", "scan", scan=text
-        )
+        raise invalid(Code.SCAN_NOT_SSCC, "This barcode holds no SSCC (AI 00).", "scan", scan=text)
     return sscc
 
 
@@ -276,7 +274,7 @@ def _line_of(item: str) -> StockLineIn:
     try:
         return StockLineIn(gtin=gtin, lot=lot, serial=serial, quantity=int(quantity))
     except (ValueError, ValidationError):
-        raise invalid("inventory.bad_item", "This row cannot be packed.", "items") from None
+        raise invalid(Code.BAD_ITEM, "This row cannot be packed.", "items") from None
 
 
 class PackForm(BaseModel):
@@ -420,9 +418,7 @@ def shipping_confirm(ui: UiPage) -> Response:
     def ship(data: ShipForm) -> int:
         ssccs = list(dict.fromkeys([*data.ssccs, *([_sscc_of(data.scan)] if data.scan else [])]))
         if not ssccs:
-            raise invalid(
-                "inventory.nothing_to_ship", "Scan or tick the logistic units to ship.", "scan"
-            )
+            raise invalid(Code.NOTHING_TO_SHIP, "Scan or tick the logistic units to ship.", "scan")
         service.ship(
             ui.session,
             who(ui),

@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from medledger.catalog.models import BillOfMaterials, BomLine, BomStatus, Product
@@ -228,6 +228,21 @@ def _refuse_short(requirements_: list[RequirementOut]) -> None:
             )
 
 
+def _claim(session: Session, order: WorkOrder, current: WorkOrderStatus) -> None:
+    """Lock the work order in ``current`` state for this transaction: one conditional
+    ``UPDATE … WHERE status = :current`` (a concurrent start or completion of the same order
+    waits on the row and then matches nothing, so it is refused, never done twice)."""
+    claimed = session.execute(
+        update(WorkOrder)
+        .where(WorkOrder.id == order.id, WorkOrder.status == current.value)
+        .values(status=current.value)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(order)
+        _require_state(order, current)
+
+
 def _require_state(order: WorkOrder, *states: WorkOrderStatus) -> None:
     if order.status not in {s.value for s in states}:
         raise _conflict(
@@ -246,6 +261,7 @@ def start_work_order(
     principal.require(Permission.INVENTORY_MOVE)
     order = get_visible(session, WorkOrder, work_order_id, principal)
     _require_state(order, S.PLANNED)
+    _claim(session, order, S.PLANNED)
     _refuse_short(requirements(session, order))
     order.status = S.IN_PROGRESS.value
     order.started_by = principal.label
@@ -330,6 +346,7 @@ def complete_work_order(
     principal.require(Permission.INVENTORY_MOVE)
     order = get_visible(session, WorkOrder, work_order_id, principal)
     _require_state(order, S.IN_PROGRESS)
+    _claim(session, order, S.IN_PROGRESS)
     consumed = _consumption(session, order, data)
     location, site = inventory.managed_location(
         session, principal, order.location_id, "location_id"

@@ -21,9 +21,11 @@ from medledger.core.repository import get_visible, list_visible
 from medledger.core.work import work_of
 from medledger.identifiers.gs1 import parse_gs1
 from medledger.inventory import service as inventory
+from medledger.inventory.errors import Code as InventoryCode
 from medledger.inventory.schemas import ReceiptIn, StockLineIn
 from medledger.parties.models import Party, Site
 from medledger.purchasing import repository as repo
+from medledger.purchasing.errors import Code
 from medledger.purchasing.models import (
     AdvanceShipNotice,
     AsnLine,
@@ -117,7 +119,7 @@ def create_order(
     if supplier.id == principal.hub_party_id:
         raise _error(
             ValidationFailed,
-            "purchasing.supplier_is_hub",
+            Code.SUPPLIER_IS_HUB,
             "The hub cannot order from itself.",
             "supplier_party_id",
         )
@@ -125,7 +127,7 @@ def create_order(
     if site.party_id != principal.hub_party_id:
         raise _error(
             ValidationFailed,
-            "purchasing.not_a_hub_site",
+            Code.NOT_A_HUB_SITE,
             "Goods are delivered to a site of the hub; site {site_id} is not one.",
             "ship_to_site_id",
             site_id=site.id,
@@ -164,7 +166,7 @@ def approve_order(session: Session, principal: Principal, order_id: int) -> Purc
     if order.status != PurchaseOrderStatus.DRAFT.value:
         raise _error(
             Conflict,
-            "purchasing.not_a_draft",
+            Code.NOT_A_DRAFT,
             "Order {number} is {status}, not a draft.",
             "status",
             number=order.number,
@@ -211,7 +213,7 @@ def confirm_order(
     if order.status not in (PurchaseOrderStatus.SENT.value, PurchaseOrderStatus.CONFIRMED.value):
         raise _error(
             Conflict,
-            "purchasing.not_confirmable",
+            Code.NOT_CONFIRMABLE,
             "Order {number} is {status}; it cannot be confirmed.",
             "status",
             number=order.number,
@@ -223,7 +225,7 @@ def confirm_order(
         if line is None:
             raise _error(
                 ValidationFailed,
-                "purchasing.unknown_line",
+                Code.UNKNOWN_LINE,
                 "Order {number} has no line {line}.",
                 f"lines.{index}.line_number",
                 number=order.number,
@@ -247,7 +249,7 @@ def create_asn(session: Session, principal: Principal, data: AsnIn) -> AdvanceSh
     ):
         raise _error(
             Conflict,
-            "purchasing.order_not_confirmed",
+            Code.ORDER_NOT_CONFIRMED,
             "Order {number} must be confirmed before goods are announced.",
             "purchase_order_id",
             number=order.number,
@@ -263,7 +265,7 @@ def create_asn(session: Session, principal: Principal, data: AsnIn) -> AdvanceSh
     if duplicate is not None:
         raise _error(
             Conflict,
-            "purchasing.asn_number_taken",
+            Code.ASN_NUMBER_TAKEN,
             "ASN {number} was already sent.",
             "number",
             number=data.number,
@@ -272,7 +274,7 @@ def create_asn(session: Session, principal: Principal, data: AsnIn) -> AdvanceSh
         if asn_line.line_number not in lines:
             raise _error(
                 ValidationFailed,
-                "purchasing.unknown_line",
+                Code.UNKNOWN_LINE,
                 "Order {number} has no line {line}.",
                 f"lines.{index}.line_number",
                 number=order.number,
@@ -346,7 +348,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
     if asn.status != AsnStatus.OPEN.value:
         raise _error(
             Conflict,
-            "purchasing.asn_closed",
+            Code.ASN_CLOSED,
             "ASN {number} is closed.",
             "asn_id",
             number=asn.number,
@@ -369,7 +371,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
         if not packed:
             raise _error(
                 Conflict,
-                "purchasing.sscc_not_expected",
+                Code.SSCC_NOT_EXPECTED,
                 "SSCC {sscc} is not announced in ASN {number} (or already received).",
                 "scan",
                 sscc=parsed.sscc,
@@ -395,7 +397,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
             _flag(
                 DiscrepancyKind.UNEXPECTED_ITEM,
                 data,
-                code="purchasing.unexpected_item",
+                code=Code.UNEXPECTED_ITEM,
                 message=(
                     "{gtin} is not in ASN {number}. Confirm it with a reason to receive it anyway."
                 ),
@@ -417,7 +419,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
             _flag(
                 DiscrepancyKind.WRONG_LOT,
                 data,
-                code="purchasing.wrong_lot",
+                code=Code.WRONG_LOT,
                 message=(
                     "Lot {lot} of {gtin} is not announced in ASN {number} (expected {expected}). "
                     "Confirm it with a reason to receive it anyway."
@@ -434,7 +436,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
             _flag(
                 DiscrepancyKind.OVER,
                 data,
-                code="purchasing.over_receipt",
+                code=Code.OVER_RECEIPT,
                 message=(
                     "{quantity} more of lot {lot} would exceed the {announced} announced "
                     "({received} received). Confirm it with a reason to receive it anyway."
@@ -466,7 +468,7 @@ def receive_scan(session: Session, principal: Principal, asn_id: int, data: Scan
     else:
         raise _error(
             ValidationFailed,
-            "purchasing.scan_not_receivable",
+            Code.SCAN_NOT_RECEIVABLE,
             "Scan an SSCC or a GTIN with its lot (AI 10).",
             "scan",
         )
@@ -549,7 +551,7 @@ def close_asn(
     if asn.status != AsnStatus.OPEN.value:
         raise _error(
             Conflict,
-            "purchasing.asn_closed",
+            Code.ASN_CLOSED,
             "ASN {number} is closed.",
             "asn_id",
             number=asn.number,
@@ -606,7 +608,7 @@ def upload_temperature_log(
     readings = coldchain.logger_readings(text)
     if not readings:
         raise _error(
-            ValidationFailed, "inventory.logger_empty", "The logger file has no readings.", "file"
+            ValidationFailed, InventoryCode.LOGGER_EMPTY, "The logger file has no readings.", "file"
         )
     items = sorted(
         {ItemKey(line.gtin, line.lot) for line in repo.asn_lines(session, [asn.id])[asn.id]},

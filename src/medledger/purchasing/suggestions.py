@@ -34,6 +34,7 @@ from medledger.inventory.replenishment import (
 )
 from medledger.parties.models import Location, Party, Site
 from medledger.purchasing.demand import backlog
+from medledger.purchasing.errors import Code
 from medledger.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from medledger.purchasing.repository import next_order_number
 from medledger.purchasing.schemas import ReplenishmentIn
@@ -63,7 +64,7 @@ def set_replenishment(
     site = get_visible(session, Site, data.site_id, principal)
     if site.party_id != principal.hub_party_id:
         raise invalid(
-            "purchasing.not_a_hub_site",
+            Code.NOT_A_HUB_SITE,
             "Goods are delivered to a site of the hub; site {site_id} is not one.",
             "site_id",
             site_id=site.id,

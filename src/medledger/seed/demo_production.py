@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from medledger.core.principal import Principal
 from medledger.core.system import system_unit_of_work, tenant_admin
 from medledger.core.work import work_of
 from medledger.inventory import service as inventory
@@ -73,7 +74,7 @@ def seed_demo_production(factory: sessionmaker[Session], network: DemoNetwork) -
 
 def _components(
     session: Session,
-    admin: object,
+    admin: Principal,
     network: DemoNetwork,
     dock: int,
     line: int,
@@ -88,11 +89,11 @@ def _components(
         )
         for key, lot, quantity, days in COMPONENT_LOTS
     ]
-    inventory.receive(session, admin, ReceiptIn(location_id=dock, lines=lines))  # type: ignore[arg-type]
+    inventory.receive(session, admin, ReceiptIn(location_id=dock, lines=lines))
     for stock_line in lines:
         inventory.change_status(
             session,
-            admin,  # type: ignore[arg-type]
+            admin,
             StatusChangeIn(
                 action="release",
                 gtin=stock_line.gtin,
@@ -102,6 +103,6 @@ def _components(
         )
     inventory.move(
         session,
-        admin,  # type: ignore[arg-type]
+        admin,
         MoveIn(from_location_id=dock, to_location_id=line, lines=lines),
     )
