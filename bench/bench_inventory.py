@@ -34,6 +34,10 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+try:
+    from bench._db import create_postgres
+except ModuleNotFoundError:  # run as a script (bench/bench_….py): bench/ itself is on sys.path
+    from _db import create_postgres  # type: ignore[no-redef]
 from medledger.catalog.schemas import ProductIn
 from medledger.catalog.service import create_product
 from medledger.compliance.audit import SystemActor
@@ -113,12 +117,7 @@ def _database(kind: str, name: str) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    admin = make_engine(f"{POSTGRES_URL}/postgres")
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{POSTGRES_URL}/{name}"
+    return create_postgres(name)
 
 
 class Warehouse:

@@ -35,9 +35,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+try:
+    from bench._db import create_postgres, drop_postgres
+except ModuleNotFoundError:  # run as a script (bench/bench_….py): bench/ itself is on sys.path
+    from _db import create_postgres, drop_postgres  # type: ignore[no-redef]
 from medledger.core.db import make_engine, make_session_factory, utcnow
 from medledger.core.migrate import upgrade
 from medledger.core.system import system_unit_of_work
@@ -87,20 +91,11 @@ def _database(kind: str) -> tuple[Engine, str]:
     if kind == "sqlite":
         return make_engine(f"sqlite:///{tempfile.mkdtemp()}/bench.db"), ""
     name = f"bench_outbox_{uuid.uuid4().hex[:8]}"
-    admin = make_engine("postgresql://postgres@127.0.0.1:5432/postgres")
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_engine(f"postgresql://postgres@127.0.0.1:5432/{name}"), name
+    return make_engine(create_postgres(name)), name
 
 
 def _drop(name: str) -> None:
-    if not name:
-        return
-    admin = make_engine("postgresql://postgres@127.0.0.1:5432/postgres")
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_postgres(name)
 
 
 def _setup(engine: Engine, url: str) -> int:

@@ -212,15 +212,18 @@ def replay_dead(session: Session, tenant_id: int | None = None) -> list[int]:
 
 
 def replay_ids(session: Session, ids: list[int]) -> list[int]:
-    """Replay the deliveries ``ids`` (operator, any tenant)."""
+    """Replay the deliveries ``ids`` (operator, any tenant): each is read through the scoping
+    helper as its tenant's administrator, so a missing id answers like everywhere else."""
+    from medledger.core.errors import NotFound
+    from medledger.core.system import tenant_admin
+
     replayed = []
     for delivery_id in ids:
-        delivery = session.get(Delivery, delivery_id)
-        if delivery is None:
-            from medledger.core.errors import NotFound
-
+        tenant_id = session.scalar(select(Delivery.tenant_id).where(Delivery.id == delivery_id))
+        if tenant_id is None:
             raise NotFound("Delivery {id} was not found.", params={"id": delivery_id})
-        _replay(session, delivery)
+        operator = tenant_admin(session, int(tenant_id), label="cli")
+        _replay(session, get_visible(session, Delivery, delivery_id, operator))
         replayed.append(delivery_id)
     return replayed
 
