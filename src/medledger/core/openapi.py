@@ -6,7 +6,8 @@ is completed once, from what each operation is:
 
 * every operation: ``400`` (the request guard refuses control characters in the URL, forged
   cursors and malformed bodies), ``401`` and ``403`` (credentials, role, CSRF) — except the
-  token endpoint, which answers ``401`` and ``429`` for wrong passwords;
+  token endpoint, which answers ``401`` and ``429`` for wrong passwords — and ``503`` (overload,
+  with ``Retry-After``; docs/operations.md);
 * operations with parameters or a body: ``422`` (field errors);
 * operations that name a record, in the path, the query or the body (any field typed
   ``RecordId``, recognised by its bounds 1..``DB_INT_MAX``): ``404`` (unseen records answer
@@ -38,6 +39,7 @@ TITLES: dict[int, str] = {
     415: "Unsupported media type",
     422: "Validation failed: fields are invalid (see `errors`)",
     429: "Too many attempts",
+    503: "Service unavailable: overloaded, retry after `Retry-After` seconds",
 }
 WRITES = frozenset({"post", "patch", "put", "delete"})
 TOKEN_PATH = "/api/v1/auth/token"
@@ -82,7 +84,7 @@ def statuses_of(
     path: str, method: str, operation: dict[str, Any], components: dict[str, Any] | None = None
 ) -> set[int]:
     """The problem statuses ``operation`` can answer (see the module doc)."""
-    statuses = {400, 401}
+    statuses = {400, 401, 503}
     if path == TOKEN_PATH:
         statuses |= {422, 429}
     else:

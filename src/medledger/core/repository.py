@@ -51,18 +51,24 @@ def list_visible(
     elif not isinstance(order_by, tuple):
         order_by = (order_by,)
     # The primary key last keeps pages stable when the sort key has ties.
-    stmt = (
-        base.add_columns(func.count().over())
-        .order_by(*order_by, model.id)  # type: ignore[attr-defined]
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    )
-    rows = session.execute(stmt).all()
+    stmt = base.order_by(*order_by, model.id)  # type: ignore[attr-defined]
+    return page_with_total(session, stmt, page, page_size)
+
+
+def page_with_total(
+    session: Session, stmt: Select[Any], page: int, page_size: int
+) -> tuple[list[Any], int]:
+    """One page of ``stmt`` (ordered, one entity or column per row) and the total count of its
+    rows, in one statement (``COUNT(*) OVER ()``): for every paged list, API or page
+    (``web/lists.py`` specs fetch through their repositories). Only a page past the end, which
+    has no row to carry the total, counts separately."""
+    paged = stmt.add_columns(func.count().over()).limit(page_size).offset((page - 1) * page_size)
+    rows = session.execute(paged).all()
     if rows:
-        return [row[0] for row in rows], int(rows[0][1])
+        return [row[0] for row in rows], int(rows[0][-1])
     if page == 1:
         return [], 0
-    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     return [], int(total)
 
 
