@@ -260,4 +260,14 @@ def test_workflow_tables_are_published(api: Api, net: Network) -> None:
         "reason_required": False,
         "guard": None,
     }
-    assert sorted(tables) == ["capa", "change", "complaint", "deviation", "ncr"]
+    assert sorted(tables) == [
+        "capa",
+        "change",
+        "complaint",
+        "deviation",
+        "inspection",
+        "lot_release",
+        "ncr",
+    ]
+    release = next(t for t in tables["lot_release"]["transitions"] if t["action"] == "release")
+    assert (release["signature"], release["author_may_not"]) == ("released", True)

@@ -27,7 +27,7 @@ from medledger.inventory.projection import apply_moves
 from medledger.quality.hooks import LotHoldRequest, register_lot_hold_handler
 
 
-def _balances(session: Session, tenant_id: int, gtin: str, lot: str, status: StockStatus) -> list:  # type: ignore[type-arg]
+def _balances(session: Session, tenant_id: int, gtin: str, lot: str, status: StockStatus) -> list:
     return list(
         session.scalars(
             select(StockBalance)

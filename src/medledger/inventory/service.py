@@ -484,7 +484,7 @@ def _lot_change(
     return _set_status(
         session,
         principal,
-        StatusChangeIn(action=action, gtin=gtin, lot=lot, reason=reason[:500] or action),  # type: ignore[arg-type]
+        StatusChangeIn(action=action, gtin=gtin, lot=lot, reason=reason[:500] or action),
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from medledger.catalog.models import Product
@@ -67,6 +67,11 @@ class DeviceHistoryRecord:
         return self.files[0]
 
 
+def _any(stmt: Any) -> Select[Any]:
+    """A statement typed for ``core.scoping.scoped``."""
+    return stmt
+
+
 def _product(session: Session, principal: Principal, gtin: str) -> Product:
     product = session.scalar(
         select(Product).where(Product.tenant_id == principal.tenant_id, Product.gtin == gtin)
@@ -109,7 +114,7 @@ def lot_file(session: Session, principal: Principal, gtin: str, lot: str) -> Lot
     found.inspections = list(
         session.scalars(
             scoped(
-                select(Inspection).where(Inspection.gtin == gtin, Inspection.lot == lot),
+                _any(select(Inspection).where(Inspection.gtin == gtin, Inspection.lot == lot)),
                 Inspection,
                 principal,
             ).order_by(Inspection.id)
@@ -118,7 +123,7 @@ def lot_file(session: Session, principal: Principal, gtin: str, lot: str) -> Lot
     found.releases = list(
         session.scalars(
             scoped(
-                select(LotRelease).where(LotRelease.gtin == gtin, LotRelease.lot == lot),
+                _any(select(LotRelease).where(LotRelease.gtin == gtin, LotRelease.lot == lot)),
                 LotRelease,
                 principal,
             ).order_by(LotRelease.id)
@@ -127,13 +132,13 @@ def lot_file(session: Session, principal: Principal, gtin: str, lot: str) -> Lot
     # JSON lists of lots: filtered here (portable across SQLite and PostgreSQL).
     found.ncrs = [
         n
-        for n in session.scalars(scoped(select(Ncr), Ncr, principal).order_by(Ncr.id))
+        for n in session.scalars(scoped(_any(select(Ncr)), Ncr, principal).order_by(Ncr.id))
         if _names_lot(n.affected_lots, gtin, lot)
     ]
     found.deviations = [
         d
         for d in session.scalars(
-            scoped(select(Deviation), Deviation, principal).order_by(Deviation.id)
+            scoped(_any(select(Deviation)), Deviation, principal).order_by(Deviation.id)
         )
         if _names_lot(d.affected_lots, gtin, lot)
     ]
@@ -231,7 +236,7 @@ def certificate_of_conformance(
     principal.require(Permission.QUALITY_READ)
     principal.require(Permission.INVENTORY_READ)
     shipment = session.scalar(
-        scoped(select(Shipment).where(Shipment.id == shipment_id), Shipment, principal)
+        scoped(_any(select(Shipment).where(Shipment.id == shipment_id)), Shipment, principal)
     )
     if shipment is None:
         raise NotFound(

@@ -61,8 +61,9 @@ def _fetch_plans(ui: Ui, query: ListQuery) -> list[Any]:
     names = _products(ui)
     parties = _parties(ui)
     for plan in items:
-        plan.product_label = names.get(plan.product_id, "")
-        plan.supplier_label = parties.get(plan.supplier_party_id, "")
+        # Display labels for the list's columns (not columns of the table).
+        setattr(plan, "product_label", names.get(plan.product_id, ""))  # noqa: B010
+        setattr(plan, "supplier_label", parties.get(plan.supplier_party_id or 0, ""))  # noqa: B010
     return items
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from medledger.catalog.models import Product
@@ -19,6 +19,10 @@ from medledger.parties.models import Party
 from medledger.quality.models import Inspection, LotRelease
 
 GROUPS = ("product", "supplier", "month")
+
+
+def _any(stmt: Any) -> Select[Any]:
+    return stmt
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
@@ -35,8 +39,8 @@ def inspection_time(session: Session, principal: Principal, group: str) -> list[
     """Rows ``{key, label, lots, receipt_to_decision_hours, decision_to_release_hours,
     receipt_to_release_hours}`` sorted by key (months ascending)."""
     principal.require(Permission.QUALITY_READ)
-    stmt = scoped(
-        select(LotRelease, Inspection.decided_at)
+    stmt: Select[Any] = scoped(
+        _any(select(LotRelease, Inspection.decided_at))
         .outerjoin(Inspection, Inspection.id == LotRelease.inspection_id)
         .where(LotRelease.state.in_(("released", "rejected")), LotRelease.decided_at.is_not(None)),
         LotRelease,

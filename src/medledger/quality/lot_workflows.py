@@ -33,7 +33,7 @@ def N_(message: str) -> str:
 # --- inspections ----------------------------------------------------------------------------
 
 
-def _verdict_is(verdict: str):  # type: ignore[no-untyped-def]
+def _verdict_is(verdict: str):
     def guard(
         session: Session, principal: Principal, inspection: Inspection
     ) -> GuardFailure | None:
