@@ -705,7 +705,7 @@ def plan(
         result = allocate_instance(parse_instance(document), solver)  # type: ignore[arg-type]
         output = result.to_json()
         solver_used = output["solver"]
-        expiry_of = {lot["id"]: lot["expiry"] for lot in lots}
+        expiry_of = {str(lot["id"]): str(lot["expiry"]) for lot in lots}
         mergeable = {
             (r.order_line_id, r.location_id, r.gtin, r.lot): r
             for r in reservations
