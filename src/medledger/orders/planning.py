@@ -870,6 +870,9 @@ def delivered(session: Session, line: OrderLine, quantity: int) -> None:
     if line.status not in OPEN_STATUSES:
         session.execute(delete(LineShortfall).where(LineShortfall.order_line_id == line.id))
         session.execute(delete(LineScore).where(LineScore.order_line_id == line.id))
+    order = session.get(Order, line.order_id)
+    if order is not None and order.status == "delivered":
+        order.board_state = "delivered"  # the whole order reached the customer
     session.flush()
 
 
