@@ -77,6 +77,10 @@ def test_demo_order_book(factory: sessionmaker[Session], engine: Engine) -> None
         assert session.scalar(select(func.count()).select_from(LineShortfall)) == open_lines
         columns = Counter(session.scalars(select(Order.board_state).where(Order.status == "open")))
         assert set(columns) <= {"backorder", "compliance", "qc_hold"}
+        delivered = Counter(
+            session.scalars(select(Order.board_state).where(Order.status == "delivered"))
+        )
+        assert set(delivered) == {"delivered"}
     with engine.connect() as conn:
         assert verify_chain(conn, network.tenant_id).ok
 

@@ -705,7 +705,7 @@ def plan(
         result = allocate_instance(parse_instance(document), solver)  # type: ignore[arg-type]
         output = result.to_json()
         solver_used = output["solver"]
-        expiry_of = {lot["id"]: lot["expiry"] for lot in lots}
+        expiry_of = {str(lot["id"]): str(lot["expiry"]) for lot in lots}
         mergeable = {
             (r.order_line_id, r.location_id, r.gtin, r.lot): r
             for r in reservations
@@ -870,6 +870,9 @@ def delivered(session: Session, line: OrderLine, quantity: int) -> None:
     if line.status not in OPEN_STATUSES:
         session.execute(delete(LineShortfall).where(LineShortfall.order_line_id == line.id))
         session.execute(delete(LineScore).where(LineScore.order_line_id == line.id))
+    order = session.get(Order, line.order_id)
+    if order is not None and order.status == "delivered":
+        order.board_state = "delivered"  # the whole order reached the customer
     session.flush()
 
 

@@ -953,9 +953,9 @@ def record_delivery(
     line.delivered_date = max(delivered_on, line.delivered_date or delivered_on)
     _settle_line(line)
     session.flush()
-    _planning().delivered(session, line, quantity)
     _roll_up(order, repo.lines_of(session, [order.id])[order.id])
     session.flush()
+    _planning().delivered(session, line, quantity)
     return delivery
 
 
