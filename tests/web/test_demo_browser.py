@@ -96,6 +96,15 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
         _show(page, "/events")
         _show(page, "/capture-jobs")
         _show(page, "/lots?expires=90&kind=lot")
+        # The KPI board shows recorded figures at first login; the plan's overdue action is on
+        # the home page
+        _show(page, "/analytics/kpis", shots / "kpi-board-en.png", full=True)
+        page.wait_for_selector('[data-line-chart="on_time"][data-drawn="true"]')
+        assert page.locator('[data-kpi="on_time"] .tile-value').get_attribute("data-value")
+        _show(page, "/analytics/scorecards", shots / "scorecards-en.png")
+        _show(page, "/analytics/plans")
+        page.goto("/")
+        assert page.get_by_test_id("overdue-plan-actions").count() == 1
         # The planner, who works in Simplified Chinese
         page.context.clear_cookies()
         _log_in(page, "planner")
@@ -105,6 +114,7 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
         _show(page, "/products", shots / "products-zh.png")
         _show(page, f"/lots/{ids['lot']}", shots / "lot-zh.png")
         _show(page, event, shots / "event-zh.png")
+        _show(page, "/analytics/kpis", shots / "kpi-board-zh.png", full=True)
         # On a phone: the admin in English, the planner in Chinese
         page = phone.new_page()
         _log_in(page, "admin")
@@ -120,6 +130,7 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
         _show(page, f"/lots/{ids['lot']}")
         _show(page, event, shots / "phone-event-zh.png")
         _show(page, "/trace", shots / "phone-trace-zh.png")
+        _show(page, "/analytics/kpis", shots / "phone-kpi-board-zh.png", full=True)
     finally:
         desktop.close()
         phone.close()

@@ -196,11 +196,11 @@ def _lead_times(session: Session, tenant_id: int) -> list[Measurement]:
         .where(AdvanceShipNotice.tenant_id == tenant_id)
         .order_by(AsnLine.id)
     ):
-        at = received.get((gtin, lot))
-        if at is None or (gtin, lot) in seen:
+        first = received.get((gtin, lot))
+        if first is None or (gtin, lot) in seen:
             continue
         seen.add((gtin, lot))
-        result.append(Measurement(gtin, lot, supplier, at, float((at.date() - shipped).days)))
+        result.append(Measurement(gtin, lot, supplier, first, float((first.date() - shipped).days)))
     return sorted(result, key=lambda m: (m.at, m.gtin, m.lot))
 
 
@@ -282,8 +282,8 @@ def control_chart(
     )
     ncrs_by_lot: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for ncr in session.scalars(select(Ncr).where(Ncr.tenant_id == principal.tenant_id)):
-        for lot in ncr.affected_lots or []:
-            ncrs_by_lot[(lot.get("gtin", ""), lot.get("lot", ""))].append(
+        for affected in ncr.affected_lots or []:
+            ncrs_by_lot[(affected.get("gtin", ""), affected.get("lot", ""))].append(
                 {"id": ncr.id, "number": ncr.number, "link": f"/quality/ncrs/{ncr.id}"}
             )
     points = []

@@ -336,7 +336,7 @@ def _stock_ledger(session: Session, tenant_id: int) -> tuple[_StockLedger, list[
             select(Location.id, Location.site_id).where(Location.tenant_id == tenant_id)
         ).all()
     )
-    moves = []
+    moves: list[tuple[datetime, int, str, int, str | None, str | None]] = []
     shipments = []
     for (
         kind,

@@ -5,8 +5,9 @@ the hub's purchasing and QA people write them. Overdue actions show on both side
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from medledger.analytics.errors import Code, conflict, invalid
@@ -34,7 +35,7 @@ from medledger.parties.models import Party
 from medledger.quality.models import Capa, Ncr
 
 
-def _plans(principal: Principal):  # type: ignore[no-untyped-def]
+def _plans(principal: Principal) -> Select[Any]:
     return scoped(select(ImprovementPlan), ImprovementPlan, principal)
 
 
@@ -61,7 +62,11 @@ def get_plan(session: Session, principal: Principal, plan_id: int) -> Improvemen
 
 
 def _check_links(session: Session, principal: Principal, data: PlanIn) -> None:
-    for field, model, ids in (("ncr_ids", Ncr, data.ncr_ids), ("capa_ids", Capa, data.capa_ids)):
+    links: tuple[tuple[str, Any, list[int]], ...] = (
+        ("ncr_ids", Ncr, data.ncr_ids),
+        ("capa_ids", Capa, data.capa_ids),
+    )
+    for field, model, ids in links:
         for index, record_id in enumerate(ids):
             record = session.get(model, record_id)
             if (

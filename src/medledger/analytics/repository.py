@@ -3,7 +3,9 @@ their own party, with their actions and reviews; settings are the hub's."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.analytics.models import ImprovementAction, ImprovementPlan, ImprovementReview
@@ -16,7 +18,7 @@ def _plan_visible(principal: Principal) -> ColumnElement[bool]:
     return ImprovementPlan.supplier_party_id == principal.party_id
 
 
-def _own_plans(principal: Principal):  # type: ignore[no-untyped-def]
+def _own_plans(principal: Principal) -> Select[Any]:
     return select(ImprovementPlan.id).where(ImprovementPlan.supplier_party_id == principal.party_id)
 
 
