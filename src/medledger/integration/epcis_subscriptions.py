@@ -71,5 +71,10 @@ class OutboxWebhookSink:
             webhook.active = False
             session.flush()
 
+    def check_url(self, url: str, *, allow_private_networks: bool) -> str:
+        from medledger.integration.service import check_url
+
+        return check_url(url, allow_private_networks=allow_private_networks)
+
 
 register_webhook_sink(OutboxWebhookSink())

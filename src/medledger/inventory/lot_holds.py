@@ -11,11 +11,15 @@ NCR names) lifts every hold of that source kind on the lot: at most the units th
 from on-hold to released, so stock held by hand or by a temperature excursion stays held. A lot
 that another kind of source still holds here is not released.
 
-Inventory does not import quality anywhere else: this module only joins quality's registry, as
-trace projections join the ledger's.
+Inventory does not import quality: the request is described here by the fields the handler
+reads (:class:`HoldRequest`), and quality registers this handler in its own registry
+(``quality.ncr``), since quality is the context above inventory.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +28,42 @@ from medledger.core.db import utcnow
 from medledger.inventory.models import LotHold, MovementKind, StockBalance, StockStatus
 from medledger.inventory.plan import ItemKey, Place, PlannedMove
 from medledger.inventory.projection import apply_moves
-from medledger.quality.hooks import LotHoldRequest, register_lot_hold_handler
+
+
+class LotRefLike(Protocol):
+    @property
+    def gtin(self) -> str: ...
+
+    @property
+    def lot(self) -> str: ...
+
+
+class HoldRequest(Protocol):
+    """What the handler reads of a lot-hold request (quality's ``HoldRequest`` has it)."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def tenant_id(self) -> int: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def lots(self) -> Sequence[LotRefLike]: ...
+
+    @property
+    def source_kind(self) -> str: ...
+
+    @property
+    def source_id(self) -> int: ...
+
+    @property
+    def source_label(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 def _balances(session: Session, tenant_id: int, gtin: str, lot: str, status: StockStatus) -> list:
@@ -82,7 +121,7 @@ def _move(
 class InventoryLotHolds:
     name = "inventory"
 
-    def apply(self, request: LotHoldRequest) -> None:
+    def apply(self, request: HoldRequest) -> None:
         session, tenant = request.session, request.tenant_id
         for ref in request.lots:
             if request.action == "hold":
@@ -92,7 +131,7 @@ class InventoryLotHolds:
         session.flush()
 
     def _hold(
-        self, session: Session, tenant: int, gtin: str, lot: str, request: LotHoldRequest
+        self, session: Session, tenant: int, gtin: str, lot: str, request: HoldRequest
     ) -> None:
         active = session.scalar(
             select(LotHold).where(
@@ -130,7 +169,7 @@ class InventoryLotHolds:
         )
 
     def _release(
-        self, session: Session, tenant: int, gtin: str, lot: str, request: LotHoldRequest
+        self, session: Session, tenant: int, gtin: str, lot: str, request: HoldRequest
     ) -> None:
         holds = list(
             session.scalars(
@@ -168,6 +207,3 @@ class InventoryLotHolds:
             f"hold lifted: {request.reason}"[:500],
         )
         own[0].quantity_released = released
-
-
-register_lot_hold_handler(InventoryLotHolds())

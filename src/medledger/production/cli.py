@@ -14,9 +14,7 @@ TenantOption = Annotated[str | None, typer.Option(help="Tenant slug (default: th
 def _factory() -> Any:
     from medledger.core.config import get_settings
     from medledger.core.db import make_engine, make_session_factory
-    from medledger.models import load_all_models
 
-    load_all_models()
     settings = get_settings()
     return make_session_factory(make_engine(settings.database_url, echo=settings.sql_echo))
 

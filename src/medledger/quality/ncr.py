@@ -14,8 +14,14 @@ from medledger.core.db import utcnow
 from medledger.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import apply_changes
+from medledger.inventory.lot_holds import InventoryLotHolds
 from medledger.quality import repository as repo
-from medledger.quality.hooks import LotHoldRequest, LotRef, emit_lot_hold
+from medledger.quality.hooks import (
+    LotHoldRequest,
+    LotRef,
+    emit_lot_hold,
+    register_lot_hold_handler,
+)
 from medledger.quality.models import Capa, Ncr, NcrSource
 from medledger.quality.schemas import LotIn, NcrIn, NcrUpdate, SupplierResponseIn, TransitionIn
 from medledger.quality.service import check_hub_user, check_party, locked_record
@@ -279,3 +285,8 @@ def raise_from_inspection(session: Session, principal: Principal, inspection: An
     session.flush()
     _emit(session, principal, ncr, "hold", lots)
     return ncr
+
+
+# Stock status belongs to inventory: its handler puts the NCR's lots on hold (quality is the
+# context above inventory, so the registration lives here, not in inventory).
+register_lot_hold_handler(InventoryLotHolds())

@@ -56,12 +56,10 @@ def drill(
 
     from medledger.core.db import make_engine, make_session_factory, set_tenant_guc
     from medledger.core.system import default_tenant_id, system_unit_of_work, tenant_admin
-    from medledger.models import load_all_models
     from medledger.recall import service
     from medledger.recall.models import Depth, HazardClass
     from medledger.recall.schemas import RecallIn
 
-    load_all_models()
     url = make_url(database_url)
     sqlite = url.get_backend_name() == "sqlite"
     workdir = None

@@ -69,6 +69,9 @@ class WebhookSink(Protocol):
     def close(self, session: Session, webhook_id: int) -> None:
         """Switch the webhook off."""
 
+    def check_url(self, url: str, *, allow_private_networks: bool) -> str:
+        """``url`` if webhooks may be sent there, else a clear error on the field."""
+
 
 _sink: list[WebhookSink] = []
 
@@ -288,9 +291,7 @@ def subscribe(
             raise _controls_error(
                 "initialRecordTime must be a date-time with a time zone.", "initialRecordTime"
             ) from None
-    from medledger.integration.service import check_url
-
-    check_url(dest, allow_private_networks=allow_private_networks)
+    _webhooks().check_url(dest, allow_private_networks=allow_private_networks)
     secret = token or secrets.token_hex(20)
     webhook_id = _webhooks().open(
         session, principal, name=f"EPCIS query {named.name}"[:100], url=dest, secret=secret
