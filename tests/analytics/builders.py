@@ -9,7 +9,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse, open_asn
+from tests.inventory.builders import (
+    AMBIENT_GTIN,
+    Warehouse,
+    build_warehouse,
+    open_asn,
+    release_lot,
+)
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -49,14 +55,14 @@ def build_supplier_history(
             ),
             201,
         )
-    for lot, action in (("L-GOOD", "release"), ("L-BAD", "reject")):
-        ok(
-            client.post(
-                "/api/v1/inventory/status-changes",
-                json={"action": action, "gtin": AMBIENT_GTIN, "lot": lot, "reason": "inspected"},
-                headers=w.qa,
-            )
+    release_lot(client, w, AMBIENT_GTIN, "L-GOOD")
+    ok(
+        client.post(
+            "/api/v1/inventory/status-changes",
+            json={"action": "reject", "gtin": AMBIENT_GTIN, "lot": "L-BAD", "reason": "inspected"},
+            headers=w.qa,
         )
+    )
     late = ok(
         client.post(
             "/api/v1/purchase-orders",

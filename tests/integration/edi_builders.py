@@ -9,7 +9,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse, sscc
+from tests.inventory.builders import (
+    AMBIENT_GTIN,
+    Warehouse,
+    build_warehouse,
+    release_lot,
+    sscc,
+)
 
 EXPIRY_EARLY = date(2028, 3, 31)
 EXPIRY_LATE = date(2029, 6, 30)
@@ -57,14 +63,7 @@ def ship_two_pallets(
         )
     )
     for lot in ("L-EARLY", "L-LATE"):
-        _ok(
-            client.post(
-                "/api/v1/inventory/status-changes",
-                json={"action": "release", "gtin": AMBIENT_GTIN, "lot": lot, "reason": "CoA ok"},
-                headers=w.qa,
-            ),
-            200,
-        )
+        release_lot(client, w, AMBIENT_GTIN, lot)
     _ok(
         client.post(
             "/api/v1/inventory/picks",

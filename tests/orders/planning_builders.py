@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.builders import gln
+from tests.builders import PASSWORD, gln
 from tests.orders.builders import CATHETER, STENT, headers
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "edi"
@@ -77,11 +77,18 @@ def stock_up(client: TestClient, lots: list[tuple[str, str, int, str]]) -> dict[
                 headers=warehouse,
             )
         )
+        release = _ok(
+            client.post(
+                "/api/v1/quality/lot-releases",
+                json={"gtin": gtin_, "lot": lot},
+                headers=headers(client, "qa"),
+            )
+        )
         _ok(
             client.post(
-                "/api/v1/inventory/status-changes",
-                json={"action": "release", "gtin": gtin_, "lot": lot, "reason": "QC passed"},
-                headers=headers(client, "qa"),
+                f"/api/v1/quality/lot-releases/{release['id']}/transitions",
+                json={"action": "release", "signature": {"password": PASSWORD}},
+                headers=headers(client, "qa_approver"),
             )
         )
     places["site"] = site["id"]

@@ -276,7 +276,9 @@ def test_preempting_another_customers_reservation_needs_a_signed_approval(
     assert distributor["board_state"] == "backorder"
     assert _board_column(client, second_id) == "allocated"
     with system_unit_of_work(factory) as session:
-        signature = session.scalars(select(ElectronicSignature)).one()
+        signature = session.scalars(
+            select(ElectronicSignature).where(ElectronicSignature.record_kind == "order_approval")
+        ).one()
         assert (signature.record_kind, signature.meaning) == ("order_approval", "approved")
     # a decided request cannot be decided again
     again = client.post(

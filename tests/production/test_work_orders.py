@@ -20,7 +20,7 @@ from medledger.inventory.verify import verify
 from medledger.production.models import WorkOrder, WorkOrderComponent
 from medledger.trace.models import EpcisEvent
 from tests.builders import gtin
-from tests.inventory.builders import Warehouse, build_warehouse, stock
+from tests.inventory.builders import Warehouse, build_warehouse, release_lot, stock
 
 FINISHED = gtin(601)
 CATHETER = gtin(602)
@@ -81,13 +81,7 @@ def _stock_in(
         ),
         201,
     )
-    _ok(
-        client.post(
-            "/api/v1/inventory/status-changes",
-            json={"action": "release", "gtin": number, "lot": lot, "reason": "inspected"},
-            headers=w.qa,
-        )
-    )
+    release_lot(client, w, number, lot)
     _ok(
         client.post(
             "/api/v1/inventory/put-aways",

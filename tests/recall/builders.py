@@ -121,10 +121,11 @@ def build_scenario(
             "lines": [{"gtin": COMPONENT, "lot": "COMP-7", "quantity": 50}],
         },
     )
+    release = post("/api/v1/quality/lot-releases", {"gtin": COMPONENT, "lot": "COMP-7"}, "qa")
     post(
-        "/api/v1/inventory/status-changes",
-        {"action": "release", "gtin": COMPONENT, "lot": "COMP-7", "reason": "CoA reviewed"},
-        "qa",
+        f"/api/v1/quality/lot-releases/{release['id']}/transitions",
+        {"action": "release", "signature": {"password": PASSWORD}},
+        "qa_approver",
         200,
     )
     post(
@@ -154,10 +155,11 @@ def build_scenario(
             }
         ],
     )
+    release = post("/api/v1/quality/lot-releases", {"gtin": FINISHED, "lot": "F-1"}, "qa")
     post(
-        "/api/v1/inventory/status-changes",
-        {"action": "release", "gtin": FINISHED, "lot": "F-1", "reason": "DHR reviewed"},
-        "qa",
+        f"/api/v1/quality/lot-releases/{release['id']}/transitions",
+        {"action": "release", "signature": {"password": PASSWORD}},
+        "qa_approver",
         200,
     )
     for box, quantity, party in ((P1, 8, w.network.distributor_id), (P2, 4, hospital["id"])):

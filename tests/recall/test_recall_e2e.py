@@ -125,11 +125,15 @@ def test_ncr_to_recall_to_signed_closure(
         (FINISHED, "F-1", "A1", "recalled", 8),
         (COMPONENT, "COMP-7", "A1", "recalled", 30),
     ]
-    # through inventory's service, so the stock-change hook heard of both lots
-    assert sorted(status_changes.seen) == [
-        (FINISHED, "F-1", "recalled", 8, "RCL-2026-0001: " + recall["title"]),
-        (COMPONENT, "COMP-7", "recalled", 30, "RCL-2026-0001: " + recall["title"]),
-    ]
+    # through inventory's service, so the stock-change hook heard of both lots (the component
+    # lot was already on hold: the NCR's lot-hold request held it everywhere when raised)
+    assert sorted(status_changes.seen) == sorted(
+        [
+            (COMPONENT, "COMP-7", "on_hold", 30, f"hold: {ncr['number']}: {ncr['title']}"),
+            (FINISHED, "F-1", "recalled", 8, "RCL-2026-0001: " + recall["title"]),
+            (COMPONENT, "COMP-7", "recalled", 30, "RCL-2026-0001: " + recall["title"]),
+        ]
+    )
     # and nothing of the finished lot can be picked any more
     picks = ok(
         client.post(

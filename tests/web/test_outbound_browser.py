@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, sscc
+from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, release_lot, sscc
 from tests.web import test_browser
 from tests.web.test_browser import log_in
 
@@ -53,13 +53,7 @@ def test_pick_pack_and_ship_with_a_scanner_on_a_phone(
             ),
             201,
         )
-        _ok(
-            client.post(
-                "/api/v1/inventory/status-changes",
-                json={"action": "release", "gtin": AMBIENT_GTIN, "lot": lot, "reason": "ok"},
-                headers=w.qa,
-            )
-        )
+        release_lot(client, w, AMBIENT_GTIN, lot)
         _ok(
             client.post(
                 "/api/v1/inventory/put-aways",

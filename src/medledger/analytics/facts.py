@@ -13,6 +13,7 @@ contexts that own them are merged, and keep their boundary here so that one func
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -208,10 +209,10 @@ def inspection_decisions(
 ) -> list[InspectionDecision]:
     """Incoming lots accepted or rejected, per supplier.
 
-    Stand-in until quality's incoming inspections are merged (then this reads their records):
-    a decision is a status change of a supplier's lot out of quarantine into released
-    (accepted) or rejected; the supplier is the one whose ASN announced the lot, and the lot's
-    receipt time is its first receipt movement."""
+    A decision is a status change of a supplier's lot out of quarantine into released
+    (accepted) or rejected — since quality's signed lot release is the only way out of
+    quarantine, these are exactly its decisions; the supplier is the one whose ASN announced
+    the lot, and the lot's receipt time is its first receipt movement."""
     supplier_of: dict[tuple[str, str], int] = {}
     stmt = (
         select(AsnLine.gtin, AsnLine.lot, AdvanceShipNotice.supplier_party_id)
@@ -353,11 +354,37 @@ def capas(session: Session, tenant_id: int, supplier_ids: set[int] | None) -> li
     return facts
 
 
+_GTIN_IN_IDENTIFIER = re.compile(r"(?:\(01\)|/01/|^01)(\d{14})")
+
+
 def recall_cases(session: Session, tenant_id: int) -> list[RecallCase]:
-    """Recall cases with their response time. The recall context is not merged yet: there are
-    none, and the KPI board shows "no recalls recorded". After the merge this reads its cases
-    (opened at, all consignees acknowledged at)."""
-    return []
+    """Recall cases with their response time: initiated at → every consignee acknowledged at
+    (the recall context's own timestamps, ``recall.models.Recall``). The product is the GTIN of
+    the recall's first identifier that names one (a lot, a serial, a Digital Link); the market
+    is not recorded on a recall, so it is reported as ``all``."""
+    from medledger.recall.models import Recall
+
+    cases = []
+    for recall in session.scalars(
+        select(Recall).where(Recall.tenant_id == tenant_id).order_by(Recall.initiated_at, Recall.id)
+    ):
+        gtin = ""
+        for identifier in recall.identifiers or []:
+            match = _GTIN_IN_IDENTIFIER.search(str(identifier))
+            if match:
+                gtin = match.group(1)
+                break
+        cases.append(
+            RecallCase(
+                case_id=recall.id,
+                number=recall.number,
+                opened_at=recall.initiated_at,
+                responded_at=recall.all_acknowledged_at,
+                product_gtin=gtin,
+                market="all",
+            )
+        )
+    return cases
 
 
 def products_by_gtin(session: Session, tenant_id: int) -> dict[str, tuple[str, str]]:

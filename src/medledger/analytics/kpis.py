@@ -13,7 +13,7 @@ same rows and always agree.
   origin recorded (commissioned, or the output of a transformation) and every shipment of it
   received (no open custody hop). The same two checks as a trace's completeness.
 * ``recall_response`` — hours from opening a recall case to every consignee's
-  acknowledgement (``analytics.facts.recall_cases``; none until the recall context lands).
+  acknowledgement (``analytics.facts.recall_cases``, from the recall context's cases).
 * ``inspection_time`` — days from a supplier lot's receipt to its accept/reject decision
   (``analytics.facts.inspection_decisions``).
 * ``inventory_turns`` — per site, product and month: units shipped over the average on-hand
