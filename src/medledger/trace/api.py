@@ -144,7 +144,18 @@ class JsonLdResponse(JSONResponse):
     media_type = "application/ld+json"
 
 
-@router.get("", summary="The top-level resources of the EPCIS repository")
+# Answers in JSON-LD, or plain JSON when Accept asks for that (see _json_ld).
+_LD_OR_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/ld+json": {}, "application/json": {}}}
+}
+
+
+@router.get(
+    "",
+    summary="The top-level resources of the EPCIS repository",
+    response_class=JsonLdResponse,
+    responses=_LD_OR_JSON,
+)
 def top_level(request: Request, principal: CurrentPrincipal) -> Response:
     principal.require(Permission.TRACE_READ)
     return _json_ld(
@@ -227,7 +238,11 @@ def read_capture_job(
     status_code=201,
     summary="Capture one EPCIS event",
     openapi_extra=_EPCIS_BODY,
-    responses=_CAPTURE_PROBLEMS,
+    responses={
+        **_CAPTURE_PROBLEMS,
+        201: {"content": {"application/ld+json": {}, "application/json": {}}},
+    },
+    response_class=JsonLdResponse,
 )
 def capture_single_event(
     request: Request, session: DbSession, principal: CurrentPrincipal, event: EpcisJson
@@ -266,6 +281,7 @@ def _events_answer(
     "/events",
     summary="EPCIS SimpleEventQuery (EPCISQueryDocument, paged)",
     response_class=JsonLdResponse,
+    responses=_LD_OR_JSON,
 )
 def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     return _events_answer(request, session, principal, [])
@@ -275,6 +291,7 @@ def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> 
     "/events/{event_id:path}",
     summary="One EPCIS event by eventID (URL-encoded), as an EPCISQueryDocument",
     response_class=JsonLdResponse,
+    responses=_LD_OR_JSON,
 )
 def read_event(
     request: Request, session: DbSession, principal: CurrentPrincipal, event_id: str
@@ -396,6 +413,7 @@ def delete_named_query(session: DbSession, principal: CurrentPrincipal, queryNam
     "/queries/{queryName}/events",
     summary="Run a named query (EPCISQueryDocument, paged)",
     response_class=JsonLdResponse,
+    responses=_LD_OR_JSON,
 )
 def run_named_query(
     request: Request, session: DbSession, principal: CurrentPrincipal, queryName: str
@@ -616,6 +634,7 @@ def _resource_routes(name: str, parameter: str) -> None:
         methods=["GET"],
         summary=f"The {name} of the events the caller may see (paged)",
         response_class=JsonLdResponse,
+        responses=_LD_OR_JSON,
     )
     router.add_api_route(
         f"/{name}/{{{parameter}:path}}/events",
@@ -623,6 +642,7 @@ def _resource_routes(name: str, parameter: str) -> None:
         methods=["GET"],
         summary=f"The events of one of the {name} (EPCISQueryDocument, paged)",
         response_class=JsonLdResponse,
+        responses=_LD_OR_JSON,
     )
     router.add_api_route(
         f"/{name}/{{{parameter}:path}}",
@@ -630,6 +650,7 @@ def _resource_routes(name: str, parameter: str) -> None:
         methods=["GET"],
         summary=f"One of the {name}: its sub-resources, if the caller sees an event of it",
         response_class=JsonLdResponse,
+        responses=_LD_OR_JSON,
     )
 
 
