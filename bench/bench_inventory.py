@@ -68,7 +68,6 @@ from medledger.inventory.schemas import (  # noqa: E402
     PackIn,
     ReceiptIn,
     ShipIn,
-    StatusChangeIn,
     StockLineIn,
 )
 from medledger.trace.models import (  # noqa: E402
@@ -253,9 +252,7 @@ def receive_and_ship(kind: str, operations: int, lines: int) -> dict[str, float]
             s: Session, p: Principal, batch: list[StockLineIn] = batch, op: int = op
         ) -> None:
             for line in batch:
-                inventory.change_status(
-                    s, p, StatusChangeIn(action="release", gtin=GTIN, lot=line.lot, reason="bench")
-                )
+                inventory.release_lot(s, p, GTIN, line.lot, "bench")
             inventory.move(
                 s,
                 p,
@@ -316,9 +313,7 @@ def _warm_up(w: Warehouse) -> None:
 
     def warm(s: Session, p: Principal) -> None:
         inventory.receive(s, p, ReceiptIn(location_id=w.dock, lines=batch))
-        inventory.change_status(
-            s, p, StatusChangeIn(action="release", gtin=GTIN, lot="WARM", reason="bench")
-        )
+        inventory.release_lot(s, p, GTIN, "WARM", "bench")
         inventory.move(
             s, p, MoveIn(from_location_id=w.dock, to_location_id=w.ship, lines=batch), picking=True
         )
@@ -397,9 +392,7 @@ def _picks(mode: str, picks: int, workers: int, stock: int) -> dict[str, float]:
 
     def setup(s: Session, p: Principal) -> None:
         inventory.receive(s, p, ReceiptIn(location_id=w.dock, lines=[line]))
-        inventory.change_status(
-            s, p, StatusChangeIn(action="release", gtin=GTIN, lot="HOT", reason="bench")
-        )
+        inventory.release_lot(s, p, GTIN, "HOT", "bench")
         inventory.move(s, p, MoveIn(from_location_id=w.dock, to_location_id=w.store, lines=[line]))
 
     _request(w, setup)
