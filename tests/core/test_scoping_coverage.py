@@ -29,6 +29,8 @@ CLOSED_TO_PARTNERS = {
     "quality_lot_releases",
     # The tenant's scorecard weights and KPI targets: read through analytics' settings service.
     "analytics_settings",
+    # A recall's scope snapshot names every consignee: the hub's only (recall.md).
+    "recall_scopes",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 NOT_TENANT_DATA = {"tenants", "login_attempts"}

@@ -35,6 +35,8 @@ from medledger.trace.models import (
     EventItem,
     GenealogyEdge,
     ItemParty,
+    NamedQuery,
+    QuerySubscription,
     TraceItem,
 )
 
@@ -49,6 +51,17 @@ def item_access(item_id: Any, principal: Principal) -> ColumnElement[bool]:
         ItemParty.item_id == item_id,
         ItemParty.party_id == principal.party_id,
     )
+
+
+@party_rule(NamedQuery)
+def _named_query_visible(principal: Principal) -> ColumnElement[bool]:
+    # Named queries belong to the party that created them (names are per party).
+    return NamedQuery.party_id == principal.party_id
+
+
+@party_rule(QuerySubscription)
+def _query_subscription_visible(principal: Principal) -> ColumnElement[bool]:
+    return QuerySubscription.party_id == principal.party_id
 
 
 @party_rule(CaptureJob)
