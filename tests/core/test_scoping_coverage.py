@@ -33,7 +33,8 @@ CLOSED_TO_PARTNERS = {
     "recall_scopes",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
-NOT_TENANT_DATA = {"tenants", "login_attempts"}
+# api_rate_windows: request counters per API key and window (the key names its tenant).
+NOT_TENANT_DATA = {"tenants", "login_attempts", "api_rate_windows"}
 
 
 def _mapped_classes() -> dict[str, type]:
