@@ -8,9 +8,11 @@ its workflow history and the steps the caller may take now. A workflow step is o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from medledger.compliance import signing
 from medledger.compliance.signing import SigningPolicy, failed_attempts_kept
@@ -103,10 +105,59 @@ def _columns(record: Any) -> dict[str, Any]:
     return {c.key: getattr(record, c.key) for c in record.__mapper__.column_attrs}
 
 
-def _list_params(
-    state: str | None, q: str | None, open_only: bool, overdue: bool
-) -> dict[str, Any]:
-    return {"state": state, "q": q, "open_only": open_only, "overdue_only": overdue}
+@dataclass(frozen=True)
+class RecordFilters:
+    """The filters and page every list of quality records takes."""
+
+    state: str | None
+    q: str | None
+    open_only: bool
+    overdue: bool
+    page: int
+    page_size: int
+
+
+def record_filters(
+    state: str | None = None,
+    q: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+) -> RecordFilters:
+    return RecordFilters(state, q, open_only, overdue, page, page_size)
+
+
+Filters = Annotated[RecordFilters, Depends(record_filters)]
+
+
+def _records_page(
+    session: DbSession,
+    principal: Principal,
+    kind: str,
+    filters: RecordFilters,
+    out: Callable[[DbSession, Principal, Any], Any],
+    **extra: Any,
+) -> Page[Any]:
+    """One page of a kind of record the caller may see, each in its API shape."""
+    items, total = service.list_records(
+        session,
+        principal,
+        kind,
+        state=filters.state,
+        q=filters.q,
+        open_only=filters.open_only,
+        overdue_only=filters.overdue,
+        page=filters.page,
+        page_size=filters.page_size,
+        **extra,
+    )
+    return Page(
+        items=[out(session, principal, i) for i in items],
+        total=total,
+        page=filters.page,
+        page_size=filters.page_size,
+    )
 
 
 # --- NCR -------------------------------------------------------------------------------------
@@ -116,29 +167,12 @@ def _list_params(
 def list_ncrs(
     session: DbSession,
     principal: CurrentPrincipal,
-    state: str | None = None,
-    q: str | None = None,
-    open_only: bool = False,
-    overdue: bool = False,
+    filters: Filters,
     supplier_party_id: RecordId | None = None,
-    page: PageNo = 1,
-    page_size: PageSize = 50,
 ) -> Page[NcrOut]:
     """NCRs the caller may see (a supplier: those about its material or reported by it)."""
-    items, total = service.list_records(
-        session,
-        principal,
-        "ncr",
-        supplier_party_id=supplier_party_id,
-        page=page,
-        page_size=page_size,
-        **_list_params(state, q, open_only, overdue),
-    )
-    return Page(
-        items=[ncr_out(session, principal, i) for i in items],
-        total=total,
-        page=page,
-        page_size=page_size,
+    return _records_page(
+        session, principal, "ncr", filters, ncr_out, supplier_party_id=supplier_party_id
     )
 
 
@@ -204,27 +238,9 @@ def ncr_step(
 def list_capas(
     session: DbSession,
     principal: CurrentPrincipal,
-    state: str | None = None,
-    q: str | None = None,
-    open_only: bool = False,
-    overdue: bool = False,
-    page: PageNo = 1,
-    page_size: PageSize = 50,
+    filters: Filters,
 ) -> Page[CapaOut]:
-    items, total = service.list_records(
-        session,
-        principal,
-        "capa",
-        page=page,
-        page_size=page_size,
-        **_list_params(state, q, open_only, overdue),
-    )
-    return Page(
-        items=[capa_out(session, principal, i) for i in items],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+    return _records_page(session, principal, "capa", filters, capa_out)
 
 
 @router.post("/capas", response_model=CapaOut, status_code=status.HTTP_201_CREATED)
@@ -285,28 +301,10 @@ def capa_step(
 def list_changes(
     session: DbSession,
     principal: CurrentPrincipal,
-    state: str | None = None,
-    q: str | None = None,
-    open_only: bool = False,
-    overdue: bool = False,
-    page: PageNo = 1,
-    page_size: PageSize = 50,
+    filters: Filters,
 ) -> Page[ChangeOut]:
     """Change requests the caller may see (a partner: those it was notified of)."""
-    items, total = service.list_records(
-        session,
-        principal,
-        "change",
-        page=page,
-        page_size=page_size,
-        **_list_params(state, q, open_only, overdue),
-    )
-    return Page(
-        items=[change_out(session, principal, i) for i in items],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+    return _records_page(session, principal, "change", filters, change_out)
 
 
 @router.post("/changes", response_model=ChangeOut, status_code=status.HTTP_201_CREATED)
@@ -364,28 +362,10 @@ def deviation_out(session: DbSession, principal: Principal, deviation: Deviation
 def list_deviations(
     session: DbSession,
     principal: CurrentPrincipal,
-    state: str | None = None,
-    q: str | None = None,
-    open_only: bool = False,
-    overdue: bool = False,
-    page: PageNo = 1,
-    page_size: PageSize = 50,
+    filters: Filters,
 ) -> Page[DeviationOut]:
     """Deviations the caller may see (a supplier: those that concern it)."""
-    items, total = service.list_records(
-        session,
-        principal,
-        "deviation",
-        page=page,
-        page_size=page_size,
-        **_list_params(state, q, open_only, overdue),
-    )
-    return Page(
-        items=[deviation_out(session, principal, i) for i in items],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+    return _records_page(session, principal, "deviation", filters, deviation_out)
 
 
 @router.post("/deviations", response_model=DeviationOut, status_code=status.HTTP_201_CREATED)
@@ -441,28 +421,10 @@ def complaint_out(session: DbSession, principal: Principal, record: Complaint) -
 def list_complaints(
     session: DbSession,
     principal: CurrentPrincipal,
-    state: str | None = None,
-    q: str | None = None,
-    open_only: bool = False,
-    overdue: bool = False,
-    page: PageNo = 1,
-    page_size: PageSize = 50,
+    filters: Filters,
 ) -> Page[ComplaintOut]:
     """Complaints the caller may see (a partner: those its users reported)."""
-    items, total = service.list_records(
-        session,
-        principal,
-        "complaint",
-        page=page,
-        page_size=page_size,
-        **_list_params(state, q, open_only, overdue),
-    )
-    return Page(
-        items=[complaint_out(session, principal, i) for i in items],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+    return _records_page(session, principal, "complaint", filters, complaint_out)
 
 
 @router.post("/complaints", response_model=ComplaintOut, status_code=status.HTTP_201_CREATED)
