@@ -206,14 +206,6 @@ def install_problem_handlers(app: FastAPI) -> None:
             ServiceUnavailable("The server is busy. Try again in a few seconds."), request
         )
 
-    @app.exception_handler(PoolTimeout)
-    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
-        # No connection came free within the pool timeout: overload, answered at once.
-        log.warning("overload: %s %s: %s", request.method, request.url.path, exc)
-        return problem_response(
-            ServiceUnavailable("The server is busy. Try again in a few seconds."), request
-        )
-
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = field_errors_from_pydantic(list(exc.errors()))

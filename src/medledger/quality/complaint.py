@@ -300,13 +300,8 @@ def record_service(session: Session, principal: Principal, data: ServiceRecordIn
             "A service record names one device: the UDI must carry its serial number (AI 21).",
         )
     if data.complaint_id is not None:
-        found = session.scalar(
-            scoped(
-                select(Complaint.id).where(Complaint.id == data.complaint_id),
-                Complaint,
-                principal,
-            )
-        )
+        stmt: Any = select(Complaint.id).where(Complaint.id == data.complaint_id)
+        found = session.scalar(scoped(stmt, Complaint, principal))
         if found is None:
             raise field_error(
                 "complaint_id",
