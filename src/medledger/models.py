@@ -15,9 +15,11 @@ def load_all_models() -> None:
     import medledger.integration.dictionary.checks  # order intake checked by the dictionary
     import medledger.integration.dictionary.models
     import medledger.integration.dictionary.service  # signable kind: dictionary versions
+    import medledger.integration.edi.auto  # despatch advices sent at every shipping event
     import medledger.integration.edi.models
     import medledger.integration.edi.receipts  # RECADV / 861 through the order inbox
     import medledger.integration.epcis_subscriptions  # webhook sink of EPCIS subscriptions
+    import medledger.integration.facts  # business facts (core.facts) to the outbox
     import medledger.integration.imports.models
     import medledger.integration.imports.repository  # party-visibility rules
     import medledger.integration.ledger_events  # outbox publisher of shipments and receipts

@@ -7,11 +7,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from medledger.core.config import Settings
+from medledger.core.config import Settings, get_settings
 
 
 @pytest.fixture
@@ -22,6 +23,17 @@ def settings(engine: Engine) -> Settings:
         login_max_failures=5,
         webhook_allow_private_networks=True,
     )
+
+
+@pytest.fixture
+def process_outbound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The process's EDI outbound root (where documents generated outside a request, such as
+    automatic despatch advices and order responses, are written), in a temporary folder."""
+    root = tmp_path / "process-out"
+    monkeypatch.setenv("MEDLEDGER_EDI_OUTBOUND_ROOT", str(root))
+    get_settings.cache_clear()
+    yield root
+    get_settings.cache_clear()
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,10 +35,15 @@ def _ok(response: Any, status: int = 201) -> Any:
 
 
 def ship_two_pallets(
-    client: TestClient, factory: sessionmaker[Session], slug: str = "edi", first: int = 700
+    client: TestClient,
+    factory: sessionmaker[Session],
+    slug: str = "edi",
+    first: int = 700,
+    before_shipping: Callable[[Warehouse], None] | None = None,
 ) -> Shipped:
     """Two SSCCs shipped to the distributor in one shipping event: the first with 10 of lot
-    L-EARLY and 5 of L-LATE, the second with 20 of L-LATE."""
+    L-EARLY and 5 of L-LATE, the second with 20 of L-LATE. ``before_shipping`` runs once the
+    pallets are packed (to configure the distributor's EDI settings, say)."""
     w = build_warehouse(client, factory, slug)
     _ok(
         client.post(
@@ -94,6 +100,8 @@ def ship_two_pallets(
                 headers=w.warehouse,
             )
         )
+    if before_shipping is not None:
+        before_shipping(w)
     _ok(
         client.post(
             "/api/v1/inventory/shipments",

@@ -260,3 +260,138 @@ def test_the_dictionary_page_lists_fields_in_the_readers_language(
     log_in(client, "acme-distributor")
     chinese = client.get("/integration/dictionary?entity=lot&format=csv").text
     assert "批次,expiry,失效日期,date,,17" in chinese
+
+
+def test_a_version_is_drafted_edited_and_approved_on_the_pages(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    from tests.builders import PASSWORD
+    from tests.web.browsing import csrf, field_errors, input_value, log_in
+
+    build_order_world(factory)
+    admin = token_headers(client, "acme-admin")
+    log_in(client, "acme-admin")
+    token = csrf(client, "/integration/dictionary")
+    # The dictionary page drafts a new version (a copy of the version in force)
+    drafted = client.post(
+        "/integration/dictionary/drafts",
+        data={"csrf_token": token, "effective_from": "2027-01-01", "notes": "Regulatory class"},
+        follow_redirects=False,
+    )
+    assert (drafted.status_code, drafted.headers["location"]) == (
+        303,
+        "/integration/dictionary/versions/1",
+    )
+    page = client.get("/integration/dictionary/versions/1")
+    assert page.status_code == 200 and 'data-testid="field-form"' in page.text
+    # An enum field without values is refused at the values input; nothing changes
+    new_field = {
+        "csrf_token": token,
+        "original": "",
+        "entity": "product",
+        "name": "regulatory_class",
+        "type": "enum",
+        "required": "false",
+        "min": "",
+        "max": "",
+        "max_length": "",
+        "pattern": "",
+        "values": "",
+        "label_en": "Regulatory class",
+        "label_zh": "监管类别",
+    }
+    refused = client.post("/integration/dictionary/versions/1/fields", data=new_field)
+    assert refused.status_code == 422
+    assert list(field_errors(refused.text)) == ["values"]
+    assert input_value(refused.text, "label_zh") == "监管类别"
+    before = _ok(client.get(f"{BASE}/versions/1", headers=admin))["fields"]
+    assert not any(f["name"] == "regulatory_class" for f in before)
+    # With its values it is added
+    added = client.post(
+        "/integration/dictionary/versions/1/fields",
+        data={**new_field, "values": "I, IIa, IIb, III"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    # An existing field is edited in place (the editor starts from what it has)
+    editor = client.get("/integration/dictionary/versions/1?field=lot.lot")
+    assert input_value(editor.text, "original") == "lot.lot"
+    assert input_value(editor.text, "label_en") == "Batch/lot"
+    lot = _field(before, "lot.lot")
+    edited = client.post(
+        "/integration/dictionary/versions/1/fields",
+        data={
+            **new_field,
+            "original": "lot.lot",
+            "entity": "lot",
+            "name": "lot",
+            "type": "string",
+            "values": "",
+            "max_length": "12",
+            "pattern": "[A-Z0-9-]+",
+            "label_en": lot["labels"]["en"],
+            "label_zh": lot["labels"]["zh_Hans"],
+        },
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    # and a field is taken out
+    removed = client.post(
+        "/integration/dictionary/versions/1/fields/remove",
+        data={"csrf_token": token, "key": "lot.production_date"},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    draft = _ok(client.get(f"{BASE}/versions/1", headers=admin))
+    assert _field(draft["fields"], "product.regulatory_class")["rules"] == {
+        "values": ["I", "IIa", "IIb", "III"]
+    }
+    assert _field(draft["fields"], "lot.lot")["rules"] == {
+        "max_length": 12,
+        "pattern": "[A-Z0-9-]+",
+    }
+    assert not any(f["entity"] == "lot" and f["name"] == "production_date" for f in draft["fields"])
+    assert len(draft["fields"]) == len(before)
+    # Its author cannot approve it: the page says why and the version stays a draft
+    own = client.post(
+        "/integration/dictionary/versions/1/approve",
+        data={"csrf_token": token, "password": PASSWORD, "comment": ""},
+    )
+    assert own.status_code == 403
+    assert 'data-testid="approve-form"' in own.text
+    assert _ok(client.get(f"{BASE}/versions/1", headers=admin))["status"] == "draft"
+    # Another administrator signs it on the page
+    _ok(
+        client.post(
+            "/api/v1/users",
+            json={
+                "username": "acme-admin2",
+                "display_name": "Second admin",
+                "password": PASSWORD,
+                "role": "admin",
+            },
+            headers=admin,
+        ),
+        201,
+    )
+    client.cookies.clear()
+    log_in(client, "acme-admin2")
+    signed = client.post(
+        "/integration/dictionary/versions/1/approve",
+        data={
+            "csrf_token": csrf(client, "/integration/dictionary/versions/1"),
+            "password": PASSWORD,
+            "comment": "reviewed",
+        },
+        follow_redirects=False,
+    )
+    assert (signed.status_code, signed.headers["location"]) == (
+        303,
+        "/integration/dictionary?version=1&saved=1",
+    )
+    approved = _ok(client.get(f"{BASE}/versions/1", headers=admin))
+    assert approved["status"] == "approved" and approved["signature_id"] is not None
+    # A partner's user reads the dictionary but cannot draft
+    client.cookies.clear()
+    log_in(client, "acme-distributor")
+    assert client.get("/integration/dictionary/versions/1").status_code == 403

@@ -5,6 +5,7 @@ the EDI lists and a despatch advice's page, and ``medledger edi …`` / ``medled
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from medledger.core.system import system_unit_of_work
 from medledger.parties.models import Party, User
 from tests.builders import build_network, token_headers
 from tests.integration.edi_builders import ship_two_pallets
+from tests.web.browsing import csrf, field_errors, input_value
 from tests.web.browsing import log_in as _log_in
 
 runner = CliRunner()
@@ -185,3 +187,78 @@ def test_api_key_commands(
     assert client.get("/api/v1/me", headers={"X-API-Key": old["key"]}).status_code == 200
     refused = runner.invoke(cli, ["api-key", "rotate", str(old["id"])])
     assert refused.exit_code == 2 and "api_key.not_active" in refused.output
+
+
+def _selected(page: str, name: str) -> str:
+    select = page.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+    match = re.search(r'<option value="([^"]*)" selected', select)
+    return match.group(1) if match else ""
+
+
+def test_edi_settings_form(client: TestClient, factory: sessionmaker[Session]) -> None:
+    net = build_network(factory, "ef")
+    log_in(client, "ef-admin")
+    # The list offers to set up a partner; the form starts from the defaults
+    assert 'href="/integration/edi/settings"' in client.get("/integration/edi").text
+    form = client.get("/integration/edi/settings")
+    assert form.status_code == 200
+    assert (_selected(form.text, "syntax"), _selected(form.text, "despatch_advice_auto")) == (
+        "edifact",
+        "true",
+    )
+    token = csrf(client, "/integration/edi/settings")
+    body = {
+        "csrf_token": token,
+        "party_id": str(net.distributor_id),
+        "syntax": "x12",
+        "our_id": "ZZ:OURHUB",
+        "partner_id": "ZZ:THISIDISLONGERTHAN15",
+        "element_separator": "*",
+        "component_separator": ">",
+        "segment_terminator": "~",
+        "outbound_folder": "dist/in",
+        "deliver_via_outbox": "false",
+        "despatch_advice_auto": "false",
+        "test_indicator": "true",
+    }
+    # A bad identifier is refused at its field, and nothing is saved
+    refused = client.post("/integration/edi/settings", data=body, follow_redirects=False)
+    assert refused.status_code == 422
+    assert list(field_errors(refused.text)) == ["partner_id"]
+    assert input_value(refused.text, "outbound_folder") == "dist/in"
+    api = token_headers(client, "ef-admin")
+    assert (
+        client.get(f"/api/v1/integration/edi/partners/{net.distributor_id}", headers=api)
+    ).status_code == 404
+    # Corrected, it is saved and the list says so
+    saved = client.post(
+        "/integration/edi/settings",
+        data={**body, "partner_id": "ZZ:DISTRIB"},
+        follow_redirects=False,
+    )
+    assert (saved.status_code, saved.headers["location"]) == (303, "/integration/edi?saved=1")
+    listed = client.get("/integration/edi?saved=1")
+    assert "Saved." in listed.text and "ZZ:DISTRIB" in listed.text
+    stored = client.get(
+        f"/api/v1/integration/edi/partners/{net.distributor_id}", headers=api
+    ).json()
+    assert {k: stored[k] for k in body if k in stored} == {
+        "party_id": net.distributor_id,
+        "syntax": "x12",
+        "our_id": "ZZ:OURHUB",
+        "partner_id": "ZZ:DISTRIB",
+        "element_separator": "*",
+        "component_separator": ">",
+        "segment_terminator": "~",
+        "outbound_folder": "dist/in",
+        "deliver_via_outbox": False,
+        "despatch_advice_auto": False,
+        "test_indicator": True,
+    }
+    # The form of that partner shows what it has
+    again = client.get(f"/integration/edi/settings?party_id={net.distributor_id}")
+    assert input_value(again.text, "partner_id") == "ZZ:DISTRIB"
+    assert _selected(again.text, "despatch_advice_auto") == "false"
+    # A partner's user may not set anyone's settings
+    log_in(client, "ef-distributor")
+    assert client.get("/integration/edi/settings").status_code == 403

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from medledger.core.facts import declared_facts
+
 
 @dataclass(frozen=True)
 class EventType:
@@ -22,10 +24,19 @@ def register_event_type(name: str, description: str) -> EventType:
     return event_type
 
 
+def _all() -> dict[str, EventType]:
+    """The gateway's own types and the business facts other contexts declare
+    (``core.facts``), which :mod:`medledger.integration.facts` publishes."""
+    merged = {fact.name: EventType(fact.name, fact.description) for fact in declared_facts()}
+    merged.update(_TYPES)
+    return merged
+
+
 def event_types() -> list[EventType]:
     """Every registered event type, by name."""
-    return [_TYPES[name] for name in sorted(_TYPES)]
+    types = _all()
+    return [types[name] for name in sorted(types)]
 
 
 def is_known(name: str) -> bool:
-    return name in _TYPES
+    return name in _all()

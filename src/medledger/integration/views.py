@@ -57,6 +57,11 @@ EVENT_TYPE_LABELS: dict[str, str] = {
     "shipment.despatched": N_("Shipment despatched"),
     "receipt.confirmed": N_("Receipt confirmed"),
     "edi.despatch_advice": N_("Despatch advice (EDI)"),
+    "order.acknowledged": N_("Order acknowledged (EDI)"),
+    "ncr.shared": N_("Nonconformance shared"),
+    "change.notified": N_("Change notified"),
+    "recall.notice": N_("Recall notice"),
+    "epcis.query_result": N_("EPCIS query result"),
 }
 
 

@@ -24,8 +24,8 @@ from medledger.core.errors import DomainError, FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
 from medledger.core.work import work_of
+from medledger.orders import facts, service
 from medledger.orders import repository as repo
-from medledger.orders import service
 from medledger.orders.draft import LineDraft, OrderDraft, Purpose
 from medledger.orders.edi import acks, edifact, handlers, mapping, x12
 from medledger.orders.errors import EdiSyntaxError, OrderValidationFailed, order_conflict, problem
@@ -381,6 +381,7 @@ def _acknowledge(
     )
     session.add(ack)
     session.flush()
+    facts.acknowledged(session, order, ack)
     return ack
 
 

@@ -15,6 +15,7 @@ from medledger.core.errors import Conflict, PermissionDenied, ValidationFailed, 
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import apply_changes
 from medledger.inventory.lot_holds import InventoryLotHolds
+from medledger.quality import facts
 from medledger.quality import repository as repo
 from medledger.quality.hooks import (
     LotHoldRequest,
@@ -158,6 +159,7 @@ def raise_ncr(session: Session, principal: Principal, data: NcrIn) -> Ncr:
     session.add(ncr)
     session.flush()
     _emit(session, principal, ncr, "hold", lots)
+    facts.ncr_shared(session, ncr)
     return ncr
 
 
@@ -196,6 +198,7 @@ def update_ncr(session: Session, principal: Principal, ncr_id: int, data: NcrUpd
     if "due_date" in changes:
         changes["due_date"] = data.due_date
     old_lots = list(ncr.affected_lots or [])
+    old_supplier = ncr.supplier_party_id
     if "affected_lots" in changes:
         changes["affected_lots"] = lots_of(data.affected_lots or [])
     for key in ("title", "description", "investigation", "disposition_rationale"):
@@ -216,6 +219,8 @@ def update_ncr(session: Session, principal: Principal, ncr_id: int, data: NcrUpd
         ]
         _emit(session, principal, ncr, "hold", added)
         _emit(session, principal, ncr, "release", removed)
+    if ncr.supplier_party_id != old_supplier:
+        facts.ncr_shared(session, ncr)
     return ncr
 
 
@@ -284,6 +289,7 @@ def raise_from_inspection(session: Session, principal: Principal, inspection: An
     session.add(ncr)
     session.flush()
     _emit(session, principal, ncr, "hold", lots)
+    facts.ncr_shared(session, ncr)
     return ncr
 
 

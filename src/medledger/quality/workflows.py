@@ -16,6 +16,7 @@ from medledger.compliance.signables import Meaning
 from medledger.compliance.workflow import GuardFailure, Transition, Workflow
 from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
+from medledger.quality import facts
 from medledger.quality import repository as repo
 from medledger.quality.hooks import LotHoldRequest, LotRef, emit_lot_hold
 from medledger.quality.lot_workflows import INSPECTION_WORKFLOW, LOT_RELEASE_WORKFLOW
@@ -382,15 +383,15 @@ def notify_partners(session: Session, principal: Principal, change: ChangeReques
     for party_id, why in sorted(affected_parties(session, change, principal.hub_party_id).items()):
         if party_id in existing:
             continue
-        session.add(
-            ChangeNotice(
-                tenant_id=change.tenant_id,
-                change_id=change.id,
-                party_id=party_id,
-                why=why[:200],
-                notified_at=utcnow(),
-            )
+        notice = ChangeNotice(
+            tenant_id=change.tenant_id,
+            change_id=change.id,
+            party_id=party_id,
+            why=why[:200],
+            notified_at=utcnow(),
         )
+        session.add(notice)
+        facts.change_notified(session, change, notice)
     session.flush()
 
 

@@ -396,6 +396,8 @@ def list_page(
         notice = ngettext(ui.locale, "{n} row changed.", "{n} rows changed.", int(done)).format(
             n=int(done)
         )
+    elif ui.request.query_params.get("saved"):
+        notice = ui._("Saved.")
     fmt = ui.request.query_params.get("format", "")
     if fmt in ("csv", "xlsx"):
         return _export(ui, spec, query, fmt)

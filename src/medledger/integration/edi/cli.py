@@ -36,6 +36,9 @@ def settings_command(
     partner_id: Annotated[str, typer.Option(help="The partner's interchange id, qualifier:id.")],
     folder: Annotated[str, typer.Option(help="Outbound folder inside the EDI root.")] = "",
     outbox: Annotated[bool, typer.Option(help="Also deliver through the outbox.")] = True,
+    auto_despatch: Annotated[
+        bool, typer.Option(help="Send a despatch advice at every shipping event to the partner.")
+    ] = True,
     separators: Annotated[
         str, typer.Option(help="X12 element, component and segment separators.")
     ] = "*>~",
@@ -55,6 +58,7 @@ def settings_command(
             segment_terminator=separators[2:3] or "~",
             outbound_folder=folder,
             deliver_via_outbox=outbox,
+            despatch_advice_auto=auto_despatch,
         )
         party_id = _party_id(session, principal.tenant_id, party_gln)
         setting = service.put_settings(session, principal, party_id, data)

@@ -38,6 +38,9 @@ class EdiPartnerSetting(TenantScoped, Base):
     outbound_folder: Mapped[str] = mapped_column(String(500), default="")
     deliver_via_outbox: Mapped[bool] = mapped_column(Boolean, default=True)
     test_indicator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Send a despatch advice by itself at every shipping event to this partner (otherwise only
+    # when asked for, by API or CLI).
+    despatch_advice_auto: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -67,3 +70,21 @@ class DespatchAdvice(TenantScoped, Base):
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class OutboundFile(TenantScoped, Base):
+    """An EDI document for a partner's outbound folder other than a despatch advice (an order
+    response, ORDRSP or 855), kept so that a file a crash left unwritten is written again
+    (``medledger edi write-outbound``)."""
+
+    __tablename__ = "edi_outbound_files"
+    __audit__ = True
+    __audit_redact__ = frozenset({"content"})
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)
+    party_id: Mapped[int] = mapped_column(BigId, ForeignKey("parties.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    written_path: Mapped[str] = mapped_column(String(800))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -29,6 +29,11 @@ class EdiSettingsIn(BaseModel):
     )
     deliver_via_outbox: bool = True
     test_indicator: bool = False
+    despatch_advice_auto: bool = Field(
+        True,
+        description="Send a despatch advice by itself at every shipping event to this partner "
+        "(false: only when asked for).",
+    )
 
 
 class EdiSettingsOut(BaseModel):
@@ -43,6 +48,7 @@ class EdiSettingsOut(BaseModel):
     outbound_folder: str
     deliver_via_outbox: bool
     test_indicator: bool
+    despatch_advice_auto: bool
     updated_at: datetime
 
 

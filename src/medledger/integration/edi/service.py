@@ -1,10 +1,13 @@
-"""Per-partner EDI settings and despatch advices generated from shipments.
+"""Per-partner EDI settings, despatch advices generated from shipments, and other EDI
+documents (order responses) delivered to partners' outbound folders.
 
 A despatch advice covers one shipping event: every SSCC it shipped to the partner, with the
 items packed in each (GTIN, lot, serial, quantity) as the stock ledger moved them and the
 lots' expiry as inventory knows it. It is kept as sent, written to the partner's outbound
 folder after commit (``medledger edi write-outbound`` writes any file a crash left unwritten),
-and/or published to the outbox as ``edi.despatch_advice`` for the partner's webhooks.
+and/or published to the outbox as ``edi.despatch_advice`` for the partner's webhooks. It is
+generated at the shipping event itself when the partner's settings ask for it
+(``despatch_advice_auto``, ``integration.edi.auto``), else on request (API, CLI).
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from medledger.core.config import get_settings as process_settings
 from medledger.core.db import utcnow
 from medledger.core.errors import PermissionDenied
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
 from medledger.integration.edi import documents
-from medledger.integration.edi.models import DespatchAdvice, EdiPartnerSetting, Syntax
+from medledger.integration.edi.models import (
+    DespatchAdvice,
+    EdiPartnerSetting,
+    OutboundFile,
+    Syntax,
+)
 from medledger.integration.errors import Code, field_invalid, not_found
 from medledger.integration.event_types import register_event_type
 from medledger.integration.outbox import publish
@@ -236,29 +245,60 @@ def send_despatch_advice(
             "Shipment {id} was retracted: there is nothing to advise.",
             id=shipment_id,
         )
-    existing = session.scalar(
-        select(DespatchAdvice).where(
-            DespatchAdvice.tenant_id == principal.tenant_id,
-            DespatchAdvice.ship_event_row_id == shipment.ship_event_row_id,
-        )
-    )
+    existing = _advice_of_event(session, principal.tenant_id, shipment.ship_event_row_id)
     if existing is not None:
         return existing, False
-    setting = session.scalar(
-        select(EdiPartnerSetting).where(
-            EdiPartnerSetting.tenant_id == principal.tenant_id,
-            EdiPartnerSetting.party_id == shipment.destination_party_id,
-        )
-    )
+    setting = setting_of(session, principal.tenant_id, shipment.destination_party_id)
     if setting is None:
         raise field_invalid(
             "shipment_id",
             Code.EDI_SETTINGS_MISSING,
             "The receiving party has no EDI settings yet.",
         )
-    despatch = despatch_of(session, principal.tenant_id, shipment.ship_event_row_id)
+    advice = generate_advice(
+        session,
+        shipment,
+        setting,
+        created_by=principal.label,
+        outbound_root=outbound_root,
+    )
+    return advice, True
+
+
+def setting_of(session: Session, tenant_id: int, party_id: int) -> EdiPartnerSetting | None:
+    return session.scalar(
+        select(EdiPartnerSetting).where(
+            EdiPartnerSetting.tenant_id == tenant_id,
+            EdiPartnerSetting.party_id == party_id,
+        )
+    )
+
+
+def _advice_of_event(
+    session: Session, tenant_id: int, ship_event_row_id: int
+) -> DespatchAdvice | None:
+    return session.scalar(
+        select(DespatchAdvice).where(
+            DespatchAdvice.tenant_id == tenant_id,
+            DespatchAdvice.ship_event_row_id == ship_event_row_id,
+        )
+    )
+
+
+def generate_advice(
+    session: Session,
+    shipment: Shipment,
+    setting: EdiPartnerSetting,
+    *,
+    created_by: str,
+    outbound_root: Path,
+) -> DespatchAdvice:
+    """Generate, keep, write (after commit) and publish the advice of ``shipment``'s shipping
+    event for the partner ``setting`` belongs to."""
+    tenant_id = shipment.tenant_id
+    despatch = despatch_of(session, tenant_id, shipment.ship_event_row_id)
     advice = DespatchAdvice(
-        tenant_id=principal.tenant_id,
+        tenant_id=tenant_id,
         party_id=shipment.destination_party_id,
         ship_event_row_id=shipment.ship_event_row_id,
         number=despatch.number,
@@ -268,7 +308,7 @@ def send_despatch_advice(
         ssccs=[unit.sscc for unit in despatch.units],
         filename="",
         content="",
-        created_by=principal.label[:200],
+        created_by=created_by[:200],
     )
     session.add(advice)
     session.flush()
@@ -303,7 +343,7 @@ def send_despatch_advice(
     if setting.deliver_via_outbox:
         message = publish(
             session,
-            tenant_id=principal.tenant_id,
+            tenant_id=tenant_id,
             event_type=DESPATCH_ADVICE.name,
             subject=despatch.number,
             payload={
@@ -317,7 +357,74 @@ def send_despatch_advice(
         )
         advice.outbox_message_id = message.message_id if message else ""
     session.flush()
-    return advice, True
+    return advice
+
+
+def advise_shipping_events(
+    session: Session,
+    tenant_id: int,
+    ship_event_row_ids: list[int],
+    *,
+    created_by: str,
+    outbound_root: Path,
+) -> list[DespatchAdvice]:
+    """The advices sent by themselves: for each shipping event to a partner whose settings
+    ask for it (``despatch_advice_auto``) and that has none yet."""
+    shipments = list(
+        session.scalars(
+            select(Shipment)
+            .where(
+                Shipment.tenant_id == tenant_id,
+                Shipment.ship_event_row_id.in_(ship_event_row_ids),
+            )
+            .order_by(Shipment.id)
+        )
+    )
+    first: dict[int, Shipment] = {}
+    for shipment in shipments:
+        first.setdefault(shipment.ship_event_row_id, shipment)
+    advices = []
+    for event_row_id, shipment in first.items():
+        setting = setting_of(session, tenant_id, shipment.destination_party_id)
+        if setting is None or not setting.despatch_advice_auto:
+            continue
+        if _advice_of_event(session, tenant_id, event_row_id) is not None:
+            continue
+        advices.append(
+            generate_advice(
+                session, shipment, setting, created_by=created_by, outbound_root=outbound_root
+            )
+        )
+    return advices
+
+
+def deliver_document(
+    session: Session,
+    *,
+    tenant_id: int,
+    party_id: int,
+    filename: str,
+    content: str,
+    outbound_root: Path | None = None,
+) -> OutboundFile | None:
+    """Write an EDI document for ``party_id`` to its outbound folder after commit, when its
+    settings name one; the record kept (``None`` when the partner has no folder)."""
+    setting = setting_of(session, tenant_id, party_id)
+    if setting is None or not setting.outbound_folder:
+        return None
+    root = outbound_root if outbound_root is not None else process_settings().edi_outbound_root
+    path = root / setting.outbound_folder / filename
+    record = OutboundFile(
+        tenant_id=tenant_id,
+        party_id=party_id,
+        filename=filename,
+        written_path=str(path),
+        content=content,
+    )
+    session.add(record)
+    session.flush()
+    _write_after_commit(session, path, content)
+    return record
 
 
 def get_advice(session: Session, principal: Principal, advice_id: int) -> DespatchAdvice:
@@ -340,16 +447,24 @@ def list_advices(
 
 
 def write_missing(session: Session, tenant_id: int, outbound_root: Path) -> list[str]:
-    """Write the files of advices whose file is not in the outbound folder (after a crash
-    between commit and write); the paths written."""
+    """Write the files of advices and order responses whose file is not in the outbound
+    folder (after a crash between commit and write); the paths written."""
     written = []
-    for advice in session.scalars(
-        select(DespatchAdvice)
-        .where(DespatchAdvice.tenant_id == tenant_id, DespatchAdvice.written_path != "")
-        .order_by(DespatchAdvice.id)
-    ):
-        path = Path(advice.written_path)
+    files = [
+        *session.execute(
+            select(DespatchAdvice.written_path, DespatchAdvice.content)
+            .where(DespatchAdvice.tenant_id == tenant_id, DespatchAdvice.written_path != "")
+            .order_by(DespatchAdvice.id)
+        ),
+        *session.execute(
+            select(OutboundFile.written_path, OutboundFile.content)
+            .where(OutboundFile.tenant_id == tenant_id, OutboundFile.written_path != "")
+            .order_by(OutboundFile.id)
+        ),
+    ]
+    for written_path, content in files:
+        path = Path(written_path)
         if not path.exists():
-            write_file(path, advice.content)
+            write_file(path, content)
             written.append(str(path))
     return written
