@@ -9,8 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from medledger.compliance.signing import register_second_factor, unregister_second_factor
-from medledger.parties.models import User
+from medledger.compliance.signing import (
+    Signer,
+    register_second_factor,
+    unregister_second_factor,
+)
 from tests.builders import PASSWORD, Network, build_network
 from tests.quality.builders import Api, counts, raise_ncr
 
@@ -30,10 +33,10 @@ class FixedCode:
 
     name = "totp"
 
-    def required_for(self, session: Session, user: User) -> bool:
+    def required_for(self, session: Session, user: Signer) -> bool:
         return user.role == "qa_approver"
 
-    def verify(self, session: Session, user: User, code: str) -> bool:
+    def verify(self, session: Session, user: Signer, code: str) -> bool:
         return code == "424242"
 
 

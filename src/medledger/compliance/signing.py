@@ -16,7 +16,7 @@ until the window has passed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +41,6 @@ from medledger.core.principal import Principal
 from medledger.core.repository import list_visible
 from medledger.core.security import verify_password
 from medledger.core.types import RecordId
-from medledger.parties.models import User
 
 
 @dataclass(frozen=True)
@@ -65,14 +64,50 @@ class Credentials:
     second_factor: str | None = None
 
 
+class Signer(Protocol):
+    """What signing needs to know of a person (the parties package's user satisfies it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def party_id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def password_hash(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+
+
+#: Loads the signer with a user id, or None. The parties package owns the users and registers
+#: it (``parties/signers.py``), so compliance, below parties, does not import them.
+SignerLookup = Callable[[Session, RecordId], Signer | None]
+_SIGNER_LOOKUP: list[SignerLookup] = []
+
+
+def register_signer_lookup(lookup: SignerLookup) -> None:
+    """Set how signing loads a signer (one lookup; registering again replaces it)."""
+    _SIGNER_LOOKUP[:] = [lookup]
+
+
+def _load_signer(session: Session, user_id: RecordId) -> Signer | None:
+    if not _SIGNER_LOOKUP:
+        raise RuntimeError("No signer lookup registered: import medledger.parties first.")
+    return _SIGNER_LOOKUP[0](session, user_id)
+
+
 class SecondFactor(Protocol):
     """A second signing factor (TOTP, a hardware key …) a deployment can plug in."""
 
     name: str
 
-    def required_for(self, session: Session, user: User) -> bool: ...
+    def required_for(self, session: Session, user: Signer) -> bool: ...
 
-    def verify(self, session: Session, user: User, code: str) -> bool: ...
+    def verify(self, session: Session, user: Signer, code: str) -> bool: ...
 
 
 _SECOND_FACTORS: list[SecondFactor] = []
@@ -89,7 +124,7 @@ def unregister_second_factor(factor: SecondFactor) -> None:
 
 def second_factor_required(session: Session, user_id: RecordId | None) -> bool:
     """Whether signing asks this user for a second factor (the dialog then shows its field)."""
-    user = session.get(User, user_id) if user_id is not None else None
+    user = _load_signer(session, user_id) if user_id is not None else None
     return user is not None and any(f.required_for(session, user) for f in _SECOND_FACTORS)
 
 
@@ -159,13 +194,13 @@ def locked_until(
     return until if until > now else None
 
 
-def _signer(session: Session, principal: Principal) -> User:
+def _signer(session: Session, principal: Principal) -> Signer:
     if principal.user_id is None:
         raise PermissionDenied(
             "Only a person can sign; machine clients (API keys) cannot.",
             code="signature.person_required",
         )
-    user = session.get(User, principal.user_id)
+    user = _load_signer(session, principal.user_id)
     if user is None or not user.active:
         raise PermissionDenied(
             "Only a person can sign; machine clients (API keys) cannot.",

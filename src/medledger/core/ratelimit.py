@@ -67,7 +67,9 @@ def hit(engine: Engine, key_id: int, limit: Limit, clock: Clock = time.time) -> 
         if count == 1:
             # A new window: forget the key's earlier ones (keeps the table at one row per key).
             connection.execute(
-                delete(table).where(table.c.key_id == key_id, table.c.window_start < start)
+                delete(ApiRateWindow).where(
+                    ApiRateWindow.key_id == key_id, ApiRateWindow.window_start < start
+                )
             )
     if count > limit.requests:
         retry_after = max(1, math.ceil(start + limit.window_seconds - now))

@@ -8,14 +8,15 @@ are closed by default.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, false
 from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.core.principal import Principal
 
-T = TypeVar("T", bound=tuple[Any, ...])
+# The selected columns: SQLAlchemy 2.1 types a Select by the tuple of what it selects.
+Ts = TypeVarTuple("Ts")
 
 # model class -> function(principal) -> SQL condition for partner users
 _PARTY_RULES: dict[type, Any] = {}
@@ -42,7 +43,7 @@ def visibility(model: type, principal: Principal) -> ColumnElement[bool]:
     return condition & rule(principal)
 
 
-def scoped(stmt: Select[T], model: type, principal: Principal) -> Select[T]:
+def scoped(stmt: Select[*Ts], model: type, principal: Principal) -> Select[*Ts]:
     """``stmt`` limited to rows of ``model`` the principal may see."""
     return stmt.where(visibility(model, principal))
 

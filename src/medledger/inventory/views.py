@@ -1,5 +1,5 @@
-"""HTML pages: stock by site/location/lot with status and expiry, and the receiving screen
-(scan against an ASN; works with a keyboard-wedge scanner on a phone-sized screen).
+"""HTML pages: stock by site/location/lot with status and expiry, picking, packing and
+shipping (the receiving screens, which scan against purchasing's ASNs, are purchasing's views).
 
 Forms parse into the API's schemas and call the same services (same rules, same messages).
 """
@@ -23,9 +23,6 @@ from medledger.inventory.models import InventorySite, StockStatus
 from medledger.inventory.schemas import MoveIn, PackIn, PickListIn, ShipIn, StockLineIn
 from medledger.parties.models import Location, Party, Site
 from medledger.parties.views import page_number, submit, who
-from medledger.purchasing import service as purchasing
-from medledger.purchasing.models import AsnStatus
-from medledger.purchasing.schemas import ScanIn
 from medledger.web.forms import empty_form, parse_form
 from medledger.web.nav import N_, NavEntry, register_nav
 from medledger.web.ui import Ui, UiPage, UiRoute
@@ -33,9 +30,6 @@ from medledger.web.ui import Ui, UiPage, UiRoute
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
 
 register_nav(NavEntry("stock", N_("Stock"), "/stock", Permission.INVENTORY_READ, order=100))
-register_nav(
-    NavEntry("receiving", N_("Receiving"), "/receiving", Permission.INVENTORY_MOVE, order=102)
-)
 register_nav(NavEntry("picking", N_("Picking"), "/picking", Permission.INVENTORY_MOVE, order=103))
 register_nav(NavEntry("packing", N_("Packing"), "/packing", Permission.INVENTORY_MOVE, order=104))
 register_nav(
@@ -94,71 +88,6 @@ def stock_page(ui: UiPage) -> Response:
         status_labels=STATUS_LABELS,
         near_expiry_days=ui.request.app.state.settings.near_expiry_days,
     )
-
-
-@router.get("/receiving")
-def receiving_list(ui: UiPage) -> Response:
-    """Open ASNs to receive against."""
-    who(ui).require(Permission.INVENTORY_MOVE)
-    asns = purchasing.list_asns(ui.session, who(ui), status=AsnStatus.OPEN.value)
-    return ui.render("inventory/receiving_list.html", asns=asns)
-
-
-def _docks(ui: Ui, site_id: int) -> list[tuple[str, str]]:
-    rows = ui.session.execute(
-        select(Location.id, Location.code, Location.name)
-        .where(
-            Location.tenant_id == who(ui).tenant_id,
-            Location.site_id == site_id,
-            Location.active.is_(True),
-        )
-        .order_by(Location.zone_purpose != "receiving_quarantine", Location.code)
-    ).all()
-    return [(str(i), f"{code} · {name}") for i, code, name in rows]
-
-
-def _receiving(ui: Ui, asn_id: int, form: Any, status: int = 200, **extra: Any) -> Response:
-    asn = purchasing.get_asn(ui.session, who(ui), asn_id)
-    order = purchasing.get_order(ui.session, who(ui), asn.purchase_order_id)
-    return ui.render(
-        "inventory/receiving.html",
-        status=status,
-        asn=purchasing.asn_out(ui.session, asn),
-        order=order,
-        form=form,
-        dock_options=_docks(ui, order.ship_to_site_id),
-        discrepancies=purchasing.discrepancies(ui.session, who(ui), asn_id),
-        **extra,
-    )
-
-
-@router.get("/receiving/{asn_id}")
-def receiving_page(ui: UiPage, asn_id: int) -> Response:
-    """The scan screen of one ASN: the scan field has the focus, Enter receives."""
-    who(ui).require(Permission.INVENTORY_MOVE)
-    query = ui.request.query_params
-    values = {"quantity": "1", "location_id": query.get("location_id", "")}
-    last = None
-    if query.get("lot"):
-        last = {"lot": query.get("lot"), "quantity": query.get("quantity", "")}
-    return _receiving(ui, asn_id, empty_form(ui.locale, values), last=last)
-
-
-@router.post("/receiving/{asn_id}")
-def receiving_scan(ui: UiPage, asn_id: int) -> Response:
-    """Receive one scan; a flagged receipt comes back with its reason field."""
-    state = parse_form(ScanIn, ui.form, ui.locale, lists=frozenset(), skip=frozenset())
-    result = submit(
-        ui, state, lambda data: purchasing.receive_scan(ui.session, who(ui), asn_id, data)
-    )
-    if result is not None:
-        assert state.data is not None
-        return ui.redirect(
-            f"/receiving/{asn_id}?location_id={state.data.location_id}"
-            f"&lot={result.lot}&quantity={result.quantity}"
-        )
-    flagged = state.code.startswith("purchasing.") and state.status == 409
-    return _receiving(ui, asn_id, state, status=state.status, flagged=flagged, last=None)
 
 
 def _shipping_bays(ui: Ui, site_id: int) -> list[tuple[str, str]]:

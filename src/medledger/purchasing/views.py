@@ -1,7 +1,12 @@
 """HTML pages: purchase orders (a supplier's users see theirs, without prices) with their
-ASNs, and the replenishment suggestions a buyer approves."""
+ASNs, the replenishment suggestions a buyer approves, and the receiving screen (scan against
+an ASN; works with a keyboard-wedge scanner on a phone-sized screen). Receiving lives here,
+not in inventory, because it receives through this package's service, which moves stock
+through inventory's: inventory does not import purchasing."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -9,11 +14,14 @@ from sqlalchemy import select
 
 from medledger.core.principal import Permission
 from medledger.inventory.models import InventorySite
-from medledger.parties.models import Site
-from medledger.parties.views import page_number, who
+from medledger.parties.models import Location, Site
+from medledger.parties.views import page_number, submit, who
 from medledger.purchasing import service, suggestions
+from medledger.purchasing.models import AsnStatus
+from medledger.purchasing.schemas import ScanIn
+from medledger.web.forms import empty_form, parse_form
 from medledger.web.nav import N_, NavEntry, register_nav
-from medledger.web.ui import UiPage, UiRoute
+from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
 
@@ -25,6 +33,9 @@ register_nav(
         Permission.PURCHASING_READ,
         order=104,
     )
+)
+register_nav(
+    NavEntry("receiving", N_("Receiving"), "/receiving", Permission.INVENTORY_MOVE, order=102)
 )
 
 STATUS_LABELS = {
@@ -100,3 +111,66 @@ def order_approve(ui: UiPage, order_id: int) -> Response:
     """A buyer approves a suggested order (it is sent to the supplier)."""
     service.approve_order(ui.session, who(ui), order_id)
     return ui.redirect(f"/purchase-orders/{order_id}?saved=1")
+
+
+@router.get("/receiving")
+def receiving_list(ui: UiPage) -> Response:
+    """Open ASNs to receive against."""
+    who(ui).require(Permission.INVENTORY_MOVE)
+    asns = service.list_asns(ui.session, who(ui), status=AsnStatus.OPEN.value)
+    return ui.render("inventory/receiving_list.html", asns=asns)
+
+
+def _docks(ui: Ui, site_id: int) -> list[tuple[str, str]]:
+    rows = ui.session.execute(
+        select(Location.id, Location.code, Location.name)
+        .where(
+            Location.tenant_id == who(ui).tenant_id,
+            Location.site_id == site_id,
+            Location.active.is_(True),
+        )
+        .order_by(Location.zone_purpose != "receiving_quarantine", Location.code)
+    ).all()
+    return [(str(i), f"{code} · {name}") for i, code, name in rows]
+
+
+def _receiving(ui: Ui, asn_id: int, form: Any, status: int = 200, **extra: Any) -> Response:
+    asn = service.get_asn(ui.session, who(ui), asn_id)
+    order = service.get_order(ui.session, who(ui), asn.purchase_order_id)
+    return ui.render(
+        "inventory/receiving.html",
+        status=status,
+        asn=service.asn_out(ui.session, asn),
+        order=order,
+        form=form,
+        dock_options=_docks(ui, order.ship_to_site_id),
+        discrepancies=service.discrepancies(ui.session, who(ui), asn_id),
+        **extra,
+    )
+
+
+@router.get("/receiving/{asn_id}")
+def receiving_page(ui: UiPage, asn_id: int) -> Response:
+    """The scan screen of one ASN: the scan field has the focus, Enter receives."""
+    who(ui).require(Permission.INVENTORY_MOVE)
+    query = ui.request.query_params
+    values = {"quantity": "1", "location_id": query.get("location_id", "")}
+    last = None
+    if query.get("lot"):
+        last = {"lot": query.get("lot"), "quantity": query.get("quantity", "")}
+    return _receiving(ui, asn_id, empty_form(ui.locale, values), last=last)
+
+
+@router.post("/receiving/{asn_id}")
+def receiving_scan(ui: UiPage, asn_id: int) -> Response:
+    """Receive one scan; a flagged receipt comes back with its reason field."""
+    state = parse_form(ScanIn, ui.form, ui.locale, lists=frozenset(), skip=frozenset())
+    result = submit(ui, state, lambda data: service.receive_scan(ui.session, who(ui), asn_id, data))
+    if result is not None:
+        assert state.data is not None
+        return ui.redirect(
+            f"/receiving/{asn_id}?location_id={state.data.location_id}"
+            f"&lot={result.lot}&quantity={result.quantity}"
+        )
+    flagged = state.code.startswith("purchasing.") and state.status == 409
+    return _receiving(ui, asn_id, state, status=state.status, flagged=flagged, last=None)

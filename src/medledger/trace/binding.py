@@ -273,7 +273,7 @@ class EpcisBinding:
                 try:
                     problem = binding_problem(json.loads(body))
                     body = json.dumps(problem, ensure_ascii=False).encode()
-                    status = int(problem.get("status", start["status"]))
+                    status = int(problem.get("status") or start["status"])
                 except (ValueError, TypeError, AttributeError):
                     status = start["status"]
                 headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]

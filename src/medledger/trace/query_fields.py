@@ -361,9 +361,9 @@ def _matcher(name: str, values: list[str]) -> Matcher:
     if name == "EQ_booleanValue":
         if any(v not in ("true", "false") for v in values):
             raise _error(name, "give true or false")
-        wanted = {v == "true" for v in values}
+        booleans = {v == "true" for v in values}
         return lambda event: any(
-            kind == "report" and part.get("booleanValue") in wanted
+            kind == "report" and part.get("booleanValue") in booleans
             for kind, part in _sensor_parts(event)
         )
     key, in_metadata = _SENSOR_EQUALS[name]

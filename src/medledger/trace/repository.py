@@ -229,6 +229,6 @@ def _redacted(document: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
     return redacted
 
 
-def visible_events(principal: Principal) -> Select[tuple[EpcisEvent]]:
+def visible_events(principal: Principal) -> Select[EpcisEvent]:
     """The base statement of event queries: the principal's visible events."""
     return scoped(select(EpcisEvent), EpcisEvent, principal)

@@ -609,7 +609,7 @@ def find_item_id(session: Session, tenant_id: int, uri: str) -> int | None:
 
 def item_visible(session: Session, principal: Principal, item_id: int) -> bool:
     """Whether the principal may see the item (the scoping choke point decides)."""
-    stmt = scoped(select(TraceItem.id).where(TraceItem.id == item_id), TraceItem, principal)  # type: ignore[type-var]
+    stmt = scoped(select(TraceItem.id).where(TraceItem.id == item_id), TraceItem, principal)
     return session.scalar(stmt) is not None
 
 
@@ -617,7 +617,7 @@ def party_item_ids(session: Session, principal: Principal, item_ids: Sequence[in
     """Which of ``item_ids`` the principal's party is involved with (``item_parties``)."""
     found: set[int] = set()
     for chunk in _chunks(item_ids):
-        stmt = scoped(select(ItemParty.item_id), ItemParty, principal).where(  # type: ignore[type-var]
+        stmt = scoped(select(ItemParty.item_id), ItemParty, principal).where(
             ItemParty.party_id == principal.party_id, ItemParty.item_id.in_(chunk)
         )
         found.update(int(value) for value in session.scalars(stmt))

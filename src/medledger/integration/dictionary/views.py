@@ -87,9 +87,7 @@ FIELD_LIST = ListSpec(
         Column("type", N_("Type"), lambda f: f["type"], css="mono"),
         Column("unit", N_("Unit"), lambda f: f.get("unit", ""), css="mono"),
         Column("gs1_ai", N_("GS1 AI"), lambda f: f.get("gs1_ai", ""), css="mono"),
-        Column(
-            "rules", N_("Rules"), lambda f: _rules(None, f), text=_rules, css="mono", sortable=False
-        ),  # type: ignore[arg-type]
+        Column("rules", N_("Rules"), _rule_text, text=_rules, css="mono", sortable=False),
     ),
     fetch=_fetch,
     count=NP_("{n} field", "{n} fields"),

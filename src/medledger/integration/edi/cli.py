@@ -50,7 +50,7 @@ def settings_command(
 
     def action(session: Any, principal: Any) -> dict[str, Any]:
         data = EdiSettingsIn(
-            syntax=syntax,  # type: ignore[arg-type]
+            syntax=syntax,
             our_id=our_id,
             partner_id=partner_id,
             element_separator=separators[0:1] or "*",
