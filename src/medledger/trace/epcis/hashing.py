@@ -565,7 +565,10 @@ class _Builder:
         if isinstance(raw, list):
             return [node for item in raw for node in self.generic(key, item)]
         if isinstance(raw, Mapping):
-            return [_Node(name, children=self.generic_children(raw))]
+            # {"#text": …} is the text of an XML element that also has attributes
+            text = raw.get("#text")
+            value = self.value(text) if isinstance(text, str | int | float) else ""
+            return [_Node(name, value, children=self.generic_children(raw))]
         return [_Node(name, self.value(raw))]
 
 

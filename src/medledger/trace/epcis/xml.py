@@ -21,7 +21,7 @@ the capture path takes, following the standard's XML ↔ JSON mapping (as OpenEP
   namespace IRI declared (the CBV 2.0 event hash of an extension field is computed over that
   IRI: ``xmlns:cbvmda="urn:epcglobal:cbv:mda"`` hashes differently from the JSON-LD
   context's ``urn:epcglobal:cbv:mda:``, as in the reference generator). A prefix the standard
-  JSON-LD context protects with another IRI is renamed (``cbvmda`` → ``cbvmda_1``);
+  JSON-LD context protects with another IRI is renamed (``cbvmda`` → ``cbvmda1``);
 * an EPCIS 1.2 document becomes ``schemaVersion: "2.0"`` (it is now an EPCIS 2.0 document).
 
 The parser is the standard library's, behind ``defusedxml``: a DTD, an entity declaration or
@@ -75,6 +75,7 @@ XML_TYPES: Final = ("application/xml", "text/xml")
 _BINDING_NAMESPACES: Final = frozenset(
     {EPCIS_2, EPCIS_1, EPCIS_QUERY_2, EPCIS_QUERY_1, EPCIS_MASTERDATA_1, SBDH, XSI, XML_NS}
 )
+_EPCIS_NAMESPACES: Final = frozenset({EPCIS_2, EPCIS_1, EPCIS_QUERY_2, EPCIS_QUERY_1})
 _DOCUMENT_TYPES: Final = ("EPCISDocument", "EPCISQueryDocument")
 _EVENT_TYPES: Final = (
     "ObjectEvent",
@@ -257,13 +258,14 @@ class _Prefixes:
     def _name(self, prefix: str, uri: str) -> str:
         if STANDARD_PREFIXES.get(prefix) == uri:
             return prefix  # the standard context declares it already
-        base = prefix if prefix and _NCNAME.fullmatch(prefix) else "ns"
-        if base in ("http", "https", "urn"):
+        # a JSON-LD prefix is also a URI scheme (the schema checks ``prefix:name`` as a URI)
+        base = re.sub(r"[^A-Za-z0-9+.-]", "-", prefix or "")
+        if not base[:1].isalpha() or base.lower() in ("http", "https", "urn"):
             base = "ns"
         name, counter = base, 0
         while name in STANDARD_PREFIXES or name in self.context:
             counter += 1
-            name = f"{base}_{counter}"
+            name = f"{base}{counter}"
         self.context[name] = uri
         return name
 
@@ -309,6 +311,10 @@ def _parse(data: bytes) -> tuple[Element, list[tuple[str, str]]]:
         raise XmlDocumentError(f"The body is not well-formed XML: {error}.") from error
     if root is None:  # pragma: no cover - iterparse raises on an empty body
         raise XmlDocumentError("The body holds no XML element.")
+    for element in root.iter():
+        # <epcis:ObjectEvent>, <epcis:eventTime>: the binding's own names, written prefixed
+        if isinstance(element.tag, str) and _namespace(element.tag) in _EPCIS_NAMESPACES:
+            element.tag = _local(element.tag)
     return root, declared
 
 
@@ -366,13 +372,20 @@ class _Reader:
 
     def generic(self, element: Element) -> Any:
         children = list(_children(element))
-        if not children and not element.attrib:
+        attributes = {
+            name: text
+            for name, text in element.attrib.items()
+            if _namespace(name) not in (XSI, XML_NS)  # xsi:type and the like are schema notes
+        }
+        if not children and not attributes:
             return _text(element)
         value: dict[str, Any] = {}
-        for name, text in element.attrib.items():
-            if _namespace(name) in (XSI, XML_NS):
-                continue
-            value[self.prefixes.key(name)] = text
+        for name, text in attributes.items():
+            # an attribute without a namespace takes its element's (JSON keys need one)
+            key = name if name.startswith("{") else "{%s}%s" % (_namespace(element.tag), name)
+            value[self.prefixes.key(key) if _namespace(key) else name] = text
+        if not children and _text(element):
+            value["#text"] = _text(element)  # the text beside the attributes
         self.members(children, value, self.generic)
         return value
 
@@ -394,7 +407,7 @@ class _Reader:
     # events -------------------------------------------------------------------------------
 
     def event(self, element: Element) -> dict[str, Any]:
-        kind = _local(element.tag)
+        kind = self.prefixes.key(element.tag)
         event: dict[str, Any] = {"type": kind}
         extensions: list[Element] = []
         for child in _children(element):
@@ -436,7 +449,8 @@ class _Reader:
         item: dict[str, Any] = {}
         for child in _children(element):
             if child.tag == "quantity":
-                item["quantity"] = _number(_text(child))
+                if _text(child):  # an empty <quantity/> says nothing
+                    item["quantity"] = _number(_text(child))
             else:
                 item[self.prefixes.key(child.tag)] = _text(child)
         return item
@@ -512,9 +526,9 @@ class _Reader:
     # documents ----------------------------------------------------------------------------
 
     def event_list(self, element: Element) -> list[dict[str, Any]]:
-        return [
-            self.event(child) for child in _children(element) if _local(child.tag) in _EVENT_TYPES
-        ]
+        # every element is an event: one of an unknown type is converted too, so that
+        # validation names it rather than the event silently missing
+        return [self.event(child) for child in _children(element)]
 
     def header(self, element: Element, document: dict[str, Any]) -> None:
         for child in _children(element):
@@ -573,20 +587,18 @@ def xml_to_document(data: bytes) -> dict[str, Any]:
     Raises :class:`XmlDocumentError` for anything that is not an EPCIS XML document.
     """
     root, declared = _parse(data)
-    kind = _local(root.tag)
-    namespace = _namespace(root.tag)
-    if kind not in _DOCUMENT_TYPES or namespace not in (
-        EPCIS_2,
-        EPCIS_1,
-        EPCIS_QUERY_2,
-        EPCIS_QUERY_1,
-    ):
-        raise XmlDocumentError(
-            "The root element must be an EPCIS 2.0 or 1.2 EPCISDocument or "
-            f"EPCISQueryDocument, not {root.tag}."
-        )
+    kind = root.tag
     prefixes = _Prefixes(declared)
     reader = _Reader(prefixes)
+    if kind in _EVENT_TYPES:
+        # one event, as POST /epcis/events takes it
+        event = reader.event(root)
+        return {"@context": _context(prefixes), **event}
+    if kind not in _DOCUMENT_TYPES:
+        raise XmlDocumentError(
+            "The root element must be an EPCIS 2.0 or 1.2 EPCISDocument or "
+            f"EPCISQueryDocument, or one event, not {root.tag}."
+        )
     document: dict[str, Any] = {"type": kind, "schemaVersion": "2.0"}
     if root.attrib.get("creationDate"):
         document["creationDate"] = root.attrib["creationDate"].strip()
@@ -616,9 +628,13 @@ def xml_to_document(data: bytes) -> dict[str, Any]:
     if not body:
         raise XmlDocumentError("The document has no EPCISBody with an EventList.", "/EPCISBody")
     document["epcisBody"] = body
+    return {"@context": _context(prefixes), **document}
+
+
+def _context(prefixes: _Prefixes) -> list[Any]:
     context: list[Any] = [STANDARD_CONTEXT]
     context.extend({prefix: uri} for prefix, uri in prefixes.context.items())
-    return {"@context": context, **document}
+    return context
 
 
 def _query_results(reader: _Reader, element: Element) -> dict[str, Any]:
@@ -689,7 +705,13 @@ class _Writer:
         values = value if isinstance(value, list) else [value]
         for item in values:
             child = SubElement(parent, self.tag(key))
-            if isinstance(item, Mapping):
+            if isinstance(item, Mapping) and "#text" in item:
+                # an element with attributes and text (how the reader writes one)
+                child.text = _scalar(item["#text"])
+                for name, inner in item.items():
+                    if name != "#text" and not isinstance(inner, Mapping | list):
+                        child.set(self.tag(name), _scalar(inner))
+            elif isinstance(item, Mapping):
                 for name, inner in item.items():
                     if name == "@context":
                         continue
