@@ -539,7 +539,8 @@ class _Builder:
             if key in _SENSOR_TIMES:
                 nodes.append(_Node(key, _timestamp(raw)))
             elif key in ("type", "exception") and isinstance(raw, str):
-                term = raw if self.foreign_curie(raw) else measurement_type_uri(raw, self.namespaces)
+                foreign = self.foreign_curie(raw)
+                term = raw if foreign else measurement_type_uri(raw, self.namespaces)
                 nodes.append(_Node(key, self.value(term)))
             elif key == "component":
                 if isinstance(raw, str) and self.foreign_curie(raw):

@@ -382,7 +382,7 @@ class _Reader:
         value: dict[str, Any] = {}
         for name, text in attributes.items():
             # an attribute without a namespace takes its element's (JSON keys need one)
-            key = name if name.startswith("{") else "{%s}%s" % (_namespace(element.tag), name)
+            key = name if name.startswith("{") else f"{{{_namespace(element.tag)}}}{name}"
             value[self.prefixes.key(key) if _namespace(key) else name] = text
         if not children and _text(element):
             value["#text"] = _text(element)  # the text beside the attributes
@@ -535,9 +535,7 @@ class _Reader:
             if _local(child.tag) == "StandardBusinessDocumentHeader":
                 self.sbdh(child, document)
             elif _local(child.tag) == "EPCISMasterData":
-                document.setdefault("epcisHeader", {})["epcisMasterData"] = self.master_data(
-                    child
-                )
+                document.setdefault("epcisHeader", {})["epcisMasterData"] = self.master_data(child)
 
     @staticmethod
     def sbdh(element: Element, document: dict[str, Any]) -> None:
@@ -556,29 +554,33 @@ class _Reader:
         vocabularies = []
         for listing in _children(element):
             for vocabulary in _children(listing):
-                elements = []
-                for holder in _children(vocabulary):
-                    for item in _children(holder):
-                        entry: dict[str, Any] = {"id": item.attrib.get("id", "")}
-                        attributes = []
-                        children = []
-                        for part in _children(item):
-                            if _local(part.tag) == "attribute":
-                                value = self.generic(part) if len(part) else _text(part)
-                                if isinstance(value, dict):
-                                    value.pop("id", None)
-                                attributes.append({"id": part.attrib.get("id", ""), "attribute": value})
-                            elif _local(part.tag) == "children":
-                                children.extend(_text(c) for c in _children(part))
-                        if attributes:
-                            entry["attributes"] = attributes
-                        if children:
-                            entry["children"] = children
-                        elements.append(entry)
+                elements = [
+                    self.vocabulary_element(item)
+                    for holder in _children(vocabulary)
+                    for item in _children(holder)
+                ]
                 vocabularies.append(
                     {"type": vocabulary.attrib.get("type", ""), "vocabularyElementList": elements}
                 )
         return {"vocabularyList": vocabularies}
+
+    def vocabulary_element(self, item: Element) -> dict[str, Any]:
+        entry: dict[str, Any] = {"id": item.attrib.get("id", "")}
+        attributes = []
+        children: list[str] = []
+        for part in _children(item):
+            if _local(part.tag) == "attribute":
+                value = self.generic(part) if len(part) else _text(part)
+                if isinstance(value, dict):
+                    value.pop("id", None)
+                attributes.append({"id": part.attrib.get("id", ""), "attribute": value})
+            elif _local(part.tag) == "children":
+                children.extend(_text(child) for child in _children(part))
+        if attributes:
+            entry["attributes"] = attributes
+        if children:
+            entry["children"] = children
+        return entry
 
 
 def xml_to_document(data: bytes) -> dict[str, Any]:
@@ -680,11 +682,11 @@ class _Writer:
             cut = max(key.rfind("/"), key.rfind("#"), key.rfind(":"))
             uri, local = key[: cut + 1], key[cut + 1 :]
             if _NCNAME.fullmatch(local):
-                prefix = next((p for p, u in self.used.items() if u == uri), None)
-                if prefix is None:
-                    prefix = f"ns{len(self.used) + 1}"
+                known = next((p for p, u in self.used.items() if u == uri), None)
+                prefix = known or f"ns{len(self.used) + 1}"
+                if known is None:
                     while prefix in self.namespaces:
-                        prefix += "_"
+                        prefix += "x"
                     self.used[prefix] = uri
                     self.namespaces[prefix] = uri
                 return f"{prefix}:{local}"
@@ -808,9 +810,7 @@ class _Writer:
             if name not in ("sensorMetadata", "sensorReport"):
                 self.generic(sensor, name, inner)
 
-    def attributes(
-        self, element: Element, value: Mapping[str, Any], order: Sequence[str]
-    ) -> None:
+    def attributes(self, element: Element, value: Mapping[str, Any], order: Sequence[str]) -> None:
         keys = [k for k in order if k in value] + [k for k in value if k not in order]
         for key in keys:
             inner = value[key]
