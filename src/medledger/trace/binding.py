@@ -9,7 +9,9 @@
   behaviours supported); an unknown path is a ``404``. Discovery needs no credentials (it tells
   nothing about the ledger), as a CORS pre-flight would;
 * ``GS1-EPCIS-Min``/``-Max``, ``GS1-CBV-Min``/``-Max`` that exclude 2.0.0, and an ``Accept``
-  naming no media type the binding answers in, are ``406`` (``NotAcceptableException``);
+  naming no media type the binding answers in (JSON-LD, JSON, problem+json; XML only on the
+  event-document paths and ``POST /epcis/capture``, :func:`xml_answerable`), are ``406``
+  (``NotAcceptableException``);
 * every problem answer keeps our stable ``code`` but gets the binding's ``type``
   (``epcisException:…``, :func:`exception_type`), and a ``422`` becomes the binding's ``400``
   ``ValidationException``.

@@ -323,6 +323,18 @@ def test_epcis_12_is_read_as_epcis_20_json_ld() -> None:
     assert validate_document(document) == []
 
 
+def test_numbers_beyond_a_double_stay_text_for_validation_to_refuse() -> None:
+    event = xml_to_document(
+        b"<ObjectEvent><quantityList><quantityElement><epcClass>urn:epc:class:lgtin:"
+        b"4012345.011111.L1</epcClass><quantity>1e999</quantity></quantityElement>"
+        b"</quantityList></ObjectEvent>"
+    )
+
+    assert event["quantityList"] == [
+        {"epcClass": "urn:epc:class:lgtin:4012345.011111.L1", "quantity": "1e999"}
+    ]
+
+
 def test_a_single_event_is_read_as_an_event_with_its_context() -> None:
     event = xml_to_document(
         b'<ObjectEvent xmlns:ex="https://ex.example/"><eventTime>2026-12-07T10:00:00Z'
@@ -392,6 +404,7 @@ def test_dtds_and_entities_are_refused(body: bytes) -> None:
     ("body", "message"),
     [
         (b"<EPCISDocument", "not well-formed"),
+        (b'<?xml version="1.0" encoding="klingon"?><EPCISDocument/>', "cannot be read as XML"),
         (b"<html/>", "root element"),
         (b"<epcis:EPCISDocument xmlns:epcis='urn:epcglobal:epcis:xsd:2'/>", "no EPCISBody"),
     ],

@@ -36,6 +36,7 @@ written as stored), or ``Always_URN`` (the EPCIS 1.x URN form).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -309,6 +310,8 @@ def _parse(data: bytes) -> tuple[Element, list[tuple[str, str]]]:
         ) from error
     except ParseError as error:
         raise XmlDocumentError(f"The body is not well-formed XML: {error}.") from error
+    except (LookupError, ValueError) as error:  # an unknown encoding, and the like
+        raise XmlDocumentError(f"The body cannot be read as XML: {error}.") from error
     if root is None:  # pragma: no cover - iterparse raises on an empty body
         raise XmlDocumentError("The body holds no XML element.")
     for element in root.iter():
@@ -343,7 +346,9 @@ def _number(text: str) -> Any:
         return text
     if value == value.to_integral_value() and abs(value) < 10**15:
         return int(value)
-    return float(text)
+    number = float(text)
+    # beyond a double (1e999): kept as text, which validation then refuses as not a number
+    return number if math.isfinite(number) else text
 
 
 def _cbv_word(value: str, vocabulary: CbvVocabulary) -> str:
