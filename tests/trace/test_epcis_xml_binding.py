@@ -123,6 +123,26 @@ def test_an_xml_vector_and_its_json_ld_twin_are_the_same_stored_events(
     for event_id in expected:
         found = client.get(f"/epcis/events/{quote(event_id, safe='')}", headers=hub)
         assert found.status_code == 200, event_id
+    # and the stored events answered in XML (and in JSON) are the XML read as JSON-LD
+    read = sorted(
+        (_comparable(e) for e in iter_document_events(xml_to_document(xml))),
+        key=lambda e: json.dumps(e, sort_keys=True),
+    )
+    as_is = {**hub, "GS1-EPC-Format": "Never_Translates", "GS1-CBV-XML-Format": "Never_Translates"}
+    for accept in ("application/xml", "application/ld+json"):
+        answer = client.get("/epcis/events", headers={**as_is, "Accept": accept})
+        document = xml_to_document(answer.content) if accept == "application/xml" else answer.json()
+        answered = sorted(
+            (_comparable(e) for e in iter_document_events(document)),
+            key=lambda e: json.dumps(e, sort_keys=True),
+        )
+        assert answered == read, accept
+
+
+def _comparable(event: dict[str, Any]) -> dict[str, Any]:
+    """An event without what the ledger sets (recordTime, the eventID it computed) and
+    without the @context the answer carries per event."""
+    return {k: v for k, v in event.items() if k not in ("@context", "recordTime", "eventID")}
 
 
 def test_epcis_12_xml_is_captured(client: TestClient, factory: sessionmaker[Session]) -> None:
