@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ DIFFERENT = {
 }
 
 
-def _cases() -> list[object]:
+def _cases() -> list[Any]:
     cases = []
     for line in VECTORS.read_text(encoding="utf-8").splitlines():
         vector = json.loads(line)
