@@ -199,13 +199,19 @@ def test_wrong_media_type_and_malformed_json(client: TestClient, factory) -> Non
     xml = client.post(
         "/epcis/capture", content=b"<epcis/>", headers={**hub, "Content-Type": "application/xml"}
     )
+    text = client.post(
+        "/epcis/capture", content=b"epcis", headers={**hub, "Content-Type": "text/plain"}
+    )
     broken = client.post(
         "/epcis/capture",
         content=b"{not json",
         headers={**hub, "Content-Type": "application/ld+json"},
     )
 
-    assert (xml.status_code, xml.json()["code"]) == (415, "epcis.unsupported_media_type")
+    # XML is read (tests/trace/test_epcis_xml_binding.py); this is not an EPCIS document
+    assert (xml.status_code, xml.json()["code"]) == (400, "epcis.invalid_xml")
+    assert xml.json()["errors"][0]["field"] == "body"
+    assert (text.status_code, text.json()["code"]) == (415, "epcis.unsupported_media_type")
     assert (broken.status_code, broken.json()["code"]) == (400, "request.malformed_json")
 
 

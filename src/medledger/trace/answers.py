@@ -3,12 +3,14 @@ resources, named queries and subscriptions).
 
 * every event carries ``recordTime`` (when the ledger stored it; not in the stored document,
   which stays as sent so its hash verifies);
-* ``GS1-EPC-Format`` is honoured: ``Always_GS1_Digital_Link`` (the default, and
-  ``No_Preference``) answers every EPC URN (items, classes, parent, locations, parties of
-  source/destination) as its canonical GS1 Digital Link URI; ``Never_Translates`` answers the
-  identifiers as the capturer sent them; ``Always_EPC_URN`` answers them as sent when that was
-  a URN, and a Digital Link as it is (turning a Digital Link into an EPC URN needs the length
-  of the GS1 company prefix, which the URI does not carry — see docs/epcis.md);
+* ``GS1-EPC-Format`` is honoured over every identifier (EPCs, classes, parent, read point,
+  business location, sources, destinations, business transactions, sensor device IDs):
+  ``Always_GS1_Digital_Link`` (the default, and ``No_Preference``) answers every EPC URN as
+  its canonical GS1 Digital Link URI; ``Never_Translates`` answers them as the capturer sent
+  them; ``Always_EPC_URN`` answers a URN as sent and a Digital Link as its EPC URN
+  (``medledger.identifiers.epc_urn``: the GS1 company prefix length from GS1's prefix
+  table; a key whose prefix length the table does not know, or without a URN scheme, stays
+  a Digital Link — see docs/epcis.md);
 * the partner redaction of ``repository.event_documents`` is applied first, so nothing hidden
   is ever translated into view.
 """
@@ -23,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from medledger.core.errors import DomainError
 from medledger.core.principal import Principal
-from medledger.identifiers.epc import digital_link_or_none
+from medledger.identifiers.epc import canonical_identifier_or_none, digital_link_or_none
+from medledger.identifiers.epc_urn import digital_link_to_epc_urn
 from medledger.trace.errors import Code
 from medledger.trace.models import EpcisEvent
 from medledger.trace.repository import event_documents
@@ -68,8 +71,14 @@ def header_choice(value: str | None, allowed: Sequence[str], header: str) -> str
 
 
 def _translated(value: Any, epc_format: str) -> Any:
-    if not isinstance(value, str) or epc_format in ("Never_Translates", "Always_EPC_URN"):
+    if not isinstance(value, str) or epc_format == "Never_Translates":
         return value
+    if epc_format == "Always_EPC_URN":
+        if value.startswith("urn:"):
+            return value
+        link = canonical_identifier_or_none(value) if value.startswith("http") else None
+        urn = digital_link_to_epc_urn(link) if link is not None else None
+        return urn if urn is not None else value
     if value.startswith("urn:epc:"):
         link = digital_link_or_none(value)
         return link if link is not None else value
@@ -78,7 +87,7 @@ def _translated(value: Any, epc_format: str) -> Any:
 
 def translate_identifiers(document: dict[str, Any], epc_format: str) -> dict[str, Any]:
     """``document`` with its identifiers in ``epc_format`` (see the module doc)."""
-    if epc_format in ("Never_Translates", "Always_EPC_URN"):
+    if epc_format == "Never_Translates":
         return document
     answer = dict(document)
     if "parentID" in answer:
@@ -97,7 +106,11 @@ def translate_identifiers(document: dict[str, Any], epc_format: str) -> dict[str
     for place in ("readPoint", "bizLocation"):
         if isinstance(answer.get(place), dict) and "id" in answer[place]:
             answer[place] = {**answer[place], "id": _translated(answer[place]["id"], epc_format)}
-    for name, key in (("sourceList", "source"), ("destinationList", "destination")):
+    for name, key in (
+        ("sourceList", "source"),
+        ("destinationList", "destination"),
+        ("bizTransactionList", "bizTransaction"),
+    ):
         if isinstance(answer.get(name), list):
             answer[name] = [
                 {**entry, key: _translated(entry.get(key), epc_format)}
@@ -105,6 +118,31 @@ def translate_identifiers(document: dict[str, Any], epc_format: str) -> dict[str
                 else entry
                 for entry in answer[name]
             ]
+    if isinstance(answer.get("sensorElementList"), list):
+        answer["sensorElementList"] = [
+            _sensor_element(element, epc_format) for element in answer["sensorElementList"]
+        ]
+    return answer
+
+
+def _sensor_element(element: Any, epc_format: str) -> Any:
+    """A sensor element with the ``deviceID`` of its metadata and reports translated."""
+    if not isinstance(element, dict):
+        return element
+    answer = dict(element)
+    metadata = answer.get("sensorMetadata")
+    if isinstance(metadata, dict) and "deviceID" in metadata:
+        answer["sensorMetadata"] = {
+            **metadata,
+            "deviceID": _translated(metadata["deviceID"], epc_format),
+        }
+    if isinstance(answer.get("sensorReport"), list):
+        answer["sensorReport"] = [
+            {**report, "deviceID": _translated(report["deviceID"], epc_format)}
+            if isinstance(report, dict) and "deviceID" in report
+            else report
+            for report in answer["sensorReport"]
+        ]
     return answer
 
 

@@ -33,9 +33,15 @@ from medledger.trace.answers import (
     header_choice,
     query_document,
 )
-from medledger.trace.binding import CAPTURE_LIMIT, TOP_LEVEL_RESOURCES
+from medledger.trace.binding import CAPTURE_LIMIT, TOP_LEVEL_RESOURCES, wants_xml
 from medledger.trace.engine import Direction
 from medledger.trace.epcis.document import locate_events
+from medledger.trace.epcis.xml import (
+    XML_TYPES,
+    XmlDocumentError,
+    query_document_xml,
+    xml_to_document,
+)
 from medledger.trace.errors import Code
 from medledger.trace.ledger.capture import ROLLBACK, capture_document, capture_event
 from medledger.trace.query import decode_job_token, encode_job_token, query_events
@@ -52,9 +58,12 @@ def _content_type(request: Request) -> str:
 
 async def _json_body(request: Request) -> Any:
     content_type = _content_type(request)
+    if content_type in XML_TYPES:
+        return _xml_body(await request.body())
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType(
-            "Send EPCIS JSON as application/json or application/ld+json, not {content_type}.",
+            "Send EPCIS as JSON-LD (application/ld+json, application/json) or XML "
+            "(application/xml, text/xml), not {content_type}.",
             code=Code.UNSUPPORTED_MEDIA_TYPE,
             params={"content_type": content_type or "nothing"},
         )
@@ -63,6 +72,20 @@ async def _json_body(request: Request) -> Any:
         return parsed_json(request.scope)
     except KeyError:
         return parse_json(await request.body())
+
+
+def _xml_body(raw: bytes) -> Any:
+    """An EPCIS 2.0 or 1.2 XML document (or one event) as the JSON-LD capture takes."""
+    try:
+        return xml_to_document(raw)
+    except XmlDocumentError as error:
+        raise DomainError(
+            "The EPCIS XML document cannot be read: {detail}",
+            code=Code.INVALID_XML,
+            params={"detail": str(error)[:300]},
+            status=400,
+            errors=[FieldError("body", Code.INVALID_XML, str(error)[:300])],
+        ) from error
 
 
 # Parsed on the event loop (awaiting the body is I/O); the endpoints that use it are plain
@@ -95,10 +118,16 @@ def _link(request: Request, parameters: list[tuple[str, str]], token: str | None
 def _document_answer(
     request: Request, document: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
-    """An EPCIS document in JSON-LD (``application/json`` when ``Accept`` names that and not
-    JSON-LD). ``GS1-CBV-XML-Format`` is checked, and concerns XML answers only: JSON-LD
-    always carries the bare CBV words."""
-    _cbv_format(request)
+    """An EPCIS query document in JSON-LD, in XML when ``Accept`` prefers XML (with the CBV
+    values as ``GS1-CBV-XML-Format`` says), or ``application/json`` when ``Accept`` names that
+    and not JSON-LD. JSON-LD always carries the bare CBV words."""
+    cbv_format = _cbv_format(request)
+    if wants_xml(request.headers.get("accept", "")):
+        return Response(
+            query_document_xml(document, cbv_format),
+            media_type="application/xml",
+            headers={**(headers or {}), "GS1-CBV-XML-Format": _xml_format_answered(cbv_format)},
+        )
     if _plain_json(request):
         return JSONResponse(document, headers=headers)
     return JsonLdResponse(document, headers=headers)
@@ -117,6 +146,10 @@ def _json_ld(
     return JsonLdResponse(body, headers=headers, status_code=status)
 
 
+def _xml_format_answered(cbv_format: str) -> str:
+    return "Always_Web_URI" if cbv_format == "No_Preference" else cbv_format
+
+
 def _plain_json(request: Request) -> bool:
     accept = request.headers.get("accept", "").lower()
     return "application/json" in accept and "application/ld+json" not in accept
@@ -127,8 +160,11 @@ _EPCIS_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            media_type: {"schema": {"type": "object", "additionalProperties": True}}
-            for media_type in JSON_TYPES
+            **{
+                media_type: {"schema": {"type": "object", "additionalProperties": True}}
+                for media_type in JSON_TYPES
+            },
+            **{media_type: {"schema": {"type": "string"}} for media_type in XML_TYPES},
         },
     }
 }
@@ -147,6 +183,10 @@ class JsonLdResponse(JSONResponse):
 # Answers in JSON-LD, or plain JSON when Accept asks for that (see _json_ld).
 _LD_OR_JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/ld+json": {}, "application/json": {}}}
+}
+# Event documents: JSON-LD, JSON or XML (see _document_answer).
+_LD_JSON_OR_XML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/ld+json": {}, "application/json": {}, "application/xml": {}}}
 }
 
 
@@ -281,7 +321,7 @@ def _events_answer(
     "/events",
     summary="EPCIS SimpleEventQuery (EPCISQueryDocument, paged)",
     response_class=JsonLdResponse,
-    responses=_LD_OR_JSON,
+    responses=_LD_JSON_OR_XML,
 )
 def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     return _events_answer(request, session, principal, [])
@@ -291,7 +331,7 @@ def query(request: Request, session: DbSession, principal: CurrentPrincipal) -> 
     "/events/{event_id:path}",
     summary="One EPCIS event by eventID (URL-encoded), as an EPCISQueryDocument",
     response_class=JsonLdResponse,
-    responses=_LD_OR_JSON,
+    responses=_LD_JSON_OR_XML,
 )
 def read_event(
     request: Request, session: DbSession, principal: CurrentPrincipal, event_id: str
@@ -413,7 +453,7 @@ def delete_named_query(session: DbSession, principal: CurrentPrincipal, queryNam
     "/queries/{queryName}/events",
     summary="Run a named query (EPCISQueryDocument, paged)",
     response_class=JsonLdResponse,
-    responses=_LD_OR_JSON,
+    responses=_LD_JSON_OR_XML,
 )
 def run_named_query(
     request: Request, session: DbSession, principal: CurrentPrincipal, queryName: str
@@ -642,7 +682,7 @@ def _resource_routes(name: str, parameter: str) -> None:
         methods=["GET"],
         summary=f"The events of one of the {name} (EPCISQueryDocument, paged)",
         response_class=JsonLdResponse,
-        responses=_LD_OR_JSON,
+        responses=_LD_JSON_OR_XML,
     )
     router.add_api_route(
         f"/{name}/{{{parameter}:path}}",

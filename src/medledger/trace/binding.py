@@ -9,7 +9,9 @@
   behaviours supported); an unknown path is a ``404``. Discovery needs no credentials (it tells
   nothing about the ledger), as a CORS pre-flight would;
 * ``GS1-EPCIS-Min``/``-Max``, ``GS1-CBV-Min``/``-Max`` that exclude 2.0.0, and an ``Accept``
-  naming no media type the binding answers in, are ``406`` (``NotAcceptableException``);
+  naming no media type the binding answers in (JSON-LD, JSON, problem+json; XML only on the
+  event-document paths and ``POST /epcis/capture``, :func:`xml_answerable`), are ``406``
+  (``NotAcceptableException``);
 * every problem answer keeps our stable ``code`` but gets the binding's ``type``
   (``epcisException:…``, :func:`exception_type`), and a ``422`` becomes the binding's ``400``
   ``ValidationException``.
@@ -52,6 +54,21 @@ TOP_LEVEL_RESOURCES: Final = (
 
 # Media types the binding answers in (JSON-LD documents, problem details).
 ANSWER_TYPES: Final = ("application/json", "application/ld+json", "application/problem+json")
+# And XML, for the event documents (GET of queries, events by ID, a resource's or named
+# query's events) and on POST /epcis/capture (an XML client's capture; its 202 carries the
+# job): see xml_answerable.
+XML_ANSWER_TYPES: Final = ("application/xml", "text/xml")
+XML_PATHS: Final = re.compile(
+    r"/epcis/(?:events(?:/.+)?|(?:eventTypes|epcs|bizSteps|bizLocations|readPoints|dispositions)"
+    r"/.+/events|queries/[^/]+/events)"
+)
+
+
+def xml_answerable(method: str, path: str) -> bool:
+    path = path.rstrip("/")
+    if method == "POST":
+        return path == PREFIX + "/capture"
+    return method in ("GET", "HEAD") and XML_PATHS.fullmatch(path) is not None
 
 
 def exception_type(status: int, code: str) -> str | None:
@@ -122,28 +139,60 @@ def _version_problem(headers: dict[str, str]) -> DomainError | None:
     return None
 
 
-def accepts(accept: str) -> bool:
-    """Whether an ``Accept`` header admits a media type the binding answers in."""
-    if not accept.strip():
-        return True
+def _accepted(accept: str) -> list[tuple[str, float]]:
+    """The media types of an ``Accept`` header with their ``q`` (0 ones left out), in order."""
+    found = []
     for item in accept.split(","):
         media, _, params = item.strip().partition(";")
-        media = media.strip().lower()
-        if re.search(r"(^|;)\s*q\s*=\s*0(\.0*)?\s*($|;)", params):
-            continue
+        q = 1.0
+        match = re.search(r"(?:^|;)\s*q\s*=\s*([0-9.]{1,6})\s*(?:$|;)", params)
+        if match:
+            try:
+                q = float(match.group(1))
+            except ValueError:
+                q = 1.0
+        if q > 0:
+            found.append((media.strip().lower(), q))
+    return found
+
+
+def accepts(accept: str, *, xml: bool = False) -> bool:
+    """Whether an ``Accept`` header admits a media type the binding answers in (XML only
+    where ``xml``: see :func:`xml_answerable`)."""
+    if not accept.strip():
+        return True
+    for media, _q in _accepted(accept):
         if media in ("*/*", "application/*") or media in ANSWER_TYPES:
+            return True
+        if xml and (media in XML_ANSWER_TYPES or media == "text/*"):
             return True
     return False
 
 
-def _accept_problem(headers: dict[str, str]) -> DomainError | None:
+def wants_xml(accept: str) -> bool:
+    """Whether the most preferred type of ``Accept`` the binding answers in is XML (on a
+    tie the first named wins; ``*/*`` is JSON-LD)."""
+    best: tuple[float, str] | None = None
+    for media, q in _accepted(accept):
+        if media in XML_ANSWER_TYPES or media == "text/*":
+            kind = "xml"
+        elif media in ("*/*", "application/*", "application/json", "application/ld+json"):
+            kind = "json"
+        else:
+            continue
+        if best is None or q > best[0]:
+            best = (q, kind)
+    return best is not None and best[1] == "xml"
+
+
+def _accept_problem(headers: dict[str, str], method: str, path: str) -> DomainError | None:
     from medledger.trace.errors import Code
 
     accept = headers.get("accept", "")
-    if accepts(accept):
+    if accepts(accept, xml=xml_answerable(method, path)):
         return None
     return DomainError(
-        "This server answers in JSON or JSON-LD, not {accept}.",
+        "This server answers in JSON or JSON-LD (event documents also in XML), not {accept}.",
         code=Code.NOT_ACCEPTABLE,
         params={"accept": accept[:100]},
         status=406,
@@ -212,7 +261,9 @@ class EpcisBinding:
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
         send = self._wrapped(send, scope["app"].state.settings)
-        problem = _version_problem(headers) or _accept_problem(headers)
+        problem = _version_problem(headers) or _accept_problem(
+            headers, scope["method"], scope["path"]
+        )
         if problem is not None:
             await self.respond(scope, receive, send, problem)
             return

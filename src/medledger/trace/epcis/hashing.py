@@ -254,6 +254,12 @@ class _Builder:
             cached = self.times[raw] = _timestamp(raw)
         return cached
 
+    def foreign_curie(self, text: str) -> bool:
+        """A CURIE whose prefix is declared for a namespace that is not GS1's: CBV 2.0 §8.9
+        expands the ``gs1:`` and ``cbv:`` CURIEs of values only (``example:x`` stays)."""
+        expanded = expand_key(text.strip(), self.namespaces)
+        return expanded is not None and not expanded[0].startswith(_GS1_NAMESPACES)
+
     def expand_gs1_curie(self, text: str) -> str:
         expanded = expand_key(text, self.namespaces)
         if expanded is not None and expanded[0].startswith(_GS1_NAMESPACES):
@@ -533,9 +539,14 @@ class _Builder:
             if key in _SENSOR_TIMES:
                 nodes.append(_Node(key, _timestamp(raw)))
             elif key in ("type", "exception") and isinstance(raw, str):
-                nodes.append(_Node(key, self.value(measurement_type_uri(raw, self.namespaces))))
+                foreign = self.foreign_curie(raw)
+                term = raw if foreign else measurement_type_uri(raw, self.namespaces)
+                nodes.append(_Node(key, self.value(term)))
             elif key == "component":
-                nodes.append(_Node(key, self.vocabulary_value(raw, SENSOR_COMPONENT)))
+                if isinstance(raw, str) and self.foreign_curie(raw):
+                    nodes.append(_Node(key, self.value(raw)))
+                else:
+                    nodes.append(_Node(key, self.vocabulary_value(raw, SENSOR_COMPONENT)))
             else:
                 nodes.extend(self.generic(key, raw))
         return nodes
@@ -555,7 +566,10 @@ class _Builder:
         if isinstance(raw, list):
             return [node for item in raw for node in self.generic(key, item)]
         if isinstance(raw, Mapping):
-            return [_Node(name, children=self.generic_children(raw))]
+            # {"#text": …} is the text of an XML element that also has attributes
+            text = raw.get("#text")
+            value = self.value(text) if isinstance(text, str | int | float) else ""
+            return [_Node(name, value, children=self.generic_children(raw))]
         return [_Node(name, self.value(raw))]
 
 
@@ -608,18 +622,39 @@ def _digital_link(text: str) -> str:
     return text if converted is None else converted
 
 
-def _render(node: _Node, order: _Order | None) -> str:
+def _render(node: _Node, order: _Order | None, leftovers: list[_Node] | None = None) -> str:
     head = node.name + ("=" + node.value if node.value else "")
     if order is not None:
-        return head + _render_in_order(node.children, order)
+        remnant: list[_Node] = []
+        text = head + _render_in_order(node.children, order, remnant)
+        if remnant and leftovers is not None:
+            leftovers.append(_Node(node.name, children=remnant))
+        return text
     parts = [_render(child, None) for child in node.children]
     if not node.keep_child_order:
         parts.sort()
     return head + "".join(parts)
 
 
-def _render_in_order(children: list[_Node], order: _Order) -> str:
-    """Ordered children first, then the rest (extensions) sorted."""
+def _inline_extension(node: _Node) -> bool:
+    """An extension the reference renders inside its enclosing standard element: a
+    namespaced name whose namespace ends with ``/`` (``{https://ns.example.com/epcis/}x``)."""
+    return node.name.startswith("{") and "/}" in node.name
+
+
+def _render_in_order(
+    children: list[_Node], order: _Order, leftovers: list[_Node] | None = None
+) -> str:
+    """Ordered children first, then the rest (extensions) sorted.
+
+    At the top (``leftovers is None``) the rest is every other field. Inside a standard
+    element (``sensorReport``, ``readPoint`` …) only extensions whose namespace ends with
+    ``/`` stay there; any other field that element's order does not name (an unknown plain
+    field such as ``bizRules`` on a ``sensorReport``, or an extension in a namespace without
+    a trailing ``/``) is moved, with the names of the elements around it, to the end of the
+    event, among its other fields (the reference generator's rule, see docs/epcis.md)."""
+    top = leftovers is None
+    remnants: list[_Node] = [] if top else leftovers  # type: ignore[assignment]
     by_name: dict[str, list[_Node]] = {}
     for child in children:
         by_name.setdefault(child.name, []).append(child)
@@ -628,13 +663,22 @@ def _render_in_order(children: list[_Node], order: _Order) -> str:
         matching = by_name.pop(name, None)
         if not matching:
             continue
+        found: list[_Node] = []
         rendered = sorted(
             part
             for child in matching
-            if (part := _render(child, child_order)) != child.name or child.children
+            if (part := _render(child, child_order, found)) != child.name or child.children
         )
         text += "".join(rendered)
+        remnants.extend(found)
     remaining = [child for group in by_name.values() for child in group]
+    if top:
+        remaining += remnants
+    else:
+        # (the reference keeps nothing inline in an element with a single child)
+        inline = len(children) > 1
+        remnants.extend(child for child in remaining if not (inline and _inline_extension(child)))
+        remaining = [child for child in remaining if inline and _inline_extension(child)]
     return text + "".join(sorted(_render(child, None) for child in remaining))
 
 
