@@ -80,9 +80,15 @@ class StockProjection:
             if plan.moves:
                 when = stored.event.event_time
                 apply_moves(
-                    session, tenant_id, plan.moves, stored.row_id, when.date(), occurred_at=when
+                    session,
+                    tenant_id,
+                    plan.moves,
+                    stored.row_id,
+                    when.date(),
+                    occurred_at=when,
+                    shipments=_shipments(session, tenant_id, plan, stored.row_id, stored.event),
                 )
-            _record_shipments(session, tenant_id, plan, stored.row_id, stored.event)
+            _record_deliveries(session, tenant_id, plan, stored.row_id, stored.event)
             if stored.event.sensor_element_list:
                 coldchain.check_event(session, tenant_id, stored.event, stored.row_id)
 
@@ -199,8 +205,10 @@ def apply_moves(
     on: date,
     reason: str = "",
     occurred_at: datetime | None = None,
+    shipments: list[dict[str, Any]] | None = None,
 ) -> list[MovementRow]:
-    """Check the rules, then write the balances and one movement per balance changed.
+    """Check the rules, then write the balances and one movement per balance changed (and the
+    ``shipments`` the event starts, as column dicts).
 
     Set-based: the lots and the source balances of all moves are read once, the takes are
     worked out in memory in the moves' order, then written as one ``executemany`` of atomic
@@ -281,7 +289,12 @@ def apply_moves(
     _write(session, takes, puts, len(moves) - 1)
     new_lots = _create_missing_lots(session, tenant_id, missing, expected)
     rows = _insert(session, columns)
-    audit_movements(session, tenant_id, rows, reason, new_lots)
+    if shipments:
+        for shipment, shipment_id in zip(
+            shipments, repo.insert_shipments(session, shipments), strict=True
+        ):
+            shipment["id"] = shipment_id
+    audit_movements(session, tenant_id, rows, reason, new_lots, shipments)
     hooks.notify(hooks.StockChange(session, tenant_id, rows, reason))
     if event_row_id is not None:
         session.info.setdefault(_WRITTEN, {}).setdefault(event_row_id, []).extend(rows)
@@ -320,9 +333,10 @@ def audit_movements(
     rows: list[MovementRow],
     reason: str = "",
     new_lots: list[dict[str, Any]] | None = None,
+    shipments: list[dict[str, Any]] | None = None,
 ) -> None:
     """One audit entry for the movements of one operation, listing each of them (and the
-    inventory lots it saw first, with their expiry)."""
+    inventory lots it saw first, with their expiry, and the shipments it started)."""
     if not rows:
         return
     values: dict[str, Any] = {
@@ -348,6 +362,18 @@ def audit_movements(
     }
     if new_lots:
         values["lots"] = _lot_list(new_lots)
+    if shipments:
+        values["shipments"] = [
+            [
+                c["id"],
+                c["sscc"],
+                c["from_location_id"],
+                c["destination_party_id"],
+                c["destination_gln"],
+                c["status"],
+            ]
+            for c in shipments
+        ]
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -559,27 +585,38 @@ def reverse_events(session: Session, tenant_id: int, event_row_ids: Any) -> None
     audit_movements(session, tenant_id, _insert(session, reversals), "error declaration")
 
 
-def _record_shipments(
+def _shipments(
+    session: Session, tenant_id: int, plan: EventPlan, row_id: int, event: Any
+) -> list[dict[str, Any]]:
+    """The shipments (column dicts) a shipping event starts: one per SSCC, when the party it
+    goes to is known."""
+    if not (plan.shipped_ssccs and plan.destination_gln and plan.moves):
+        return []
+    party_id = _party_of_gln(session, tenant_id, plan.destination_gln)
+    origin = plan.moves[0].source
+    if party_id is None or origin is None:
+        return []
+    return [
+        {
+            "tenant_id": tenant_id,
+            "sscc": sscc,
+            "from_location_id": origin.location_id,
+            "destination_party_id": party_id,
+            "destination_gln": plan.destination_gln,
+            "status": ShipmentStatus.SHIPPED.value,
+            "ship_event_row_id": row_id,
+            "delivery_event_row_id": None,
+            "shipped_at": event.event_time,
+            "delivered_at": None,
+        }
+        for sscc in plan.shipped_ssccs
+    ]
+
+
+def _record_deliveries(
     session: Session, tenant_id: int, plan: EventPlan, row_id: int, event: Any
 ) -> None:
-    if plan.shipped_ssccs and plan.destination_gln and plan.moves:
-        party_id = _party_of_gln(session, tenant_id, plan.destination_gln)
-        origin = plan.moves[0].source
-        if party_id is not None and origin is not None:
-            for sscc in plan.shipped_ssccs:
-                session.add(
-                    Shipment(
-                        tenant_id=tenant_id,
-                        sscc=sscc,
-                        from_location_id=origin.location_id,
-                        destination_party_id=party_id,
-                        destination_gln=plan.destination_gln,
-                        status=ShipmentStatus.SHIPPED.value,
-                        ship_event_row_id=row_id,
-                        shipped_at=event.event_time,
-                    )
-                )
-            session.flush()
+    """Proof of delivery: shipped SSCCs the receiving party's event names."""
     if plan.received_elsewhere_ssccs:
         for shipment in session.scalars(
             select(Shipment).where(

@@ -402,6 +402,19 @@ _MOVEMENTS: Any = StockMovement.__table__
 _INSERT_MOVEMENTS: Any = insert(_MOVEMENTS).returning(_MOVEMENTS.c.id, sort_by_parameter_order=True)
 
 
+_SHIPMENTS: Any = Shipment.__table__
+_INSERT_SHIPMENTS: Any = insert(_SHIPMENTS).returning(_SHIPMENTS.c.id, sort_by_parameter_order=True)
+
+
+def insert_shipments(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert shipment rows (column dicts) in one statement; their ids, in order (audited by
+    the caller, with the movements of the shipping event)."""
+    if not rows:
+        return []
+    result = session.connection().execute(_INSERT_SHIPMENTS, list(rows))
+    return [int(i) for i in result.scalars().all()]
+
+
 def insert_movements(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert movement rows (column dicts) in one multi-row statement; their ids, in order."""
     if not rows:
