@@ -398,29 +398,51 @@ def storage_classes(session: Session, tenant_id: int, gtins: Sequence[str]) -> d
     )
 
 
-_MOVEMENTS: Any = StockMovement.__table__
-_INSERT_MOVEMENTS: Any = insert(_MOVEMENTS).returning(_MOVEMENTS.c.id, sort_by_parameter_order=True)
-
-
 _SHIPMENTS: Any = Shipment.__table__
-_INSERT_SHIPMENTS: Any = insert(_SHIPMENTS).returning(_SHIPMENTS.c.id, sort_by_parameter_order=True)
+_MOVEMENTS: Any = StockMovement.__table__
+_INSERTS: dict[tuple[str, bool], Any] = {
+    (table.name, returning): (
+        insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        if returning
+        else insert(table)
+    )
+    for table in (_SHIPMENTS, _MOVEMENTS)
+    for returning in (True, False)
+}
+
+
+def _insert_returning_ids(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert rows (column dicts) in as few statements as the database allows; their ids, in
+    the order of ``rows``.
+
+    PostgreSQL: one ``INSERT … RETURNING id`` per batch, sorted by parameter order. SQLite
+    cannot sort a multi-row ``RETURNING`` (SQLAlchemy would send one statement per row), but
+    it has a single writer, and this transaction already holds the write lock (a movement
+    follows its balance writes): one ``executemany`` gives the rows consecutive ids ending at
+    ``last_insert_rowid()``.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(_INSERTS[(table.name, False)], list(rows))
+        last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
+    result = connection.execute(_INSERTS[(table.name, True)], list(rows))
+    return [int(i) for i in result.scalars().all()]
 
 
 def insert_shipments(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert shipment rows (column dicts) in one statement; their ids, in order (audited by
-    the caller, with the movements of the shipping event)."""
-    if not rows:
-        return []
-    result = session.connection().execute(_INSERT_SHIPMENTS, list(rows))
-    return [int(i) for i in result.scalars().all()]
+    """Insert shipment rows (column dicts); their ids, in order (audited by the caller, with
+    the movements of the shipping event)."""
+    return _insert_returning_ids(session, _SHIPMENTS, rows)
 
 
 def insert_movements(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert movement rows (column dicts) in one multi-row statement; their ids, in order."""
-    if not rows:
-        return []
-    result = session.connection().execute(_INSERT_MOVEMENTS, list(rows))
-    return [int(i) for i in result.scalars().all()]
+    """Insert movement rows (column dicts); their ids, in order."""
+    return _insert_returning_ids(session, _MOVEMENTS, rows)
 
 
 def live_movements_of_events(
