@@ -24,6 +24,7 @@ from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible
 from medledger.core.work import work_of
 from medledger.identifiers.digital_link import encode_value
+from medledger.inventory import coldchain
 from medledger.inventory import repository as repo
 from medledger.inventory.errors import INSUFFICIENT_STOCK, NOT_MANAGED, Code, conflict, invalid
 from medledger.inventory.models import (
@@ -450,6 +451,14 @@ def _set_status(session: Session, principal: Principal, data: StatusChangeIn) ->
             lot.recalled = True
     moves: list[PlannedMove] = []
     item = ItemKey(data.gtin, data.lot, data.serial)
+    # On-hold units an excursion took from quarantine go back there, not to released or only
+    # with the signed lot release (coldchain.quarantine_owed); rejected, they settle it too.
+    owed = (
+        coldchain.quarantine_owed(session, tenant, item)
+        if data.action in ("unhold", "reject")
+        else 0
+    )
+    settled = 0
     left = wanted
     for balance in balances:
         if left == 0:
@@ -457,18 +466,22 @@ def _set_status(session: Session, principal: Principal, data: StatusChangeIn) ->
         quantity = min(balance.quantity, left)
         left -= quantity
         place = Place(balance.location_id, balance.container)
-        moves.append(
-            PlannedMove(
-                MovementKind.STATUS_CHANGE,
-                item,
-                quantity,
-                place,
-                place,
-                (StockStatus(balance.status),),
-                target,
-            )
-        )
-    return apply_moves(session, tenant, tuple(moves), None, utcnow().date(), data.reason)
+        status = StockStatus(balance.status)
+        parts = [(quantity, target)]
+        if status is StockStatus.ON_HOLD and owed > settled:
+            back = min(quantity, owed - settled)
+            settled += back
+            to = StockStatus.QUARANTINE if data.action == "unhold" else target
+            parts = [(back, to), (quantity - back, target)]
+        for part, to in parts:
+            if part:
+                moves.append(
+                    PlannedMove(MovementKind.STATUS_CHANGE, item, part, place, place, (status,), to)
+                )
+    rows = apply_moves(session, tenant, tuple(moves), None, utcnow().date(), data.reason)
+    if settled:
+        coldchain.settle_quarantine_holds(session, tenant, item, settled)
+    return rows
 
 
 # -- lot decisions taken elsewhere (quality's signed lot release) ------------------------------
