@@ -182,3 +182,35 @@ def test_a_logger_file_of_an_inbound_shipment_puts_its_lots_on_hold(
     )
     assert response.status_code == 422 and response.json()["code"] == "inventory.logger_row"
     assert len(_ok(client.get("/api/v1/inventory/temperature-excursions", headers=w.qa))) == 1
+    # When QA lifts the hold, the units the excursion took from quarantine go back there
+    # (not to released: only the signed lot release takes stock out of quarantine)
+    lifted = _ok(
+        client.post(
+            "/api/v1/inventory/status-changes",
+            json={"action": "unhold", "gtin": AMBIENT_GTIN, "lot": "LG", "reason": "31.5 °C ok"},
+            headers=w.qa,
+        )
+    )
+    assert [(m["from_status"], m["to_status"], m["quantity"]) for m in lifted] == [
+        ("on_hold", "quarantine", 4)
+    ]
+    assert stock(client, w) == [("DOCK", "LG", "", "quarantine", 4)]
+    release_lot(client, w, AMBIENT_GTIN, "LG")
+    assert stock(client, w) == [("DOCK", "LG", "", "released", 4)]
+    # and a later excursion of the released lot is lifted back to released
+    again = client.post(
+        f"/api/v1/asns/{asn['id']}/temperature-log",
+        files={"file": ("logger.csv", "2027-02-21T08:00:00Z,40\n", "text/csv")},
+        headers=w.warehouse,
+    )
+    assert [e["held_quantity"] for e in _ok(again)] == [4]
+    assert stock(client, w) == [("DOCK", "LG", "", "on_hold", 4)]
+    lifted = _ok(
+        client.post(
+            "/api/v1/inventory/status-changes",
+            json={"action": "unhold", "gtin": AMBIENT_GTIN, "lot": "LG", "reason": "40 °C ok"},
+            headers=w.qa,
+        )
+    )
+    assert [(m["from_status"], m["to_status"]) for m in lifted] == [("on_hold", "released")]
+    assert stock(client, w) == [("DOCK", "LG", "", "released", 4)]

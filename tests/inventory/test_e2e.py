@@ -195,6 +195,7 @@ def test_purchase_to_delivery(client: TestClient, factory: sessionmaker[Session]
         ),
         201,
     )
+    _agrees(factory, w)
     outbound = sscc(901)
     packed = _ok(
         client.post(
@@ -217,6 +218,7 @@ def test_purchase_to_delivery(client: TestClient, factory: sessionmaker[Session]
         ("SHIP", "L-EARLY", outbound, "released", 10),
         ("SHIP", "L-LATE", outbound, "released", 5),
     ]
+    _agrees(factory, w)
     shipped = _ok(
         client.post(
             "/api/v1/inventory/shipments",

@@ -1,6 +1,6 @@
 """Every refusal of the stock rules: a clear problem+json, and nothing changed (stock,
-movements, ledger events). Plus: a partner's EPCIS event at a hub location moves stock like a
-movement entered here, and an error declaration reverses it."""
+movements, ledger events, lots, shipments, audit entries). Plus: a partner's EPCIS event at a
+hub location moves stock like a movement entered here, and an error declaration reverses it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from medledger.compliance.models import AuditEntry
 from medledger.core.system import system_unit_of_work
-from medledger.inventory.models import StockMovement
+from medledger.inventory.models import InventoryLot, Shipment, StockMovement
 from medledger.inventory.verify import verify
 from medledger.trace.models import EpcisEvent
 from tests.builders import gln
@@ -36,9 +37,9 @@ def w(client: TestClient, factory: sessionmaker[Session]) -> Warehouse:
 
 def _state(client: TestClient, factory: sessionmaker[Session], w: Warehouse) -> Any:
     with system_unit_of_work(factory) as session:
-        counts = (
-            session.scalar(select(func.count()).select_from(StockMovement)),
-            session.scalar(select(func.count()).select_from(EpcisEvent)),
+        counts = tuple(
+            session.scalar(select(func.count()).select_from(model))
+            for model in (StockMovement, EpcisEvent, InventoryLot, Shipment, AuditEntry)
         )
     return stock(client, w), counts
 
@@ -169,6 +170,29 @@ def test_stock_never_goes_negative(
     )
     assert problem["errors"][0]["field"] == "lines.0.quantity"
     assert problem["detail"] == f"Only 4 of {AMBIENT_GTIN} N1 at location {w.dock}; 5 requested."
+    # A batch whose second line is short changes nothing either (its first line included);
+    # the same lot twice in one batch is one quantity of the event, against the same stock
+    _receive(client, w, AMBIENT_GTIN, "N2", 3)
+    _release(client, w, AMBIENT_GTIN, "N2")
+    batch = _move(w, AMBIENT_GTIN, "N1", 4, w.shipping)
+    batch["lines"].append({"gtin": AMBIENT_GTIN, "lot": "N2", "quantity": 2})
+    batch["lines"].append({"gtin": AMBIENT_GTIN, "lot": "N2", "quantity": 2})
+    problem = _refused(
+        client,
+        factory,
+        w,
+        "/api/v1/inventory/picks",
+        batch,
+        w.warehouse,
+        409,
+        "inventory.insufficient_stock",
+    )
+    assert problem["errors"][0]["field"] == "lines.1.quantity"
+    assert problem["detail"] == f"Only 3 of {AMBIENT_GTIN} N2 at location {w.dock}; 4 requested."
+    assert stock(client, w) == [
+        ("DOCK", "N1", "", "released", 4),
+        ("DOCK", "N2", "", "released", 3),
+    ]
 
 
 def test_expired_and_recalled_lots_do_not_go_to_sellable_places(

@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,16 @@ class UnattributedChange(RuntimeError):
     """An audited change was flushed without an acting principal in its unit of work."""
 
 
+# JSON-native types, matched exactly (not subclasses such as enums): passed through as they are.
+_NATIVE = frozenset({str, int, float, bool, type(None)})
+
+
 def _json_value(value: Any) -> Any:
+    kind = type(value)
+    if kind in _NATIVE:
+        return value
+    if kind is list or kind is tuple:
+        return [v if type(v) in _NATIVE else _json_value(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -135,12 +144,8 @@ def append_entries(
     rows = list(rows)
     if not rows:
         return 0
-    head_stmt = select(AuditHead.last_seq, AuditHead.last_hash).where(
-        AuditHead.tenant_id == tenant_id
-    )
-    if connection.dialect.name == "postgresql":
-        head_stmt = head_stmt.with_for_update()
-    head = connection.execute(head_stmt).first()
+    head_stmt = _HEAD_FOR_UPDATE if connection.dialect.name == "postgresql" else _HEAD
+    head = connection.execute(head_stmt, {"tenant_id": tenant_id}).first()
     if head is None:
         seq, prev_hash = 0, GENESIS_HASH
     else:
@@ -167,18 +172,30 @@ def append_entries(
         entry_hash = entry_digest(entry)
         to_insert.append({**entry, "occurred_at": now, "entry_hash": entry_hash})
         prev_hash = entry_hash
-    connection.execute(insert(AuditEntry), to_insert)
+    connection.execute(_INSERT_ENTRIES, to_insert)
     if first_seq == 0 and head is None:
         connection.execute(
-            insert(AuditHead), [{"tenant_id": tenant_id, "last_seq": seq, "last_hash": prev_hash}]
+            _INSERT_HEAD, [{"tenant_id": tenant_id, "last_seq": seq, "last_hash": prev_hash}]
         )
     else:
         connection.execute(
-            update(AuditHead)
-            .where(AuditHead.tenant_id == tenant_id)
-            .values(last_seq=seq, last_hash=prev_hash)
+            _UPDATE_HEAD, {"b_tenant_id": tenant_id, "b_last_seq": seq, "b_last_hash": prev_hash}
         )
     return len(to_insert)
+
+
+# Built once (every audited write runs them; building a statement costs more than running it).
+_HEAD: Any = select(AuditHead.last_seq, AuditHead.last_hash).where(
+    AuditHead.tenant_id == bindparam("tenant_id")
+)
+_HEAD_FOR_UPDATE: Any = _HEAD.with_for_update()
+_INSERT_ENTRIES: Any = insert(AuditEntry)
+_INSERT_HEAD: Any = insert(AuditHead)
+_UPDATE_HEAD: Any = (
+    update(AuditHead)
+    .where(AuditHead.tenant_id == bindparam("b_tenant_id"))
+    .values(last_seq=bindparam("b_last_seq"), last_hash=bindparam("b_last_hash"))
+)
 
 
 def record(

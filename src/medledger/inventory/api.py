@@ -14,6 +14,7 @@ from medledger.core.schemas import Page
 from medledger.core.types import RecordId
 from medledger.inventory import coldchain, service
 from medledger.inventory.models import Shipment, StockMovement, TemperatureExcursion
+from medledger.inventory.plan import MovementRow
 from medledger.inventory.schemas import (
     AdjustIn,
     ExcursionOut,
@@ -37,7 +38,7 @@ from medledger.inventory.schemas import (
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 
 
-def _operation(result: tuple[str, list[StockMovement]]) -> OperationOut:
+def _operation(result: tuple[str, list[MovementRow]]) -> OperationOut:
     event_id, movements = result
     return OperationOut(
         event_id=event_id, movements=[MovementOut.model_validate(m) for m in movements]

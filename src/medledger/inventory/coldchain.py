@@ -1,7 +1,9 @@
 """Cold chain, measured: temperature readings (EPCIS ``sensorElementList`` or a data-logger
 file) checked against the product's allowed range; an excursion puts the hub's stock of the
 affected lots, serials or logistic units on hold, with the readings attached, for QA to
-release (``unhold``) or reject.
+release (``unhold``) or reject. Units it took from quarantine are remembered (a lot hold of kind
+``excursion``): lifting the hold gives them back to quarantine, so they still need the signed
+lot release.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.inventory.errors import Code, invalid
 from medledger.inventory.models import (
+    LotHold,
     MovementKind,
     ProductTemperatureRange,
     StockBalance,
@@ -30,6 +33,8 @@ from medledger.inventory.models import (
 from medledger.inventory.plan import ItemKey, Place, PlannedMove, items_of
 from medledger.trace.epcis.normalise import NormalisedEvent
 
+# The kind of lot hold an excursion records for the quarantine units it put on hold.
+EXCURSION_HOLD = "excursion"
 # Statuses an excursion puts on hold (rejected or recalled stock stays as it is).
 _HOLD_FROM = (StockStatus.RELEASED, StockStatus.QUARANTINE)
 
@@ -228,7 +233,65 @@ def _hold(session: Session, tenant_id: int, item: ItemKey, excursion_id: int) ->
             utcnow().date(),
             reason=f"temperature excursion {excursion_id}",
         )
+    from_quarantine = sum(b.quantity for b in balances if b.status == StockStatus.QUARANTINE.value)
+    if from_quarantine:
+        # Remembered, so that lifting the hold gives these units back to quarantine: only the
+        # signed lot release takes stock out of quarantine.
+        session.add(
+            LotHold(
+                tenant_id=tenant_id,
+                gtin=item.gtin,
+                lot=item.lot,
+                source_kind=EXCURSION_HOLD,
+                source_id=excursion_id,
+                source_label=item.serial,
+                quantity_held=from_quarantine,
+            )
+        )
+        session.flush()
     return sum(m.quantity for m in moves)
+
+
+def _open_quarantine_holds(session: Session, tenant_id: int, item: ItemKey) -> list[LotHold]:
+    return list(
+        session.scalars(
+            select(LotHold)
+            .where(
+                LotHold.tenant_id == tenant_id,
+                LotHold.gtin == item.gtin,
+                LotHold.lot == item.lot,
+                LotHold.source_label == item.serial,
+                LotHold.source_kind == EXCURSION_HOLD,
+                LotHold.released_at.is_(None),
+            )
+            .order_by(LotHold.id)
+        )
+    )
+
+
+def quarantine_owed(session: Session, tenant_id: int, item: ItemKey) -> int:
+    """Units of ``item`` on hold that an excursion took from quarantine and has not given back:
+    lifting their hold returns them to quarantine, not to released."""
+    return sum(
+        h.quantity_held - h.quantity_released
+        for h in _open_quarantine_holds(session, tenant_id, item)
+    )
+
+
+def settle_quarantine_holds(session: Session, tenant_id: int, item: ItemKey, quantity: int) -> None:
+    """``quantity`` units an excursion took from quarantine left the hold (back to quarantine,
+    or rejected): the oldest excursion holds are settled first, and end when settled."""
+    left = quantity
+    now = utcnow()
+    for hold in _open_quarantine_holds(session, tenant_id, item):
+        if left <= 0:
+            break
+        settled = min(left, hold.quantity_held - hold.quantity_released)
+        hold.quantity_released += settled
+        left -= settled
+        if hold.quantity_released >= hold.quantity_held:
+            hold.released_at = now
+    session.flush()
 
 
 def check_event(

@@ -32,17 +32,17 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
-    from medledger.inventory.models import StockMovement
+    from medledger.inventory.plan import MovementRow
 
 
 @dataclass(frozen=True)
 class StockChange:
     session: Session
     tenant_id: int
-    movements: Sequence[StockMovement]
+    movements: Sequence[MovementRow]
     reason: str
 
-    def status_changes(self) -> Iterator[StockMovement]:
+    def status_changes(self) -> Iterator[MovementRow]:
         """The movements that changed the status of stock in place (hold, recall, release…)."""
         for movement in self.movements:
             if movement.kind == "status_change":

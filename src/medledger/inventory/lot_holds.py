@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medledger.core.db import utcnow
+from medledger.inventory.coldchain import EXCURSION_HOLD
 from medledger.inventory.models import LotHold, MovementKind, StockBalance, StockStatus
 from medledger.inventory.plan import ItemKey, Place, PlannedMove
 from medledger.inventory.projection import apply_moves
@@ -178,6 +179,9 @@ class InventoryLotHolds:
                     LotHold.gtin == gtin,
                     LotHold.lot == lot,
                     LotHold.released_at.is_(None),
+                    # An excursion's record of the quarantine units it held is not a hold of
+                    # released stock: it ends when those units leave the hold (coldchain.py).
+                    LotHold.source_kind != EXCURSION_HOLD,
                 )
             )
         )

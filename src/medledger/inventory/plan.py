@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Final
 from urllib.parse import unquote
@@ -125,6 +126,32 @@ class PlannedMove:
     # The locations named (for the rules: storage class, sellable zones).
     source_location: HubLocation | None = None
     target_location: HubLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRow:
+    """A stock movement as written (the columns of ``stock_movements``): what the projection
+    hands to stock-change handlers and to callers, without an ORM instance per row (building
+    one costs more than inserting the row)."""
+
+    id: int
+    tenant_id: int
+    kind: str
+    gtin: str
+    lot: str
+    serial: str
+    quantity: int
+    from_location_id: int | None
+    from_container: str
+    from_status: str | None
+    to_location_id: int | None
+    to_container: str
+    to_status: str | None
+    epcis_event_row_id: int | None
+    reversal_of_id: int | None
+    reason: str
+    occurred_at: datetime
+    created_at: datetime
 
 
 @dataclass(frozen=True)

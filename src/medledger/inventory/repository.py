@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import false, func, select, true, update
+from sqlalchemy import bindparam, false, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -136,25 +136,59 @@ def balances_at(
     return {status: int(quantity) for status, quantity in rows if quantity}
 
 
+HeldKey = tuple[int, str, ItemKey]
+
+
+def held_at(
+    session: Session, tenant_id: int, places: Sequence[HeldKey]
+) -> dict[HeldKey, dict[str, int]]:
+    """Quantity per status of each (location, container, item) in ``places``, in one read (a
+    few when there are very many lots): what a batch of moves may take from."""
+    wanted = set(places)
+    held: dict[HeldKey, dict[str, int]] = {place: {} for place in wanted}
+    if not wanted:
+        return held
+    base = {
+        "tenant_id": tenant_id,
+        "locations": sorted({p[0] for p in wanted}),
+        "containers": sorted({p[1] for p in wanted}),
+        "gtins": sorted({p[2].gtin for p in wanted}),
+    }
+    lots = sorted({p[2].lot for p in wanted})
+    connection = session.connection()
+    for start in range(0, len(lots), _CHUNK):
+        rows = connection.execute(_HELD_OF_LOTS, {**base, "lots": lots[start : start + _CHUNK]})
+        for location_id, container, gtin, lot, serial, status, quantity in rows:
+            entry = held.get((location_id, container, ItemKey(gtin, lot, serial)))
+            if entry is not None:
+                entry[status] = int(quantity)
+    return held
+
+
+_CONTENTS: Any = (
+    select(
+        StockBalance.gtin,
+        StockBalance.lot,
+        StockBalance.serial,
+        func.sum(StockBalance.quantity),
+    )
+    .where(
+        StockBalance.tenant_id == bindparam("tenant_id"),
+        StockBalance.location_id == bindparam("location_id"),
+        StockBalance.container == bindparam("sscc"),
+        StockBalance.quantity > 0,
+    )
+    .group_by(StockBalance.gtin, StockBalance.lot, StockBalance.serial)
+    .order_by(StockBalance.gtin, StockBalance.lot, StockBalance.serial)
+)
+
+
 def container_contents(
     session: Session, tenant_id: int, location_id: int, sscc: str
 ) -> list[tuple[ItemKey, int]]:
     """What is packed in ``sscc`` at a location (all statuses together)."""
     rows = session.execute(
-        select(
-            StockBalance.gtin,
-            StockBalance.lot,
-            StockBalance.serial,
-            func.sum(StockBalance.quantity),
-        )
-        .where(
-            StockBalance.tenant_id == tenant_id,
-            StockBalance.location_id == location_id,
-            StockBalance.container == sscc,
-            StockBalance.quantity > 0,
-        )
-        .group_by(StockBalance.gtin, StockBalance.lot, StockBalance.serial)
-        .order_by(StockBalance.gtin, StockBalance.lot, StockBalance.serial)
+        _CONTENTS, {"tenant_id": tenant_id, "location_id": location_id, "sscc": sscc}
     ).all()
     return [(ItemKey(g, lot, serial), int(q)) for g, lot, serial, q in rows]
 
@@ -171,25 +205,71 @@ def take(
     """Decrement one balance by ``quantity`` if it holds that much: one atomic conditional
     ``UPDATE … SET quantity = quantity - :n WHERE … AND quantity >= :n``. False (nothing
     changed) when it does not — also when a concurrent transaction took it first."""
-    # Core, on the session's connection: no ORM bookkeeping (or autoflush) per statement.
+    return take_many(session, [(tenant_id, location_id, container, item, status, quantity)]) == 1
+
+
+def take_many(session: Session, rows: Sequence[tuple[int, int, str, ItemKey, str, int]]) -> int:
+    """Decrement balances, each by one atomic conditional update (``quantity >= :n``), in one
+    ``executemany``: rows of (tenant, location, container, item, status, quantity). Returns how
+    many balances were decremented; fewer than ``len(rows)`` means some balance no longer held
+    its quantity (a concurrent transaction took it) and nothing of that row changed."""
+    if not rows:
+        return 0
+    now = utcnow()
+    # Core on the session's connection: no ORM bookkeeping (or autoflush) per statement.
     result: Any = session.connection().execute(
-        update(_BALANCES)
-        .where(
-            StockBalance.tenant_id == tenant_id,
-            StockBalance.location_id == location_id,
-            StockBalance.container == container,
-            StockBalance.gtin == item.gtin,
-            StockBalance.lot == item.lot,
-            StockBalance.serial == item.serial,
-            StockBalance.status == status,
-            StockBalance.quantity >= quantity,
-        )
-        .values(quantity=StockBalance.quantity - quantity, updated_at=utcnow())
+        _TAKE,
+        [
+            {
+                "b_tenant_id": tenant_id,
+                "b_location_id": location_id,
+                "b_container": container,
+                "b_gtin": item.gtin,
+                "b_lot": item.lot,
+                "b_serial": item.serial,
+                "b_status": status,
+                "b_quantity": quantity,
+                "b_now": now,
+            }
+            for tenant_id, location_id, container, item, status, quantity in rows
+        ],
     )
-    return bool(result.rowcount == 1)
+    return int(result.rowcount)
 
 
 _BALANCES: Any = StockBalance.__table__
+# Built once: building a statement costs more than running it.
+_TAKE: Any = (
+    update(_BALANCES)
+    .where(
+        _BALANCES.c.tenant_id == bindparam("b_tenant_id"),
+        _BALANCES.c.location_id == bindparam("b_location_id"),
+        _BALANCES.c.container == bindparam("b_container"),
+        _BALANCES.c.gtin == bindparam("b_gtin"),
+        _BALANCES.c.lot == bindparam("b_lot"),
+        _BALANCES.c.serial == bindparam("b_serial"),
+        _BALANCES.c.status == bindparam("b_status"),
+        _BALANCES.c.quantity >= bindparam("b_quantity"),
+    )
+    .values(quantity=_BALANCES.c.quantity - bindparam("b_quantity"), updated_at=bindparam("b_now"))
+)
+_HELD: Any = select(
+    _BALANCES.c.location_id,
+    _BALANCES.c.container,
+    _BALANCES.c.gtin,
+    _BALANCES.c.lot,
+    _BALANCES.c.serial,
+    _BALANCES.c.status,
+    _BALANCES.c.quantity,
+).where(
+    _BALANCES.c.tenant_id == bindparam("tenant_id"),
+    _BALANCES.c.location_id.in_(bindparam("locations", expanding=True)),
+    _BALANCES.c.container.in_(bindparam("containers", expanding=True)),
+    _BALANCES.c.gtin.in_(bindparam("gtins", expanding=True)),
+    _BALANCES.c.quantity > 0,
+)
+_HELD_OF_LOTS: Any = _HELD.where(_BALANCES.c.lot.in_(bindparam("lots", expanding=True)))
+_CHUNK = 900  # bound parameters per IN list, below SQLite's limits
 _BALANCE_KEY = ("tenant_id", "location_id", "gtin", "lot", "serial", "container", "status")
 _UPSERTS: dict[str, Any] = {}
 
@@ -270,17 +350,99 @@ def lots(
     return {(r.gtin, r.lot): r for r in rows if (r.gtin, r.lot) in wanted}
 
 
+_LOT_FACTS: Any = select(
+    InventoryLot.gtin, InventoryLot.lot, InventoryLot.expiry, InventoryLot.recalled
+).where(
+    InventoryLot.tenant_id == bindparam("tenant_id"),
+    InventoryLot.gtin.in_(bindparam("gtins", expanding=True)),
+    InventoryLot.lot.in_(bindparam("lots", expanding=True)),
+)
+
+
+def lot_facts(
+    session: Session, tenant_id: int, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[Any, bool]]:
+    """(expiry, recalled) of the inventory lots of ``(gtin, lot)`` pairs that exist: a plain
+    read on the session's connection (the caller flushes first)."""
+    wanted = {k for k in keys if k[1]}
+    if not wanted:
+        return {}
+    gtins = sorted({g for g, _ in wanted})
+    names = sorted({lot for _, lot in wanted})
+    connection = session.connection()
+    facts: dict[tuple[str, str], tuple[Any, bool]] = {}
+    for start in range(0, len(names), _CHUNK):
+        for gtin, lot, expiry, recalled in connection.execute(
+            _LOT_FACTS,
+            {"tenant_id": tenant_id, "gtins": gtins, "lots": names[start : start + _CHUNK]},
+        ):
+            if (gtin, lot) in wanted:
+                facts[(gtin, lot)] = (expiry, bool(recalled))
+    return facts
+
+
+_STORAGE_CLASSES: Any = select(Product.gtin, Product.storage_class).where(
+    Product.tenant_id == bindparam("tenant_id"),
+    Product.gtin.in_(bindparam("gtins", expanding=True)),
+)
+
+
 def storage_classes(session: Session, tenant_id: int, gtins: Sequence[str]) -> dict[str, str]:
     """The storage class of each catalogued GTIN."""
     if not gtins:
         return {}
     return dict(
-        session.execute(
-            select(Product.gtin, Product.storage_class).where(
-                Product.tenant_id == tenant_id, Product.gtin.in_(sorted(set(gtins)))
-            )
-        ).all()
+        session.connection()
+        .execute(_STORAGE_CLASSES, {"tenant_id": tenant_id, "gtins": sorted(set(gtins))})
+        .all()
     )
+
+
+_SHIPMENTS: Any = Shipment.__table__
+_MOVEMENTS: Any = StockMovement.__table__
+_INSERTS: dict[tuple[str, bool], Any] = {
+    (table.name, returning): (
+        insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        if returning
+        else insert(table)
+    )
+    for table in (_SHIPMENTS, _MOVEMENTS)
+    for returning in (True, False)
+}
+
+
+def _insert_returning_ids(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert rows (column dicts) in as few statements as the database allows; their ids, in
+    the order of ``rows``.
+
+    PostgreSQL: one ``INSERT … RETURNING id`` per batch, sorted by parameter order. SQLite
+    cannot sort a multi-row ``RETURNING`` (SQLAlchemy would send one statement per row), but
+    it has a single writer, and this transaction already holds the write lock (a movement
+    follows its balance writes): one ``executemany`` gives the rows consecutive ids ending at
+    ``last_insert_rowid()``.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(_INSERTS[(table.name, False)], list(rows))
+        last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
+    result = connection.execute(_INSERTS[(table.name, True)], list(rows))
+    return [int(i) for i in result.scalars().all()]
+
+
+def insert_shipments(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert shipment rows (column dicts); their ids, in order (audited by the caller, with
+    the movements of the shipping event)."""
+    return _insert_returning_ids(session, _SHIPMENTS, rows)
+
+
+def insert_movements(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert movement rows (column dicts); their ids, in order."""
+    return _insert_returning_ids(session, _MOVEMENTS, rows)
 
 
 def live_movements_of_events(

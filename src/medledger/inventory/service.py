@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from medledger.core.db import utcnow
@@ -24,6 +24,7 @@ from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible
 from medledger.core.work import work_of
 from medledger.identifiers.digital_link import encode_value
+from medledger.inventory import coldchain
 from medledger.inventory import repository as repo
 from medledger.inventory.errors import INSUFFICIENT_STOCK, NOT_MANAGED, Code, conflict, invalid
 from medledger.inventory.models import (
@@ -34,8 +35,13 @@ from medledger.inventory.models import (
     StockMovement,
     StockStatus,
 )
-from medledger.inventory.plan import DL, ItemKey, Place, PlannedMove, location_uris
-from medledger.inventory.projection import apply_moves
+from medledger.inventory.plan import DL, ItemKey, MovementRow, Place, PlannedMove, location_uris
+from medledger.inventory.projection import (
+    apply_moves,
+    captured_rows,
+    expect_expiries,
+    written_movements,
+)
 from medledger.inventory.schemas import (
     AdjustIn,
     LotIn,
@@ -92,27 +98,31 @@ def enable_site(session: Session, principal: Principal, site_id: int) -> Invento
     return managed
 
 
+_MANAGED_LOCATION: Any = (
+    select(Location, Site, InventorySite.id)
+    .join(Site, Site.id == Location.site_id)
+    .outerjoin(
+        InventorySite,
+        (InventorySite.site_id == Location.site_id)
+        & (InventorySite.tenant_id == Location.tenant_id),
+    )
+    .where(Location.id == bindparam("location_id"), Location.tenant_id == bindparam("tenant_id"))
+)
+
+
 def _managed_location(
     session: Session, principal: Principal, location_id: int, field: str
 ) -> tuple[Location, Site]:
-    location = session.scalar(
-        select(Location).where(
-            Location.id == location_id, Location.tenant_id == principal.tenant_id
-        )
-    )
-    if location is None:
+    found = session.execute(
+        _MANAGED_LOCATION, {"location_id": location_id, "tenant_id": principal.tenant_id}
+    ).first()
+    if found is None:
         raise NotFound(
             "Location {id} was not found.",
             params={"id": location_id},
         )
-    site = session.get(Site, location.site_id)
-    managed = session.scalar(
-        select(InventorySite.id).where(
-            InventorySite.tenant_id == principal.tenant_id,
-            InventorySite.site_id == location.site_id,
-        )
-    )
-    if site is None or managed is None or not location.active:
+    location, site, managed = found
+    if managed is None or not location.active:
         raise conflict(
             NOT_MANAGED,
             "Location {code} is not in a site whose stock is managed here.",
@@ -172,19 +182,27 @@ def capture(session: Session, principal: Principal, *events: dict[str, Any]) -> 
             params={"errors": job.errors},
         )
     ids = [e["eventID"] for e in events]
-    rows = dict(
-        session.execute(
-            select(EpcisEvent.event_id, EpcisEvent.id).where(
-                EpcisEvent.tenant_id == principal.tenant_id, EpcisEvent.event_id.in_(ids)
-            )
-        ).all()
-    )
+    rows = captured_rows(session, ids)
+    if rows is None:
+        rows = dict(
+            session.execute(
+                select(EpcisEvent.event_id, EpcisEvent.id).where(
+                    EpcisEvent.tenant_id == principal.tenant_id, EpcisEvent.event_id.in_(ids)
+                )
+            ).all()
+        )
     return [int(rows[i]) for i in ids]
 
 
-def movements_of(session: Session, tenant_id: int, row_ids: Sequence[int]) -> list[StockMovement]:
-    return list(
-        session.scalars(
+def movements_of(session: Session, tenant_id: int, row_ids: Sequence[int]) -> list[MovementRow]:
+    """The movements projected from these ledger rows (as this transaction wrote them, or read
+    back), in id order."""
+    written = written_movements(session, row_ids)
+    if written is not None:
+        return written
+    return [
+        MovementRow(**{c: getattr(m, c) for c in MovementRow.__slots__})
+        for m in session.scalars(
             select(StockMovement)
             .where(
                 StockMovement.tenant_id == tenant_id,
@@ -192,37 +210,23 @@ def movements_of(session: Session, tenant_id: int, row_ids: Sequence[int]) -> li
             )
             .order_by(StockMovement.id)
         )
-    )
+    ]
 
 
 def _remember_expiry(session: Session, tenant_id: int, lines: Sequence[StockLineIn]) -> None:
-    """Lots received with an expiry date (scan AI 17, ASN) get it recorded before the stock
-    moves, so the rules can use it."""
-    from medledger.inventory.projection import create_lots
-
-    known = repo.lots(session, tenant_id, [(line.gtin, line.lot) for line in lines])
-    created: dict[tuple[str, str], dict[str, Any]] = {}
+    """Lots received with an expiry date (scan AI 17, ASN) get it recorded: a known lot without
+    one gets it now; a new lot gets it when the projection creates it (and the rules use it)."""
+    stated: dict[tuple[str, str], date] = {}
     for line in lines:
-        if not line.lot:
-            continue
-        key = (line.gtin, line.lot)
-        lot = known.get(key)
-        if lot is None:
-            entry = created.setdefault(
-                key,
-                {
-                    "tenant_id": tenant_id,
-                    "gtin": line.gtin,
-                    "lot": line.lot,
-                    "expiry": None,
-                    "recalled": False,
-                    "created_at": utcnow(),
-                },
-            )
-            entry["expiry"] = entry["expiry"] or line.expiry
-        elif line.expiry is not None and lot.expiry is None:
-            lot.expiry = line.expiry
-    create_lots(session, tenant_id, list(created.values()))
+        if line.lot and line.expiry is not None:
+            stated.setdefault((line.gtin, line.lot), line.expiry)
+    if not stated:
+        return
+    known = repo.lots(session, tenant_id, list(stated))
+    for key, lot in known.items():
+        if lot.expiry is None:
+            lot.expiry = stated[key]
+    expect_expiries(session, {k: v for k, v in stated.items() if k not in known})
     session.flush()
 
 
@@ -231,7 +235,7 @@ def _remember_expiry(session: Session, tenant_id: int, lines: Sequence[StockLine
 
 def receive(
     session: Session, principal: Principal, data: ReceiptIn, *, asn_number: str = ""
-) -> tuple[str, list[StockMovement]]:
+) -> tuple[str, list[MovementRow]]:
     """Receive goods at a managed location into quarantine (an ObjectEvent ``receiving``)."""
     principal.require(Permission.INVENTORY_MOVE)
     location, site = _managed_location(session, principal, data.location_id, "location_id")
@@ -261,7 +265,7 @@ def receive(
 
 def move(
     session: Session, principal: Principal, data: MoveIn, *, picking: bool = False
-) -> tuple[str, list[StockMovement]]:
+) -> tuple[str, list[MovementRow]]:
     """Put away, transfer (``storing``) or pick (``picking``) between managed locations."""
     principal.require(Permission.INVENTORY_MOVE)
     source, source_site = _managed_location(
@@ -290,7 +294,7 @@ def move(
     return event["eventID"], movements_of(session, principal.tenant_id, rows)
 
 
-def pack(session: Session, principal: Principal, data: PackIn) -> tuple[str, list[StockMovement]]:
+def pack(session: Session, principal: Principal, data: PackIn) -> tuple[str, list[MovementRow]]:
     """Pack released stock at a location into a logistic unit (an AggregationEvent ``ADD``)."""
     principal.require(Permission.INVENTORY_MOVE)
     from medledger.identifiers.checkdigit import gs1_check_digit
@@ -318,7 +322,7 @@ def pack(session: Session, principal: Principal, data: PackIn) -> tuple[str, lis
     return event["eventID"], movements_of(session, principal.tenant_id, rows)
 
 
-def ship(session: Session, principal: Principal, data: ShipIn) -> tuple[str, list[StockMovement]]:
+def ship(session: Session, principal: Principal, data: ShipIn) -> tuple[str, list[MovementRow]]:
     """Ship logistic units to a party (an ObjectEvent ``shipping`` with its destination)."""
     principal.require(Permission.INVENTORY_MOVE)
     location, site = _managed_location(session, principal, data.location_id, "location_id")
@@ -350,7 +354,7 @@ def ship(session: Session, principal: Principal, data: ShipIn) -> tuple[str, lis
     return event["eventID"], movements_of(session, principal.tenant_id, rows)
 
 
-def scrap(session: Session, principal: Principal, data: ScrapIn) -> tuple[str, list[StockMovement]]:
+def scrap(session: Session, principal: Principal, data: ScrapIn) -> tuple[str, list[MovementRow]]:
     """Destroy stock (an ObjectEvent ``destroying``); rejected stock goes first."""
     principal.require(Permission.INVENTORY_MOVE)
     location, site = _managed_location(session, principal, data.location_id, "location_id")
@@ -388,7 +392,7 @@ RELEASE_NEEDS_SIGNATURE = "inventory.release_needs_signature"
 
 def change_status(
     session: Session, principal: Principal, data: StatusChangeIn
-) -> list[StockMovement]:
+) -> list[MovementRow]:
     """Hold, unhold, reject or recall stock of a lot/serial, at one location or everywhere,
     with a reason. Unhold, reject and recall need QA's ``inventory:release``; anyone who moves
     stock may put it on hold.
@@ -409,9 +413,7 @@ def change_status(
     return _set_status(session, principal, data)
 
 
-def _set_status(
-    session: Session, principal: Principal, data: StatusChangeIn
-) -> list[StockMovement]:
+def _set_status(session: Session, principal: Principal, data: StatusChangeIn) -> list[MovementRow]:
     work_of(session).give_reason(data.reason)
     tenant = principal.tenant_id
     statuses, target = _STATUS_ACTIONS[data.action]
@@ -449,6 +451,14 @@ def _set_status(
             lot.recalled = True
     moves: list[PlannedMove] = []
     item = ItemKey(data.gtin, data.lot, data.serial)
+    # On-hold units an excursion took from quarantine go back there, not to released or only
+    # with the signed lot release (coldchain.quarantine_owed); rejected, they settle it too.
+    owed = (
+        coldchain.quarantine_owed(session, tenant, item)
+        if data.action in ("unhold", "reject")
+        else 0
+    )
+    settled = 0
     left = wanted
     for balance in balances:
         if left == 0:
@@ -456,18 +466,22 @@ def _set_status(
         quantity = min(balance.quantity, left)
         left -= quantity
         place = Place(balance.location_id, balance.container)
-        moves.append(
-            PlannedMove(
-                MovementKind.STATUS_CHANGE,
-                item,
-                quantity,
-                place,
-                place,
-                (StockStatus(balance.status),),
-                target,
-            )
-        )
-    return apply_moves(session, tenant, tuple(moves), None, utcnow().date(), data.reason)
+        status = StockStatus(balance.status)
+        parts = [(quantity, target)]
+        if status is StockStatus.ON_HOLD and owed > settled:
+            back = min(quantity, owed - settled)
+            settled += back
+            to = StockStatus.QUARANTINE if data.action == "unhold" else target
+            parts = [(back, to), (quantity - back, target)]
+        for part, to in parts:
+            if part:
+                moves.append(
+                    PlannedMove(MovementKind.STATUS_CHANGE, item, part, place, place, (status,), to)
+                )
+    rows = apply_moves(session, tenant, tuple(moves), None, utcnow().date(), data.reason)
+    if settled:
+        coldchain.settle_quarantine_holds(session, tenant, item, settled)
+    return rows
 
 
 # -- lot decisions taken elsewhere (quality's signed lot release) ------------------------------
@@ -475,7 +489,7 @@ def _set_status(
 
 def _lot_change(
     session: Session, principal: Principal, action: str, gtin: str, lot: str, reason: str
-) -> list[StockMovement]:
+) -> list[MovementRow]:
     principal.require(Permission.INVENTORY_RELEASE)
     statuses = _STATUS_ACTIONS[action][0]
     available = lot_quantities(session, principal.tenant_id, gtin, lot)
@@ -490,7 +504,7 @@ def _lot_change(
 
 def release_lot(
     session: Session, principal: Principal, gtin: str, lot: str, reason: str
-) -> list[StockMovement]:
+) -> list[MovementRow]:
     """Every quarantine unit of the lot, everywhere in own stock, to released. Called by the
     signed lot release (the signature and its rules are the caller's); nothing else releases."""
     return _lot_change(session, principal, "release", gtin, lot, reason)
@@ -498,7 +512,7 @@ def release_lot(
 
 def reject_lot(
     session: Session, principal: Principal, gtin: str, lot: str, reason: str
-) -> list[StockMovement]:
+) -> list[MovementRow]:
     """Every quarantine and on-hold unit of the lot, everywhere in own stock, to rejected."""
     return _lot_change(session, principal, "reject", gtin, lot, reason)
 
@@ -559,7 +573,7 @@ def shipment_contents(session: Session, tenant_id: int, shipment_id: int) -> lis
     ]
 
 
-def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[StockMovement]:
+def adjust(session: Session, principal: Principal, data: AdjustIn) -> list[MovementRow]:
     """Correct a balance after a count (no EPCIS event: nothing moved physically)."""
     principal.require(Permission.INVENTORY_RELEASE)
     if data.delta == 0:
@@ -627,7 +641,7 @@ def register_lot(session: Session, principal: Principal, data: LotIn) -> Invento
     return lot
 
 
-def open_stock(session: Session, principal: Principal, data: OpeningStockIn) -> StockMovement:
+def open_stock(session: Session, principal: Principal, data: OpeningStockIn) -> MovementRow:
     """Opening stock at a managed location: received through an EPCIS receiving event (so the
     ledger and the stock agree, and ``verify`` proves it), then given its status by a status
     change with the reason "opening stock". Stock in a status other than quarantine needs QA's
