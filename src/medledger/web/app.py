@@ -106,6 +106,7 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.recall.api import router as recall_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
+    from medledger.transport.api import router as transport_router
 
     return [
         (gs1_router, [Depends(authenticated)]),
@@ -123,4 +124,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (planning_router, [Depends(authenticated)]),
         (production_router, [Depends(authenticated)]),
         (analytics_router, [Depends(authenticated)]),
+        (transport_router, [Depends(authenticated)]),
     ]
