@@ -311,3 +311,55 @@ def test_bad_lanes_are_refused_with_their_code_and_change_nothing(
         headers=warehouse,
     )
     assert response.status_code == 403 and count() == before
+
+
+HUB_READERS = (
+    "admin",
+    "planner",
+    "sales",
+    "warehouse",
+    "purchasing",
+    "qa",
+    "qa_approver",
+    "auditor",
+)
+LANE_WRITERS = ("admin", "planner", "sales")
+
+
+def test_every_role_reads_and_writes_lanes_as_its_permissions_say(
+    factory: sessionmaker[Session], client: TestClient
+) -> None:
+    # given a lane, an open order line, and a lane of another tenant
+    build_order_world(factory)
+    build_order_world(factory, "bravo", offset=50)
+    places = stock_up(client, [(STENT, "S1", 5, "2030-06-30")])
+    lane = _lane(client, places["site"], "ROAD", 4, "100.00")
+    line_id = _line_id(client, _order(client, "RL-1", STENT, 2, _today() + timedelta(days=10)))
+    bravo_lane = client.get("/api/v1/transport/lanes", headers=headers(client, "admin", "bravo"))
+    assert bravo_lane.json() == []
+    for role in (*HUB_READERS, "distributor", "supplier", "hospital"):
+        who = headers(client, role)
+        reads = role in HUB_READERS
+        expected_read = 200 if reads else 403
+        assert client.get("/api/v1/transport/lanes", headers=who).status_code == expected_read
+        assert client.get(f"/api/v1/transport/lanes/{lane}", headers=who).status_code == (
+            expected_read
+        )
+        compared = client.get(f"/api/v1/transport/order-lines/{line_id}/lanes", headers=who)
+        assert compared.status_code == expected_read, (role, compared.text)
+        writes = role in LANE_WRITERS
+        patched = client.patch(f"/api/v1/transport/lanes/{lane}", json={"note": role}, headers=who)
+        assert patched.status_code == (200 if writes else 403), (role, patched.text)
+        chosen = client.put(
+            f"/api/v1/transport/order-lines/{line_id}/lane", json={"lane_id": lane}, headers=who
+        )
+        assert chosen.status_code == (200 if writes else 403), (role, chosen.text)
+        cleared = client.delete(f"/api/v1/transport/order-lines/{line_id}/lane", headers=who)
+        assert cleared.status_code == (204 if writes else 403), (role, cleared.text)
+    # another tenant's records are not found
+    bravo = headers(client, "admin", "bravo")
+    assert client.get(f"/api/v1/transport/lanes/{lane}", headers=bravo).status_code == 404
+    assert (
+        client.get(f"/api/v1/transport/order-lines/{line_id}/lanes", headers=bravo).status_code
+        == 404
+    )

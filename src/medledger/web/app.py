@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     """Routers of the capability packages, each with the dependencies it is mounted with."""
     from medledger.analytics.api import router as analytics_router
+    from medledger.analytics.transport_api import router as transport_router
     from medledger.core.deps import authenticated
     from medledger.identifiers.api import router as gs1_router
     from medledger.integration.api import router as integration_router
@@ -106,7 +107,6 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     from medledger.recall.api import router as recall_router
     from medledger.trace.api import router as epcis_router
     from medledger.trace.api import trace_router
-    from medledger.transport.api import router as transport_router
 
     return [
         (gs1_router, [Depends(authenticated)]),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from medledger.analytics import transport as service
 from medledger.core.deps import CurrentPrincipal, DbSession
 from medledger.core.types import RecordId
-from medledger.transport import service
 from medledger.transport.schemas import ChoiceIn, ComparisonOut, LaneIn, LaneOut, LaneUpdate
 
 router = APIRouter(prefix="/api/v1/transport", tags=["transport"])

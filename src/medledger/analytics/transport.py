@@ -1,5 +1,6 @@
-"""Use cases of transport: keep lanes (master data), compare the lanes of an order line
-against its promised date, and choose one (allocation then ships the line on it)."""
+"""Use cases of transport choice (analytics sits above orders and transport): keep lanes
+(master data, ``transport.models``), compare the lanes of an order line against its promised
+date, and choose one (allocation then ships the line on it)."""
 
 from __future__ import annotations
 
