@@ -17,7 +17,6 @@ class Code(StrEnum):
     LANE_INACTIVE = "transport.lane_inactive"
     LANE_NOT_SERVING = "transport.lane_not_serving"
     LINE_NOT_OPEN = "transport.line_not_open"
-    FORM_INCOMPLETE = "transport.form_incomplete"
 
 
 def invalid(code: Code, message: str, field: str, /, **params: Any) -> ValidationFailed:
