@@ -52,11 +52,9 @@ from medledger.orders.planning_models import (
     RuleSetState,
 )
 from medledger.orders.planning_supply import (
-    NO_COLD,
     REMOTE_TRANSIT_DAYS,
     Route,
     Supply,
-    default_transit_days,
     engine_lane,
     incoming_supply,
     route_of,
@@ -120,11 +118,6 @@ def region_of(country: str, fallback: str = "") -> str:
     if country in EU_COUNTRIES:
         return "EU"
     return fallback or country
-
-
-def transit_days(site_region: str, region: str) -> int:
-    """The default transit days (no lane master data) from a site's region to ``region``."""
-    return default_transit_days(site_region, region.rstrip(NO_COLD))
 
 
 def _admin(session: Session, tenant_id: int) -> Principal:
