@@ -1293,6 +1293,7 @@ COVERED_ELSEWHERE = {
     "/api/v1/order-reservations": "tests/orders/test_planning_permissions.py, test_planning.py",
     "/api/v1/integration": "tests/integration/test_webhooks.py",
     "/api/v1/imports": "tests/integration/test_imports.py",
+    "/api/v1/transport": "tests/transport/test_lanes.py",
 }
 
 

@@ -49,4 +49,5 @@ def load_all_models() -> None:
     import medledger.recall.signables  # signable kind (signature visibility)
     import medledger.trace.models
     import medledger.trace.named_queries  # subscription feed (a ledger projection)
-    import medledger.trace.repository  # noqa: F401  party-visibility rules
+    import medledger.trace.repository  # party-visibility rules
+    import medledger.transport.models  # noqa: F401  lanes and lane choices

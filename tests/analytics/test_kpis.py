@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from medledger.compliance.pdf import font_path
 from medledger.core.system import system_unit_of_work
 from medledger.inventory.models import ReplenishmentSetting, StockMovement
 from medledger.orders.models import Order, OrderLine, ShipTo
@@ -216,3 +218,50 @@ def test_board_page_and_xlsx_export_show_the_same_figures(
     # a partner has no KPI board
     response = client.get("/api/v1/analytics/kpis", headers=world.h.w.supplier)
     assert response.status_code == 403
+
+
+def _pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def _shown(value: float | None, unit: str, locale: str) -> str:
+    """A figure as the board prints it (views.format_value) in ``locale``."""
+    if value is None:
+        return "–"
+    if unit == "rate":
+        return f"{value * 100:.1f} %"
+    if unit == "days":
+        return f"{value:.1f} d" if locale == "en" else f"{value:.1f} 天"
+    if unit == "hours":
+        return f"{value:.1f} h" if locale == "en" else f"{value:.1f} 小时"
+    return f"{value:.2f}"
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_the_pdf_export_prints_the_boards_figures_in_the_users_language(
+    client: TestClient, world: BoardWorld, locale: str
+) -> None:
+    if locale == "zh_Hans" and (font_path() is None or "wqy" not in str(font_path())):
+        pytest.fail("the CJK font (fonts-wqy-microhei) is part of the test environment")
+    board = _board(client, world)
+    assert client.patch(
+        "/api/v1/me/preferences", json={"locale": locale}, headers=world.sales
+    ).is_success
+    html = {**world.sales, "Accept": "text/html"}
+    export = client.get("/analytics/kpis", params={**PERIOD, "format": "pdf"}, headers=html)
+    assert export.status_code == 200
+    assert export.headers["content-type"] == "application/pdf"
+    text = _pdf_text(export.content)
+    lines = text.splitlines()
+    title = {"en": "KPI board", "zh_Hans": "KPI 看板"}[locale]
+    on_time = {"en": "Order on-time rate", "zh_Hans": "订单准时率"}[locale]
+    assert lines[0] == title
+    assert on_time in text
+    # The summary table: one row per KPI with its value, target and count as the board has them.
+    for kpi in board.values():
+        value = _shown(kpi["value"], kpi["unit"], locale)
+        target = _shown(kpi["target"], kpi["unit"], locale)
+        assert f"{value} {target} {kpi['count']}" in text, (kpi["key"], text[:2000])
+        for point in kpi["trend"]:
+            shown = _shown(point["value"], kpi["unit"], locale)
+            assert f"{point['month']} {shown} {point['count']}" in text

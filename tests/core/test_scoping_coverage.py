@@ -31,6 +31,9 @@ CLOSED_TO_PARTNERS = {
     "analytics_settings",
     # A recall's scope snapshot names every consignee: the hub's only (recall.md).
     "recall_scopes",
+    # Transport lanes carry the hub's freight costs; lane choices are the hub's planning.
+    "transport_lanes",
+    "transport_lane_choices",
 }
 # Tables without tenant_id: the tenant row itself and the pre-authentication login log.
 # api_rate_windows: request counters per API key and window (the key names its tenant).

@@ -66,6 +66,10 @@ def test_board_scorecard_forecast_and_spc_screens(
         assert page.locator('[data-kpi="on_time"] .tile-value').inner_text() == "25.0 %"
         heading = page.locator("h1").inner_text()
         assert heading == ("KPI board" if locale == "en" else "KPI 看板")
+        # Both exports are offered for the period shown
+        for kind in ("xlsx", "pdf"):
+            link = page.get_by_test_id(f"export-{kind}").get_attribute("href") or ""
+            assert link.endswith(f"format={kind}") and "date_from=2026-07-01" in link
         _no_sideways_scroll(page, viewport["width"])
         page.screenshot(path=str(shots / f"kpi-board-{name}.png"), full_page=True)
         # The on-time drill-down lists the four order lines behind the figure

@@ -232,12 +232,56 @@ def _xlsx(ui: Ui, board: Any) -> Response:
     )
 
 
+def _pdf(ui: Ui, board: Any) -> Response:
+    """The board as a PDF in the user's language: the summary with the figures exactly as the
+    page shows them, then each KPI's trend and breakdowns."""
+    from medledger.compliance.pdf import PdfDocument
+
+    period = f"{board.date_from.isoformat()} – {board.date_to.isoformat()}"
+    doc = PdfDocument(ui._("KPI board"), subtitle=ui._("Period {period}", period=period))
+    doc.table(
+        [ui._("KPI"), ui._("Value"), ui._("Target"), ui._("Counted")],
+        [
+            [
+                ui._(KPI_LABELS[kpi.key]),
+                format_value(ui, kpi.unit, kpi.value),
+                format_value(ui, kpi.unit, kpi.target),
+                kpi.count,
+            ]
+            for kpi in board.kpis
+        ],
+        widths=(80, 35, 35, 30),
+    )
+    for kpi in board.kpis:
+        doc.heading(f"{ui._(KPI_LABELS[kpi.key])}: {format_value(ui, kpi.unit, kpi.value)}")
+        doc.paragraph(ui._(KPI_HINTS[kpi.key]) + (f" · {ui._(kpi.note)}" if kpi.note else ""))
+        doc.table(
+            [ui._("Month"), ui._("Value"), ui._("Counted")],
+            [[p["month"], format_value(ui, kpi.unit, p["value"]), p["count"]] for p in kpi.trend],
+            widths=(60, 60, 60),
+        )
+        for dimension, rows in kpi.breakdowns.items():
+            doc.table(
+                [ui._(DIMENSION_LABELS[dimension]), ui._("Value"), ui._("Counted")],
+                [[r.label, format_value(ui, kpi.unit, r.value), r.count] for r in rows],
+                widths=(60, 60, 60),
+            )
+    return Response(
+        doc.render(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="kpi-board.pdf"'},
+    )
+
+
 @router.get("/analytics/kpis")
 def kpi_board(ui: UiPage) -> Response:
-    """The board: each KPI with its target, trend, breakdowns and a link to its records."""
+    """The board: each KPI with its target, trend, breakdowns and a link to its records
+    (``?format=xlsx`` or ``?format=pdf``: the export)."""
     board = _board(ui)
     if ui.request.query_params.get("format") == "xlsx":
         return _xlsx(ui, board)
+    if ui.request.query_params.get("format") == "pdf":
+        return _pdf(ui, board)
     params = {k: ui.request.query_params.get(k, "") for k in ("date_from", "date_to")}
     shown = [
         {

@@ -183,9 +183,12 @@ def _eligible(session: Session, tenant_id: int, reservation: Reservation, line: 
         return False
     if lot.storage != "ambient" and not ship_to.cold_chain_capable:
         return False
+    transit = planning.lot_transit_days(network, lot, line.id, ship_to)
+    if transit is None:
+        return False
     if lot.expiry is None:
         return True
-    arrival = network.as_of.toordinal() + planning.transit_days(lot.site_region, ship_to.region)
+    arrival = network.as_of.toordinal() + transit
     return lot.expiry.toordinal() - arrival >= line.min_remaining_shelf_life_days
 
 

@@ -16,17 +16,18 @@
   stock no longer covers (a lot put on hold, recalled, rejected, scrapped) and re-plans the
   lines of the product in the same transaction.
 
-Lanes: the product has no lane master data yet, so a lane exists from every stock location to
-every region: 2 transit days within the location's own region, 7 to another, cold chain
-everywhere; a ship-to that is not cold-chain capable is modelled as its own region ``EU~``
-whose lanes have no cold chain, so the engine refuses cold products for it
-(``no_cold_chain_lane``).
+Lanes and promise dates: ``orders/planning_supply.py``. A line's engine region is its route
+(ship-to region, cold-chain capability, and with lane master data the ship-to a lane names,
+the lane chosen for the line and a cold product); the lane from a stock location is the chosen
+lane or the best serving lane of the location's site (``transport.lanes``), else the default
+2 / 7 days while the tenant has no lanes. Shortfalls are promised from incoming supply:
+confirmed purchase orders, work orders with a due date, else the supplier lead time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -50,6 +51,16 @@ from medledger.orders.planning_models import (
     ReservationStatus,
     RuleSetState,
 )
+from medledger.orders.planning_supply import (
+    REMOTE_TRANSIT_DAYS,
+    Route,
+    Supply,
+    engine_lane,
+    incoming_supply,
+    route_of,
+    site_facts,
+    transit_to,
+)
 from medledger.orders.repository import OPEN_STATUSES, OrderLineFacts, open_line_facts
 from medledger.parties.models import Location, Party, Site
 from medledger.priority import scoring
@@ -57,6 +68,7 @@ from medledger.priority.allocate import allocate_instance
 from medledger.priority.errors import RuleSetError
 from medledger.priority.instance import parse_instance
 from medledger.purchasing.demand import register_demand_source
+from medledger.transport.lanes import LaneBook, load_lane_book
 
 EU_COUNTRIES = frozenset(
     [
@@ -90,9 +102,6 @@ EU_COUNTRIES = frozenset(
     ]
 )
 ENGINE_STORAGE = {"ambient": "ambient", "chilled_2_8": "cold", "frozen": "frozen"}
-NO_COLD = "~"  # suffix of the region of ship-tos that cannot receive cold chain
-LOCAL_TRANSIT_DAYS = 2
-REMOTE_TRANSIT_DAYS = 7
 NO_EXPIRY_DAYS = 3650
 TIERS = ("strategic", "key", "standard", "occasional")
 STOCK_STATES = ("available", "scarce", "short")
@@ -109,10 +118,6 @@ def region_of(country: str, fallback: str = "") -> str:
     if country in EU_COUNTRIES:
         return "EU"
     return fallback or country
-
-
-def transit_days(site_region: str, region: str) -> int:
-    return LOCAL_TRANSIT_DAYS if site_region == region.rstrip(NO_COLD) else REMOTE_TRANSIT_DAYS
 
 
 def _admin(session: Session, tenant_id: int) -> Principal:
@@ -231,6 +236,7 @@ class StockLot:
     expiry: date | None
     quantity: int  # units at the location in ``status``
     status: str = StockStatus.RELEASED.value
+    site_id: int = 0
 
 
 @dataclass
@@ -243,6 +249,7 @@ class Network:
     # Unexpired stock in another status (quarantine, on hold, rejected, recalled): given to the
     # engine with its status so that shortfalls say ``not_released``.
     blocked_lots: list[StockLot] = field(default_factory=list)
+    lanes: LaneBook = field(default_factory=LaneBook)
 
 
 def load_network(
@@ -254,6 +261,7 @@ def load_network(
     network = Network(as_of, {}, defaultdict(set), [], defaultdict(int))
     if not gtins:
         return network
+    network.lanes = load_lane_book(session, tenant_id)
     products = session.execute(
         select(Product.id, Product.gtin, Product.storage_class).where(
             Product.tenant_id == tenant_id, Product.gtin.in_(sorted(gtins))
@@ -277,6 +285,7 @@ def load_network(
     rows = session.execute(
         select(
             StockBalance.location_id,
+            Location.site_id,
             Site.country,
             Party.region,
             Location.storage_class,
@@ -303,6 +312,7 @@ def load_network(
         )
         .group_by(
             StockBalance.location_id,
+            Location.site_id,
             Site.country,
             Party.region,
             Location.storage_class,
@@ -316,6 +326,7 @@ def load_network(
     ).all()
     for (
         location_id,
+        site_id,
         country,
         party_region,
         storage,
@@ -339,6 +350,7 @@ def load_network(
             expiry,
             int(qty),
             StockStatus.RECALLED.value if recalled else status,
+            int(site_id),
         )
         if found.status == StockStatus.RELEASED.value:
             network.lots.append(found)
@@ -347,8 +359,31 @@ def load_network(
     return network
 
 
-def _line_region(line: OrderLineFacts) -> str:
-    return line.ship_to_region if line.ship_to_cold_chain_capable else line.ship_to_region + NO_COLD
+def _route(line: OrderLineFacts, network: Network) -> Route:
+    return route_of(
+        network.lanes,
+        order_line_id=line.order_line_id,
+        ship_to_id=line.ship_to_id,
+        region=line.ship_to_region,
+        cold_ok=line.ship_to_cold_chain_capable,
+        storage=network.storage.get(line.gtin, "ambient"),
+    )
+
+
+def lot_transit_days(
+    network: Network, lot: StockLot, order_line_id: int, ship_to: Any
+) -> int | None:
+    """Transit days from ``lot``'s location to an order line's ship-to along the line's route
+    (the chosen or best lane); None when no lane serves it."""
+    route = route_of(
+        network.lanes,
+        order_line_id=order_line_id,
+        ship_to_id=ship_to.id,
+        region=ship_to.region,
+        cold_ok=ship_to.cold_chain_capable,
+        storage=network.storage.get(lot.gtin, "ambient"),
+    )
+    return transit_to(network.lanes, route, lot.site_id, lot.site_region)
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -399,13 +434,18 @@ def _facts_of(
             cols["days_to_surgery"][i] = 0
         elif line.clinical_urgency == "urgent":
             cols["days_to_surgery"][i] = 2
-        sites = {lot.site_region for lot in network.lots if lot.gtin == line.gtin}
         key = (line.gtin, region)
-        if key not in nearest:
-            nearest[key] = min(
-                (transit_days(s, region) for s in sites), default=REMOTE_TRANSIT_DAYS
+        route = _route(line, network)
+        route_key = (line.gtin, route.key)
+        if route_key not in nearest:
+            sites = {
+                (lot.site_id, lot.site_region) for lot in network.lots if lot.gtin == line.gtin
+            }
+            days = [transit_to(network.lanes, route, *site) for site in sorted(sites)]
+            nearest[route_key] = min(
+                (d for d in days if d is not None), default=REMOTE_TRANSIT_DAYS
             )
-        transit = nearest[key]
+        transit = nearest[route_key]
         cols["transit_days"][i] = transit
         cols["slack_days"][i] = (line.promised_date - as_of).days - transit
         if line.unit_price is not None:
@@ -601,15 +641,16 @@ def plan(
         ).all()
     )
     as_of = network.as_of
-    regions: set[str] = set()
+    routes: dict[str, Route] = {}
     instance_lines = []
     by_id: dict[str, OrderLineFacts] = {}
     for line in lines:
         remaining = line.quantity_open - held_by_line.get(line.order_line_id, 0)
         if remaining <= 0 or line.gtin not in network.storage:
             continue
-        region = _line_region(line)
-        regions.add(region)
+        route = _route(line, network)
+        region = route.key
+        routes[region] = route
         score = float(scores.get(line.order_line_id, 0.0))
         instance_lines.append(
             {
@@ -626,12 +667,14 @@ def plan(
         )
         by_id[str(line.order_line_id)] = line
     lots = []
-    locations: dict[int, tuple[str, set[str]]] = {}
+    locations: dict[int, tuple[int, str, set[str]]] = {}
     for lot in network.lots:
         free = lot.quantity - held_by_lot.get((lot.location_id, lot.gtin, lot.lot), 0)
         if free <= 0:
             continue
-        locations.setdefault(lot.location_id, (lot.site_region, set()))[1].add(lot.storage)
+        locations.setdefault(lot.location_id, (lot.site_id, lot.site_region, set()))[2].add(
+            lot.storage
+        )
         expiry = lot.expiry or (as_of + timedelta(days=NO_EXPIRY_DAYS))
         lots.append(
             {
@@ -647,7 +690,9 @@ def plan(
     for number, lot in enumerate(network.blocked_lots):
         if lot.status not in ("quarantine", "on_hold", "rejected", "recalled"):
             continue
-        locations.setdefault(lot.location_id, (lot.site_region, set()))[1].add(lot.storage)
+        locations.setdefault(lot.location_id, (lot.site_id, lot.site_region, set()))[2].add(
+            lot.storage
+        )
         expiry = lot.expiry or (as_of + timedelta(days=NO_EXPIRY_DAYS))
         lots.append(
             {
@@ -660,6 +705,21 @@ def plan(
                 "status": lot.status,
             }
         )
+    incoming = _incoming(
+        session,
+        tenant_id,
+        network,
+        {str(line["gtin"]) for line in instance_lines},
+        {line.order_line_id for line in lines},
+    )
+    for location_id, site_id, site_region, storage in incoming[1]:
+        locations.setdefault(location_id, (site_id, site_region, set()))[2].add(storage)
+    lanes = []
+    for location_id, (site_id, site_region, _) in sorted(locations.items()):
+        for region in sorted(routes):
+            lane = engine_lane(network.lanes, routes[region], site_id, site_region)
+            if lane is not None:
+                lanes.append({"site": str(location_id), "region": region, **lane})
     document = {
         "as_of": as_of.isoformat(),
         "products": [
@@ -667,30 +727,21 @@ def plan(
                 "gtin": gtin,
                 "storage": storage,
                 "authorized_regions": sorted(
-                    r
-                    for base in network.authorised.get(gtin, set())
-                    for r in (base, base + NO_COLD)
+                    key
+                    for key, route in routes.items()
+                    if route.region in network.authorised.get(gtin, set())
                 ),
             }
             for gtin, storage in sorted(network.storage.items())
         ],
         "sites": [
             {"id": str(location_id), "storage": sorted(storages)}
-            for location_id, (_, storages) in sorted(locations.items())
+            for location_id, (_, _, storages) in sorted(locations.items())
         ],
-        "lanes": [
-            {
-                "site": str(location_id),
-                "region": region,
-                "transit_days": transit_days(site_region, region),
-                "cold_chain": not region.endswith(NO_COLD),
-                "cost": transit_days(site_region, region),
-            }
-            for location_id, (site_region, _) in sorted(locations.items())
-            for region in sorted(regions)
-        ],
+        "lanes": lanes,
         "lots": lots,
         "lines": instance_lines,
+        "incoming": incoming[0],
     }
     planned_lines = [line.order_line_id for line in lines]
     if planned_lines:
@@ -748,6 +799,11 @@ def plan(
                     gtin=line.gtin,
                     quantity=entry["shortfall"],
                     reasons=entry["reasons"],
+                    promise_date=(
+                        date.fromisoformat(entry["promise_date"])
+                        if entry.get("promise_date")
+                        else None
+                    ),
                 )
             )
     # Lines of products we do not know (no product row) cannot be planned at all.
@@ -769,6 +825,70 @@ def plan(
     session.flush()
     settle_board(session, tenant_id, {line.order_id for line in lines})
     return PlanResult(solver_used, len(instance_lines), reserved_units, short_units)
+
+
+def _incoming(
+    session: Session, tenant_id: int, network: Network, gtins: set[str], planned: set[int]
+) -> tuple[list[dict[str, Any]], list[tuple[int, int, str, str]]]:
+    """The instance's ``incoming`` (planning_supply.incoming_supply) less what is promised to
+    lines outside this plan, and the receiving locations it names: (location, site, site
+    region, storage class)."""
+    supplies = incoming_supply(session, tenant_id, gtins, network.as_of)
+    supplies = _unclaimed(session, tenant_id, supplies, gtins, planned)
+    sites = site_facts(session, tenant_id, {s.site_id for s in supplies})
+    entries: list[dict[str, Any]] = []
+    places: list[tuple[int, int, str, str]] = []
+    for supply in supplies:
+        storage = network.storage.get(supply.gtin, "ambient")
+        site = sites.get(supply.site_id)
+        location_id = site.locations.get(storage) if site is not None else None
+        if site is None or location_id is None:
+            continue  # no location of the product's storage class there: it cannot land
+        site_region = region_of(site.region_country, site.party_region)
+        places.append((location_id, supply.site_id, site_region, storage))
+        entry: dict[str, Any] = {
+            "id": supply.id,
+            "gtin": supply.gtin,
+            "site": str(location_id),
+            "quantity": supply.quantity,
+            "available": supply.available.isoformat(),
+        }
+        if supply.expiry is not None:
+            entry["expiry"] = supply.expiry.isoformat()
+        entries.append(entry)
+    return entries, places
+
+
+def _unclaimed(
+    session: Session,
+    tenant_id: int,
+    supplies: list[Supply],
+    gtins: set[str],
+    planned: set[int],
+) -> list[Supply]:
+    """Supply less the units already promised to shortfalls of lines this plan leaves alone
+    (they keep their claim: taken from the earliest supply first)."""
+    if not gtins:
+        return supplies
+    claimed: dict[str, int] = defaultdict(int)
+    for line_id, gtin, quantity in session.execute(
+        select(LineShortfall.order_line_id, LineShortfall.gtin, LineShortfall.quantity).where(
+            LineShortfall.tenant_id == tenant_id,
+            LineShortfall.gtin.in_(sorted(gtins)),
+            LineShortfall.promise_date.is_not(None),
+        )
+    ):
+        if line_id not in planned:
+            claimed[gtin] += int(quantity)
+    if not claimed:
+        return supplies
+    left: list[Supply] = []
+    for supply in sorted(supplies, key=lambda s: (s.available, s.id)):
+        take = min(claimed[supply.gtin], supply.quantity)
+        claimed[supply.gtin] -= take
+        if supply.quantity > take:
+            left.append(replace(supply, quantity=supply.quantity - take))
+    return left
 
 
 def settle_board(session: Session, tenant_id: int, order_ids: set[int]) -> None:

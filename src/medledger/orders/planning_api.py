@@ -150,6 +150,7 @@ class ShortfallOut(_Out):
     gtin: str
     quantity: int
     reasons: list[str]
+    promise_date: date | None = None
 
 
 class OrderPlanOut(BaseModel):

@@ -124,6 +124,9 @@ class LineShortfall(TenantScoped, Base):
     gtin: Mapped[str] = mapped_column(String(14))
     quantity: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[list[str]] = mapped_column(JSON)
+    # The earliest delivery incoming supply (confirmed purchase orders, production, else the
+    # supplier's lead time) covers the shortfall by; None: nothing covers it.
+    promise_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -54,6 +54,8 @@ class WorkOrder(TenantScoped, Base):
     lot: Mapped[str] = mapped_column(String(20), default="")
     serials: Mapped[list[Any]] = mapped_column(JSON, default=list)
     expiry: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # When the finished lot is planned to be ready: allocation promises shortfalls from it.
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(12), default=WorkOrderStatus.PLANNED.value)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(200), default="")

@@ -23,6 +23,8 @@ class WorkOrderIn(BaseModel):
     lot: str = _LOT
     serials: list[str] = Field(default_factory=list, max_length=1000)
     expiry: date | None = None
+    # Planned completion: the date allocation promises shortfalls of the product from.
+    due_date: date | None = None
     number: str = Field("", max_length=30, pattern=r"^[!-~]*$")
     note: str = Field("", max_length=2000)
 
@@ -74,6 +76,7 @@ class ComponentOut(BaseModel):
     serial: str
     quantity: int
     expiry: date | None
+    due_date: date | None = None
 
 
 class WorkOrderOut(BaseModel):

@@ -150,6 +150,7 @@ def create_work_order(session: Session, principal: Principal, data: WorkOrderIn)
         lot=data.lot,
         serials=list(data.serials),
         expiry=data.expiry,
+        due_date=data.due_date,
         status=S.PLANNED.value,
         note=data.note,
         created_by=principal.label,

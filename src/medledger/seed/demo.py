@@ -228,7 +228,8 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     """Load the demo network in one transaction, then a year of EPCIS history (one transaction
     per month, :mod:`medledger.seed.demo_history`), the quality records
     (:mod:`medledger.seed.demo_quality`), the past recalls
-    (:mod:`medledger.seed.demo_recall`), EDI partners and API keys
+    (:mod:`medledger.seed.demo_recall`), transport lanes (:mod:`medledger.seed.demo_transport`),
+    EDI partners and API keys
     (:mod:`medledger.seed.demo_gateway`) and the analytics settings and plans
     (:mod:`medledger.seed.demo_analytics`); returns (username, role, party name) of the demo
     users, whose password is :data:`DEMO_PASSWORD`."""
@@ -241,6 +242,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     from medledger.seed.demo_production import seed_demo_production  # it imports this module
     from medledger.seed.demo_quality import seed_demo_quality  # it imports this module
     from medledger.seed.demo_recall import seed_demo_recalls
+    from medledger.seed.demo_transport import seed_demo_lanes  # it imports this module
 
     network = build_demo_network(factory)
     seed_demo_history(factory, network)
@@ -248,6 +250,7 @@ def seed_demo_network(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     seed_demo_production(factory, network)
     seed_demo_quality(factory, network)
     seed_demo_inspections(factory, network)
+    seed_demo_lanes(factory, network)
     seed_demo_orders(factory, network)
     seed_demo_recalls(factory, network)
     seed_demo_analytics(factory, network)

@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
     """Routers of the capability packages, each with the dependencies it is mounted with."""
     from medledger.analytics.api import router as analytics_router
+    from medledger.analytics.transport_api import router as transport_router
     from medledger.core.deps import authenticated
     from medledger.identifiers.api import router as gs1_router
     from medledger.integration.api import router as integration_router
@@ -123,4 +124,5 @@ def _capability_routers() -> list[tuple[APIRouter, list[Any]]]:
         (planning_router, [Depends(authenticated)]),
         (production_router, [Depends(authenticated)]),
         (analytics_router, [Depends(authenticated)]),
+        (transport_router, [Depends(authenticated)]),
     ]

@@ -212,6 +212,7 @@ def _principal(ui: Ui) -> Principal:
 
 def _mount_package_pages() -> None:
     from medledger.analytics.insight_views import router as insight_pages
+    from medledger.analytics.transport_views import router as transport_pages
     from medledger.analytics.views import router as analytics_pages
     from medledger.catalog.views import router as catalog_pages
     from medledger.compliance.views import router as compliance_pages
@@ -247,6 +248,7 @@ def _mount_package_pages() -> None:
         production_pages,
         analytics_pages,
         insight_pages,
+        transport_pages,
     ):
         router.include_router(pages)
     router.include_router(inventory_pages)

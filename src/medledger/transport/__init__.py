@@ -1,0 +1,1 @@
+"""Transport lanes (master data) and the choice of a lane for an order line."""
