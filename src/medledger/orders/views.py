@@ -16,7 +16,7 @@ from medledger.core.errors import DomainError, ValidationFailed
 from medledger.core.principal import Permission
 from medledger.core.work import work_of
 from medledger.orders import customers, intake, service
-from medledger.orders.errors import problem
+from medledger.orders.errors import Code, problem
 from medledger.orders.models import Channel, ClinicalUrgency, InboxStatus, OrderStatus
 from medledger.orders.schemas import OrderIn
 from medledger.parties.views import page_number, submit, who
@@ -215,7 +215,7 @@ def inbox_receive(ui: UiPage) -> Response:
     filename = getattr(ui.form.get("file") if ui.form else None, "filename", "") or "upload.edi"
     if not content.strip():
         error = ValidationFailed(
-            errors=[problem("file", "upload.empty", "Choose a file or paste its content.")]
+            errors=[problem("file", Code.UPLOAD_EMPTY, "Choose a file or paste its content.")]
         )
         return ui.render(
             "orders/inbox_list.html",
