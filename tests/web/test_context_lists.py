@@ -1,6 +1,6 @@
-"""The lists of inventory, purchasing and orders on the list toolkit (``web.lists``): each
-sorts by a column both ways, searches, keeps its filters in the URL, and exports at its own
-URL exactly the filtered, sorted list it shows (CSV and XLSX)."""
+"""The lists of inventory, purchasing, orders, production and integration on the list toolkit
+(``web.lists``): each sorts by a column both ways, searches, keeps its filters in the URL, and
+exports at its own URL exactly the filtered, sorted list it shows (CSV and XLSX)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.inventory.builders import AMBIENT_GTIN, build_warehouse, open_asn
+from tests.inventory.builders import AMBIENT_GTIN, Warehouse, build_warehouse, open_asn
 from tests.orders.builders import STENT, build_order_world, headers
+from tests.production.test_work_orders import FINISHED, w  # noqa: F401
 from tests.web.browsing import csrf, list_column, log_in
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "edi"
@@ -45,15 +46,15 @@ def test_stock_sorts_searches_and_exports_what_it_shows(
     client: TestClient, factory: sessionmaker[Session]
 ) -> None:
     # Given three lots received at the dock
-    w = build_warehouse(client, factory, "ls")
+    wh = build_warehouse(client, factory, "ls")
     for lot, quantity in (("LOT-B", 5), ("LOT-A", 3), ("LOT-C", 7)):
         response = client.post(
             "/api/v1/inventory/receipts",
             json={
-                "location_id": w.dock,
+                "location_id": wh.dock,
                 "lines": [{"gtin": AMBIENT_GTIN, "lot": lot, "quantity": quantity}],
             },
-            headers=w.warehouse,
+            headers=wh.warehouse,
         )
         assert response.status_code == 201, response.text
     log_in(client, "ls-warehouse")
@@ -103,10 +104,10 @@ def test_stock_sorts_searches_and_exports_what_it_shows(
 def test_purchase_orders_sort_search_filter_and_export(
     client: TestClient, factory: sessionmaker[Session]
 ) -> None:
-    # Given three confirmed purchase orders, one of them partially received
-    w = build_warehouse(client, factory, "lp")
+    # Given three confirmed purchase orders
+    wh = build_warehouse(client, factory, "lp")
     for number in ("ASN-1", "ASN-2", "ASN-3"):
-        open_asn(client, w, [{"lot": number, "quantity": 5}], number=number)
+        open_asn(client, wh, [{"lot": number, "quantity": 5}], number=number)
     log_in(client, "lp-purchasing")
     numbers = _column(client, "/purchase-orders", "number", sort="number")
     assert len(numbers) == 3 and numbers == sorted(numbers)
@@ -236,3 +237,55 @@ def test_order_inbox_lists_failed_messages_first_and_exports_them(
     assert 'data-code="validation_failed"' in refused.text
     assert "Choose a file or paste its content." in refused.text
     assert list_column(refused.text, "filename") == ["bad.edi", "good.edi"]
+
+
+def test_work_orders_sort_search_and_export(
+    client: TestClient,
+    factory: sessionmaker[Session],
+    w: Warehouse,  # noqa: F811
+) -> None:
+    # Given three planned work orders of the finished product
+    log_in(client, "pr-warehouse")
+    token = csrf(client, "/work-orders/new")
+    for lot, quantity in (("FP-B", "2"), ("FP-A", "3"), ("FP-C", "1")):
+        created = client.post(
+            "/work-orders/new",
+            data={
+                "csrf_token": token,
+                "gtin": FINISHED,
+                "location_id": str(w.ambient),
+                "quantity": quantity,
+                "lot": lot,
+                "serials": "",
+                "number": "",
+                "note": "",
+                "expiry": "",
+            },
+            follow_redirects=False,
+        )
+        assert created.status_code == 303, created.text
+    assert _column(client, "/work-orders", "lot", sort="lot") == ["FP-A", "FP-B", "FP-C"]
+    assert _column(client, "/work-orders", "lot", sort="-quantity") == ["FP-A", "FP-B", "FP-C"]
+    assert _column(client, "/work-orders", "lot", sort="quantity") == ["FP-C", "FP-B", "FP-A"]
+    assert _column(client, "/work-orders", "lot", q="fp-b") == ["FP-B"]
+    assert _column(client, "/work-orders", "lot", status="completed") == []
+    rows = _csv(client, "/work-orders", sort="-lot", status="planned")
+    assert [r[2] for r in rows[1:]] == ["FP-C", "FP-B", "FP-A"]
+    assert [r[3] for r in rows[1:]] == ["1", "2", "3"]
+    assert _xlsx(client, "/work-orders", sort="-lot", status="planned") == rows
+
+
+def test_the_data_dictionary_sorts_searches_and_exports(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    build_order_world(factory, "ld")
+    log_in(client, "ld-distributor")
+    shown = _column(client, "/integration/dictionary", "name", entity="lot", sort="-name")
+    assert shown == ["sscc", "serial", "production_date", "lot", "gtin", "expiry"]
+    assert _column(client, "/integration/dictionary", "name", entity="lot", q="date") == [
+        "expiry",
+        "production_date",
+    ]
+    rows = _csv(client, "/integration/dictionary", entity="lot", sort="-name", q="s")
+    assert [r[1] for r in rows[1:]] == ["sscc", "serial"]
+    assert _xlsx(client, "/integration/dictionary", entity="lot", sort="-name", q="s") == rows
