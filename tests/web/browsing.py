@@ -64,7 +64,7 @@ def list_rows(page: str) -> list[str]:
     """The rows of a toolkit list (``web.lists``), each as its HTML."""
     body = page.split("<tbody>", 1)[1] if "<tbody>" in page else ""
     body = body.rsplit("</tbody>", 1)[0]
-    return [part for part in re.split(r'<tr data-row-id="[^"]*">', body)[1:]]
+    return [part for part in re.split(r'<tr data-row-id="[^"]*"[^>]*>', body)[1:]]
 
 
 def list_column(page: str, column: str) -> list[str]:

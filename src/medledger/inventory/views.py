@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
+from medledger.catalog.models import Product
 from medledger.core.errors import ValidationFailed
 from medledger.core.principal import Permission
 from medledger.core.types import RecordId
@@ -22,8 +23,9 @@ from medledger.inventory.errors import Code, invalid
 from medledger.inventory.models import InventorySite, StockStatus
 from medledger.inventory.schemas import MoveIn, PackIn, PickListIn, ShipIn, StockLineIn
 from medledger.parties.models import Location, Party, Site
-from medledger.parties.views import page_number, submit, who
+from medledger.parties.views import submit, who
 from medledger.web.forms import empty_form, parse_form
+from medledger.web.lists import NP_, Column, Empty, Filter, ListQuery, ListSpec, badge, list_page
 from medledger.web.nav import N_, NavEntry, register_nav
 from medledger.web.ui import Ui, UiPage, UiRoute
 
@@ -43,7 +45,6 @@ STATUS_LABELS = {
     "rejected": N_("Rejected"),
     "recalled": N_("Recalled"),
 }
-PAGE_SIZE = 200
 
 
 def _managed_sites(ui: Ui) -> list[tuple[str, str]]:
@@ -60,33 +61,113 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _product_names(ui: Ui) -> dict[str, str]:
+    if "product_names" not in ui.extra:
+        rows = ui.session.execute(
+            select(Product.gtin, Product.name).where(Product.tenant_id == who(ui).tenant_id)
+        ).all()
+        ui.extra["product_names"] = {g: n for g, n in rows}
+    names: dict[str, str] = ui.extra["product_names"]
+    return names
+
+
+def _fetch_stock(ui: Ui, query: ListQuery) -> list[Any]:
+    """Every stock row matching the filters the service applies in SQL (site, GTIN, lot,
+    status); search, sorting and paging are the toolkit's."""
+    return service.stock(
+        ui.session,
+        who(ui),
+        site_id=_int(query.get("site_id")),
+        gtin=query.get("gtin") or None,
+        lot=query.get("lot") or None,
+        status=query.get("status") or None,
+        near_expiry_days=ui.request.app.state.settings.near_expiry_days,
+    )
+
+
+def _stock_status(ui: Ui, row: Any) -> str:
+    return ui._(STATUS_LABELS.get(row.status, row.status))
+
+
+def _expiry_text(ui: Ui, row: Any) -> str:
+    if row.expiry is None:
+        return ""
+    return ui.day(row.expiry) + (" · " + ui._("expired") if row.expired else "")
+
+
+def _stock_row(row: Any) -> dict[str, str]:
+    shade = "expired" if row.expired else "near-expiry" if row.near_expiry else ""
+    attrs = {"data-lot": row.lot, "data-status": row.status}
+    return {"class": shade, **attrs} if shade else attrs
+
+
+_STATUS_TONES = {
+    "released": "ok",
+    "quarantine": "draft",
+    "on_hold": "warn",
+    "rejected": "off",
+    "recalled": "alert",
+}
+
+STOCK_LIST = ListSpec(
+    key="stock",
+    title=N_("Stock"),
+    path="/stock",
+    columns=(
+        Column("location", N_("Location"), lambda r: r.location_code, css="mono", searchable=True),
+        Column(
+            "product",
+            N_("Product"),
+            lambda r: r.gtin,
+            text=lambda ui, r: _product_names(ui).get(r.gtin, r.gtin),
+            searchable=True,
+        ),
+        Column("gtin", N_("GTIN"), lambda r: r.gtin, css="mono", searchable=True),
+        Column("lot", N_("Lot"), lambda r: r.lot, css="mono", searchable=True),
+        Column("serial", N_("Serial"), lambda r: r.serial, css="mono", searchable=True),
+        Column("sscc", N_("SSCC"), lambda r: r.container, css="mono", searchable=True),
+        Column(
+            "status",
+            N_("Status"),
+            lambda r: r.status,
+            text=_stock_status,
+            html=lambda ui, r: badge(_stock_status(ui, r), _STATUS_TONES.get(r.status, "off")),
+        ),
+        Column("quantity", N_("Quantity"), lambda r: r.quantity, css="num"),
+        Column("expiry", N_("Expiry"), lambda r: r.expiry, text=_expiry_text, css="nowrap"),
+    ),
+    fetch=_fetch_stock,
+    count=NP_("{n} stock line", "{n} stock lines"),
+    filters=(
+        Filter("site_id", N_("Site"), options=_managed_sites),
+        Filter(
+            "status",
+            N_("Status"),
+            options=lambda ui: [(s.value, ui._(STATUS_LABELS[s.value])) for s in StockStatus],
+        ),
+        Filter("gtin", N_("GTIN"), kind="text", size=14),
+        Filter("lot", N_("Lot"), kind="text", size=10),
+    ),
+    search=N_("Location, product, lot, serial or SSCC"),
+    default_sort="location",
+    row_id=lambda r: f"{r.location_id}:{r.gtin}:{r.lot}:{r.serial}:{r.container}:{r.status}",
+    row_attrs=_stock_row,
+    head="inventory/_stock_legend.html",
+    empty=Empty(
+        N_("No stock yet. Stock appears when goods are received against an advance ship notice."),
+        N_("Receiving"),
+        "/receiving",
+        Permission.INVENTORY_MOVE,
+    ),
+    permission=Permission.INVENTORY_READ,
+)
+
+
 @router.get("/stock")
 def stock_page(ui: UiPage) -> Response:
     """Stock by site, location, lot and status; expired and near-expiry lots coloured."""
-    query = ui.request.query_params
-    params = {k: query.get(k, "") for k in ("site_id", "lot", "gtin", "status")}
-    rows = service.stock(
-        ui.session,
-        who(ui),
-        site_id=_int(params["site_id"]),
-        gtin=params["gtin"] or None,
-        lot=params["lot"] or None,
-        status=params["status"] or None,
-        near_expiry_days=ui.request.app.state.settings.near_expiry_days,
-    )
-    page = page_number(query.get("page"))
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    return ui.render(
-        "inventory/stock.html",
-        rows=shown,
-        total=len(rows),
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        site_options=_managed_sites(ui),
-        status_options=[(s.value, ui._(STATUS_LABELS[s.value])) for s in StockStatus],
-        status_labels=STATUS_LABELS,
-        near_expiry_days=ui.request.app.state.settings.near_expiry_days,
+    return list_page(
+        ui, STOCK_LIST, near_expiry_days=ui.request.app.state.settings.near_expiry_days
     )
 
 

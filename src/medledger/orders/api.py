@@ -19,7 +19,7 @@ from medledger.core.schemas import Page, ReasonIn
 from medledger.core.types import RecordId
 from medledger.core.work import work_of
 from medledger.orders import customers, intake, otif, service
-from medledger.orders.errors import problem
+from medledger.orders.errors import Code, problem
 from medledger.orders.models import Channel, InboundMessage, Order, Tender
 from medledger.orders.schemas import (
     AcknowledgementOut,
@@ -59,7 +59,7 @@ async def _raw_text(request: Request) -> str:
     if len(body) > MAX_UPLOAD:
         raise ValidationFailed(
             "The file is larger than {limit} bytes.",
-            code="upload.too_large",
+            code=Code.UPLOAD_TOO_LARGE,
             params={"limit": MAX_UPLOAD},
         )
     try:
@@ -470,7 +470,7 @@ def discard_message(
 ) -> InboxMessageDetail:
     if not data.reason:
         raise ValidationFailed(
-            errors=[problem("reason", "reason.required", "Say why the message is discarded.")]
+            errors=[problem("reason", Code.REASON_REQUIRED, "Say why the message is discarded.")]
         )
     return InboxMessageDetail.model_validate(
         intake.discard(session, principal, message_id, data.reason)

@@ -29,7 +29,7 @@ from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
 from medledger.core.work import work_of
 from medledger.orders import planning
-from medledger.orders.errors import PlanningCode, planning_conflict
+from medledger.orders.errors import Code, planning_conflict
 from medledger.orders.models import Order, OrderLine, ShipTo
 from medledger.orders.planning_models import (
     ApprovalKind,
@@ -93,7 +93,7 @@ def _open_line(session: Session, principal: Principal, line_id: int) -> OrderLin
     line = get_visible(session, OrderLine, line_id, principal)
     if line.status not in OPEN_STATUSES:
         raise planning_conflict(
-            PlanningCode.LINE_NOT_OPEN,
+            Code.LINE_NOT_OPEN,
             "Order line {id} is {status}.",
             "order_line_id",
             id=line_id,
@@ -112,7 +112,7 @@ def _no_pending(session: Session, principal: Principal, **where: Any) -> None:
     found = session.scalar(query.limit(1))
     if found is not None:
         raise planning_conflict(
-            PlanningCode.APPROVAL_PENDING_EXISTS,
+            Code.APPROVAL_PENDING_EXISTS,
             "Approval request {id} for this is still pending.",
             next(iter(where)),
             id=found,
@@ -145,7 +145,7 @@ def request_activation(
     rule_set = get_visible(session, PriorityRuleSet, rule_set_id, principal)
     if rule_set.state != RuleSetState.DRAFT.value:
         raise planning_conflict(
-            PlanningCode.RULE_SET_NOT_DRAFT,
+            Code.RULE_SET_NOT_DRAFT,
             "Rule set version {version} is {state}; only a draft can be activated.",
             "rule_set_id",
             version=rule_set.version,
@@ -239,14 +239,14 @@ def _check_preemptible(
 ) -> None:
     if reservation.status == ReservationStatus.PICKED.value:
         raise planning_conflict(
-            PlanningCode.RESERVATION_PICKED,
+            Code.RESERVATION_PICKED,
             "Reservation {id} is already picked; picked stock is never pre-empted.",
             "reservation_id",
             id=reservation.id,
         )
     if reservation.status != ReservationStatus.RESERVED.value:
         raise planning_conflict(
-            PlanningCode.RESERVATION_NOT_ACTIVE,
+            Code.RESERVATION_NOT_ACTIVE,
             "Reservation {id} is {status}.",
             "reservation_id",
             id=reservation.id,
@@ -254,14 +254,14 @@ def _check_preemptible(
         )
     if reservation.order_line_id == line.id or _unreserved(session, line) <= 0:
         raise planning_conflict(
-            PlanningCode.PREEMPTION_NOT_NEEDED,
+            Code.PREEMPTION_NOT_NEEDED,
             "Order line {id} needs no more stock.",
             "order_line_id",
             id=line.id,
         )
     if not _eligible(session, tenant_id, reservation, line):
         raise planning_conflict(
-            PlanningCode.PREEMPTION_INELIGIBLE,
+            Code.PREEMPTION_INELIGIBLE,
             "Lot {lot} may not serve order line {id} (product, region, cold chain or shelf life).",
             "order_line_id",
             lot=reservation.lot,
@@ -316,7 +316,7 @@ def decide(
     approval = get_visible(session, PlanningApproval, approval_id, principal)
     if approval.state != ApprovalState.PENDING.value:
         raise planning_conflict(
-            PlanningCode.APPROVAL_NOT_PENDING,
+            Code.APPROVAL_NOT_PENDING,
             "Approval request {number} is already {state}.",
             "approval_id",
             number=approval.number,
@@ -356,7 +356,7 @@ def _take_effect(session: Session, principal: Principal, approval: PlanningAppro
     reservation = session.get(Reservation, approval.reservation_id)
     if reservation is None:
         raise planning_conflict(
-            PlanningCode.RESERVATION_NOT_ACTIVE,
+            Code.RESERVATION_NOT_ACTIVE,
             "Reservation {id} is no longer held.",
             "reservation_id",
             id=approval.reservation_id,

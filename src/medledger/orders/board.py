@@ -22,7 +22,7 @@ from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible
 from medledger.orders import planning
-from medledger.orders.errors import PlanningCode, planning_conflict
+from medledger.orders.errors import Code, planning_conflict
 from medledger.orders.models import Order, OrderLine
 from medledger.orders.planning_models import LineShortfall, Reservation, ReservationStatus
 from medledger.orders.repository import OPEN_STATUSES
@@ -89,7 +89,7 @@ def _fully_reserved(session: Session, _principal: Principal, card: Card) -> Guar
     ]
     if short:
         return GuardFailure(
-            PlanningCode.BOARD_NOT_READY.value,
+            Code.BOARD_NOT_READY,
             "Order {order} is not fully reserved (lines {lines}).",
             "to",
             {"order": order.number, "lines": ", ".join(map(str, short))},
@@ -234,7 +234,7 @@ def move(
     order = get_visible(session, Order, order_id, principal)
     if target not in COLUMNS:
         raise planning_conflict(
-            PlanningCode.BOARD_UNKNOWN_COLUMN,
+            Code.BOARD_UNKNOWN_COLUMN,
             "{column} is not a column of the board.",
             "to",
             column=target,
@@ -242,7 +242,7 @@ def move(
     transition = transition_to(order.board_state, target)
     if transition is None:
         raise planning_conflict(
-            PlanningCode.BOARD_MOVE_NOT_ALLOWED,
+            Code.BOARD_MOVE_NOT_ALLOWED,
             "An order cannot move from {source} to {target}.",
             "to",
             source=COLUMNS[order.board_state],

@@ -12,7 +12,7 @@ from medledger.core.errors import ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import apply_changes, get_visible, list_visible
 from medledger.core.scoping import scoped
-from medledger.orders.errors import order_conflict, problem
+from medledger.orders.errors import Code, order_conflict, problem
 from medledger.orders.models import (
     Contract,
     Customer,
@@ -29,6 +29,7 @@ from medledger.orders.schemas import (
     ShipToIn,
     TenderIn,
 )
+from medledger.parties.errors import Code as PartiesCode
 from medledger.parties.models import Party
 
 
@@ -43,7 +44,9 @@ def create_customer(session: Session, principal: Principal, data: CustomerIn) ->
     principal.require(Permission.CUSTOMERS_WRITE)
     party = session.get(Party, data.party_id)
     if party is None or party.tenant_id != principal.tenant_id:
-        raise _invalid("party_id", "party.unknown", "Party {id} does not exist.", id=data.party_id)
+        raise _invalid(
+            "party_id", PartiesCode.PARTY_UNKNOWN, "Party {id} does not exist.", id=data.party_id
+        )
     exists = session.scalar(
         select(Customer.id).where(
             Customer.tenant_id == principal.tenant_id, Customer.party_id == data.party_id
@@ -52,7 +55,7 @@ def create_customer(session: Session, principal: Principal, data: CustomerIn) ->
     if exists is not None:
         raise order_conflict(
             "party_id",
-            "customer.exists",
+            Code.CUSTOMER_EXISTS,
             "{name} is a customer already.",
             name=party.name,
         )
@@ -114,7 +117,7 @@ def add_ship_to(session: Session, principal: Principal, customer_id: int, data: 
     )
     if taken is not None:
         raise order_conflict(
-            "code", "ship_to.code_taken", "Ship-to code {code} is taken.", code=data.code
+            "code", Code.SHIP_TO_CODE_TAKEN, "Ship-to code {code} is taken.", code=data.code
         )
     if data.is_default:
         for other in session.scalars(
@@ -150,7 +153,7 @@ def add_contract(
     customer = get_visible(session, Customer, customer_id, principal)
     if data.valid_until is not None and data.valid_until < data.valid_from:
         raise _invalid(
-            "valid_until", "valid_until.before_start", "The contract ends before it starts."
+            "valid_until", Code.VALID_UNTIL_BEFORE_START, "The contract ends before it starts."
         )
     taken = session.scalar(
         select(Contract.id).where(
@@ -159,7 +162,7 @@ def add_contract(
     )
     if taken is not None:
         raise order_conflict(
-            "number", "contract.number_taken", "Contract {number} exists.", number=data.number
+            "number", Code.CONTRACT_NUMBER_TAKEN, "Contract {number} exists.", number=data.number
         )
     contract = Contract(
         tenant_id=customer.tenant_id,
@@ -192,14 +195,14 @@ def create_tender(
     customer = get_visible(session, Customer, customer_id, principal)
     if data.valid_until < data.valid_from:
         raise _invalid(
-            "valid_until", "valid_until.before_start", "The tender ends before it starts."
+            "valid_until", Code.VALID_UNTIL_BEFORE_START, "The tender ends before it starts."
         )
     if data.contract_id is not None:
         contract = session.get(Contract, data.contract_id)
         if contract is None or contract.customer_id != customer.id:
             raise _invalid(
                 "contract_id",
-                "contract.unknown",
+                Code.CONTRACT_UNKNOWN,
                 "Contract {number} is not in force for this customer on {date}.",
                 number=data.contract_id,
                 date=data.valid_from.isoformat(),
@@ -212,7 +215,7 @@ def create_tender(
     if taken is not None:
         raise order_conflict(
             "reference",
-            "tender.reference_taken",
+            Code.TENDER_REFERENCE_TAKEN,
             "Tender {reference} exists.",
             reference=data.reference,
         )
@@ -232,7 +235,7 @@ def create_tender(
             errors.append(
                 problem(
                     f"lines.{index}.gtin",
-                    "product.unknown",
+                    Code.PRODUCT_UNKNOWN,
                     "GTIN {gtin} is not in the catalogue.",
                     gtin=line.gtin,
                 )
@@ -241,7 +244,7 @@ def create_tender(
             errors.append(
                 problem(
                     f"lines.{index}.gtin",
-                    "tender.line_duplicate",
+                    Code.TENDER_LINE_DUPLICATE,
                     "GTIN {gtin} appears twice.",
                     gtin=line.gtin,
                 )
@@ -310,7 +313,7 @@ def add_item_reference(
     ).first()
     if product is None:
         raise _invalid(
-            "gtin", "product.unknown", "GTIN {gtin} is not in the catalogue.", gtin=data.gtin
+            "gtin", Code.PRODUCT_UNKNOWN, "GTIN {gtin} is not in the catalogue.", gtin=data.gtin
         )
     taken = session.scalar(
         select(ItemReference.id).where(
@@ -321,7 +324,10 @@ def add_item_reference(
     )
     if taken is not None:
         raise order_conflict(
-            "code", "item_reference.taken", "Item number {code} is mapped already.", code=data.code
+            "code",
+            Code.ITEM_REFERENCE_TAKEN,
+            "Item number {code} is mapped already.",
+            code=data.code,
         )
     reference = ItemReference(
         tenant_id=customer.tenant_id,

@@ -28,7 +28,13 @@ from medledger.orders import facts, service
 from medledger.orders import repository as repo
 from medledger.orders.draft import LineDraft, OrderDraft, Purpose
 from medledger.orders.edi import acks, edifact, handlers, mapping, x12
-from medledger.orders.errors import EdiSyntaxError, OrderValidationFailed, order_conflict, problem
+from medledger.orders.errors import (
+    Code,
+    EdiSyntaxError,
+    OrderValidationFailed,
+    order_conflict,
+    problem,
+)
 from medledger.orders.models import (
     Acknowledgement,
     Channel,
@@ -109,7 +115,7 @@ def import_edi(
         else:
             raise EdiSyntaxError(
                 "The file is neither UN/EDIFACT (UNA/UNB) nor ANSI X12 (ISA).",
-                code="edi.format_unknown",
+                code=Code.EDI_FORMAT_UNKNOWN,
             )
     except EdiSyntaxError as error:
         row = _keep(session, principal, None, filename, content, "", "")
@@ -122,7 +128,7 @@ def import_edi(
         row.errors = [
             {
                 "field": "",
-                "code": "edi.no_messages",
+                "code": Code.EDI_NO_MESSAGES,
                 "message": "The interchange holds no messages.",
                 "params": {},
             }
@@ -213,7 +219,7 @@ def _apply(
         interchange = edifact.read(row.content)
         if len(interchange.messages) != 1:
             raise EdiSyntaxError(
-                "The message must hold exactly one order.", code="edi.message_count"
+                "The message must hold exactly one order.", code=Code.EDI_MESSAGE_COUNT
             )
         message = interchange.messages[0]
         done = _handled(
@@ -229,7 +235,7 @@ def _apply(
         if message.type != "ORDERS":
             raise order_conflict(
                 "segment 1 UNH",
-                "edi.message_type",
+                Code.EDI_MESSAGE_TYPE,
                 "Message type {type} is not an order.",
                 type=message.type,
             )
@@ -239,7 +245,7 @@ def _apply(
         ix = x12.read(row.content)
         if len(ix.transaction_sets) != 1:
             raise EdiSyntaxError(
-                "The message must hold exactly one order.", code="edi.message_count"
+                "The message must hold exactly one order.", code=Code.EDI_MESSAGE_COUNT
             )
         transaction_set = ix.transaction_sets[0]
         done = _handled(
@@ -255,7 +261,7 @@ def _apply(
         if transaction_set.code != "850":
             raise order_conflict(
                 "segment 1 ST",
-                "edi.message_type",
+                Code.EDI_MESSAGE_TYPE,
                 "Message type {type} is not an order.",
                 type=transaction_set.code,
             )
@@ -271,7 +277,7 @@ def _apply(
     else:
         raise EdiSyntaxError(
             "The file is neither UN/EDIFACT (UNA/UNB) nor ANSI X12 (ISA).",
-            code="edi.format_unknown",
+            code=Code.EDI_FORMAT_UNKNOWN,
         )
     seen["reference"] = draft.customer_reference or ""
     hub_gln = _hub_gln(session, principal)
@@ -279,7 +285,7 @@ def _apply(
         draft.errors.append(
             problem(
                 draft.where("supplier_gln"),
-                "edi.supplier_unknown",
+                Code.EDI_SUPPLIER_UNKNOWN,
                 "The order is addressed to supplier {gln}, not to us.",
                 gln=draft.supplier_gln,
             )
@@ -319,7 +325,7 @@ def _order_change(
         errors.append(
             problem(
                 draft.where("customer_reference"),
-                "order.unknown_reference",
+                Code.ORDER_UNKNOWN_REFERENCE,
                 "There is no order {reference} to change.",
                 reference=draft.customer_reference or "",
             )
@@ -399,21 +405,21 @@ def import_csv(
     if not rows:
         raise ValidationFailed(
             "The CSV file is empty.",
-            code="csv.empty",
-            errors=[problem("file", "csv.empty", "The CSV file is empty.")],
+            code=Code.CSV_EMPTY,
+            errors=[problem("file", Code.CSV_EMPTY, "The CSV file is empty.")],
         )
     header = [name.strip().lower() for name in rows[0]]
     missing = [name for name in REQUIRED_CSV_COLUMNS if name not in header]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if missing or unknown:
         errors = [
-            problem("header", "csv.column_missing", "Column {column} is missing.", column=name)
+            problem("header", Code.CSV_COLUMN_MISSING, "Column {column} is missing.", column=name)
             for name in missing
         ] + [
-            problem("header", "csv.column_unknown", "Column {column} is not known.", column=name)
+            problem("header", Code.CSV_COLUMN_UNKNOWN, "Column {column} is not known.", column=name)
             for name in unknown
         ]
-        raise ValidationFailed("The CSV header is not usable.", code="csv.header", errors=errors)
+        raise ValidationFailed("The CSV header is not usable.", code=Code.CSV_HEADER, errors=errors)
     groups: dict[tuple[str, str], list[list[str]]] = {}
     for record in rows[1:]:
         if not any(cell.strip() for cell in record):
@@ -494,7 +500,7 @@ def _csv_date(
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors.append(problem(f"{path}.{name}", "date_parsing", "Enter a date as YYYY-MM-DD."))
+        errors.append(problem(f"{path}.{name}", Code.DATE_PARSING, "Enter a date as YYYY-MM-DD."))
         return None
 
 
@@ -507,7 +513,7 @@ def _csv_decimal(
     try:
         return Decimal(raw)
     except InvalidOperation:
-        errors.append(problem(f"{path}.{name}", "decimal_parsing", "Enter a number."))
+        errors.append(problem(f"{path}.{name}", Code.DECIMAL_PARSING, "Enter a number."))
         return None
 
 
@@ -561,7 +567,7 @@ def replay(
     if row.status != InboxStatus.FAILED.value:
         raise order_conflict(
             "status",
-            "inbox.not_failed",
+            Code.INBOX_NOT_FAILED,
             "Message {id} is {status}; only failed messages can be replayed.",
             id=row.id,
             status=row.status,
@@ -588,14 +594,14 @@ def discard(session: Session, principal: Principal, message_id: int, reason: str
     if row.status != InboxStatus.FAILED.value:
         raise order_conflict(
             "status",
-            "inbox.not_failed",
+            Code.INBOX_NOT_FAILED,
             "Message {id} is {status}; only failed messages can be replayed.",
             id=row.id,
             status=row.status,
         )
     if not reason:
         raise OrderValidationFailed(
-            errors=[problem("reason", "reason.required", "Say why the message is discarded.")]
+            errors=[problem("reason", Code.REASON_REQUIRED, "Say why the message is discarded.")]
         )
     work_of(session).give_reason(reason)
     row.status = InboxStatus.DISCARDED.value

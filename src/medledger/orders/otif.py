@@ -25,6 +25,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import FieldError, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.scoping import scoped
+from medledger.orders.errors import Code
 from medledger.orders.models import Customer, Delivery, Order, OrderLine, OrderStatus
 from medledger.orders.schemas import OtifRow
 from medledger.parties.models import Party
@@ -49,7 +50,7 @@ def otif(
             errors=[
                 FieldError(
                     "group_by",
-                    "group_by.invalid",
+                    Code.GROUP_BY_INVALID,
                     "Group by one or more of: {expected}.",
                     {"expected": ", ".join(DIMENSIONS)},
                 )

@@ -41,7 +41,7 @@ from medledger.core.principal import Permission, Principal
 from medledger.core.system import tenant_admin
 from medledger.inventory.hooks import StockChange, register_stock_change_handler
 from medledger.inventory.models import InventoryLot, StockBalance, StockStatus
-from medledger.orders.errors import PlanningCode, planning_conflict, planning_invalid
+from medledger.orders.errors import Code, planning_conflict, planning_invalid
 from medledger.orders.models import Order, OrderLine
 from medledger.orders.planning_models import (
     LineScore,
@@ -176,7 +176,7 @@ def save_draft(
         scoring.score_lines(rules, _empty_facts())
     except RuleSetError as error:
         raise planning_invalid(
-            PlanningCode.RULE_SET_INVALID,
+            Code.RULE_SET_INVALID,
             "The rule set is not valid: {problem}",
             f"document.{error.field}",
             problem=str(error.message),
@@ -202,7 +202,7 @@ def activate(session: Session, tenant_id: int, rule_set: PriorityRuleSet) -> Non
     Called by an approved activation (orders/approvals.py)."""
     if rule_set.state != RuleSetState.DRAFT.value:
         raise planning_conflict(
-            PlanningCode.RULE_SET_NOT_DRAFT,
+            Code.RULE_SET_NOT_DRAFT,
             "Rule set version {version} is {state}; only a draft can be activated.",
             "rule_set_id",
             version=rule_set.version,
@@ -1142,5 +1142,5 @@ register_demand_source("orders.committed", committed_demand)
 def require_reason(reason: str | None, field: str = "reason") -> str:
     text = (reason or "").strip()
     if not text:
-        raise planning_invalid(PlanningCode.REASON_REQUIRED, "Give a reason.", field)
+        raise planning_invalid(Code.REASON_REQUIRED, "Give a reason.", field)
     return text[:500]

@@ -155,11 +155,9 @@ def queue_override(ui: UiPage, line_id: int) -> Response:
         score = float("nan")
     try:
         if score != score:  # NaN: not a number
-            from medledger.orders.errors import PlanningCode, planning_invalid
+            from medledger.orders.errors import Code, planning_invalid
 
-            raise planning_invalid(
-                PlanningCode.RULE_SET_INVALID, "Enter the score as a number.", "score"
-            )
+            raise planning_invalid(Code.RULE_SET_INVALID, "Enter the score as a number.", "score")
         approval = approvals.request_override(
             ui.session, who(ui), line_id, score, _form(ui, "reason")
         )

@@ -23,7 +23,7 @@ from medledger.core.repository import get_visible, list_visible
 from medledger.orders import hooks
 from medledger.orders import repository as repo
 from medledger.orders.draft import LineDraft, OrderDraft
-from medledger.orders.errors import OrderValidationFailed, order_conflict, problem
+from medledger.orders.errors import Code, OrderValidationFailed, order_conflict, problem
 from medledger.orders.models import (
     Channel,
     ClinicalUrgency,
@@ -83,7 +83,7 @@ def _customer(
             errors.append(
                 problem(
                     draft.where("customer_id"),
-                    "customer.not_registered",
+                    Code.CUSTOMER_NOT_REGISTERED,
                     "Your organisation is not registered as a customer.",
                 )
             )
@@ -92,7 +92,7 @@ def _customer(
             errors.append(
                 problem(
                     draft.where("customer_id"),
-                    "customer.unknown",
+                    Code.CUSTOMER_UNKNOWN,
                     "Customer {id} does not exist.",
                     id=draft.customer_id,
                 )
@@ -119,7 +119,7 @@ def _customer(
         errors.append(
             problem(
                 draft.where("customer_id"),
-                "customer.unknown",
+                Code.CUSTOMER_UNKNOWN,
                 "Customer {id} does not exist.",
                 id=given if given is not None else "",
             )
@@ -129,7 +129,7 @@ def _customer(
         errors.append(
             problem(
                 draft.where("customer_id"),
-                "customer.inactive",
+                Code.CUSTOMER_INACTIVE,
                 "Customer {id} is inactive.",
                 id=customer.id,
             )
@@ -167,7 +167,7 @@ def _ship_to(
         errors.append(
             problem(
                 draft.where(name),
-                "ship_to.unknown",
+                Code.SHIP_TO_UNKNOWN,
                 "Ship-to {value} is not a delivery address of this customer.",
                 value=str(given),
             )
@@ -191,7 +191,7 @@ def _contract(
         errors.append(
             problem(
                 draft.where("contract_number"),
-                "contract.unknown",
+                Code.CONTRACT_UNKNOWN,
                 "Contract {number} is not in force for this customer on {date}.",
                 number=draft.contract_number,
                 date=on.isoformat(),
@@ -217,7 +217,7 @@ def _tender(
         errors.append(
             problem(
                 draft.where("tender_reference"),
-                "tender.unknown",
+                Code.TENDER_UNKNOWN,
                 "Tender {reference} is not in force for this customer on {date}.",
                 reference=draft.tender_reference,
                 date=on.isoformat(),
@@ -270,12 +270,12 @@ def _resolve(session: Session, principal: Principal, draft: OrderDraft) -> _Reso
         errors.append(
             problem(
                 draft.where("customer_reference"),
-                "customer_reference.missing",
+                Code.CUSTOMER_REFERENCE_MISSING,
                 "The order has no purchase order number.",
             )
         )
     if not draft.lines and not draft.errors:
-        errors.append(problem(draft.where("lines"), "lines.missing", "The order has no lines."))
+        errors.append(problem(draft.where("lines"), Code.LINES_MISSING, "The order has no lines."))
     if customer is None:
         raise OrderValidationFailed(errors=errors)
     order_date = draft.order_date or today
@@ -291,7 +291,7 @@ def _resolve(session: Session, principal: Principal, draft: OrderDraft) -> _Reso
         errors.append(
             problem(
                 draft.where("requested_delivery_date"),
-                "requested_delivery_date.before_order",
+                Code.REQUESTED_DELIVERY_DATE_BEFORE_ORDER,
                 "The requested delivery date {date} is before the order date {order_date}.",
                 date=header_requested.isoformat(),
                 order_date=order_date.isoformat(),
@@ -337,7 +337,7 @@ def _resolve_line(
         errors.append(
             problem(
                 line.where("line_number"),
-                "line_number.duplicate",
+                Code.LINE_NUMBER_DUPLICATE,
                 "Line number {number} appears twice.",
                 number=line.line_number,
             )
@@ -350,7 +350,7 @@ def _resolve_line(
             errors.append(
                 problem(
                     line.where("gtin"),
-                    "product.unknown",
+                    Code.PRODUCT_UNKNOWN,
                     "GTIN {gtin} is not in the catalogue.",
                     gtin=line.gtin,
                 )
@@ -361,31 +361,35 @@ def _resolve_line(
             errors.append(
                 problem(
                     line.where("item_code"),
-                    "item_reference.unknown",
+                    Code.ITEM_REFERENCE_UNKNOWN,
                     "Item number {code} ({qualifier}) is not known for this customer.",
                     code=line.item_code,
                     qualifier=line.item_qualifier or "",
                 )
             )
     elif "gtin" not in line.unreadable:
-        errors.append(problem(line.where("gtin"), "product.missing", "The line names no product."))
+        errors.append(
+            problem(line.where("gtin"), Code.PRODUCT_MISSING, "The line names no product.")
+        )
     if product is not None and not product.active:
         errors.append(
             problem(
                 line.where("gtin"),
-                "product.inactive",
+                Code.PRODUCT_INACTIVE,
                 "Product {gtin} is no longer sold.",
                 gtin=product.gtin,
             )
         )
     if line.quantity is None:
         if "quantity" not in line.unreadable:
-            errors.append(problem(line.where("quantity"), "quantity.missing", "Give a quantity."))
+            errors.append(
+                problem(line.where("quantity"), Code.QUANTITY_MISSING, "Give a quantity.")
+            )
     elif line.quantity <= 0:
         errors.append(
             problem(
                 line.where("quantity"),
-                "quantity.invalid",
+                Code.QUANTITY_INVALID,
                 "The quantity must be a whole number greater than zero.",
             )
         )
@@ -396,7 +400,7 @@ def _resolve_line(
             errors.append(
                 problem(
                     line.where("unit_of_measure"),
-                    "unit_of_measure.unsupported",
+                    Code.UNIT_OF_MEASURE_UNSUPPORTED,
                     "Unit {unit} cannot be used for {gtin}; it is sold in {expected}.",
                     unit=unit,
                     gtin=product.gtin,
@@ -412,7 +416,7 @@ def _resolve_line(
         errors.append(
             problem(
                 line.where("clinical_urgency"),
-                "clinical_urgency.invalid",
+                Code.CLINICAL_URGENCY_INVALID,
                 "Choose one of: {expected}.",
                 expected=", ".join(u.value for u in ClinicalUrgency),
             )
@@ -421,7 +425,7 @@ def _resolve_line(
         errors.append(
             problem(
                 line.where("surgery_date"),
-                "surgery_date.past",
+                Code.SURGERY_DATE_PAST,
                 "The surgery date {date} is before the order date.",
                 date=line.surgery_date.isoformat(),
             )
@@ -431,7 +435,7 @@ def _resolve_line(
         errors.append(
             problem(
                 line.where("requested_delivery_date"),
-                "requested_delivery_date.required",
+                Code.REQUESTED_DELIVERY_DATE_REQUIRED,
                 "Give a requested delivery date (no contract with a service level applies).",
             )
         )
@@ -439,7 +443,7 @@ def _resolve_line(
         errors.append(
             problem(
                 line.where("requested_delivery_date"),
-                "requested_delivery_date.before_order",
+                Code.REQUESTED_DELIVERY_DATE_BEFORE_ORDER,
                 "The requested delivery date {date} is before the order date {order_date}.",
                 date=requested.isoformat(),
                 order_date=order_date.isoformat(),
@@ -452,7 +456,7 @@ def _resolve_line(
             errors.append(
                 problem(
                     line.where("gtin"),
-                    "tender.product_not_awarded",
+                    Code.TENDER_PRODUCT_NOT_AWARDED,
                     "Product {gtin} is not part of tender {reference}.",
                     gtin=product.gtin,
                     reference=tender.reference,
@@ -482,7 +486,7 @@ def _call_off(session: Session, tender_line: TenderLine, delta: int, where: str)
             errors=[
                 problem(
                     where,
-                    "tender.exhausted",
+                    Code.TENDER_EXHAUSTED,
                     "Only {remaining} of the {committed} committed units are left to call off.",
                     remaining=remaining,
                     committed=locked.committed_quantity,
@@ -580,7 +584,7 @@ def place_order(
     if find_order_by_reference(session, principal.tenant_id, customer.id, draft.customer_reference):
         raise order_conflict(
             draft.where("customer_reference"),
-            "order.duplicate",
+            Code.ORDER_DUPLICATE,
             "Purchase order {reference} of this customer is already in the system.",
             reference=draft.customer_reference,
         )
@@ -669,7 +673,7 @@ def _changeable(order: Order, action: str) -> None:
     if order.status not in _CHANGEABLE:
         raise order_conflict(
             "status",
-            "order.not_changeable",
+            Code.ORDER_NOT_CHANGEABLE,
             "Order {number} is {status}; it can no longer be {action}.",
             number=order.number,
             status=order.status,
@@ -697,7 +701,7 @@ def amend_order(
     _changeable(order, "amended")
     if not draft.reason:
         raise OrderValidationFailed(
-            errors=[problem("reason", "reason.required", "Say why the order changes.")]
+            errors=[problem("reason", Code.REASON_REQUIRED, "Say why the order changes.")]
         )
     draft.customer_id = order.customer_id
     draft.order_date = order.order_date
@@ -731,7 +735,7 @@ def amend_order(
             errors.append(
                 problem(
                     item.draft.where("line_number"),
-                    "line.cancelled",
+                    Code.LINE_CANCELLED,
                     "Line {number} was cancelled and cannot change.",
                     number=number,
                 )
@@ -741,7 +745,7 @@ def amend_order(
             errors.append(
                 problem(
                     item.draft.where("quantity"),
-                    "quantity.below_delivered",
+                    Code.QUANTITY_BELOW_DELIVERED,
                     "Line {number} has {delivered} delivered already.",
                     number=number,
                     delivered=line.delivered_quantity,
@@ -752,7 +756,7 @@ def amend_order(
             errors.append(
                 problem(
                     item.draft.where("gtin"),
-                    "line.product_locked",
+                    Code.LINE_PRODUCT_LOCKED,
                     "Line {number} has deliveries; its product cannot change.",
                     number=number,
                 )
@@ -780,7 +784,7 @@ def amend_order(
             errors.append(
                 problem(
                     "lines",
-                    "line.delivered",
+                    Code.LINE_DELIVERED,
                     "Line {number} has deliveries and cannot be removed.",
                     number=number,
                 )
@@ -835,7 +839,7 @@ def cancel_order(
     _changeable(order, "cancelled")
     if not reason:
         raise OrderValidationFailed(
-            errors=[problem("reason", "reason.required", "Say why the order is cancelled.")]
+            errors=[problem("reason", Code.REASON_REQUIRED, "Say why the order is cancelled.")]
         )
     lines = repo.lines_of(session, [order.id])[order.id]
     for line in lines:
@@ -914,7 +918,7 @@ def record_delivery(
     if line.status not in _CHANGEABLE or order.status == OrderStatus.CANCELLED.value:
         raise order_conflict(
             "order_line_id",
-            "line.not_open",
+            Code.LINE_NOT_OPEN,
             "Line {number} is {status}; nothing is left to deliver.",
             number=line.line_number,
             status=line.status,
@@ -923,7 +927,7 @@ def record_delivery(
     if quantity > open_quantity:
         raise order_conflict(
             "quantity",
-            "delivery.over_quantity",
+            Code.DELIVERY_OVER_QUANTITY,
             "Only {open} units of line {number} are still open.",
             open=open_quantity,
             number=line.line_number,
@@ -933,7 +937,7 @@ def record_delivery(
             errors=[
                 problem(
                     "delivered_on",
-                    "delivered_on.before_order",
+                    Code.DELIVERED_ON_BEFORE_ORDER,
                     "The delivery date is before the order date {order_date}.",
                     order_date=order.order_date.isoformat(),
                 )
@@ -1059,7 +1063,7 @@ def place_order_once(
                 errors=[
                     problem(
                         "Idempotency-Key",
-                        "idempotency_key.reused",
+                        Code.IDEMPOTENCY_KEY_REUSED,
                         "Idempotency key {key} was used for a different request.",
                         key=key,
                     )

@@ -10,18 +10,38 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from markupsafe import Markup
+from sqlalchemy import case, or_
 from starlette.datastructures import UploadFile
 
 from medledger.core.errors import DomainError, ValidationFailed
 from medledger.core.principal import Permission
 from medledger.core.work import work_of
 from medledger.orders import customers, intake, service
-from medledger.orders.errors import problem
-from medledger.orders.models import Channel, ClinicalUrgency, InboxStatus, OrderStatus
+from medledger.orders.errors import Code, problem
+from medledger.orders.models import (
+    Channel,
+    ClinicalUrgency,
+    InboundMessage,
+    InboxStatus,
+    Order,
+    OrderStatus,
+)
 from medledger.orders.schemas import OrderIn
-from medledger.parties.views import page_number, submit, who
+from medledger.parties.views import submit, who
 from medledger.web.forms import FormState, empty_form, parse_form
+from medledger.web.lists import (
+    NP_,
+    Column,
+    Empty,
+    Filter,
+    ListQuery,
+    ListSpec,
+    list_page,
+    visible_page,
+)
 from medledger.web.nav import N_, NavEntry, register_nav
+from medledger.web.pages import options
 from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
@@ -31,7 +51,6 @@ register_nav(
     NavEntry("order-inbox", N_("Order inbox"), "/orders/inbox", Permission.ORDERS_INBOX, order=97)
 )
 
-PAGE_SIZE = 25
 LINE_ROWS = 5
 
 STATUS_LABELS = {
@@ -72,32 +91,133 @@ def _labels() -> dict[str, Any]:
     }
 
 
+def _customer_names(ui: Ui) -> dict[int, str]:
+    if "customer_names" not in ui.extra:
+        ui.extra["customer_names"] = customers.customer_names(ui.session, who(ui))
+    names: dict[int, str] = ui.extra["customer_names"]
+    return names
+
+
+def _label(table: dict[str, str]) -> Any:
+    return lambda ui, row: ui._(table.get(row.status, row.status))
+
+
+def _fetch_orders(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
+    """One page of the orders the reader may see (a partner: its own), filtered and sorted in
+    SQL; the search finds a purchase order number or our order number (``SO-0000042``)."""
+    who(ui).require(Permission.ORDERS_READ)
+    filters: list[Any] = []
+    for key, column in (("status", Order.status), ("channel", Order.channel)):
+        if query.get(key):
+            filters.append(column == query.get(key))
+    if query.get("customer_id").isdigit():
+        filters.append(Order.customer_id == int(query.get("customer_id")))
+    if query.q:
+        digits = query.q.upper().removeprefix("SO-")
+        match = Order.customer_reference.ilike(f"%{query.q}%")
+        filters.append(
+            or_(match, Order.id == int(digits)) if digits.isdigit() and len(digits) < 16 else match
+        )
+    return visible_page(
+        ui,
+        Order,
+        query,
+        sorts={
+            "number": Order.id,
+            "reference": Order.customer_reference,
+            "channel": Order.channel,
+            "order_date": Order.order_date,
+            "requested": Order.requested_delivery_date,
+            "status": Order.status,
+            "version": Order.version,
+        },
+        filters=filters,
+    )
+
+
+def _order_status(ui: Ui, order: Any) -> str:
+    return ui._(STATUS_LABELS.get(order.status, order.status))
+
+
+def _channel(ui: Ui, row: Any) -> str:
+    return ui._(CHANNEL_LABELS.get(row.channel, row.channel))
+
+
+def _customer_options(ui: Ui) -> list[tuple[str, str]]:
+    if not who(ui).sees_all_parties:
+        return []
+    return [(str(i), n) for i, n in _customer_names(ui).items()]
+
+
+ORDER_LIST = ListSpec(
+    key="orders",
+    title=N_("Orders"),
+    path="/orders",
+    columns=(
+        Column(
+            "number",
+            N_("Order"),
+            lambda o: o.number,
+            href=lambda o: f"/orders/{o.id}",
+            css="mono nowrap",
+        ),
+        Column(
+            "customer",
+            N_("Customer"),
+            lambda o: o.customer_id,
+            text=lambda ui, o: _customer_names(ui).get(o.customer_id, ""),
+            sortable=False,
+        ),
+        Column("reference", N_("Purchase order"), lambda o: o.customer_reference, css="mono"),
+        Column("channel", N_("Channel"), lambda o: o.channel, text=_channel),
+        Column("order_date", N_("Order date"), lambda o: o.order_date, css="nowrap"),
+        Column(
+            "requested", N_("Requested delivery"), lambda o: o.requested_delivery_date, css="nowrap"
+        ),
+        Column(
+            "status",
+            N_("Status"),
+            lambda o: o.status,
+            text=_order_status,
+            html=lambda ui, o: Markup('<span class="badge badge-{}">{}</span>').format(
+                o.status, _order_status(ui, o)
+            ),
+        ),
+        Column("version", N_("Version"), lambda o: o.version, css="num"),
+    ),
+    fetch=_fetch_orders,
+    paged=True,
+    count=NP_("{n} order", "{n} orders"),
+    filters=(
+        Filter(
+            "status", N_("Status"), options=lambda ui: options(ui, STATUS_LABELS, STATUS_LABELS)
+        ),
+        Filter(
+            "channel",
+            N_("Channel"),
+            options=lambda ui: [(k, ui._(v)) for k, v in CHANNEL_LABELS.items() if k != "unknown"],
+        ),
+        Filter("customer_id", N_("Customer"), options=_customer_options),
+    ),
+    search=N_("Purchase order or order number"),
+    default_sort="-number",
+    row_attrs=lambda o: {"data-status": o.status},
+    head="orders/_order_list_head.html",
+    empty=Empty(
+        N_("No orders yet. Enter one, upload a CSV, or let customers send EDI or use the API."),
+        N_("New order"),
+        "/orders/new",
+        Permission.ORDERS_WRITE,
+    ),
+    permission=Permission.ORDERS_READ,
+)
+
+
 @router.get("/orders")
 def order_list(ui: UiPage) -> Response:
-    """Orders, newest first, filtered by status, channel and purchase order number."""
-    principal = who(ui)
-    params = {k: ui.request.query_params.get(k, "") for k in ("q", "status", "channel")}
-    page = page_number(ui.request.query_params.get("page"))
-    items, total = service.list_orders(
-        ui.session,
-        principal,
-        status=params["status"] or None,
-        channel=params["channel"] or None,
-        q=params["q"] or None,
-        page=page,
-        page_size=PAGE_SIZE,
-    )
-    return ui.render(
-        "orders/order_list.html",
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        customer_names=customers.customer_names(ui.session, principal),
-        can_write=principal.can(Permission.ORDERS_WRITE),
-        labels=_labels(),
-    )
+    """Orders, newest first: search by purchase order or order number, filter by status,
+    channel and customer; sort by any column but the customer; export CSV/XLSX."""
+    return list_page(ui, ORDER_LIST, can_write=who(ui).can(Permission.ORDERS_WRITE))
 
 
 def _entry_page(ui: Ui, form: FormState[Any], status: int = 200) -> Response:
@@ -177,34 +297,99 @@ def order_upload(ui: UiPage) -> Response:
     return _upload_page(ui, results=rows, error=None)
 
 
+def _fetch_inbox(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
+    """One page of the inbox (partner users: their own recognised messages)."""
+    who(ui).require(Permission.ORDERS_INBOX)
+    filters: list[Any] = []
+    for key, column in (("status", InboundMessage.status), ("channel", InboundMessage.channel)):
+        if query.get(key):
+            filters.append(column == query.get(key))
+    if query.q:
+        needle = f"%{query.q}%"
+        filters.append(
+            or_(
+                InboundMessage.document_reference.ilike(needle),
+                InboundMessage.filename.ilike(needle),
+            )
+        )
+    return visible_page(
+        ui,
+        InboundMessage,
+        query,
+        sorts={
+            # Failed messages first (they wait for someone), then accepted, then discarded.
+            "status": case(
+                (InboundMessage.status == InboxStatus.FAILED.value, 0),
+                (InboundMessage.status == InboxStatus.ACCEPTED.value, 1),
+                else_=2,
+            ),
+            "id": InboundMessage.id,
+            "channel": InboundMessage.channel,
+            "filename": InboundMessage.filename,
+            "reference": InboundMessage.document_reference,
+            "received_at": InboundMessage.received_at,
+        },
+        filters=filters,
+    )
+
+
+def _inbox_status(ui: Ui, row: Any) -> str:
+    return ui._(INBOX_LABELS.get(row.status, row.status))
+
+
+INBOX_LIST = ListSpec(
+    key="order_inbox",
+    title=N_("Order inbox"),
+    path="/orders/inbox",
+    columns=(
+        Column("id", N_("Message"), lambda r: r.id, href=lambda r: f"/orders/inbox/{r.id}"),
+        Column("channel", N_("Channel"), lambda r: r.channel, text=_channel),
+        Column("filename", N_("File"), lambda r: r.filename),
+        Column("reference", N_("Purchase order"), lambda r: r.document_reference, css="mono"),
+        Column("received_at", N_("Received"), lambda r: r.received_at, css="nowrap"),
+        Column(
+            "status",
+            N_("Status"),
+            lambda r: r.status,
+            text=_inbox_status,
+            html=lambda ui, r: Markup('<span class="badge badge-{}">{}</span>').format(
+                r.status, _inbox_status(ui, r)
+            ),
+        ),
+        Column("errors", N_("Errors"), lambda r: len(r.errors or []), css="num", sortable=False),
+    ),
+    fetch=_fetch_inbox,
+    paged=True,
+    count=NP_("{n} message", "{n} messages"),
+    filters=(
+        Filter("status", N_("Status"), options=lambda ui: options(ui, INBOX_LABELS, INBOX_LABELS)),
+        Filter(
+            "channel",
+            N_("Channel"),
+            options=lambda ui: [
+                (k, ui._(v)) for k, v in CHANNEL_LABELS.items() if k not in ("ui", "api")
+            ],
+        ),
+    ),
+    search=N_("Purchase order or file name"),
+    # Failed messages first, newest first within each status.
+    default_sort="status",
+    row_attrs=lambda r: {"data-status": r.status},
+    below="orders/_inbox_receive.html",
+    empty=Empty(
+        N_(
+            "No messages yet. EDI orders (EDIFACT ORDERS, X12 850) and CSV uploads land here "
+            "with their errors."
+        )
+    ),
+    permission=Permission.ORDERS_INBOX,
+)
+
+
 @router.get("/orders/inbox")
 def inbox_list(ui: UiPage) -> Response:
-    """Messages and CSV orders received, with their errors; failed ones first by default."""
-    principal = who(ui)
-    principal.require(Permission.ORDERS_INBOX)
-    params = {k: ui.request.query_params.get(k, "") for k in ("status", "channel")}
-    if "status" not in ui.request.query_params:
-        params["status"] = InboxStatus.FAILED.value
-    page = page_number(ui.request.query_params.get("page"))
-    items, total = intake.list_inbox(
-        ui.session,
-        principal,
-        status=params["status"] or None,
-        channel=params["channel"] or None,
-        page=page,
-        page_size=PAGE_SIZE,
-    )
-    return ui.render(
-        "orders/inbox_list.html",
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        labels=_labels(),
-        results=None,
-        error=None,
-    )
+    """Messages and CSV orders received, with their errors; failed ones first."""
+    return list_page(ui, INBOX_LIST, receive_error=None)
 
 
 @router.post("/orders/inbox")
@@ -215,23 +400,12 @@ def inbox_receive(ui: UiPage) -> Response:
     filename = getattr(ui.form.get("file") if ui.form else None, "filename", "") or "upload.edi"
     if not content.strip():
         error = ValidationFailed(
-            errors=[problem("file", "upload.empty", "Choose a file or paste its content.")]
+            errors=[problem("file", Code.UPLOAD_EMPTY, "Choose a file or paste its content.")]
         )
-        return ui.render(
-            "orders/inbox_list.html",
-            status=422,
-            items=[],
-            total=0,
-            page=1,
-            page_size=PAGE_SIZE,
-            params={"status": "", "channel": ""},
-            labels=_labels(),
-            results=None,
-            error=error,
-        )
+        return list_page(ui, INBOX_LIST, status=422, receive_error=error)
     rows = intake.import_edi(ui.session, principal, content, filename=filename)
     failed = any(row.status == InboxStatus.FAILED.value for row in rows)
-    target = f"/orders/inbox/{rows[0].id}" if len(rows) == 1 and failed else "/orders/inbox?status="
+    target = f"/orders/inbox/{rows[0].id}" if len(rows) == 1 and failed else "/orders/inbox"
     return ui.redirect(target)
 
 

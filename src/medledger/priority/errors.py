@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from medledger.core.errors import DomainError, FieldError, ValidationFailed
+
+
+class Code(StrEnum):
+    """Stable codes of the priority engines (never translated, never renamed)."""
+
+    ALLOCATION_INSTANCE_INVALID = "invalid_allocation_instance"
+    EXACT_SOLVER_UNAVAILABLE = "exact_solver_unavailable"
+    RULE_SET_DOCUMENT_INVALID = "invalid_rule_set"
 
 
 def N_(message: str) -> str:
@@ -13,7 +23,7 @@ def N_(message: str) -> str:
 class InstanceError(ValidationFailed):
     """An allocation instance breaks the format: names the offending field (``lines[3].gtin``)."""
 
-    code = "invalid_allocation_instance"
+    code = Code.ALLOCATION_INSTANCE_INVALID
     title = "The allocation instance is invalid"
 
     def __init__(self, field: str, problem: str) -> None:
@@ -30,14 +40,14 @@ class SolverUnavailable(DomainError):
     """The exact solver cannot solve this instance (cost range or ship-complete search limit)."""
 
     status = 409
-    code = "exact_solver_unavailable"
+    code = Code.EXACT_SOLVER_UNAVAILABLE
     title = "The exact solver cannot solve this instance"
 
 
 class RuleSetError(ValidationFailed):
     """A priority rule set is malformed (unknown factor kind, missing weight …)."""
 
-    code = "invalid_rule_set"
+    code = Code.RULE_SET_DOCUMENT_INVALID
     title = "The priority rule set is invalid"
 
     def __init__(self, field: str, problem: str) -> None:

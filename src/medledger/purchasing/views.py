@@ -14,13 +14,26 @@ from sqlalchemy import select
 
 from medledger.core.principal import Permission
 from medledger.inventory.models import InventorySite
-from medledger.parties.models import Location, Site
-from medledger.parties.views import page_number, submit, who
+from medledger.parties.models import Location, Party, Site
+from medledger.parties.views import submit, who
+from medledger.purchasing import repository as repo
 from medledger.purchasing import service, suggestions
-from medledger.purchasing.models import AsnStatus
+from medledger.purchasing.models import AsnStatus, PurchaseOrder
 from medledger.purchasing.schemas import ScanIn
 from medledger.web.forms import empty_form, parse_form
+from medledger.web.lists import (
+    NP_,
+    Column,
+    Empty,
+    Filter,
+    ListQuery,
+    ListSpec,
+    badge,
+    list_page,
+    visible_page,
+)
 from medledger.web.nav import N_, NavEntry, register_nav
+from medledger.web.pages import options
 from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
@@ -46,36 +59,165 @@ STATUS_LABELS = {
     "received": N_("Received"),
     "cancelled": N_("Cancelled"),
 }
-PAGE_SIZE = 25
+
+
+_TONES = {
+    "draft": "draft",
+    "sent": "warn",
+    "confirmed": "ok",
+    "partially_received": "warn",
+    "received": "ok",
+    "cancelled": "off",
+}
+
+
+def _site_options(ui: Ui) -> list[tuple[str, str]]:
+    return [
+        (str(i), name)
+        for i, name in ui.session.execute(
+            select(Site.id, Site.name)
+            .join(InventorySite, InventorySite.site_id == Site.id)
+            .where(InventorySite.tenant_id == who(ui).tenant_id)
+            .order_by(Site.name)
+        ).all()
+    ]
+
+
+def _names(ui: Ui) -> dict[str, dict[int, str]]:
+    """Party and site names of the tenant, once per request (suppliers, ship-to sites)."""
+    if "purchasing_names" not in ui.extra:
+        tenant = who(ui).tenant_id
+        parties = ui.session.execute(select(Party.id, Party.name).where(Party.tenant_id == tenant))
+        sites = ui.session.execute(select(Site.id, Site.name).where(Site.tenant_id == tenant))
+        ui.extra["purchasing_names"] = {
+            "party": {i: n for i, n in parties.all()},
+            "site": {i: n for i, n in sites.all()},
+        }
+    names: dict[str, dict[int, str]] = ui.extra["purchasing_names"]
+    return names
+
+
+def _fetch_orders(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
+    """One page of the purchase orders the reader may see (a supplier: those addressed to
+    it), with their line counts."""
+    who(ui).require(Permission.PURCHASING_READ)
+    filters: list[Any] = []
+    if query.get("status"):
+        filters.append(PurchaseOrder.status == query.get("status"))
+    if query.get("supplier_party_id").isdigit():
+        filters.append(PurchaseOrder.supplier_party_id == int(query.get("supplier_party_id")))
+    if query.q:
+        filters.append(PurchaseOrder.number.ilike(f"%{query.q}%"))
+    orders, total = visible_page(
+        ui,
+        PurchaseOrder,
+        query,
+        sorts={
+            "number": PurchaseOrder.number,
+            "status": PurchaseOrder.status,
+            "created_at": PurchaseOrder.created_at,
+            "confirmed_at": PurchaseOrder.confirmed_at,
+        },
+        filters=filters,
+    )
+    lines = repo.order_lines(ui.session, [o.id for o in orders]) if orders else {}
+    ui.extra["purchase_order_lines"] = {o.id: len(lines.get(o.id, [])) for o in orders}
+    return orders, total
+
+
+def _status(ui: Ui, order: Any) -> str:
+    return ui._(STATUS_LABELS.get(order.status, order.status))
+
+
+def _supplier_options(ui: Ui) -> list[tuple[str, str]]:
+    if not who(ui).sees_all_parties:
+        return []
+    rows = ui.session.execute(
+        select(Party.id, Party.name)
+        .where(
+            Party.tenant_id == who(ui).tenant_id,
+            Party.id.in_(select(PurchaseOrder.supplier_party_id).distinct()),
+        )
+        .order_by(Party.name)
+    ).all()
+    return [(str(i), n) for i, n in rows]
+
+
+PURCHASE_ORDER_LIST = ListSpec(
+    key="purchase_orders",
+    title=N_("Purchase orders"),
+    path="/purchase-orders",
+    columns=(
+        Column(
+            "number",
+            N_("Number"),
+            lambda o: o.number,
+            href=lambda o: f"/purchase-orders/{o.id}",
+            css="mono nowrap",
+        ),
+        Column(
+            "supplier",
+            N_("Supplier"),
+            lambda o: o.supplier_party_id,
+            text=lambda ui, o: _names(ui)["party"].get(o.supplier_party_id, ""),
+            sortable=False,
+        ),
+        Column(
+            "ship_to",
+            N_("Ship to"),
+            lambda o: o.ship_to_site_id,
+            text=lambda ui, o: _names(ui)["site"].get(o.ship_to_site_id, ""),
+            sortable=False,
+        ),
+        Column(
+            "status",
+            N_("Status"),
+            lambda o: o.status,
+            text=_status,
+            html=lambda ui, o: badge(_status(ui, o), _TONES.get(o.status, "off")),
+        ),
+        Column(
+            "lines",
+            N_("Lines"),
+            lambda o: o.id,
+            text=lambda ui, o: str(ui.extra.get("purchase_order_lines", {}).get(o.id, 0)),
+            css="num",
+            sortable=False,
+        ),
+        Column("created_at", N_("Created"), lambda o: o.created_at, css="nowrap"),
+        Column("confirmed_at", N_("Confirmed"), lambda o: o.confirmed_at, css="nowrap"),
+    ),
+    fetch=_fetch_orders,
+    paged=True,
+    count=NP_("{n} purchase order", "{n} purchase orders"),
+    filters=(
+        Filter(
+            "status", N_("Status"), options=lambda ui: options(ui, STATUS_LABELS, STATUS_LABELS)
+        ),
+        Filter("supplier_party_id", N_("Supplier"), options=_supplier_options),
+    ),
+    search=N_("Purchase order number"),
+    default_sort="-created_at",
+    row_attrs=lambda o: {"data-status": o.status},
+    head="purchasing/_suggest.html",
+    empty=Empty(
+        N_(
+            "No purchase orders yet. Set reorder levels, then let the hub suggest orders for "
+            "what is due."
+        )
+    ),
+    permission=Permission.PURCHASING_READ,
+)
 
 
 @router.get("/purchase-orders")
 def order_list(ui: UiPage) -> Response:
-    """Purchase orders, newest first, filtered by status."""
-    status = ui.request.query_params.get("status", "")
-    page = page_number(ui.request.query_params.get("page"))
-    items, total = service.list_orders(
-        ui.session, who(ui), status=status or None, page=page, page_size=PAGE_SIZE
-    )
-    return ui.render(
-        "purchasing/order_list.html",
-        orders=[service.order_out(ui.session, who(ui), o) for o in items],
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params={"status": status},
-        status_options=[(k, ui._(v)) for k, v in STATUS_LABELS.items()],
-        status_labels=STATUS_LABELS,
+    """Purchase orders, newest first: search by number, filter by status and supplier."""
+    return list_page(
+        ui,
+        PURCHASE_ORDER_LIST,
         can_suggest=who(ui).can(Permission.PURCHASING_WRITE),
-        site_options=[
-            (str(i), name)
-            for i, name in ui.session.execute(
-                select(Site.id, Site.name)
-                .join(InventorySite, InventorySite.site_id == Site.id)
-                .where(InventorySite.tenant_id == who(ui).tenant_id)
-                .order_by(Site.name)
-            ).all()
-        ],
+        site_options=_site_options(ui),
     )
 
 

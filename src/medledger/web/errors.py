@@ -7,6 +7,7 @@ happens before any route runs (an unknown URL, a method a page does not accept).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,12 +15,23 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from medledger.core.errors import Code as CoreCode
 from medledger.core.errors import DomainError
 
 # Paths that are API endpoints whatever the client accepts.
 API_PREFIXES = ("/api/", "/epcis", "/openapi.json", "/vendor/", "/static/")
 
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "authentication_failed"}
+
+class Code(StrEnum):
+    """The web layer raises no code of its own: its pages show the codes of the services they
+    call, and the HTTP errors below are ``core``'s (documented in docs/api.md with them)."""
+
+
+HTTP_CODES = {
+    404: CoreCode.NOT_FOUND,
+    405: CoreCode.METHOD_NOT_ALLOWED,
+    401: CoreCode.AUTHENTICATION_FAILED,
+}
 
 
 def wants_html(request: Request) -> bool:
@@ -61,6 +73,6 @@ def install_html_error_pages(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if not wants_html(request):
             return await problem_handler(request, exc)
-        code = HTTP_CODES.get(exc.status_code, "http_error")
+        code = HTTP_CODES.get(exc.status_code, CoreCode.HTTP_ERROR)
         error = DomainError(str(exc.detail), code=code, status=exc.status_code)
         return await run_in_threadpool(_render, request, error)

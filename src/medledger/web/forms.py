@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from medledger.core.errors import DomainError, FieldError
+from medledger.core.errors import Code, DomainError, FieldError
 from medledger.core.i18n import translate
 from medledger.core.problems import field_errors_from_pydantic
 
@@ -181,7 +181,7 @@ def parse_form(
         state.data = schema.model_validate(payload)
     except ValidationError as exc:
         state.message = translate(locale, "The request has invalid fields.")
-        state.code = "validation_failed"
+        state.code = Code.VALIDATION_FAILED
         state.status = 422
         state._add(field_errors_from_pydantic(list(exc.errors())))
     return state

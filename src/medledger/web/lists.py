@@ -37,10 +37,12 @@ from urllib.parse import urlencode
 
 from fastapi.responses import Response
 from markupsafe import Markup, escape
+from sqlalchemy import nulls_last
 
 from medledger.core.errors import DomainError
 from medledger.core.i18n import ngettext
 from medledger.core.principal import Permission
+from medledger.core.repository import list_visible
 from medledger.core.work import work_of
 from medledger.web.collation import value_key
 from medledger.web.ui import Ui, with_query
@@ -192,6 +194,8 @@ class ListSpec:
     below: str = ""
     # Where the bulk form posts (default: the list's own URL).
     bulk_path: str = ""
+    # Extra attributes of a row's <tr> (``class`` to colour it, ``data-*`` for scripts).
+    row_attrs: Callable[[Any], dict[str, str]] | None = None
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -285,6 +289,33 @@ def rows_of(
     if export:
         return rows, total
     return rows[query.offset : query.offset + query.size], total
+
+
+def visible_page(
+    ui: Ui,
+    model: type[Any],
+    query: ListQuery,
+    *,
+    sorts: dict[str, Any],
+    filters: list[Any] | None = None,
+) -> tuple[list[Any], int]:
+    """One page of a database-paged list (``paged=True``) and its total: the rows of ``model``
+    the reader may see (``core.repository.list_visible``, the scoping choke point), filtered,
+    ordered by the SQL expression ``sorts[query.sort]`` (blanks last both ways; ties by id)."""
+    assert ui.principal is not None
+    expression = sorts.get(query.sort)
+    order_by = None
+    if expression is not None:
+        order_by = nulls_last(expression.desc() if query.descending else expression.asc())
+    return list_visible(
+        ui.session,
+        model,
+        ui.principal,
+        filters=filters,
+        order_by=order_by,
+        page=query.page,
+        page_size=query.size,
+    )
 
 
 def count_text(ui: Ui, spec: ListSpec, total: int) -> str:

@@ -17,7 +17,7 @@ from pydifact.segmentcollection import Interchange as _Interchange
 from pydifact.segmentcollection import Message as _Message
 from pydifact.segments import Segment as _Segment
 
-from medledger.orders.errors import EdiSyntaxError, problem
+from medledger.orders.errors import Code, EdiSyntaxError, problem
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,12 @@ def read(text: str) -> Interchange:
     except (EDISyntaxError, ValidationError, ValueError, IndexError) as error:
         raise EdiSyntaxError(
             "The EDIFACT interchange cannot be read: {detail}",
-            code="edi.syntax",
+            code=Code.EDI_SYNTAX,
             params={"detail": str(error)},
             errors=[
                 problem(
                     "interchange",
-                    "edi.syntax",
+                    Code.EDI_SYNTAX,
                     "The EDIFACT interchange cannot be read: {detail}",
                     detail=str(error),
                 )

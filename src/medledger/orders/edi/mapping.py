@@ -14,7 +14,7 @@ from medledger.core.errors import DomainError, FieldError
 from medledger.identifiers.checkdigit import normalise_gtin
 from medledger.orders.draft import LineDraft, OrderDraft, Purpose
 from medledger.orders.edi import edifact, x12
-from medledger.orders.errors import problem
+from medledger.orders.errors import Code, problem
 
 # BGM 1225 message function: 9 original, 5 replace, 4 change, 1 cancellation, 3 deletion.
 _EDIFACT_PURPOSE = {
@@ -44,7 +44,7 @@ def _date(value: str, fmt: str, where: str, errors: list[FieldError]) -> date | 
         errors.append(
             problem(
                 where,
-                "edi.date_invalid",
+                Code.EDI_DATE_INVALID,
                 "{value} is not a date in format {format}.",
                 value=value,
                 format=fmt or "102",
@@ -62,7 +62,7 @@ def read_quantity(value: str, where: str, errors: list[FieldError]) -> int | Non
         errors.append(
             problem(
                 where,
-                "quantity.invalid",
+                Code.QUANTITY_INVALID,
                 "The quantity must be a whole number greater than zero.",
             )
         )
@@ -76,7 +76,7 @@ def _price(value: str, where: str, errors: list[FieldError]) -> Decimal | None:
     try:
         return Decimal(value.replace(",", "."))
     except InvalidOperation:
-        errors.append(problem(where, "price.invalid", "{value} is not a price.", value=value))
+        errors.append(problem(where, Code.PRICE_INVALID, "{value} is not a price.", value=value))
         return None
 
 
@@ -103,7 +103,7 @@ def edifact_order(message: edifact.Message, sender: str) -> OrderDraft:
                 errors.append(
                     problem(
                         where,
-                        "edi.message_function",
+                        Code.EDI_MESSAGE_FUNCTION,
                         "Message function {code} is not supported.",
                         code=function,
                     )
@@ -183,7 +183,7 @@ def x12_order(transaction_set: x12.TransactionSet, sender: str) -> OrderDraft:
                 errors.append(
                     problem(
                         where,
-                        "edi.message_function",
+                        Code.EDI_MESSAGE_FUNCTION,
                         "Message function {code} is not supported.",
                         code=purpose,
                     )
@@ -253,7 +253,7 @@ def x12_order(transaction_set: x12.TransactionSet, sender: str) -> OrderDraft:
             errors.append(
                 problem(
                     where,
-                    "edi.line_count",
+                    Code.EDI_LINE_COUNT,
                     "CTT says {declared} lines; the order has {actual}.",
                     declared=segment.get(1),
                     actual=po1_count,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from medledger.core.errors import FieldError
-from medledger.orders.errors import EdiSyntaxError, problem
+from medledger.orders.errors import Code, EdiSyntaxError, problem
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,11 @@ def read(text: str) -> Interchange:
     if not data.startswith("ISA") or len(data) < 20:
         raise EdiSyntaxError(
             "The file does not start with an ISA segment.",
-            code="edi.syntax",
+            code=Code.EDI_SYNTAX,
             errors=[
-                problem("segment 1", "edi.syntax", "The file does not start with an ISA segment.")
+                problem(
+                    "segment 1", Code.EDI_SYNTAX, "The file does not start with an ISA segment."
+                )
             ],
         )
     sep = data[3]
@@ -104,8 +106,8 @@ def read(text: str) -> Interchange:
     if count < 16 or gs_at < 0:
         raise EdiSyntaxError(
             "The ISA segment is incomplete.",
-            code="edi.syntax",
-            errors=[problem("segment ISA", "edi.syntax", "The ISA segment is incomplete.")],
+            code=Code.EDI_SYNTAX,
+            errors=[problem("segment ISA", Code.EDI_SYNTAX, "The ISA segment is incomplete.")],
         )
     end = gs_at - 1
     while end > index and data[end] in " \t\r\n":
@@ -130,7 +132,7 @@ def read(text: str) -> Interchange:
                 current.problems.append(
                     problem(
                         segment.label,
-                        "edi.segment_terminator_missing",
+                        Code.EDI_SEGMENT_TERMINATOR_MISSING,
                         "Segment {position} runs over a line break: its terminator {terminator} "
                         "is probably missing.",
                         position=position,
@@ -143,7 +145,7 @@ def read(text: str) -> Interchange:
                     current.problems.append(
                         problem(
                             segment.label,
-                            "edi.segment_count",
+                            Code.EDI_SEGMENT_COUNT,
                             "SE says {declared} segments; the transaction set has {actual}.",
                             declared=segment.get(1),
                             actual=len(current.segments),
@@ -157,7 +159,7 @@ def read(text: str) -> Interchange:
             if group is None:
                 raise EdiSyntaxError(
                     "A transaction set starts outside a functional group (no GS).",
-                    code="edi.syntax",
+                    code=Code.EDI_SYNTAX,
                 )
             current = TransactionSet(
                 elements[0] if elements else "",
@@ -168,7 +170,7 @@ def read(text: str) -> Interchange:
             sets.append(current)
     if current is not None:
         current.problems.append(
-            problem("segment SE", "edi.unterminated", "The transaction set has no SE segment.")
+            problem("segment SE", Code.EDI_UNTERMINATED, "The transaction set has no SE segment.")
         )
     return Interchange(sep, component, terminator, isa, sets)
 
