@@ -26,6 +26,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from medledger.compliance import audit
+from medledger.compliance.errors import Code
 from medledger.compliance.models import ElectronicSignature, SigningFailure
 from medledger.compliance.signables import (
     APPROVING_MEANINGS,
@@ -107,7 +108,7 @@ class SigningRefused(DomainError):
     """The signer could not be re-authenticated (HTTP 403); the attempt is kept."""
 
     status = 403
-    code = "signature.invalid_credentials"
+    code = Code.SIGNATURE_INVALID_CREDENTIALS
     title = "The signature was refused"
 
     def __init__(self, attempt: FailedAttempt, message: str, **kwargs: Any) -> None:
@@ -119,13 +120,13 @@ class SigningLocked(SigningRefused):
     """Too many failed attempts: signing is locked for the user (HTTP 423)."""
 
     status = 423
-    code = "signature.locked"
+    code = Code.SIGNATURE_LOCKED
     title = "Signing is locked"
 
 
 def _refuse_changes(_mapper: Any, _connection: Any, target: ElectronicSignature) -> None:
     raise PermissionDenied(
-        "Electronic signatures cannot be changed or deleted.", code="signature.append_only"
+        "Electronic signatures cannot be changed or deleted.", code=Code.SIGNATURE_APPEND_ONLY
     )
 
 
@@ -163,13 +164,13 @@ def _signer(session: Session, principal: Principal) -> User:
     if principal.user_id is None:
         raise PermissionDenied(
             "Only a person can sign; machine clients (API keys) cannot.",
-            code="signature.person_required",
+            code=Code.SIGNATURE_PERSON_REQUIRED,
         )
     user = session.get(User, principal.user_id)
     if user is None or not user.active:
         raise PermissionDenied(
             "Only a person can sign; machine clients (API keys) cannot.",
-            code="signature.person_required",
+            code=Code.SIGNATURE_PERSON_REQUIRED,
         )
     return user
 
@@ -194,7 +195,7 @@ def check_not_author(
     if spec.author(record) == principal.user_id or authored is not None:
         raise PermissionDenied(
             "The author of {record} cannot sign it as {meaning}.",
-            code="signature.author_cannot_approve",
+            code=Code.SIGNATURE_AUTHOR_CANNOT_APPROVE,
             params={"record": spec.label(record), "meaning": meaning.value},
         )
 
@@ -220,12 +221,12 @@ def sign(
     if credentials is None or not credentials.password:
         raise DomainError(
             "This step needs your electronic signature: re-enter your password.",
-            code="signature.required",
+            code=Code.SIGNATURE_REQUIRED,
             status=422,
             errors=[
                 FieldError(
                     "signature.password",
-                    "signature.required",
+                    Code.SIGNATURE_REQUIRED,
                     "This step needs your electronic signature: re-enter your password.",
                 )
             ],
@@ -248,7 +249,7 @@ def sign(
             errors=[
                 FieldError(
                     "signature.password",
-                    "signature.invalid_credentials",
+                    Code.SIGNATURE_INVALID_CREDENTIALS,
                     "The password is wrong; the record was not signed.",
                 )
             ],
@@ -266,7 +267,7 @@ def sign(
                 errors=[
                     FieldError(
                         "signature.second_factor",
-                        "signature.invalid_credentials",
+                        Code.SIGNATURE_INVALID_CREDENTIALS,
                         "The second factor is missing or wrong; the record was not signed.",
                     )
                 ],
@@ -438,7 +439,7 @@ def sign_record(
     except ValueError:
         raise field_error(
             "meaning",
-            "signature.unknown_meaning",
+            Code.SIGNATURE_UNKNOWN_MEANING,
             "{meaning} is not a signature meaning.",
             meaning=meaning,
         ) from None
@@ -446,7 +447,7 @@ def sign_record(
     if permission is None:
         raise field_error(
             "meaning",
-            "signature.meaning_not_allowed",
+            Code.SIGNATURE_MEANING_NOT_ALLOWED,
             "A {kind} record cannot be signed as {meaning} outside its workflow.",
             kind=kind,
             meaning=meaning,

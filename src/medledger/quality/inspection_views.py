@@ -18,6 +18,7 @@ from medledger.parties.models import Party
 from medledger.quality import documents
 from medledger.quality import inspection as inspections
 from medledger.quality.document_pdf import coc_pdf, dhr_pdf
+from medledger.quality.errors import Code
 from medledger.quality.inspection_schemas import PlanIn, ResultIn, ResultsIn
 from medledger.web.forms import FormState, empty_form, parse_form
 from medledger.web.lists import IN_MEMORY_LIMIT, NP_, Column, Empty, ListQuery, ListSpec, list_page
@@ -184,7 +185,7 @@ def inspection_results(ui: UiPage, record_id: int) -> Response:
         if not results:
             from medledger.core.errors import field_error
 
-            raise field_error("results", "inspection.no_readings", "Enter at least one reading.")
+            raise field_error("results", Code.INSPECTION_NO_READINGS, "Enter at least one reading.")
         inspections.record_results(ui.session, who(ui), record_id, ResultsIn(results=results))
     except DomainError as exc:
         ui.discard_changes()

@@ -21,8 +21,10 @@ from medledger.core.errors import NotFound, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
 from medledger.core.scoping import scoped
+from medledger.parties.errors import Code as PartiesCode
 from medledger.parties.models import Party, User
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.models import (
     Capa,
     ChangeNotice,
@@ -81,7 +83,6 @@ def locked_record(session: Session, principal: Principal, kind: str, record_id: 
     if record is None:
         raise NotFound(
             "{entity} {id} was not found.",
-            code="not_found",
             params={"entity": kind, "id": record_id},
         )
     return record
@@ -368,7 +369,7 @@ def check_party(session: Session, principal: Principal, field: str, party_id: in
         select(Party.id).where(Party.id == party_id, Party.tenant_id == principal.tenant_id)
     )
     if found is None:
-        raise _invalid(field, "party.unknown", "Party {id} does not exist.", id=party_id)
+        raise _invalid(field, PartiesCode.PARTY_UNKNOWN, "Party {id} does not exist.", id=party_id)
 
 
 def check_hub_user(session: Session, principal: Principal, field: str, user_id: int | None) -> None:
@@ -383,7 +384,7 @@ def check_hub_user(session: Session, principal: Principal, field: str, user_id: 
         )
     )
     if found is None:
-        raise _invalid(field, "user.unknown", "User {id} does not exist.", id=user_id)
+        raise _invalid(field, Code.USER_UNKNOWN, "User {id} does not exist.", id=user_id)
 
 
 def _invalid(field: str, code: str, message: str, **params: Any) -> ValidationFailed:
