@@ -26,36 +26,13 @@ from medledger.parties.models import Party, User
 from medledger.quality import repository as repo
 from medledger.quality.errors import Code
 from medledger.quality.models import (
-    Capa,
     ChangeNotice,
     ChangeRequest,
-    Complaint,
-    Deviation,
     Inspection,
-    LotRelease,
     Ncr,
 )
+from medledger.quality.records import RECORD_KINDS, WORKFLOWS
 from medledger.quality.schemas import SignatureIn, TransitionIn
-from medledger.quality.workflows import WORKFLOWS
-
-MODELS: dict[str, Any] = {
-    "ncr": Ncr,
-    "capa": Capa,
-    "change": ChangeRequest,
-    "deviation": Deviation,
-    "complaint": Complaint,
-    "inspection": Inspection,
-    "lot_release": LotRelease,
-}
-PATHS = {
-    "ncr": "/quality/ncrs/{id}",
-    "capa": "/quality/capas/{id}",
-    "change": "/quality/changes/{id}",
-    "deviation": "/quality/deviations/{id}",
-    "complaint": "/quality/complaints/{id}",
-    "inspection": "/quality/inspections/{id}",
-    "lot_release": "/quality/lot-releases/{id}",
-}
 
 
 def _any(stmt: Any) -> Select[Any]:
@@ -64,10 +41,10 @@ def _any(stmt: Any) -> Select[Any]:
 
 
 def model_of(kind: str) -> Any:
-    model = MODELS.get(kind)
-    if model is None:
+    spec = RECORD_KINDS.get(kind)
+    if spec is None:
         raise NotFound("{entity} {id} was not found.", params={"entity": kind, "id": ""})
-    return model
+    return spec.model
 
 
 def get_record(session: Session, principal: Principal, kind: str, record_id: int) -> Any:
@@ -251,7 +228,7 @@ class Task:
 
     @property
     def path(self) -> str:
-        return PATHS[self.kind].format(id=self.id)
+        return RECORD_KINDS[self.kind].page(self.id)
 
 
 def _waiting_states(kind: str, principal: Principal) -> list[str]:
@@ -271,7 +248,7 @@ def my_tasks(session: Session, principal: Principal, limit: int = 50) -> list[Ta
         return []
     today = utcnow().date()
     tasks: dict[tuple[str, int], Task] = {}
-    for kind, model in MODELS.items():
+    for kind, model in ((k, r.model) for k, r in RECORD_KINDS.items()):
         closed = WORKFLOWS[kind].closed_states
         conditions: list[tuple[str, ColumnElement[bool]]] = []
         if principal.user_id is not None:
@@ -347,7 +324,7 @@ def open_counts(session: Session, principal: Principal) -> dict[str, dict[str, i
     principal.require(Permission.QUALITY_READ)
     today = utcnow().date()
     result = {}
-    for kind, model in MODELS.items():
+    for kind, model in ((k, r.model) for k, r in RECORD_KINDS.items()):
         closed = WORKFLOWS[kind].closed_states
         base = scoped(_any(select(func.count()).select_from(model)), model, principal)
         result[kind] = {

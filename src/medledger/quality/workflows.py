@@ -6,8 +6,6 @@ whether the record's author may take the step. ``compliance.workflow.perform`` e
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +17,6 @@ from medledger.core.principal import Permission, Principal
 from medledger.quality import repository as repo
 from medledger.quality.errors import Code
 from medledger.quality.hooks import LotHoldRequest, LotRef, emit_lot_hold
-from medledger.quality.lot_workflows import INSPECTION_WORKFLOW, LOT_RELEASE_WORKFLOW
 from medledger.quality.models import (
     Capa,
     ChangeNotice,
@@ -660,24 +657,3 @@ COMPLAINT_WORKFLOW = Workflow(
         ),
     ),
 )
-
-WORKFLOWS: dict[str, Workflow] = {
-    w.kind: w
-    for w in (
-        NCR_WORKFLOW,
-        CAPA_WORKFLOW,
-        CHANGE_WORKFLOW,
-        DEVIATION_WORKFLOW,
-        COMPLAINT_WORKFLOW,
-        INSPECTION_WORKFLOW,
-        LOT_RELEASE_WORKFLOW,
-    )
-}
-
-
-def state_label(kind: str, state: str) -> str:
-    return WORKFLOWS[kind].states.get(state, state)
-
-
-def is_open(kind: str, record: Any) -> bool:
-    return record.state not in WORKFLOWS[kind].closed_states
