@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from medledger.catalog.models import Product
@@ -338,22 +338,33 @@ def service_records(
     *,
     gtin: str | None = None,
     serial: str | None = None,
+    q: str | None = None,
     page: int = 1,
     page_size: int = 50,
+    order_by: tuple[Any, ...] | None = None,
 ) -> tuple[list[ServiceRecord], int]:
-    """Service records the caller may see (a partner: those it performed), newest first."""
+    """Service records the caller may see (a partner: those it performed), newest first (or in
+    ``order_by``); ``q`` is the GTIN or serial exactly, or a part of the description."""
     principal.require(Permission.QUALITY_READ)
     filters = []
     if gtin:
         filters.append(ServiceRecord.gtin == gtin)
     if serial:
         filters.append(ServiceRecord.serial == serial)
+    if q:
+        filters.append(
+            or_(
+                ServiceRecord.gtin == q,
+                ServiceRecord.serial == q,
+                ServiceRecord.description.ilike(f"%{q}%"),
+            )
+        )
     return list_visible(
         session,
         ServiceRecord,
         principal,
         filters=filters,
-        order_by=(ServiceRecord.performed_on.desc(), ServiceRecord.id.desc()),
+        order_by=order_by or (ServiceRecord.performed_on.desc(), ServiceRecord.id.desc()),
         page=page,
         page_size=page_size,
     )

@@ -2,7 +2,9 @@
 requests, deviations, complaints, inspections, lot releases, service records and the compliance
 documents (certificates of conformance of shipments). Each is one :class:`ListSpec`: sortable,
 searchable, exported as CSV/XLSX, with its total in the reader's plural form; the rows come
-through the quality services (a partner sees what concerns its party only).
+through the quality services (a partner sees what concerns its party only), paged in the
+database (``paged=True``: inspections and lot releases grow without bound), so the sort keys
+are columns the database orders by.
 
 The record lists keep the filters the home page and tiles link to: ``state``, ``open=1``,
 ``overdue=1``.
@@ -13,15 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from medledger.core.principal import Permission
+from medledger.core.repository import page_with_total
 from medledger.parties.models import Party, User
 from medledger.quality import complaint as complaint_service
 from medledger.quality import service
+from medledger.quality.models import ServiceRecord
 from medledger.quality.records import RECORD_KINDS, RecordKind
 from medledger.web.lists import (
-    IN_MEMORY_LIMIT,
     NP_,
     Column,
     Empty,
@@ -54,19 +57,41 @@ def _party_names(ui: Ui) -> dict[int, str]:
     }
 
 
-def _record_fetch(kind: str) -> Any:
-    def fetch(ui: Ui, query: ListQuery) -> list[Any]:
-        items, _ = service.list_records(
+def _ordered(query: ListQuery, keys: list[Any], blanks: Any = None) -> tuple[Any, ...]:
+    """``keys`` in the reader's direction; ``blanks`` (a nullable column) last both ways."""
+    order = [k.desc() if query.descending else k.asc() for k in keys]
+    return (blanks.is_(None), *order) if blanks is not None else tuple(order)
+
+
+def _record_fetch(spec: RecordKind) -> Any:
+    model = spec.model
+    sorts: dict[str, list[Any]] = {
+        "number": [model.id],
+        "title": [model.title],
+        "state": [model.state],
+        "due": [model.due_date],
+        "created_at": [model.created_at],
+    }
+    if spec.names_a_lot:
+        sorts["lot"] = [model.gtin, model.lot]
+
+    def fetch(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
+        keys = sorts.get(query.sort, sorts["number"])
+        blanks = model.due_date if query.sort == "due" else None
+        items, total = service.list_records(
             ui.session,
             who(ui),
-            kind,
+            spec.kind,
             state=query.get("state") or None,
+            q=query.q or None,
             open_only=query.get("open") == YES,
             overdue_only=query.get("overdue") == YES,
-            page_size=IN_MEMORY_LIMIT,
+            page=query.page,
+            page_size=query.size,
+            order_by=_ordered(query, keys, blanks),
         )
         ui.extra["users"] = _user_names(ui)
-        return items
+        return items, total
 
     return fetch
 
@@ -132,6 +157,7 @@ def record_list(kind: RecordKind) -> ListSpec:
             N_("Owner"),
             lambda r: r.owner_user_id or 0,
             text=lambda ui, r: ui.extra.get("users", {}).get(r.owner_user_id, ""),
+            sortable=False,
         ),
         Column("due", N_("Due"), lambda r: r.due_date, text=_due_text(kind.kind), css="nowrap"),
         Column("created_at", N_("Created"), lambda r: r.created_at, css="nowrap"),
@@ -142,7 +168,8 @@ def record_list(kind: RecordKind) -> ListSpec:
         title=kind.plural,
         path=path,
         columns=tuple(columns),
-        fetch=_record_fetch(kind.kind),
+        fetch=_record_fetch(kind),
+        paged=True,
         count=kind.count,
         filters=(
             Filter(
@@ -180,15 +207,25 @@ SERVICE_OUTCOME_LABELS = {
 }
 
 
-def _fetch_service_records(ui: Ui, query: ListQuery) -> list[Any]:
-    items, _ = complaint_service.service_records(
+def _fetch_service_records(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
+    sorts: dict[str, list[Any]] = {
+        "performed_on": [ServiceRecord.performed_on],
+        "gtin": [ServiceRecord.gtin, ServiceRecord.serial],
+        "serial": [ServiceRecord.serial],
+        "kind": [ServiceRecord.kind],
+        "outcome": [ServiceRecord.outcome],
+    }
+    items, total = complaint_service.service_records(
         ui.session,
         who(ui),
         serial=query.get("serial") or None,
-        page_size=IN_MEMORY_LIMIT,
+        q=query.q or None,
+        page=query.page,
+        page_size=query.size,
+        order_by=_ordered(query, sorts.get(query.sort, sorts["performed_on"])),
     )
     ui.extra["parties"] = _party_names(ui)
-    return items
+    return items, total
 
 
 def _service_description(ui: Ui, row: Any) -> Markup:
@@ -223,6 +260,7 @@ SERVICE_RECORD_LIST = ListSpec(
             N_("By"),
             lambda s: s.performed_by_party_id,
             text=lambda ui, s: ui.extra.get("parties", {}).get(s.performed_by_party_id, ""),
+            sortable=False,
         ),
         Column(
             "outcome",
@@ -246,6 +284,7 @@ SERVICE_RECORD_LIST = ListSpec(
         ),
     ),
     fetch=_fetch_service_records,
+    paged=True,
     count=NP_("{n} service record", "{n} service records"),
     filters=(Filter("serial", N_("Serial"), kind="text", size=12),),
     search=N_("GTIN, serial or description"),
@@ -259,21 +298,34 @@ SERVICE_RECORD_LIST = ListSpec(
 # --- compliance documents: certificates of conformance ----------------------------------------
 
 
-def _fetch_shipments(ui: Ui, query: ListQuery) -> list[Any]:
+def _fetch_shipments(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
     from medledger.inventory.models import Shipment
 
     principal = who(ui)
     if not (principal.can(Permission.INVENTORY_READ) and principal.sees_all_parties):
-        return []
+        return [], 0
     ui.extra["parties"] = _party_names(ui)
-    return list(
-        ui.session.scalars(
-            select(Shipment)
-            .where(Shipment.tenant_id == principal.tenant_id)
-            .order_by(Shipment.id.desc())
-            .limit(IN_MEMORY_LIMIT)
+    stmt = select(Shipment).where(Shipment.tenant_id == principal.tenant_id)
+    if query.q:
+        party_ids = [
+            pid
+            for pid, name in ui.extra["parties"].items()
+            if query.q.casefold() in name.casefold()
+        ]
+        stmt = stmt.where(
+            or_(
+                Shipment.sscc == query.q,
+                Shipment.destination_gln == query.q,
+                Shipment.destination_party_id.in_(party_ids or [0]),
+            )
         )
-    )
+    sorts: dict[str, list[Any]] = {
+        "sscc": [Shipment.sscc],
+        "consignee": [Shipment.destination_gln],
+    }
+    keys = sorts.get(query.sort, [Shipment.shipped_at])
+    stmt = stmt.order_by(*_ordered(query, keys), Shipment.id.desc())
+    return page_with_total(ui.session, stmt, query.page, query.size)
 
 
 DOCUMENT_LIST = ListSpec(
@@ -311,6 +363,7 @@ DOCUMENT_LIST = ListSpec(
         ),
     ),
     fetch=_fetch_shipments,
+    paged=True,
     count=NP_("{n} certificate of conformance", "{n} certificates of conformance"),
     search=N_("SSCC or consignee"),
     default_sort="-shipped_at",

@@ -188,8 +188,10 @@ def list_records(
     supplier_party_id: int | None = None,
     page: int = 1,
     page_size: int = 50,
+    order_by: tuple[Any, ...] | None = None,
 ) -> tuple[list[Any], int]:
-    """Records of one kind the caller may see, newest first."""
+    """Records of one kind the caller may see, newest first (or in ``order_by``); ``q`` is a
+    part of the title, or the number (or the lot, for kinds that name one) exactly."""
     principal.require(Permission.QUALITY_READ)
     model = model_of(kind)
     closed = WORKFLOWS[kind].closed_states
@@ -201,7 +203,10 @@ def list_records(
     if overdue_only:
         filters.append(repo.overdue_filter(model, utcnow().date(), closed))
     if q:
-        filters.append(or_(model.title.ilike(f"%{q}%"), model.number == q))
+        matches = [model.title.ilike(f"%{q}%"), model.number == q]
+        if hasattr(model, "lot"):
+            matches.append(model.lot == q)
+        filters.append(or_(*matches))
     if supplier_party_id is not None and hasattr(model, "supplier_party_id"):
         filters.append(model.supplier_party_id == supplier_party_id)
     return list_visible(
@@ -209,7 +214,7 @@ def list_records(
         model,
         principal,
         filters=filters,
-        order_by=model.id.desc(),
+        order_by=order_by or (model.id.desc(),),
         page=page,
         page_size=page_size,
     )

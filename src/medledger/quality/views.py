@@ -72,7 +72,6 @@ router = APIRouter(include_in_schema=False, route_class=UiRoute)
 
 register_nav(NavEntry("quality", N_("Quality"), "/quality", Permission.QUALITY_READ, order=96))
 
-PAGE_SIZE = 25
 LOT_ROWS = 3
 # Derived from the one declaration of each kind (quality.records).
 KIND_PATHS = {kind: spec.path for kind, spec in RECORD_KINDS.items()}
