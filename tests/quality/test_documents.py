@@ -15,7 +15,7 @@ from medledger.compliance.pdf import PdfDocument, font_path
 from tests.builders import PASSWORD
 from tests.quality.inspection_builders import Lab, build_lab, ok
 from tests.trace.epcis_scenario import COMPONENT_GTIN, DL, FINISHED_GTIN, _base, document
-from tests.web.browsing import log_in
+from tests.web.browsing import list_column, log_in
 
 LOT_IN = f"{DL}/01/{COMPONENT_GTIN}/10/CMP-7"
 LOT_OUT = f"{DL}/01/{FINISHED_GTIN}/10/FG-1"
@@ -221,3 +221,15 @@ def test_a_certificate_of_conformance_needs_every_lot_released(
     ):
         assert expected in text, (expected, text)
     assert client.get("/api/v1/quality/documents/coc/999999", headers=w.qa).status_code == 404
+    # The compliance documents page lists the shipment's certificate (list toolkit), searchable
+    # by SSCC and exported as CSV
+    log_in(client, "doc-qa")
+    listed = client.get("/quality/documents").text
+    assert unit in list_column(listed, "sscc")
+    assert f'href="/quality/documents/coc/{shipment_id}/pdf"' in listed
+    found = client.get("/quality/documents", params={"q": unit}).text
+    assert list_column(found, "sscc") == [unit]
+    assert 'data-testid="list-count">1 certificate of conformance<' in found
+    exported = client.get("/quality/documents", params={"q": unit, "format": "csv"})
+    lines = exported.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Logistic unit (SSCC),Consignee,Shipped" and lines[1].startswith(unit)

@@ -1,12 +1,13 @@
-"""End to end over HTTP: an NCR on a supplier's component lot → a recall of everything made
-from it: own stock recalled (the stock-change hook told, nothing pickable), every consignee
-notified (portal and outbox), the recall recorded as EPCIS events, acknowledgements by the
-consignees' own users, closure signed by someone else; the audit trail names every step and
-verifies."""
+"""End to end over HTTP: a supplier's component lot fails its incoming inspection → the NCR it
+opens → a recall of everything made from it: own stock recalled (the stock-change hook told,
+nothing pickable, the affected order re-planned), every consignee notified (portal and
+outbox), the recall recorded as EPCIS events, acknowledgements by the consignees' own users,
+closure signed by someone else; the audit trail names every step and verifies."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,9 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.compliance.models import AuditEntry
-from medledger.core.system import system_unit_of_work
+from medledger.core.system import system_unit_of_work, tenant_admin
+from medledger.core.work import work_of
 from medledger.integration.models import OutboxMessage
 from medledger.inventory import hooks
+from medledger.orders import customers
+from medledger.orders.schemas import ContractIn, CustomerIn, ShipToIn
 from tests.builders import PASSWORD
 from tests.recall.builders import (
     COMPONENT,
@@ -65,6 +69,57 @@ def _stock(client: TestClient, s: Scenario) -> list[tuple[Any, ...]]:
     )
 
 
+def _hospital_order(client: TestClient, s: Scenario, factory: sessionmaker[Session]) -> int:
+    """The hospital as a customer (ship-to in the EU, a contract), the finished product
+    authorised there, and its order for 5 units, allocated at once."""
+    with system_unit_of_work(factory) as session:
+        admin = tenant_admin(session, s.w.network.tenant_id)
+        work_of(session).act_as(admin)
+        customer = customers.create_customer(session, admin, CustomerIn(party_id=s.hospital_id))
+        customers.add_ship_to(
+            session,
+            admin,
+            customer.id,
+            ShipToIn(code="WARD", name="Ward store", country="DE", region="EU", is_default=True),
+        )
+        customers.add_contract(
+            session,
+            admin,
+            customer.id,
+            ContractIn(number="C-1", valid_from=date(2020, 1, 1), service_level_days=2),
+        )
+    product = ok(client.get("/api/v1/products", params={"gtin": FINISHED}, headers=s.h("admin")))
+    ok(
+        client.post(
+            f"/api/v1/products/{product['items'][0]['id']}/authorisations",
+            json={
+                "kind": "eu_mdr_certificate",
+                "certificate_number": "CE-0001",
+                "valid_from": "2015-01-01",
+            },
+            headers=s.h("admin"),
+        ),
+        201,
+    )
+    order = ok(
+        client.post(
+            "/api/v1/orders",
+            json={
+                "customer_reference": "PO-R1",
+                "requested_delivery_date": "2026-12-30",
+                "lines": [{"gtin": FINISHED, "quantity": 5}],
+            },
+            headers=s.h("hospital"),
+        ),
+        201,
+    )
+    return int(order["id"])
+
+
+def _plan(client: TestClient, s: Scenario, order_id: int) -> Any:
+    return ok(client.get(f"/api/v1/orders/{order_id}/plan", headers=s.h("planner")))
+
+
 def test_ncr_to_recall_to_signed_closure(
     client: TestClient,
     s: Scenario,
@@ -84,20 +139,56 @@ def test_ncr_to_recall_to_signed_closure(
         ),
         201,
     )
-    # and QA raises an NCR by hand on the supplier's component lot
-    ncr = ok(
+    # and the supplier's component lot fails its incoming inspection, which opens an NCR
+    component = ok(client.get("/api/v1/products", params={"gtin": COMPONENT}, headers=s.h("qa")))[
+        "items"
+    ][0]
+    ok(
         client.post(
-            "/api/v1/quality/ncrs",
+            "/api/v1/quality/inspection-plans",
             json={
-                "title": "COMP-7 fails burst pressure",
-                "severity": "critical",
-                "supplier_party_id": s.w.network.supplier_id,
-                "affected_lots": [{"gtin": COMPONENT, "lot": "COMP-7"}],
+                "title": "Incoming inspection of hub components",
+                "product_id": component["id"],
+                "kind": "incoming",
+                "characteristics": [
+                    {"name": "Burst pressure", "kind": "attribute", "expected": "holds"}
+                ],
             },
             headers=s.h("qa"),
         ),
         201,
     )
+    inspection = ok(
+        client.post(
+            "/api/v1/quality/inspections",
+            json={
+                "gtin": COMPONENT,
+                "lot": "COMP-7",
+                "supplier_party_id": s.w.network.supplier_id,
+            },
+            headers=s.h("qa"),
+        ),
+        201,
+    )
+    failed = ok(
+        client.post(
+            f"/api/v1/quality/inspections/{inspection['id']}/results",
+            json={"results": [{"name": "Burst pressure", "values": ["bursts at 2 bar"]}]},
+            headers=s.h("qa"),
+        )
+    )
+    assert (failed["state"], failed["verdict"]) == ("failed", "fail")
+    ncr = ok(client.get(f"/api/v1/quality/ncrs/{failed['ncr_id']}", headers=s.h("qa")))
+    assert (ncr["source"], ncr["supplier_party_id"], ncr["affected_lots"]) == (
+        "inspection",
+        s.w.network.supplier_id,
+        [{"gtin": COMPONENT, "lot": "COMP-7"}],
+    )
+    # and the hospital's open order holds a reservation of 5 units of the finished lot
+    order_id = _hospital_order(client, s, factory)
+    before = _plan(client, s, order_id)
+    assert [(r["lot"], r["quantity"]) for r in before["reservations"]] == [("F-1", 5)]
+    assert (before["shortfalls"], before["board_state"]) == ([], "allocated")
     # When QA starts a recall of everything made from the component lot, linked to the NCR
     recall = ok(
         client.post("/api/v1/recalls", json=recall_body(ncr_id=ncr["id"]), headers=s.h("qa")),
@@ -143,6 +234,14 @@ def test_ncr_to_recall_to_signed_closure(
         )
     )
     assert (picks["picks"], picks["shortfall"]) == ([], 1)
+    # and the hospital's order was re-planned: the recalled lot's reservation is gone and the
+    # line is short (no other released stock), so the order waits in the QC hold column
+    after = _plan(client, s, order_id)
+    assert after["reservations"] == []
+    assert [(x["gtin"], x["quantity"], x["reasons"]) for x in after["shortfalls"]] == [
+        (FINISHED, 5, ["not_released"])
+    ]
+    assert after["board_state"] == "qc_hold"
     # and every consignee has a notice with what it was shipped
     notices = {n["name"]: n for n in recall["notices"]}
     assert {

@@ -9,6 +9,7 @@ class Code(StrEnum):
     """Stable codes of the catalog context (never translated, never renamed)."""
 
     GTIN_TAKEN = "gtin.taken"
+    PRODUCT_UNKNOWN = "product.unknown"
     DEVICE_CLASS_INVALID = "device_class.invalid"
     BASIC_UDI_DI_INVALID = "basic_udi_di.invalid"
     UNIT_OF_MEASURE_INVALID = "unit_of_measure.invalid"

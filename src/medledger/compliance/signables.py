@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from medledger.compliance.audit import canonical_json
+from medledger.compliance.errors import Code
 from medledger.compliance.models import ElectronicSignature, WorkflowTransition
 from medledger.core.errors import NotFound, field_error
 from medledger.core.principal import Permission, Principal
@@ -89,7 +90,7 @@ def signable(kind: str) -> SignableKind:
     if found is None:
         raise field_error(
             "record_kind",
-            "signature.unknown_kind",
+            Code.SIGNATURE_UNKNOWN_KIND,
             "{kind} is not a kind of record that can be signed.",
             kind=kind,
         )
@@ -145,6 +146,4 @@ def _transition_visible(principal: Principal) -> ColumnElement[bool]:
 
 
 def not_found(kind: str, record_id: RecordId) -> NotFound:
-    return NotFound(
-        "{entity} {id} was not found.", code="not_found", params={"entity": kind, "id": record_id}
-    )
+    return NotFound("{entity} {id} was not found.", params={"entity": kind, "id": record_id})

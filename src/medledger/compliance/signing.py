@@ -26,6 +26,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from medledger.compliance import audit
+from medledger.compliance.errors import Code
 from medledger.compliance.models import ElectronicSignature, SigningFailure
 from medledger.compliance.signables import (
     APPROVING_MEANINGS,
@@ -142,7 +143,7 @@ class SigningRefused(DomainError):
     """The signer could not be re-authenticated (HTTP 403); the attempt is kept."""
 
     status = 403
-    code = "signature.invalid_credentials"
+    code = Code.SIGNATURE_INVALID_CREDENTIALS
     title = "The signature was refused"
 
     def __init__(self, attempt: FailedAttempt, message: str, **kwargs: Any) -> None:
@@ -154,13 +155,13 @@ class SigningLocked(SigningRefused):
     """Too many failed attempts: signing is locked for the user (HTTP 423)."""
 
     status = 423
-    code = "signature.locked"
+    code = Code.SIGNATURE_LOCKED
     title = "Signing is locked"
 
 
 def _refuse_changes(_mapper: Any, _connection: Any, target: ElectronicSignature) -> None:
     raise PermissionDenied(
-        "Electronic signatures cannot be changed or deleted.", code="signature.append_only"
+        "Electronic signatures cannot be changed or deleted.", code=Code.SIGNATURE_APPEND_ONLY
     )
 
 
@@ -198,13 +199,13 @@ def _signer(session: Session, principal: Principal) -> Signer:
     if principal.user_id is None:
         raise PermissionDenied(
             "Only a person can sign; machine clients (API keys) cannot.",
-            code="signature.person_required",
+            code=Code.SIGNATURE_PERSON_REQUIRED,
         )
     user = _load_signer(session, principal.user_id)
     if user is None or not user.active:
         raise PermissionDenied(
             "Only a person can sign; machine clients (API keys) cannot.",
-            code="signature.person_required",
+            code=Code.SIGNATURE_PERSON_REQUIRED,
         )
     return user
 
@@ -229,7 +230,7 @@ def check_not_author(
     if spec.author(record) == principal.user_id or authored is not None:
         raise PermissionDenied(
             "The author of {record} cannot sign it as {meaning}.",
-            code="signature.author_cannot_approve",
+            code=Code.SIGNATURE_AUTHOR_CANNOT_APPROVE,
             params={"record": spec.label(record), "meaning": meaning.value},
         )
 
@@ -255,12 +256,12 @@ def sign(
     if credentials is None or not credentials.password:
         raise DomainError(
             "This step needs your electronic signature: re-enter your password.",
-            code="signature.required",
+            code=Code.SIGNATURE_REQUIRED,
             status=422,
             errors=[
                 FieldError(
                     "signature.password",
-                    "signature.required",
+                    Code.SIGNATURE_REQUIRED,
                     "This step needs your electronic signature: re-enter your password.",
                 )
             ],
@@ -283,7 +284,7 @@ def sign(
             errors=[
                 FieldError(
                     "signature.password",
-                    "signature.invalid_credentials",
+                    Code.SIGNATURE_INVALID_CREDENTIALS,
                     "The password is wrong; the record was not signed.",
                 )
             ],
@@ -301,7 +302,7 @@ def sign(
                 errors=[
                     FieldError(
                         "signature.second_factor",
-                        "signature.invalid_credentials",
+                        Code.SIGNATURE_INVALID_CREDENTIALS,
                         "The second factor is missing or wrong; the record was not signed.",
                     )
                 ],
@@ -473,7 +474,7 @@ def sign_record(
     except ValueError:
         raise field_error(
             "meaning",
-            "signature.unknown_meaning",
+            Code.SIGNATURE_UNKNOWN_MEANING,
             "{meaning} is not a signature meaning.",
             meaning=meaning,
         ) from None
@@ -481,7 +482,7 @@ def sign_record(
     if permission is None:
         raise field_error(
             "meaning",
-            "signature.meaning_not_allowed",
+            Code.SIGNATURE_MEANING_NOT_ALLOWED,
             "A {kind} record cannot be signed as {meaning} outside its workflow.",
             kind=kind,
             meaning=meaning,

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from medledger.compliance.errors import Code
 from medledger.compliance.models import WorkflowTransition
 from medledger.compliance.signables import Meaning, signable
 from medledger.compliance.signing import Credentials, SigningPolicy, check_not_author, sign
@@ -134,12 +135,12 @@ def perform(
     if transition is None:
         raise Conflict(
             "{action} is not possible while the record is {state}.",
-            code="workflow.not_allowed",
+            code=Code.WORKFLOW_NOT_ALLOWED,
             params={"action": action, "state": state},
             errors=[
                 FieldError(
                     "action",
-                    "workflow.not_allowed",
+                    Code.WORKFLOW_NOT_ALLOWED,
                     "{action} is not possible while the record is {state}.",
                     {"action": action, "state": state},
                 )
@@ -161,16 +162,16 @@ def perform(
     if transition.reason_required and not reason:
         raise DomainError(
             "Give a reason for this step.",
-            code="workflow.reason_required",
+            code=Code.WORKFLOW_REASON_REQUIRED,
             status=422,
             errors=[
-                FieldError("reason", "workflow.reason_required", "Give a reason for this step.")
+                FieldError("reason", Code.WORKFLOW_REASON_REQUIRED, "Give a reason for this step.")
             ],
         )
     if transition.author_may_not and signable(workflow.kind).author(record) == principal.user_id:
         raise PermissionDenied(
             "The author of {record} cannot sign it as {meaning}.",
-            code="signature.author_cannot_approve",
+            code=Code.SIGNATURE_AUTHOR_CANNOT_APPROVE,
             params={
                 "record": signable(workflow.kind).label(record),
                 "meaning": (transition.signature or Meaning.APPROVED).value,

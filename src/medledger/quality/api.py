@@ -27,6 +27,7 @@ from medledger.quality import deviation as deviation_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
 from medledger.quality.models import Capa, ChangeRequest, Complaint, Deviation, Ncr
+from medledger.quality.records import WORKFLOWS
 from medledger.quality.schemas import (
     AcknowledgeIn,
     CapaActionDoneIn,
@@ -59,7 +60,6 @@ from medledger.quality.schemas import (
     TaskOut,
     TransitionIn,
 )
-from medledger.quality.workflows import WORKFLOWS
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 signatures_router = APIRouter(prefix="/api/v1/signatures", tags=["signatures"])

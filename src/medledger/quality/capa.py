@@ -11,6 +11,7 @@ from medledger.core.errors import Conflict, PermissionDenied, field_error
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import apply_changes
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.models import Capa, CapaAction, Ncr
 from medledger.quality.schemas import CapaActionDoneIn, CapaActionIn, CapaIn, CapaUpdate
 from medledger.quality.service import check_hub_user, check_party, get_record, locked_record
@@ -41,7 +42,7 @@ EDITABLE: dict[str, frozenset[str]] = {
 def _locked(record: Capa, field: str) -> Conflict:
     return Conflict(
         "{field} of {record} cannot be changed while it is {state}.",
-        code="record.locked_by_state",
+        code=Code.RECORD_LOCKED_BY_STATE,
         params={"field": field, "record": record.number, "state": record.state},
     )
 
@@ -59,7 +60,7 @@ def create_capa(session: Session, principal: Principal, data: CapaIn) -> Capa:
         )
         if ncr is None:
             raise field_error(
-                "source_ncr_id", "ncr.unknown", "NCR {id} does not exist.", id=data.source_ncr_id
+                "source_ncr_id", Code.NCR_UNKNOWN, "NCR {id} does not exist.", id=data.source_ncr_id
             )
         supplier = supplier if supplier is not None else ncr.supplier_party_id
     now = utcnow()
@@ -96,7 +97,7 @@ def update_capa(session: Session, principal: Principal, capa_id: int, data: Capa
         if key not in allowed:
             raise _locked(capa, key)
         if key not in ("owner_user_id", "due_date", "effective") and changes[key] is None:
-            raise field_error(key, "value.required", "This field is required.")
+            raise field_error(key, Code.VALUE_REQUIRED, "This field is required.")
     if "owner_user_id" in changes:
         check_hub_user(session, principal, "owner_user_id", data.owner_user_id)
     apply_changes(capa, changes)
@@ -138,18 +139,18 @@ def complete_action(
     )
     if action is None:
         raise field_error(
-            "action_id", "capa.action_unknown", "Action {id} does not exist.", id=action_id
+            "action_id", Code.CAPA_ACTION_UNKNOWN, "Action {id} does not exist.", id=action_id
         )
     if action.owner_user_id != principal.user_id and not principal.can(Permission.QUALITY_WRITE):
         raise PermissionDenied(
             "Only the action's owner or quality staff can complete it.",
-            code="capa.action_not_owner",
+            code=Code.CAPA_ACTION_NOT_OWNER,
         )
     if capa.state != "implementation":
         raise _locked(capa, "actions")
     if action.done_at is not None:
         raise Conflict(
-            "Action {id} is already done.", code="capa.action_done", params={"id": action.id}
+            "Action {id} is already done.", code=Code.CAPA_ACTION_DONE, params={"id": action.id}
         )
     action.done_at = utcnow()
     action.done_note = data.note.strip()

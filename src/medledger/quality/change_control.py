@@ -16,6 +16,7 @@ from medledger.core.principal import Permission, Principal
 from medledger.core.repository import apply_changes
 from medledger.core.scoping import scoped
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.models import ChangeNotice, ChangeRequest
 from medledger.quality.schemas import AcknowledgeIn, ChangeIn, ChangeUpdate
 from medledger.quality.service import check_hub_user, check_party, get_record, locked_record
@@ -35,7 +36,7 @@ def _check_ids(
     for position, value in enumerate(ids):
         if value not in found:
             raise field_error(
-                f"{field}.{position}", "record.unknown", "Record {id} does not exist.", id=value
+                f"{field}.{position}", Code.RECORD_UNKNOWN, "Record {id} does not exist.", id=value
             )
 
 
@@ -89,13 +90,13 @@ def update_change(
     if change.state != "draft":
         raise Conflict(
             "{record} cannot be edited while it is {state}.",
-            code="record.locked_by_state",
+            code=Code.RECORD_LOCKED_BY_STATE,
             params={"record": change.number, "state": change.state},
         )
     changes = data.model_dump(exclude_unset=True)
     for key in ("title", "description", "reason_for_change", "impact_assessment"):
         if key in changes and changes[key] is None:
-            raise field_error(key, "value.required", "This field is required.")
+            raise field_error(key, Code.VALUE_REQUIRED, "This field is required.")
     for key in (
         "affected_product_ids",
         "affected_bom_ids",
@@ -136,13 +137,13 @@ def acknowledge(
     if notice is None:
         raise NotFound(
             "Your party was not notified of {record}.",
-            code="change.not_notified",
+            code=Code.CHANGE_NOT_NOTIFIED,
             params={"record": change.number},
         )
     if notice.acknowledged_at is not None:
         raise Conflict(
             "{record} was acknowledged already.",
-            code="change.already_acknowledged",
+            code=Code.CHANGE_ALREADY_ACKNOWLEDGED,
             params={"record": change.number},
         )
     notice.acknowledged_at = utcnow()

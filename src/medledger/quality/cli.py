@@ -24,7 +24,7 @@ Tenant = Annotated[str | None, typer.Option(help="Tenant slug (default: the firs
 @app.command("workflows")
 def workflows() -> None:
     """Print every transition table: state, action, next state, permission, signature."""
-    from medledger.quality.workflows import WORKFLOWS
+    from medledger.quality.records import WORKFLOWS
 
     for kind, workflow in WORKFLOWS.items():
         typer.echo(f"{kind} (initial: {workflow.initial})")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from medledger.catalog.models import Product
@@ -29,6 +29,7 @@ from medledger.core.repository import apply_changes, list_visible
 from medledger.core.scoping import scoped
 from medledger.quality import repository as repo
 from medledger.quality.capa import create_capa
+from medledger.quality.errors import Code
 from medledger.quality.models import Capa, Complaint, Harm, Ncr, NcrSource, ServiceRecord
 from medledger.quality.ncr import raise_ncr
 from medledger.quality.schemas import (
@@ -87,7 +88,7 @@ def parse_udi(udi: str, field: str = "udi") -> dict[str, Any]:
         ) from None
     if parsed.gtin is None:
         raise field_error(
-            field, "udi.no_device_identifier", "The UDI has no device identifier (GTIN)."
+            field, Code.UDI_NO_DEVICE_IDENTIFIER, "The UDI has no device identifier (GTIN)."
         )
     return {
         "gtin": parsed.gtin,
@@ -111,7 +112,9 @@ def create_complaint(session: Session, principal: Principal, data: ComplaintIn) 
     ):
         field = "owner_user_id" if data.owner_user_id is not None else "due_date"
         raise field_error(
-            field, "complaint.hub_only_field", "Only the hub sets a complaint's owner and due date."
+            field,
+            Code.COMPLAINT_HUB_ONLY_FIELD,
+            "Only the hub sets a complaint's owner and due date.",
         )
     check_hub_user(session, principal, "owner_user_id", data.owner_user_id)
     udi = parse_udi(data.udi)
@@ -156,24 +159,24 @@ def update_complaint(
     if allowed is None:
         raise Conflict(
             "{record} cannot be edited while it is {state}.",
-            code="record.locked_by_state",
+            code=Code.RECORD_LOCKED_BY_STATE,
             params={"record": complaint.number, "state": complaint.state},
         )
     for key, value in changes.items():
         if key not in allowed:
             raise Conflict(
                 "{field} of {record} cannot be changed while it is {state}.",
-                code="record.locked_by_state",
+                code=Code.RECORD_LOCKED_BY_STATE,
                 params={"field": key, "record": complaint.number, "state": complaint.state},
             )
         if key in _HUB_ONLY:
             principal.require(Permission.QUALITY_WRITE)
             if not principal.sees_all_parties:
                 raise field_error(
-                    key, "complaint.hub_only_field", "Only the hub's quality staff edit this."
+                    key, Code.COMPLAINT_HUB_ONLY_FIELD, "Only the hub's quality staff edit this."
                 )
         if key in ("title", "harm", "patient_involved") and value is None:
-            raise field_error(key, "value.required", "This field is required.")
+            raise field_error(key, Code.VALUE_REQUIRED, "This field is required.")
     if "owner_user_id" in changes:
         check_hub_user(session, principal, "owner_user_id", data.owner_user_id)
     if "harm" in changes and changes["harm"] is not None:
@@ -193,13 +196,13 @@ def open_ncr(
     if complaint.ncr_id is not None:
         raise Conflict(
             "{record} already has an NCR.",
-            code="complaint.ncr_exists",
+            code=Code.COMPLAINT_NCR_EXISTS,
             params={"record": complaint.number},
         )
     if complaint.state in COMPLAINT_WORKFLOW.closed_states:
         raise Conflict(
             "{record} cannot be edited while it is {state}.",
-            code="record.locked_by_state",
+            code=Code.RECORD_LOCKED_BY_STATE,
             params={"record": complaint.number, "state": complaint.state},
         )
     ncr = raise_ncr(
@@ -228,7 +231,7 @@ def open_capa(session: Session, principal: Principal, complaint_id: int) -> Capa
     if complaint.capa_id is not None:
         raise Conflict(
             "{record} already has a CAPA.",
-            code="complaint.capa_exists",
+            code=Code.COMPLAINT_CAPA_EXISTS,
             params={"record": complaint.number},
         )
     capa = create_capa(
@@ -296,7 +299,7 @@ def record_service(session: Session, principal: Principal, data: ServiceRecordIn
     if not udi["serial"]:
         raise field_error(
             "udi",
-            "service.serial_required",
+            Code.SERVICE_SERIAL_REQUIRED,
             "A service record names one device: the UDI must carry its serial number (AI 21).",
         )
     if data.complaint_id is not None:
@@ -305,7 +308,7 @@ def record_service(session: Session, principal: Principal, data: ServiceRecordIn
         if found is None:
             raise field_error(
                 "complaint_id",
-                "complaint.unknown",
+                Code.COMPLAINT_UNKNOWN,
                 "Complaint {id} does not exist.",
                 id=data.complaint_id,
             )
@@ -335,22 +338,33 @@ def service_records(
     *,
     gtin: str | None = None,
     serial: str | None = None,
+    q: str | None = None,
     page: int = 1,
     page_size: int = 50,
+    order_by: tuple[Any, ...] | None = None,
 ) -> tuple[list[ServiceRecord], int]:
-    """Service records the caller may see (a partner: those it performed), newest first."""
+    """Service records the caller may see (a partner: those it performed), newest first (or in
+    ``order_by``); ``q`` is the GTIN or serial exactly, or a part of the description."""
     principal.require(Permission.QUALITY_READ)
     filters = []
     if gtin:
         filters.append(ServiceRecord.gtin == gtin)
     if serial:
         filters.append(ServiceRecord.serial == serial)
+    if q:
+        filters.append(
+            or_(
+                ServiceRecord.gtin == q,
+                ServiceRecord.serial == q,
+                ServiceRecord.description.ilike(f"%{q}%"),
+            )
+        )
     return list_visible(
         session,
         ServiceRecord,
         principal,
         filters=filters,
-        order_by=(ServiceRecord.performed_on.desc(), ServiceRecord.id.desc()),
+        order_by=order_by or (ServiceRecord.performed_on.desc(), ServiceRecord.id.desc()),
         page=page,
         page_size=page_size,
     )

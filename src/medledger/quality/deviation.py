@@ -10,6 +10,7 @@ from medledger.core.errors import Conflict, field_error
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import apply_changes
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.models import Deviation
 from medledger.quality.ncr import check_product, lots_of
 from medledger.quality.schemas import DeviationIn, DeviationUpdate
@@ -27,7 +28,7 @@ def _check_window(valid_from: object, valid_until: object) -> None:
     if valid_from is not None and valid_until is not None and valid_until < valid_from:  # type: ignore[operator]
         raise field_error(
             "valid_until",
-            "deviation.window_reversed",
+            Code.DEVIATION_WINDOW_REVERSED,
             "The deviation must end on or after the day it starts.",
         )
 
@@ -74,7 +75,7 @@ def update_deviation(
     if deviation.state not in EDITABLE:
         raise Conflict(
             "{record} cannot be edited while it is {state}.",
-            code="record.locked_by_state",
+            code=Code.RECORD_LOCKED_BY_STATE,
             params={"record": deviation.number, "state": deviation.state},
         )
     allowed = EDITABLE[deviation.state]
@@ -82,11 +83,11 @@ def update_deviation(
         if allowed is not None and key not in allowed:
             raise Conflict(
                 "{field} of {record} cannot be changed while it is {state}.",
-                code="record.locked_by_state",
+                code=Code.RECORD_LOCKED_BY_STATE,
                 params={"field": key, "record": deviation.number, "state": deviation.state},
             )
         if key in ("title", "description", "risk_assessment", "closure_summary") and value is None:
-            raise field_error(key, "value.required", "This field is required.")
+            raise field_error(key, Code.VALUE_REQUIRED, "This field is required.")
     if "product_id" in changes:
         check_product(session, principal, data.product_id)
     if "supplier_party_id" in changes:

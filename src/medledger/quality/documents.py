@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from medledger.catalog.errors import Code as CatalogCode
 from medledger.catalog.models import Product
 from medledger.compliance.signing import signatures_of
 from medledger.core.db import utcnow
@@ -77,7 +78,9 @@ def _product(session: Session, principal: Principal, gtin: str) -> Product:
         select(Product).where(Product.tenant_id == principal.tenant_id, Product.gtin == gtin)
     )
     if product is None:
-        raise field_error("gtin", "product.unknown", "No product has GTIN {gtin}.", gtin=gtin)
+        raise field_error(
+            "gtin", CatalogCode.PRODUCT_UNKNOWN, "No product has GTIN {gtin}.", gtin=gtin
+        )
     return product
 
 
@@ -241,7 +244,6 @@ def certificate_of_conformance(
     if shipment is None:
         raise NotFound(
             "{entity} {id} was not found.",
-            code="not_found",
             params={"entity": "shipment", "id": shipment_id},
         )
     contents = inventory.shipment_contents(session, principal.tenant_id, shipment.id)

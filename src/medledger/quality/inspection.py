@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from medledger.catalog.errors import Code as CatalogCode
 from medledger.catalog.models import Product
 from medledger.compliance.workflow import perform
 from medledger.core.db import utcnow
@@ -17,8 +18,10 @@ from medledger.core.errors import Conflict, NotFound, PermissionDenied, field_er
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
 from medledger.inventory import service as inventory
+from medledger.parties.errors import Code as PartiesCode
 from medledger.parties.models import Party, PartyRole
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.inspection_rules import ReadingError, judge, overall
 from medledger.quality.inspection_schemas import (
     CharacteristicIn,
@@ -43,7 +46,7 @@ def _characteristics(items: list[CharacteristicIn], field: str) -> list[dict[str
         if key in seen:
             raise field_error(
                 f"{field}.{index}.name",
-                "inspection.characteristic_duplicate",
+                Code.INSPECTION_CHARACTERISTIC_DUPLICATE,
                 "Characteristic {name} is named twice.",
                 name=item.name,
             )
@@ -94,20 +97,19 @@ def update_plan(
     if plan is None:
         raise NotFound(
             "{entity} {id} was not found.",
-            code="not_found",
             params={"entity": "inspection_plan", "id": plan_id},
         )
     changes = data.model_dump(exclude_unset=True)
     if "title" in changes:
         if data.title is None:
-            raise field_error("title", "value.required", "This field is required.")
+            raise field_error("title", Code.VALUE_REQUIRED, "This field is required.")
         plan.title = data.title.strip()
     if "supplier_party_id" in changes:
         check_party(session, principal, "supplier_party_id", data.supplier_party_id)
         plan.supplier_party_id = data.supplier_party_id
     if "characteristics" in changes:
         if data.characteristics is None:
-            raise field_error("characteristics", "value.required", "This field is required.")
+            raise field_error("characteristics", Code.VALUE_REQUIRED, "This field is required.")
         plan.characteristics = _characteristics(data.characteristics, "characteristics")
     if "active" in changes and data.active is not None:
         plan.active = data.active
@@ -173,12 +175,12 @@ def _check_lab(session: Session, principal: Principal, party_id: int | None) -> 
     party = session.get(Party, party_id)
     if party is None or party.tenant_id != principal.tenant_id:
         raise field_error(
-            "lab_party_id", "party.unknown", "Party {id} does not exist.", id=party_id
+            "lab_party_id", PartiesCode.PARTY_UNKNOWN, "Party {id} does not exist.", id=party_id
         )
     if PartyRole.TEST_LAB.value not in (party.roles or []):
         raise field_error(
             "lab_party_id",
-            "inspection.not_a_test_lab",
+            Code.INSPECTION_NOT_A_TEST_LAB,
             "{party} is not a test lab.",
             party=party.name,
         )
@@ -192,7 +194,9 @@ def create_inspection(session: Session, principal: Principal, data: InspectionIn
         select(Product).where(Product.tenant_id == principal.tenant_id, Product.gtin == data.gtin)
     )
     if product is None:
-        raise field_error("gtin", "product.unknown", "No product has GTIN {gtin}.", gtin=data.gtin)
+        raise field_error(
+            "gtin", CatalogCode.PRODUCT_UNKNOWN, "No product has GTIN {gtin}.", gtin=data.gtin
+        )
     check_party(session, principal, "supplier_party_id", data.supplier_party_id)
     check_hub_user(session, principal, "owner_user_id", data.owner_user_id)
     _check_lab(session, principal, data.lab_party_id)
@@ -201,7 +205,7 @@ def create_inspection(session: Session, principal: Principal, data: InspectionIn
         if plan is None or plan.tenant_id != principal.tenant_id or plan.product_id != product.id:
             raise field_error(
                 "plan_id",
-                "inspection.plan_unknown",
+                Code.INSPECTION_PLAN_UNKNOWN,
                 "Inspection plan {id} is not a plan of this product.",
                 id=data.plan_id,
             )
@@ -212,7 +216,7 @@ def create_inspection(session: Session, principal: Principal, data: InspectionIn
         if plan is None:
             raise field_error(
                 "kind",
-                "inspection.no_plan",
+                Code.INSPECTION_NO_PLAN,
                 "There is no active {kind} inspection plan for {gtin}.",
                 kind=data.kind.value,
                 gtin=data.gtin,
@@ -258,12 +262,12 @@ def record_results(
     elif inspection.lab_party_id != principal.party_id:
         raise PermissionDenied(
             "Only the test lab the lot was sent to enters its results.",
-            code="inspection.not_the_lab",
+            code=Code.INSPECTION_NOT_THE_LAB,
         )
     if inspection.state != "open":
         raise Conflict(
             "{record} is {state}; its results can no longer change.",
-            code="inspection.decided",
+            code=Code.INSPECTION_DECIDED,
             params={"record": inspection.number, "state": inspection.state},
         )
     by_name = {c["name"].casefold(): c for c in inspection.characteristics}
@@ -274,7 +278,7 @@ def record_results(
         if characteristic is None:
             raise field_error(
                 f"results.{index}.name",
-                "inspection.characteristic_unknown",
+                Code.INSPECTION_CHARACTERISTIC_UNKNOWN,
                 "{name} is not a characteristic of this inspection.",
                 name=result.name,
             )

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from medledger.quality.errors import Code
+
 PASS = "pass"
 FAIL = "fail"
 
@@ -35,7 +37,7 @@ def judge(characteristic: dict[str, Any], values: Sequence[Any]) -> tuple[list[A
     size = int(characteristic.get("sample_size") or 1)
     if len(values) != size:
         raise ReadingError(
-            "inspection.sample_size",
+            Code.INSPECTION_SAMPLE_SIZE,
             N_("{name} needs {size} readings; {count} given."),
             {"name": name, "size": size, "count": len(values)},
         )
@@ -47,13 +49,13 @@ def judge(characteristic: dict[str, Any], values: Sequence[Any]) -> tuple[list[A
                     value = float(str(value).strip().replace(",", "."))
                 except ValueError:
                     raise ReadingError(
-                        "inspection.not_a_number",
+                        Code.INSPECTION_NOT_A_NUMBER,
                         N_("{name}: {value} is not a number."),
                         {"name": name, "value": str(value)[:40]},
                     ) from None
             if value != value or value in (float("inf"), float("-inf")):
                 raise ReadingError(
-                    "inspection.not_a_number",
+                    Code.INSPECTION_NOT_A_NUMBER,
                     N_("{name}: {value} is not a number."),
                     {"name": name, "value": str(value)},
                 )

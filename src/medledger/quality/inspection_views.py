@@ -13,11 +13,11 @@ from sqlalchemy import select
 from medledger.catalog.models import Product
 from medledger.core.errors import DomainError
 from medledger.core.principal import Permission
-from medledger.inventory.models import Shipment
 from medledger.parties.models import Party
 from medledger.quality import documents
 from medledger.quality import inspection as inspections
 from medledger.quality.document_pdf import coc_pdf, dhr_pdf
+from medledger.quality.errors import Code
 from medledger.quality.inspection_schemas import PlanIn, ResultIn, ResultsIn
 from medledger.web.forms import FormState, empty_form, parse_form
 from medledger.web.lists import IN_MEMORY_LIMIT, NP_, Column, Empty, ListQuery, ListSpec, list_page
@@ -184,7 +184,7 @@ def inspection_results(ui: UiPage, record_id: int) -> Response:
         if not results:
             from medledger.core.errors import field_error
 
-            raise field_error("results", "inspection.no_readings", "Enter at least one reading.")
+            raise field_error("results", Code.INSPECTION_NO_READINGS, "Enter at least one reading.")
         inspections.record_results(ui.session, who(ui), record_id, ResultsIn(results=results))
     except DomainError as exc:
         ui.discard_changes()
@@ -257,27 +257,10 @@ def coc_file(ui: UiPage, shipment_id: int) -> Response:
 
 @router.get("/quality/documents")
 def documents_home(ui: UiPage) -> Response:
-    """Compliance documents: a lot's DHR, recent shipments' certificates."""
-    principal = who(ui)
-    principal.require(Permission.QUALITY_READ)
-    shipments = (
-        list(
-            ui.session.scalars(
-                select(Shipment)
-                .where(Shipment.tenant_id == principal.tenant_id)
-                .order_by(Shipment.id.desc())
-                .limit(25)
-            )
-        )
-        if principal.can(Permission.INVENTORY_READ) and principal.sees_all_parties
-        else []
-    )
-    return ui.render(
-        "quality/documents.html",
-        form=empty_form(ui.locale, {}),
-        shipments=shipments,
-        parties=_parties(ui),
-    )
+    """Compliance documents: a lot's DHR, the shipments' certificates of conformance."""
+    from medledger.quality.lists import DOCUMENT_LIST
+
+    return list_page(ui, DOCUMENT_LIST)
 
 
 def _document_labels(ui: Ui) -> dict[str, Any]:

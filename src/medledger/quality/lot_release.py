@@ -14,12 +14,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from medledger.catalog.errors import Code as CatalogCode
 from medledger.catalog.models import Product
 from medledger.core.db import utcnow
 from medledger.core.errors import Conflict, field_error
 from medledger.core.principal import Permission, Principal
 from medledger.inventory import service as inventory
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.inspection_schemas import LotReleaseIn
 from medledger.quality.lot_workflows import (
     LOT_RELEASE_CLOSED,
@@ -38,7 +40,9 @@ def request_release(session: Session, principal: Principal, data: LotReleaseIn) 
         select(Product).where(Product.tenant_id == tenant, Product.gtin == data.gtin)
     )
     if product is None:
-        raise field_error("gtin", "product.unknown", "No product has GTIN {gtin}.", gtin=data.gtin)
+        raise field_error(
+            "gtin", CatalogCode.PRODUCT_UNKNOWN, "No product has GTIN {gtin}.", gtin=data.gtin
+        )
     check_hub_user(session, principal, "owner_user_id", data.owner_user_id)
     pending = session.scalar(
         select(LotRelease.number).where(
@@ -51,7 +55,7 @@ def request_release(session: Session, principal: Principal, data: LotReleaseIn) 
     if pending is not None:
         raise Conflict(
             "Lot {lot} already waits for its decision in {record}.",
-            code="lot_release.already_requested",
+            code=Code.LOT_RELEASE_ALREADY_REQUESTED,
             params={"lot": data.lot, "record": pending},
         )
     inspection = latest_decided_inspection(session, tenant, data.gtin, data.lot)

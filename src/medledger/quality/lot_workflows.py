@@ -17,6 +17,7 @@ from medledger.compliance.workflow import GuardFailure, Transition, Workflow
 from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.inventory import service as inventory
+from medledger.quality.errors import Code
 from medledger.quality.inspection_rules import FAIL, PASS, overall
 from medledger.quality.models import Inspection, InspectionPlan, LotRelease, Ncr
 
@@ -40,13 +41,13 @@ def _verdict_is(verdict: str):
         decided = overall(inspection.characteristics, inspection.results or {})
         if decided is None:
             return GuardFailure(
-                "inspection.results_missing",
+                Code.INSPECTION_RESULTS_MISSING,
                 "Enter the readings of every characteristic first.",
                 "results",
             )
         if decided != verdict:
             return GuardFailure(
-                "inspection.verdict_differs",
+                Code.INSPECTION_VERDICT_DIFFERS,
                 "The results say {verdict}.",
                 "results",
                 {"verdict": decided},
@@ -156,7 +157,7 @@ def _release_ready(
     held = open_ncrs_naming(session, tenant, release.gtin, release.lot)
     if held:
         return GuardFailure(
-            "lot_release.lot_under_ncr",
+            Code.LOT_RELEASE_LOT_UNDER_NCR,
             "Lot {lot} is named by open NCR {ncrs}; it cannot be released.",
             "lot",
             {"lot": release.lot, "ncrs": ", ".join(held)},
@@ -165,14 +166,14 @@ def _release_ready(
         inspection = latest_decided_inspection(session, tenant, release.gtin, release.lot)
         if inspection is None:
             return GuardFailure(
-                "lot_release.inspection_missing",
+                Code.LOT_RELEASE_INSPECTION_MISSING,
                 "The product has an inspection plan: lot {lot} needs a passed inspection first.",
                 "inspection_id",
                 {"lot": release.lot},
             )
         if inspection.verdict != PASS:
             return GuardFailure(
-                "lot_release.inspection_failed",
+                Code.LOT_RELEASE_INSPECTION_FAILED,
                 "The latest inspection of lot {lot} ({number}) failed.",
                 "inspection_id",
                 {"lot": release.lot, "number": inspection.number},
@@ -180,7 +181,7 @@ def _release_ready(
     quantities = inventory.lot_quantities(session, tenant, release.gtin, release.lot)
     if not quantities.get("quarantine"):
         return GuardFailure(
-            "lot_release.nothing_in_quarantine",
+            Code.LOT_RELEASE_NOTHING_IN_QUARANTINE,
             "No unit of lot {lot} is in quarantine in own stock.",
             "lot",
             {"lot": release.lot},

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from medledger.catalog.errors import Code as CatalogCode
 from medledger.catalog.models import Product
+from medledger.compliance.errors import Code as ComplianceCode
 from medledger.compliance.workflow import perform
 from medledger.core.db import utcnow
 from medledger.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error
@@ -17,6 +19,7 @@ from medledger.core.repository import apply_changes
 from medledger.inventory.lot_holds import InventoryLotHolds
 from medledger.quality import facts
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.hooks import (
     LotHoldRequest,
     LotRef,
@@ -39,7 +42,7 @@ def check_product(session: Session, principal: Principal, product_id: int | None
     )
     if found is None:
         raise field_error(
-            "product_id", "product.unknown", "Product {id} does not exist.", id=product_id
+            "product_id", CatalogCode.PRODUCT_UNKNOWN, "Product {id} does not exist.", id=product_id
         )
 
 
@@ -57,7 +60,9 @@ def _parse_udi(udi: str) -> dict[str, Any]:
         ) from None
     if parsed.gtin is None:
         raise field_error(
-            "complaint_udi", "udi.no_device_identifier", "The UDI has no device identifier (GTIN)."
+            "complaint_udi",
+            Code.UDI_NO_DEVICE_IDENTIFIER,
+            "The UDI has no device identifier (GTIN).",
         )
     return {
         "udi_gtin": parsed.gtin,
@@ -104,17 +109,17 @@ def raise_ncr(session: Session, principal: Principal, data: NcrIn) -> Ncr:
         if data.supplier_party_id not in (None, principal.party_id):
             raise field_error(
                 "supplier_party_id",
-                "ncr.supplier_not_own_party",
+                Code.NCR_SUPPLIER_NOT_OWN_PARTY,
                 "A partner can only name its own party as the supplier concerned.",
             )
         if data.owner_user_id is not None:
             raise field_error(
-                "owner_user_id", "ncr.owner_hub_only", "Only the hub assigns an NCR's owner."
+                "owner_user_id", Code.NCR_OWNER_HUB_ONLY, "Only the hub assigns an NCR's owner."
             )
     elif source == NcrSource.INSPECTION:
         raise field_error(
             "source",
-            "ncr.inspection_source",
+            Code.NCR_INSPECTION_SOURCE,
             "NCRs from inspections are raised by the failed inspection itself.",
         )
     check_product(session, principal, data.product_id)
@@ -125,7 +130,7 @@ def raise_ncr(session: Session, principal: Principal, data: NcrIn) -> Ncr:
         if not data.complaint_udi:
             raise field_error(
                 "complaint_udi",
-                "ncr.udi_required",
+                Code.NCR_UDI_REQUIRED,
                 "A complaint names the device by its UDI (scanned or typed).",
             )
         udi = _parse_udi(data.complaint_udi)
@@ -172,7 +177,7 @@ def update_ncr(session: Session, principal: Principal, ncr_id: int, data: NcrUpd
     if ncr.state not in EDITABLE:
         raise Conflict(
             "{record} cannot be edited while it is {state}.",
-            code="record.locked_by_state",
+            code=Code.RECORD_LOCKED_BY_STATE,
             params={"record": ncr.number, "state": ncr.state},
         )
     changes = data.model_dump(exclude_unset=True, mode="json")
@@ -194,7 +199,9 @@ def update_ncr(session: Session, principal: Principal, ncr_id: int, data: NcrUpd
             is None
         )
     ):
-        raise field_error("capa_id", "capa.unknown", "CAPA {id} does not exist.", id=data.capa_id)
+        raise field_error(
+            "capa_id", Code.CAPA_UNKNOWN, "CAPA {id} does not exist.", id=data.capa_id
+        )
     if "due_date" in changes:
         changes["due_date"] = data.due_date
     old_lots = list(ncr.affected_lots or [])
@@ -203,7 +210,7 @@ def update_ncr(session: Session, principal: Principal, ncr_id: int, data: NcrUpd
         changes["affected_lots"] = lots_of(data.affected_lots or [])
     for key in ("title", "description", "investigation", "disposition_rationale"):
         if key in changes and changes[key] is None:
-            raise field_error(key, "value.required", "This field is required.")
+            raise field_error(key, Code.VALUE_REQUIRED, "This field is required.")
     apply_changes(ncr, changes)
     ncr.version = (ncr.version or 0) + 1
     session.flush()
@@ -233,12 +240,12 @@ def supplier_respond(
     ncr: Ncr = locked_record(session, principal, "ncr", ncr_id)
     if principal.party_id not in (ncr.supplier_party_id, principal.hub_party_id):
         raise PermissionDenied(
-            "Only the supplier concerned can answer this NCR.", code="ncr.not_the_supplier"
+            "Only the supplier concerned can answer this NCR.", code=Code.NCR_NOT_THE_SUPPLIER
         )
     if ncr.state != "awaiting_supplier":
         raise Conflict(
             "{action} is not possible while the record is {state}.",
-            code="workflow.not_allowed",
+            code=ComplianceCode.WORKFLOW_NOT_ALLOWED,
             params={"action": "respond", "state": ncr.state},
         )
     ncr.supplier_response = data.response.strip()

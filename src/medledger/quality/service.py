@@ -21,39 +21,18 @@ from medledger.core.errors import NotFound, ValidationFailed
 from medledger.core.principal import Permission, Principal
 from medledger.core.repository import get_visible, list_visible
 from medledger.core.scoping import scoped
+from medledger.parties.errors import Code as PartiesCode
 from medledger.parties.models import Party, User
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.models import (
-    Capa,
     ChangeNotice,
     ChangeRequest,
-    Complaint,
-    Deviation,
     Inspection,
-    LotRelease,
     Ncr,
 )
+from medledger.quality.records import RECORD_KINDS, WORKFLOWS
 from medledger.quality.schemas import SignatureIn, TransitionIn
-from medledger.quality.workflows import WORKFLOWS
-
-MODELS: dict[str, Any] = {
-    "ncr": Ncr,
-    "capa": Capa,
-    "change": ChangeRequest,
-    "deviation": Deviation,
-    "complaint": Complaint,
-    "inspection": Inspection,
-    "lot_release": LotRelease,
-}
-PATHS = {
-    "ncr": "/quality/ncrs/{id}",
-    "capa": "/quality/capas/{id}",
-    "change": "/quality/changes/{id}",
-    "deviation": "/quality/deviations/{id}",
-    "complaint": "/quality/complaints/{id}",
-    "inspection": "/quality/inspections/{id}",
-    "lot_release": "/quality/lot-releases/{id}",
-}
 
 
 def _any(stmt: Any) -> Select[Any]:
@@ -62,10 +41,10 @@ def _any(stmt: Any) -> Select[Any]:
 
 
 def model_of(kind: str) -> Any:
-    model = MODELS.get(kind)
-    if model is None:
+    spec = RECORD_KINDS.get(kind)
+    if spec is None:
         raise NotFound("{entity} {id} was not found.", params={"entity": kind, "id": ""})
-    return model
+    return spec.model
 
 
 def get_record(session: Session, principal: Principal, kind: str, record_id: int) -> Any:
@@ -81,7 +60,6 @@ def locked_record(session: Session, principal: Principal, kind: str, record_id: 
     if record is None:
         raise NotFound(
             "{entity} {id} was not found.",
-            code="not_found",
             params={"entity": kind, "id": record_id},
         )
     return record
@@ -210,8 +188,10 @@ def list_records(
     supplier_party_id: int | None = None,
     page: int = 1,
     page_size: int = 50,
+    order_by: tuple[Any, ...] | None = None,
 ) -> tuple[list[Any], int]:
-    """Records of one kind the caller may see, newest first."""
+    """Records of one kind the caller may see, newest first (or in ``order_by``); ``q`` is a
+    part of the title, or the number (or the lot, for kinds that name one) exactly."""
     principal.require(Permission.QUALITY_READ)
     model = model_of(kind)
     closed = WORKFLOWS[kind].closed_states
@@ -223,7 +203,10 @@ def list_records(
     if overdue_only:
         filters.append(repo.overdue_filter(model, utcnow().date(), closed))
     if q:
-        filters.append(or_(model.title.ilike(f"%{q}%"), model.number == q))
+        matches = [model.title.ilike(f"%{q}%"), model.number == q]
+        if hasattr(model, "lot"):
+            matches.append(model.lot == q)
+        filters.append(or_(*matches))
     if supplier_party_id is not None and hasattr(model, "supplier_party_id"):
         filters.append(model.supplier_party_id == supplier_party_id)
     return list_visible(
@@ -231,7 +214,7 @@ def list_records(
         model,
         principal,
         filters=filters,
-        order_by=model.id.desc(),
+        order_by=order_by or (model.id.desc(),),
         page=page,
         page_size=page_size,
     )
@@ -250,7 +233,7 @@ class Task:
 
     @property
     def path(self) -> str:
-        return PATHS[self.kind].format(id=self.id)
+        return RECORD_KINDS[self.kind].page(self.id)
 
 
 def _waiting_states(kind: str, principal: Principal) -> list[str]:
@@ -270,7 +253,7 @@ def my_tasks(session: Session, principal: Principal, limit: int = 50) -> list[Ta
         return []
     today = utcnow().date()
     tasks: dict[tuple[str, int], Task] = {}
-    for kind, model in MODELS.items():
+    for kind, model in ((k, r.model) for k, r in RECORD_KINDS.items()):
         closed = WORKFLOWS[kind].closed_states
         conditions: list[tuple[str, ColumnElement[bool]]] = []
         if principal.user_id is not None:
@@ -346,7 +329,7 @@ def open_counts(session: Session, principal: Principal) -> dict[str, dict[str, i
     principal.require(Permission.QUALITY_READ)
     today = utcnow().date()
     result = {}
-    for kind, model in MODELS.items():
+    for kind, model in ((k, r.model) for k, r in RECORD_KINDS.items()):
         closed = WORKFLOWS[kind].closed_states
         base = scoped(_any(select(func.count()).select_from(model)), model, principal)
         result[kind] = {
@@ -368,7 +351,7 @@ def check_party(session: Session, principal: Principal, field: str, party_id: in
         select(Party.id).where(Party.id == party_id, Party.tenant_id == principal.tenant_id)
     )
     if found is None:
-        raise _invalid(field, "party.unknown", "Party {id} does not exist.", id=party_id)
+        raise _invalid(field, PartiesCode.PARTY_UNKNOWN, "Party {id} does not exist.", id=party_id)
 
 
 def check_hub_user(session: Session, principal: Principal, field: str, user_id: int | None) -> None:
@@ -383,7 +366,7 @@ def check_hub_user(session: Session, principal: Principal, field: str, user_id: 
         )
     )
     if found is None:
-        raise _invalid(field, "user.unknown", "User {id} does not exist.", id=user_id)
+        raise _invalid(field, Code.USER_UNKNOWN, "User {id} does not exist.", id=user_id)
 
 
 def _invalid(field: str, code: str, message: str, **params: Any) -> ValidationFailed:

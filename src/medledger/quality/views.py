@@ -27,7 +27,7 @@ from medledger.core.db import utcnow
 from medledger.core.errors import DomainError
 from medledger.core.principal import Permission
 from medledger.parties.models import Party, User
-from medledger.parties.views import options, page_number, submit, who
+from medledger.parties.views import options, submit, who
 from medledger.quality import capa as capa_service
 from medledger.quality import change_control, kpi, lot_release, service
 from medledger.quality import complaint as complaint_service
@@ -36,6 +36,13 @@ from medledger.quality import inspection as inspection_service
 from medledger.quality import ncr as ncr_service
 from medledger.quality import repository as repo
 from medledger.quality.inspection_schemas import InspectionIn, LotReleaseIn
+from medledger.quality.lists import (
+    RECORD_LISTS,
+    SERVICE_KIND_LABELS,
+    SERVICE_OUTCOME_LABELS,
+    SERVICE_RECORD_LIST,
+)
+from medledger.quality.records import RECORD_KINDS, WORKFLOWS
 from medledger.quality.schemas import (
     AcknowledgeIn,
     CapaActionDoneIn,
@@ -56,8 +63,8 @@ from medledger.quality.schemas import (
     SupplierResponseIn,
     TransitionIn,
 )
-from medledger.quality.workflows import WORKFLOWS
 from medledger.web.forms import FormState, empty_form, parse_form
+from medledger.web.lists import list_page
 from medledger.web.nav import N_, NavEntry, register_home_panel, register_nav
 from medledger.web.ui import Ui, UiPage, UiRoute, templates
 
@@ -65,46 +72,18 @@ router = APIRouter(include_in_schema=False, route_class=UiRoute)
 
 register_nav(NavEntry("quality", N_("Quality"), "/quality", Permission.QUALITY_READ, order=96))
 
-PAGE_SIZE = 25
 LOT_ROWS = 3
-KIND_PATHS = {
-    "ncr": "ncrs",
-    "capa": "capas",
-    "change": "changes",
-    "deviation": "deviations",
-    "complaint": "complaints",
-    "inspection": "inspections",
-    "lot_release": "lot-releases",
-}
-KIND_LABELS = {
-    "ncr": N_("NCR"),
-    "capa": N_("CAPA"),
-    "change": N_("Change request"),
-    "deviation": N_("Deviation"),
-    "complaint": N_("Complaint"),
-    "inspection": N_("Inspection"),
-    "lot_release": N_("Lot release"),
-}
+# Derived from the one declaration of each kind (quality.records).
+KIND_PATHS = {kind: spec.path for kind, spec in RECORD_KINDS.items()}
+KIND_LABELS = {kind: spec.label for kind, spec in RECORD_KINDS.items()}
 # Kinds a partner user (or the shop floor) may create: it reports them.
-REPORTED_KINDS = frozenset({"ncr", "complaint"})
+REPORTED_KINDS = frozenset(kind for kind, spec in RECORD_KINDS.items() if spec.reported_by_partners)
 HARM_LABELS = {
     "none": N_("no harm"),
     "malfunction": N_("malfunction"),
     "injury": N_("injury"),
     "serious_injury": N_("serious injury"),
     "death": N_("death"),
-}
-SERVICE_KIND_LABELS = {
-    "installation": N_("installation"),
-    "preventive_maintenance": N_("preventive maintenance"),
-    "repair": N_("repair"),
-    "calibration": N_("calibration"),
-    "inspection": N_("inspection"),
-}
-SERVICE_OUTCOME_LABELS = {
-    "in_service": N_("in service"),
-    "follow_up": N_("needs follow-up"),
-    "out_of_service": N_("out of service"),
 }
 REPORTABLE_CHOICES = {
     "": N_("not decided"),
@@ -265,63 +244,39 @@ register_home_panel("quality", _home_panel)
 # --- lists -----------------------------------------------------------------------------------
 
 
-def _list(ui: Ui, kind: str) -> Response:
-    principal = who(ui)
-    params = {k: ui.request.query_params.get(k, "") for k in ("q", "state", "open", "overdue")}
-    page = page_number(ui.request.query_params.get("page"))
-    items, total = service.list_records(
-        ui.session,
-        principal,
-        kind,
-        state=params["state"] or None,
-        q=params["q"] or None,
-        open_only=params["open"] == "1",
-        overdue_only=params["overdue"] == "1",
-        page=page,
-        page_size=PAGE_SIZE,
-    )
-    return ui.render(
-        "quality/list.html",
-        kind=kind,
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        path=f"/quality/{KIND_PATHS[kind]}",
-        state_options=[(s, ui._(label)) for s, label in WORKFLOWS[kind].states.items()],
-        overdue_ids={r.id for r in items if service.is_overdue(kind, r)},
-        names=_names(ui),
-        can_create=principal.can(
-            Permission.QUALITY_REPORT if kind in REPORTED_KINDS else Permission.QUALITY_WRITE
-        ),
-        **_labels(ui),
-    )
-
-
 @router.get("/quality/ncrs")
 def ncr_list(ui: UiPage) -> Response:
-    return _list(ui, "ncr")
+    return list_page(ui, RECORD_LISTS["ncr"])
 
 
 @router.get("/quality/capas")
 def capa_list(ui: UiPage) -> Response:
-    return _list(ui, "capa")
+    return list_page(ui, RECORD_LISTS["capa"])
 
 
 @router.get("/quality/changes")
 def change_list(ui: UiPage) -> Response:
-    return _list(ui, "change")
+    return list_page(ui, RECORD_LISTS["change"])
 
 
 @router.get("/quality/deviations")
 def deviation_list(ui: UiPage) -> Response:
-    return _list(ui, "deviation")
+    return list_page(ui, RECORD_LISTS["deviation"])
 
 
 @router.get("/quality/complaints")
 def complaint_list(ui: UiPage) -> Response:
-    return _list(ui, "complaint")
+    return list_page(ui, RECORD_LISTS["complaint"])
+
+
+@router.get("/quality/inspections")
+def inspection_list(ui: UiPage) -> Response:
+    return list_page(ui, RECORD_LISTS["inspection"])
+
+
+@router.get("/quality/lot-releases")
+def lot_release_list(ui: UiPage) -> Response:
+    return list_page(ui, RECORD_LISTS["lot_release"])
 
 
 def _inspection_kinds(ui: Ui) -> list[tuple[str, str]]:
@@ -722,30 +677,14 @@ def complaint_capa(ui: UiPage, record_id: int) -> Response:
 
 def _service_page(ui: Ui, form: FormState[Any]) -> Response:
     principal = who(ui)
-    params = {k: ui.request.query_params.get(k, "") for k in ("serial",)}
-    page = page_number(ui.request.query_params.get("page"))
-    items, total = complaint_service.service_records(
-        ui.session,
-        principal,
-        serial=params["serial"].strip() or None,
-        page=page,
-        page_size=PAGE_SIZE,
-    )
-    return ui.render(
-        "quality/service_records.html",
+    return list_page(
+        ui,
+        SERVICE_RECORD_LIST,
         status=form.status,
-        items=items,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        params=params,
-        path="/quality/service-records",
         form=form,
-        names=_names(ui),
         can_report=principal.can(Permission.QUALITY_REPORT),
         service_kind_options=options(ui, SERVICE_KIND_LABELS, SERVICE_KIND_LABELS),
         service_outcome_options=options(ui, SERVICE_OUTCOME_LABELS, SERVICE_OUTCOME_LABELS),
-        **_labels(ui),
     )
 
 

@@ -6,8 +6,6 @@ whether the record's author may take the step. ``compliance.workflow.perform`` e
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,8 +16,8 @@ from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.quality import facts
 from medledger.quality import repository as repo
+from medledger.quality.errors import Code
 from medledger.quality.hooks import LotHoldRequest, LotRef, emit_lot_hold
-from medledger.quality.lot_workflows import INSPECTION_WORKFLOW, LOT_RELEASE_WORKFLOW
 from medledger.quality.models import (
     Capa,
     ChangeNotice,
@@ -44,7 +42,7 @@ def N_(message: str) -> str:
 def _ncr_has_supplier(session: Session, principal: Principal, ncr: Ncr) -> GuardFailure | None:
     if ncr.supplier_party_id is None:
         return GuardFailure(
-            "ncr.no_supplier",
+            Code.NCR_NO_SUPPLIER,
             "Name the supplier concerned before asking it to respond.",
             "supplier_party_id",
         )
@@ -54,21 +52,23 @@ def _ncr_has_supplier(session: Session, principal: Principal, ncr: Ncr) -> Guard
 def _ncr_supplier_answered(session: Session, principal: Principal, ncr: Ncr) -> GuardFailure | None:
     if principal.party_id not in (ncr.supplier_party_id, principal.hub_party_id):
         return GuardFailure(
-            "ncr.not_the_supplier", "Only the supplier concerned can answer this NCR."
+            Code.NCR_NOT_THE_SUPPLIER, "Only the supplier concerned can answer this NCR."
         )
     if not ncr.supplier_response.strip():
         return GuardFailure(
-            "ncr.response_missing", "Write the supplier's response first.", "supplier_response"
+            Code.NCR_RESPONSE_MISSING, "Write the supplier's response first.", "supplier_response"
         )
     return None
 
 
 def _ncr_disposition_ready(session: Session, principal: Principal, ncr: Ncr) -> GuardFailure | None:
     if not ncr.disposition:
-        return GuardFailure("ncr.disposition_missing", "Choose a disposition first.", "disposition")
+        return GuardFailure(
+            Code.NCR_DISPOSITION_MISSING, "Choose a disposition first.", "disposition"
+        )
     if not ncr.disposition_rationale.strip():
         return GuardFailure(
-            "ncr.rationale_missing",
+            Code.NCR_RATIONALE_MISSING,
             "Explain the disposition (rationale) first.",
             "disposition_rationale",
         )
@@ -196,9 +196,11 @@ NCR_WORKFLOW = Workflow(
 
 def _capa_plan_ready(session: Session, principal: Principal, capa: Capa) -> GuardFailure | None:
     if not capa.root_cause.strip():
-        return GuardFailure("capa.root_cause_missing", "Record the root cause first.", "root_cause")
+        return GuardFailure(
+            Code.CAPA_ROOT_CAUSE_MISSING, "Record the root cause first.", "root_cause"
+        )
     if not repo.capa_actions(session, [capa.id])[capa.id]:
-        return GuardFailure("capa.no_actions", "Plan at least one action first.", "actions")
+        return GuardFailure(Code.CAPA_NO_ACTIONS, "Plan at least one action first.", "actions")
     return None
 
 
@@ -206,7 +208,7 @@ def _capa_actions_done(session: Session, principal: Principal, capa: Capa) -> Gu
     open_actions = [a for a in repo.capa_actions(session, [capa.id])[capa.id] if a.done_at is None]
     if open_actions:
         return GuardFailure(
-            "capa.actions_open",
+            Code.CAPA_ACTIONS_OPEN,
             "{count} actions are not done yet.",
             "actions",
             {"count": len(open_actions)},
@@ -217,7 +219,7 @@ def _capa_actions_done(session: Session, principal: Principal, capa: Capa) -> Gu
 def _capa_effective(session: Session, principal: Principal, capa: Capa) -> GuardFailure | None:
     if capa.effective is not True or not capa.effectiveness_result.strip():
         return GuardFailure(
-            "capa.effectiveness_unverified",
+            Code.CAPA_EFFECTIVENESS_UNVERIFIED,
             "Record an effectiveness check that found the actions effective before closing.",
             "effectiveness_result",
         )
@@ -318,17 +320,17 @@ def _change_ready(
 ) -> GuardFailure | None:
     if not (change.affected_product_ids or change.affected_bom_ids or change.affected_documents):
         return GuardFailure(
-            "change.nothing_affected",
+            Code.CHANGE_NOTHING_AFFECTED,
             "Name the affected products, BOMs or documents first.",
             "affected_product_ids",
         )
     if not change.impact_assessment.strip():
         return GuardFailure(
-            "change.impact_missing", "Write the impact assessment first.", "impact_assessment"
+            Code.CHANGE_IMPACT_MISSING, "Write the impact assessment first.", "impact_assessment"
         )
     if change.effective_date is None:
         return GuardFailure(
-            "change.effective_date_missing", "Set the effective date first.", "effective_date"
+            Code.CHANGE_EFFECTIVE_DATE_MISSING, "Set the effective date first.", "effective_date"
         )
     return None
 
@@ -338,7 +340,7 @@ def _change_due(
 ) -> GuardFailure | None:
     if change.effective_date is None or change.effective_date > utcnow().date():
         return GuardFailure(
-            "change.not_yet_effective",
+            Code.CHANGE_NOT_YET_EFFECTIVE,
             "The change becomes effective on {day}.",
             "effective_date",
             {"day": str(change.effective_date)},
@@ -469,13 +471,13 @@ def _deviation_ready(
 ) -> GuardFailure | None:
     if not deviation.risk_assessment.strip():
         return GuardFailure(
-            "deviation.risk_missing", "Write the risk assessment first.", "risk_assessment"
+            Code.DEVIATION_RISK_MISSING, "Write the risk assessment first.", "risk_assessment"
         )
     if deviation.kind == "planned" and (
         deviation.valid_from is None or deviation.valid_until is None
     ):
         return GuardFailure(
-            "deviation.window_missing",
+            Code.DEVIATION_WINDOW_MISSING,
             "A planned deviation needs the dates it is valid from and until.",
             "valid_until",
         )
@@ -487,7 +489,7 @@ def _deviation_summarised(
 ) -> GuardFailure | None:
     if not deviation.closure_summary.strip():
         return GuardFailure(
-            "deviation.summary_missing",
+            Code.DEVIATION_SUMMARY_MISSING,
             "Summarise the outcome (lots made, checks done) before closing.",
             "closure_summary",
         )
@@ -559,21 +561,21 @@ def _complaint_decided(
 ) -> GuardFailure | None:
     if not complaint.investigation.strip():
         return GuardFailure(
-            "complaint.investigation_missing",
+            Code.COMPLAINT_INVESTIGATION_MISSING,
             "Record the investigation before proposing the decision.",
             "investigation",
         )
     for field in ("fda_mdr_reportable", "eu_vigilance_reportable", "nmpa_reportable"):
         if getattr(complaint, field) is None:
             return GuardFailure(
-                "complaint.reportability_missing",
+                Code.COMPLAINT_REPORTABILITY_MISSING,
                 "Decide whether the complaint is reportable to each regulator (FDA MDR, EU MDR "
                 "vigilance, NMPA adverse event).",
                 field,
             )
     if not complaint.reportability_rationale.strip():
         return GuardFailure(
-            "complaint.rationale_missing",
+            Code.COMPLAINT_RATIONALE_MISSING,
             "Explain the reportability decision (rationale).",
             "reportability_rationale",
         )
@@ -585,7 +587,7 @@ def _complaint_concluded(
 ) -> GuardFailure | None:
     if not complaint.conclusion.strip():
         return GuardFailure(
-            "complaint.conclusion_missing", "Write the conclusion before closing.", "conclusion"
+            Code.COMPLAINT_CONCLUSION_MISSING, "Write the conclusion before closing.", "conclusion"
         )
     return None
 
@@ -656,24 +658,3 @@ COMPLAINT_WORKFLOW = Workflow(
         ),
     ),
 )
-
-WORKFLOWS: dict[str, Workflow] = {
-    w.kind: w
-    for w in (
-        NCR_WORKFLOW,
-        CAPA_WORKFLOW,
-        CHANGE_WORKFLOW,
-        DEVIATION_WORKFLOW,
-        COMPLAINT_WORKFLOW,
-        INSPECTION_WORKFLOW,
-        LOT_RELEASE_WORKFLOW,
-    )
-}
-
-
-def state_label(kind: str, state: str) -> str:
-    return WORKFLOWS[kind].states.get(state, state)
-
-
-def is_open(kind: str, record: Any) -> bool:
-    return record.state not in WORKFLOWS[kind].closed_states

@@ -1,6 +1,6 @@
 """REST routes of recall cases: initiate (signed), list, read (with effectiveness and the
 caller's notices), the hub's scope snapshot, acknowledgements, closure (signed), the KPI and
-the correction-and-removal report (21 CFR 806) as JSON, CSV or XLSX.
+the correction-and-removal report (21 CFR 806) as JSON, CSV, XLSX or PDF.
 
 A refused signature changes nothing but is kept (audit, signing lock), as for quality records.
 """
@@ -20,6 +20,7 @@ from medledger.core.schemas import Page
 from medledger.core.types import RecordId
 from medledger.recall import report as report_service
 from medledger.recall import service
+from medledger.recall.documents import report_pdf, signature_rows
 from medledger.recall.models import Recall
 from medledger.recall.schemas import (
     AcknowledgementIn,
@@ -181,6 +182,7 @@ class ReportFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     XLSX = "xlsx"
+    PDF = "pdf"
 
 
 @router.get(
@@ -191,6 +193,7 @@ class ReportFormat(StrEnum):
                 "application/json": {},
                 "text/csv": {},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                "application/pdf": {},
             }
         }
     },
@@ -216,4 +219,14 @@ def correction_removal_report(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{recall.number}-806.xlsx"'},
         )
+    if format is ReportFormat.PDF:
+        return Response(
+            report_pdf(recall, data, signature_rows(session, principal, recall), _english),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{recall.number}-806.pdf"'},
+        )
     return JSONResponse(report_service.to_json(data))
+
+
+def _english(message: str) -> str:
+    return message

@@ -21,8 +21,8 @@ from medledger.core.errors import DomainError
 from medledger.core.i18n import babel_locale
 from medledger.core.principal import Permission
 from medledger.core.scoping import scoped
+from medledger.recall import documents, service
 from medledger.recall import report as report_service
-from medledger.recall import service
 from medledger.recall.models import Recall, RecallNotice
 from medledger.recall.schemas import AcknowledgementIn, RecallIn, SignatureIn, TransitionIn
 from medledger.recall.workflows import RECALL_WORKFLOW
@@ -447,3 +447,42 @@ def recall_report(ui: UiPage, recall_id: int) -> Response:
         path=f"/recalls/{recall.id}",
         **_labels(),
     )
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get("/recalls/{recall_id}/report/pdf")
+def recall_report_pdf(ui: UiPage, recall_id: int) -> Response:
+    """The correction-and-removal report as a PDF file, in the user's language."""
+    principal = who(ui)
+    recall = service.get_recall(ui.session, principal, recall_id)
+    data = report_service.build(ui.session, principal, recall)
+    signatures = documents.signature_rows(ui.session, principal, recall)
+    return _pdf(documents.report_pdf(recall, data, signatures, ui._), f"{recall.number}-806.pdf")
+
+
+@router.get("/recalls/{recall_id}/notices/{notice_id}")
+def notice_page(ui: UiPage, recall_id: int, notice_id: int) -> Response:
+    """One consignee's recall notice (the hub: any; a consignee: its own, else 404)."""
+    doc = documents.notice_document(ui.session, who(ui), recall_id, notice_id)
+    return ui.render(
+        "recall/notice.html",
+        doc=doc,
+        record=doc.recall,
+        notice=doc.notice,
+        path=f"/recalls/{recall_id}",
+        **_labels(),
+    )
+
+
+@router.get("/recalls/{recall_id}/notices/{notice_id}/pdf")
+def notice_pdf(ui: UiPage, recall_id: int, notice_id: int) -> Response:
+    """One consignee's recall notice as a PDF file, in the user's language."""
+    doc = documents.notice_document(ui.session, who(ui), recall_id, notice_id)
+    return _pdf(documents.notice_pdf(doc, ui._), f"{doc.recall.number}-notice-{doc.notice.id}.pdf")
