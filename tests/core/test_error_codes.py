@@ -63,6 +63,7 @@ def test_every_package_that_raises_codes_has_an_errors_module() -> None:
         "web",
         "compliance",
         "quality",
+        "transport",
     }
 
 

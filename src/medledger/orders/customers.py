@@ -7,6 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from medledger.catalog.errors import Code as CatalogCode
 from medledger.catalog.models import Product
 from medledger.core.errors import ValidationFailed
 from medledger.core.principal import Permission, Principal
@@ -235,7 +236,7 @@ def create_tender(
             errors.append(
                 problem(
                     f"lines.{index}.gtin",
-                    Code.PRODUCT_UNKNOWN,
+                    CatalogCode.PRODUCT_UNKNOWN,
                     "GTIN {gtin} is not in the catalogue.",
                     gtin=line.gtin,
                 )
@@ -313,7 +314,10 @@ def add_item_reference(
     ).first()
     if product is None:
         raise _invalid(
-            "gtin", Code.PRODUCT_UNKNOWN, "GTIN {gtin} is not in the catalogue.", gtin=data.gtin
+            "gtin",
+            CatalogCode.PRODUCT_UNKNOWN,
+            "GTIN {gtin} is not in the catalogue.",
+            gtin=data.gtin,
         )
     taken = session.scalar(
         select(ItemReference.id).where(

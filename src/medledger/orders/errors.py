@@ -42,7 +42,6 @@ class Code(StrEnum):
     LINE_CANCELLED = "line.cancelled"
     LINE_DELIVERED = "line.delivered"
     LINE_PRODUCT_LOCKED = "line.product_locked"
-    PRODUCT_UNKNOWN = "product.unknown"
     PRODUCT_MISSING = "product.missing"
     PRODUCT_INACTIVE = "product.inactive"
     ITEM_REFERENCE_UNKNOWN = "item_reference.unknown"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from medledger.catalog.errors import Code as CatalogCode
 from medledger.catalog.models import Product
 from medledger.core.db import utcnow
 from medledger.core.errors import FieldError
@@ -350,7 +351,7 @@ def _resolve_line(
             errors.append(
                 problem(
                     line.where("gtin"),
-                    Code.PRODUCT_UNKNOWN,
+                    CatalogCode.PRODUCT_UNKNOWN,
                     "GTIN {gtin} is not in the catalogue.",
                     gtin=line.gtin,
                 )
