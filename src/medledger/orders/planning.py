@@ -40,6 +40,7 @@ from medledger.core.principal import Permission, Principal
 from medledger.core.system import tenant_admin
 from medledger.inventory.hooks import StockChange, register_stock_change_handler
 from medledger.inventory.models import InventoryLot, StockBalance, StockStatus
+from medledger.orders import planning_queue
 from medledger.orders.errors import PlanningCode, planning_conflict, planning_invalid
 from medledger.orders.models import Order, OrderLine
 from medledger.orders.planning_models import (
@@ -847,6 +848,16 @@ def order_changed(session: Session, order: Order, *, amended: bool = False) -> N
     loaded = (lines, load_network(session, order.tenant_id, {line.gtin for line in lines}))
     rescore(session, order.tenant_id, loaded=loaded)
     plan(session, order.tenant_id, loaded=loaded)
+
+
+def order_placed(session: Session, order: Order) -> None:
+    """At intake: score the new order's lines (it moves to ``scored``) and queue its planning
+    for after the commit (``orders/planning_queue.py``): reservations are not made in the
+    intake's transaction."""
+    lines = _open_lines(session, order.tenant_id, order_ids={order.id})
+    network = load_network(session, order.tenant_id, {line.gtin for line in lines})
+    rescore(session, order.tenant_id, loaded=(lines, network))
+    planning_queue.queue(session, order.tenant_id)
 
 
 def delivered(session: Session, line: OrderLine, quantity: int) -> None:
