@@ -60,9 +60,10 @@ def _register_capabilities() -> None:
     app.add_typer(keys_app, name="api-key")
     from medledger.integration.imports.cli import import_data
     from medledger.orders.cli import app as import_app
-    from medledger.orders.cli import score_command
+    from medledger.orders.cli import plan_command, score_command
 
     app.command("score")(score_command)
+    app.command("plan")(plan_command)
 
     import_app.command("data")(import_data)
     app.add_typer(import_app, name="import")

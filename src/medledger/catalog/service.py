@@ -98,9 +98,10 @@ def create_product(session: Session, principal: Principal, data: ProductIn) -> P
             gtin=data.gtin,
         )
     owner = data.owner_party_id if data.owner_party_id is not None else principal.hub_party_id
-    if (
-        owner is None
-        or session.scalar(
+    # The principal's hub is its tenant's own party (from the credential lookup): no query.
+    if owner is None or (
+        owner != principal.hub_party_id
+        and session.scalar(
             select(Party.id).where(Party.id == owner, Party.tenant_id == principal.tenant_id)
         )
         is None

@@ -8,7 +8,7 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from medledger.core.db import claim_writer
@@ -18,9 +18,10 @@ from medledger.core.principal import Principal
 from medledger.core.schemas import Page, ReasonIn
 from medledger.core.types import RecordId
 from medledger.core.work import work_of
-from medledger.orders import customers, intake, otif, service
+from medledger.orders import customers, intake, otif, planning_queue, service
 from medledger.orders.errors import Code, problem
 from medledger.orders.models import Channel, InboundMessage, Order, Tender
+from medledger.orders.planning_queue import background_planner
 from medledger.orders.schemas import (
     AcknowledgementOut,
     CancelIn,
@@ -286,11 +287,19 @@ def create_order(
     principal: CurrentPrincipal,
     data: OrderIn,
     response: Response,
+    request: Request,
+    background: BackgroundTasks,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> OrderOut:
     """Place an order. Send an ``Idempotency-Key`` so that a retry never duplicates it: the
     same key with the same body returns the original order (200, ``Idempotent-Replayed:
-    true``); the same key with another body is a 409."""
+    true``); the same key with another body is a 409.
+
+    The order is validated, stored and scored in this request (board column ``scored``); its
+    stock is reserved after the response, by the server's background planner
+    (``orders/planning_queue.py``)."""
+    planner = background_planner(request.app.state)
+    planning_queue.defer_to(session, lambda tenants: background.add_task(planner.run, tenants))
     claim_writer(session)
     if not idempotency_key:
         order = service.place_order(session, principal, data.to_draft(), channel=Channel.API)

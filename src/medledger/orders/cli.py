@@ -149,3 +149,20 @@ def score_command(
         return report
 
     typer.echo(json.dumps(_run(tenant, action), sort_keys=True))
+
+
+def plan_command(tenant: TenantOption = None) -> None:
+    """Plan the orders waiting in the board's "scored" column (scored at intake, not yet
+    planned: normally planned right after their intake; this catches up after a crash)."""
+    from medledger.orders import planning_queue
+
+    def action(session: Any, principal: Any) -> dict[str, Any]:
+        work_of(session).give_reason("medledger plan")
+        planned = 0
+        while True:
+            done = planning_queue.plan_waiting(session, principal.tenant_id)
+            planned += done
+            if done < planning_queue.BATCH:
+                return {"planned_orders": planned}
+
+    typer.echo(json.dumps(_run(tenant, action), sort_keys=True))

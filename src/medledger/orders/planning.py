@@ -39,8 +39,10 @@ from medledger.catalog.models import MarketAuthorisation, Product
 from medledger.core.db import utcnow
 from medledger.core.principal import Permission, Principal
 from medledger.core.system import tenant_admin
+from medledger.core.work import work_of
 from medledger.inventory.hooks import StockChange, register_stock_change_handler
 from medledger.inventory.models import InventoryLot, StockBalance, StockStatus
+from medledger.orders import planning_queue
 from medledger.orders.errors import Code, planning_conflict, planning_invalid
 from medledger.orders.models import Order, OrderLine
 from medledger.orders.planning_models import (
@@ -516,10 +518,12 @@ def rescore(
     *,
     order_ids: set[int] | None = None,
     loaded: tuple[list[OrderLineFacts], Network] | None = None,
+    new_order: Order | None = None,
 ) -> RescoreResult:
     """Score the open lines (of ``order_ids``, or all) with the active rule set and store each
     score with its contributions. Orders still in the board's ``new`` column move to
-    ``scored``."""
+    ``scored``. ``new_order``: the lines are those of this order, just placed (no score of
+    theirs exists yet)."""
     row = active_rule_set(session, tenant_id)
     rules = scoring.rule_set_from_json(row.document)
     if loaded is None:
@@ -532,10 +536,14 @@ def rescore(
     scores = scoring.score_lines(rules, facts, explain=True)
     existing = {
         s.order_line_id: s
-        for s in session.scalars(
-            select(LineScore).where(
-                LineScore.tenant_id == tenant_id,
-                LineScore.order_line_id.in_([line.order_line_id for line in lines]),
+        for s in (
+            []
+            if new_order is not None
+            else session.scalars(
+                select(LineScore).where(
+                    LineScore.tenant_id == tenant_id,
+                    LineScore.order_line_id.in_([line.order_line_id for line in lines]),
+                )
             )
         )
     }
@@ -562,7 +570,10 @@ def rescore(
         score.contributions = contributions
         score.computed_at = now
     order_set = {line.order_id for line in lines}
-    if order_set:
+    if new_order is not None:
+        if order_set and new_order.board_state == "new":
+            new_order.board_state = "scored"
+    elif order_set:
         for order in session.scalars(
             select(Order).where(Order.id.in_(sorted(order_set)), Order.board_state == "new")
         ):
@@ -967,6 +978,21 @@ def order_changed(session: Session, order: Order, *, amended: bool = False) -> N
     loaded = (lines, load_network(session, order.tenant_id, {line.gtin for line in lines}))
     rescore(session, order.tenant_id, loaded=loaded)
     plan(session, order.tenant_id, loaded=loaded)
+
+
+def order_placed(session: Session, order: Order) -> None:
+    """At intake: score the new order's lines (it moves to ``scored``) and queue its planning
+    for after the commit (``orders/planning_queue.py``): reservations are not made in the
+    intake's transaction."""
+    actor = work_of(session).actor
+    # The acting principal sees the order it placed (no need to build the tenant's admin).
+    if isinstance(actor, Principal) and actor.tenant_id == order.tenant_id:
+        lines = open_line_facts(session, actor, order_ids={order.id})
+    else:
+        lines = _open_lines(session, order.tenant_id, order_ids={order.id})
+    network = load_network(session, order.tenant_id, {line.gtin for line in lines})
+    rescore(session, order.tenant_id, loaded=(lines, network), new_order=order)
+    planning_queue.queue(session, order.tenant_id)
 
 
 def delivered(session: Session, line: OrderLine, quantity: int) -> None:

@@ -631,7 +631,7 @@ def place_order(
     )
     if flush:
         session.flush()
-        _planning().order_changed(session, order)
+        _planning().order_placed(session, order)
     return order
 
 
@@ -1084,5 +1084,5 @@ def place_order_once(
         )
     )
     session.flush()
-    _planning().order_changed(session, order)
+    _planning().order_placed(session, order)
     return order, False
