@@ -461,7 +461,7 @@ class EventTable:
     """Summaries of a tenant's events as columns, sorted by row id."""
 
     row_ids: NDArray[np.int64]
-    event_ids: NDArray[np.object_]
+    event_ids: NDArray[np.bytes_]  # UTF-8, one fixed-width array (not an object per event)
     event_type: NDArray[np.int32]
     action: NDArray[np.int32]
     biz_step: NDArray[np.int32]
@@ -476,8 +476,9 @@ class EventTable:
         capturing_party_id)`` rows."""
         columns = list(zip(*rows, strict=True)) if rows else [()] * 8
         row_ids = np.asarray(columns[0], dtype=np.int64)
-        event_ids = np.empty(len(rows), dtype=object)
-        event_ids[:] = list(columns[1])
+        event_ids = np.array([value.encode() for value in columns[1]] or [b""], dtype=np.bytes_)
+        if not rows:
+            event_ids = event_ids[:0]
         table = cls(
             row_ids=row_ids,
             event_ids=event_ids,
@@ -524,6 +525,17 @@ class EventTable:
         position = np.minimum(np.searchsorted(self.row_ids, row_ids), self.row_ids.size - 1)
         return position, self.row_ids[position] == row_ids
 
+    @classmethod
+    def concatenated(cls, tables: Sequence[EventTable], vocabulary: Vocabulary) -> EventTable:
+        """One table of several (read in batches), sorted by row id."""
+        if not tables:
+            return cls.from_rows([], vocabulary)
+        columns = {
+            name: np.concatenate([table._columns()[name] for table in tables])
+            for name in tables[0]._columns()
+        }
+        return EventTable(**columns, vocabulary=vocabulary).sorted()
+
     def merged(self, newer: EventTable) -> EventTable:
         if newer.row_ids.size == 0:
             return self
@@ -559,7 +571,7 @@ class EventTable:
         ):
             found[row] = EventFacts(
                 row_id=row,
-                event_id=event_id,
+                event_id=event_id.decode(),
                 event_type=vocab[kind] or "",
                 action=vocab[action],
                 biz_step=vocab[step],
