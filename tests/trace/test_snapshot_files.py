@@ -143,3 +143,30 @@ def _trace_p2(client: TestClient) -> dict[str, Any]:
 
 def _key(engine: Engine) -> str:
     return snapshot_files.database_key(engine.url.render_as_string(hide_password=True))
+
+
+def test_files_of_another_database_state_are_not_used(
+    client: TestClient, factory: sessionmaker[Session], engine: Engine, tmp_path: Path
+) -> None:
+    # given saved files of the network
+    build(client, factory)
+    tenant = _tenant_of(factory)
+    SNAPSHOTS.use_files(engine, tmp_path)
+    expected = _trace_p2(client)
+    saved = SNAPSHOTS.peek(engine, tenant)
+    assert saved is not None and mapped(saved)
+    # when the database no longer holds the newest event those files applied (as after a
+    # restore from an older backup: here its eventID is changed)
+    newest = int(saved.events.row_ids[-1])
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE epcis_events SET event_id = 'urn:uuid:restored' WHERE id = {newest}"
+        )
+    SNAPSHOTS.clear()
+    SNAPSHOTS.use_files(engine, tmp_path)
+    again = _trace_p2(client)
+    # then the files were ignored: the snapshot was loaded from the database (and saved anew)
+    reloaded = SNAPSHOTS.peek(engine, tenant)
+    assert reloaded is not None and mapped(reloaded)
+    assert reloaded.events.facts([newest])[newest].event_id == "urn:uuid:restored"
+    assert again["serials"] == expected["serials"]

@@ -66,7 +66,7 @@ from medledger.trace.engine import (
     build_graph,
     update_graph,
 )
-from medledger.trace.engine.facts import EventTable
+from medledger.trace.engine.facts import EventTable, HopTable
 from medledger.trace.engine.report import fill_listing_fragments
 from medledger.trace.models import EpcisEvent, ItemParty, TraceItem
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
@@ -89,7 +89,7 @@ class Snapshot:
     tenant_id: int
     graph: TraceGraph
     items: ItemTable
-    hops: Mapping[int, tuple[HopFacts, ...]]  # unretracted hops per item, oldest first
+    hops: HopTable  # unretracted hops per item, oldest first (columns)
     events: EventTable
     max_item_id: int
     max_edge_id: int
@@ -218,7 +218,11 @@ class SnapshotCache:
                     mapped = files.load(found[1])
                 except (OSError, ValueError, EOFError, pickle.UnpicklingError):
                     mapped = None
-                if mapped is not None and mapped.tenant_id == tenant_id:
+                if (
+                    mapped is not None
+                    and mapped.tenant_id == tenant_id
+                    and _matches_database(connection, mapped)
+                ):
                     # Mapped as saved; the caller's freshness check refreshes it from there.
                     return replace(mapped, loads=1)
         snapshot = load_snapshot(connection, tenant_id)
@@ -424,6 +428,21 @@ def _fill_all_fragments(items: ItemTable) -> None:
         fill_listing_fragments(items, np.arange(start, min(start + _WARM_CHUNK, items.size)))
 
 
+def _matches_database(connection: Connection, snapshot: Snapshot) -> bool:
+    """Whether a saved snapshot was made from this database: its newest event row holds the
+    same eventID (a database restored from a backup, or another database at the same URL,
+    does not use files written before)."""
+    rows = snapshot.events.row_ids
+    if rows.size == 0:
+        return True
+    mark = int(rows[-1])  # the tenant's newest event in the snapshot (rows are sorted)
+    saved = snapshot.events.facts([mark]).get(mark)
+    stored = connection.exec_driver_sql(
+        f"SELECT event_id FROM epcis_events WHERE id = {int(mark)}"
+    ).scalar()
+    return saved is not None and stored == saved.event_id
+
+
 def release_memory() -> None:
     """Hand the memory a full load freed back to the OS (glibc keeps freed heap pages, in
     every thread's arena, until trimmed: after a million rows read in batches that was
@@ -516,7 +535,7 @@ def load_snapshot(connection: Connection, tenant_id: int) -> Snapshot:
         items.ids[members],
         edge_ids=edge_columns["id"],
     )
-    hops = _hops_by_item(_read_hops(connection, f"tenant_id = {tenant}"))
+    hops = HopTable.from_facts(_read_hops(connection, f"tenant_id = {tenant}"), vocabulary)
     event_parts = [
         EventTable.from_rows(rows, vocabulary)
         for rows in _fetch_batches(connection, _events_sql(connection, f"tenant_id = {tenant}"))
@@ -649,10 +668,7 @@ def refresh_snapshot(connection: Connection, cached: Snapshot) -> Snapshot:
         read_hops.extend(
             _read_hops(connection, f"tenant_id = {tenant} AND item_id IN ({_ints(chunk)})")
         )
-    hops = dict(cached.hops)
-    for item_id in rehop:
-        hops.pop(item_id, None)
-    hops.update(_hops_by_item(read_hops))
+    hops = cached.hops.replaced(rehop, read_hops)
     members = read_items.lot_item_id != NONE
     graph = update_graph(
         cached.graph,
@@ -894,13 +910,6 @@ def _read_hops(connection: Connection, where: str) -> list[HopFacts]:
     ]
 
 
-def _hops_by_item(hops: Iterable[HopFacts]) -> dict[int, tuple[HopFacts, ...]]:
-    grouped: dict[int, list[HopFacts]] = {}
-    for hop in sorted(hops, key=lambda h: h.id):
-        grouped.setdefault(hop.item_id, []).append(hop)
-    return {item_id: tuple(item_hops) for item_id, item_hops in grouped.items()}
-
-
 def _events_sql(connection: Connection, where: str) -> str:
     return (
         "SELECT id, event_id, event_type, action, biz_step, disposition, "
@@ -1115,7 +1124,7 @@ def sql_snapshot(
         tenant_id=tenant,
         graph=graph,
         items=items,
-        hops=_hops_by_item(hops),
+        hops=HopTable.from_facts(hops, vocabulary),
         events=EventTable.from_rows(event_list, vocabulary),
         max_item_id=0,
         max_edge_id=0,

@@ -1,11 +1,11 @@
 """Trace snapshots as memory-mapped files, shared by the processes of one machine.
 
-A snapshot's arrays (the CSR graph, the item columns, the event columns) are written as
+A snapshot's arrays (the CSR graph, the item, event and custody hop columns) are written as
 ``.npy`` files into a version directory and read back with ``numpy.load(mmap_mode="r")``:
 every ``serve`` process of the machine that maps the same version shares one copy in the
 page cache, and a process's resident memory for them is what the OS keeps cached once, not a
-copy per process. The rest (the few overriding URIs, the text vocabulary, custody hops, the
-applied event window) is small and goes into ``meta.pickle`` next to them.
+copy per process. The rest (the few overriding URIs, the text vocabulary, the applied event
+window) is small and goes into ``meta.pickle`` next to them.
 
 Layout: ``<root>/<database key>/t<tenant>/v<applied event mark, 12 digits>-<pid>`` — written
 under a temporary name in the same directory and renamed when complete (a reader never sees a
@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from medledger.trace.engine import ItemTable, TraceGraph, Vocabulary
-from medledger.trace.engine.facts import EventTable
+from medledger.trace.engine.facts import HOP_COLUMNS, EventTable, HopTable
 from medledger.trace.engine.graph import Adjacency
 
 if TYPE_CHECKING:
     from medledger.trace.snapshot import Snapshot
 
-FORMAT = 1
+FORMAT = 2
 _ADJACENCY = ("indptr", "neighbour", "event_row_id", "kind", "edge_id")
 _ITEMS = (
     "ids",
@@ -118,6 +118,8 @@ def save(snapshot: Snapshot, directory: Path) -> Path:
             arrays[f"items.{name}"] = getattr(snapshot.items, name)
         for name in _EVENTS:
             arrays[f"events.{name}"] = getattr(snapshot.events, name)
+        for name, column in snapshot.hops.columns().items():
+            arrays[f"hops.{name}"] = column
         for name, array in arrays.items():
             np.save(temporary / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         meta = {
@@ -125,7 +127,6 @@ def save(snapshot: Snapshot, directory: Path) -> Path:
             "tenant_id": snapshot.tenant_id,
             "vocabulary": snapshot.items.vocabulary.values,
             "uri_overrides": dict(snapshot.items.uri_overrides),
-            "hops": dict(snapshot.hops),
             "max_item_id": snapshot.max_item_id,
             "max_edge_id": snapshot.max_edge_id,
             "max_hop_id": snapshot.max_hop_id,
@@ -189,7 +190,10 @@ def load(path: Path) -> Snapshot:
         tenant_id=int(meta["tenant_id"]),
         graph=graph,
         items=items,
-        hops=meta["hops"],
+        hops=HopTable(
+            **{name: array(f"hops.{name}") for name in HOP_COLUMNS},
+            vocabulary=vocabulary,
+        ),
         events=events,
         max_item_id=int(meta["max_item_id"]),
         max_edge_id=int(meta["max_edge_id"]),

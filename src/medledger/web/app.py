@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             from medledger.trace.snapshot import SNAPSHOTS
 
             root = settings.trace_snapshot_dir
+            if root is not None and str(root) in ("", "."):
+                root = None  # set empty: not shared
             if root is not None and not root.is_absolute():
                 root = Path.cwd() / root
             SNAPSHOTS.start_background(engine, files_root=root)
