@@ -200,6 +200,9 @@ def main() -> None:
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--lots", type=int, default=300, help="typical lots sampled")
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument(
+        "--start-only", action="store_true", help="only section 0 (memory and start)"
+    )
     args = parser.parse_args()
 
     engine, network = database(args.db, args.edges, args.regenerate)
@@ -254,6 +257,8 @@ def main() -> None:
         f"   files of the newest version(s) on disk: {on_disk / 2**20:.0f} MB "
         "(in the page cache once per machine)"
     )
+    if args.start_only:
+        return
 
     # Cold: the first trace of this process loads the tenant's snapshot (or maps the files).
     SNAPSHOTS.clear()

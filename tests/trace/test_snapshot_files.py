@@ -57,7 +57,7 @@ def mapped(snapshot: Any) -> bool:
         snapshot.items.key,
         snapshot.events.event_ids,
     ]
-    return all(isinstance(array, np.memmap) and not array.flags.writeable for array in arrays)
+    return all(isinstance(array.base, np.memmap) and not array.flags.writeable for array in arrays)
 
 
 def test_a_second_process_maps_the_saved_snapshot_and_answers_the_same(

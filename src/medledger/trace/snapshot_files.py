@@ -168,7 +168,10 @@ def load(path: Path) -> Snapshot:
         raise ValueError(f"unknown trace snapshot format in {path}")
 
     def array(name: str) -> Any:
-        return np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        # A plain ndarray view of the mapping (it keeps the mapping alive): numpy's memmap
+        # subclass adds a Python hook to every slice and gather a trace makes.
+        mapped = np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        return mapped.view(np.ndarray)
 
     vocabulary = Vocabulary()
     for value in meta["vocabulary"][1:]:
