@@ -17,11 +17,14 @@ edge count matches; ``--regenerate`` forces a new one.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections import deque
@@ -45,7 +48,7 @@ from medledger.models import load_all_models  # noqa: E402
 from medledger.trace import service  # noqa: E402
 from medledger.trace.engine import Direction  # noqa: E402
 from medledger.trace.ledger.capture import capture_document  # noqa: E402
-from medledger.trace.snapshot import SNAPSHOTS  # noqa: E402
+from medledger.trace.snapshot import SNAPSHOTS, find_item_id, sql_snapshot  # noqa: E402
 
 POSTGRES_ADMIN = os.environ.get(
     "MEDLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -197,6 +200,9 @@ def main() -> None:
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--lots", type=int, default=300, help="typical lots sampled")
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument(
+        "--start-only", action="store_true", help="only section 0 (memory and start)"
+    )
     args = parser.parse_args()
 
     engine, network = database(args.db, args.edges, args.regenerate)
@@ -217,16 +223,51 @@ def main() -> None:
             report = service.trace(session, admin, service.TraceRequest(identifier, direction))
             return report.listing_csv() if csv else report.to_json()
 
-    # Cold: the first trace of a process loads the tenant's snapshot.
+    # Memory and start, each in a fresh process (a restarted `serve`), see start_and_memory.
+    files_root = ROOT / "bench" / ".data" / f"snapshots-{args.db}-{args.edges}"
+    shutil.rmtree(files_root, ignore_errors=True)
+    probe_uri = network.lot_uris[network.finished_lots[0]]
+    print("\n0. memory and start (each line a fresh process, as after a restart)")
+    for label, with_files in (
+        ("no files (each process its own copy)", False),
+        ("files, first process (loads, saves)", True),
+        ("files, next process (maps them)", True),
+    ):
+        figures = measure_start(
+            engine.url.render_as_string(hide_password=False),
+            network.tenant_id,
+            probe_uri,
+            files_root if with_files else None,
+        )
+        print(f"   {label}")
+        print(
+            f"     first request after the restart {figures['first_request_s'] * 1000:8.1f} ms"
+            f" (answered by {'SQL' if figures['first_by_sql'] else 'the snapshot'});"
+            f" snapshot ready after {figures['ready_s']:.2f} s;"
+            f" the same trace then {figures['after_ready_s'] * 1000:.2f} ms"
+        )
+        print(
+            f"     RSS before {figures['rss_before_mb']:.0f} MB, peak {figures['peak_mb']:.0f} MB,"
+            f" steady {figures['rss_after_mb']:.0f} MB, of which the process's own"
+            f" (anonymous) {figures['anon_after_mb'] - figures['anon_before_mb']:.0f} MB more"
+            f" than before and mapped files {figures['file_after_mb']:.0f} MB"
+        )
+    on_disk = sum(path.stat().st_size for path in files_root.rglob("*") if path.is_file())
+    print(
+        f"   files of the newest version(s) on disk: {on_disk / 2**20:.0f} MB "
+        "(in the page cache once per machine)"
+    )
+    if args.start_only:
+        return
+
+    # Cold: the first trace of this process loads the tenant's snapshot (or maps the files).
     SNAPSHOTS.clear()
-    cold = timed(lambda: service_trace(network.lot_uris[network.finished_lots[0]]), 1)[0]
-    started = time.perf_counter()
-    SNAPSHOTS.wait_warm()
-    warm = time.perf_counter() - started
+    SNAPSHOTS.use_files(engine, files_root)
+    cold = timed(lambda: service_trace(probe_uri), 1)[0]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"\nsnapshot full load (first trace of a process): {cold:.2f} s; listing fragments "
-        f"built in the background for {warm:.2f} s more; peak RSS {rss:.0f} MB"
+        f"\nsnapshot of this process (mapped from the files): {cold:.2f} s;"
+        f" peak RSS of the benchmark process {rss:.0f} MB"
     )
 
     rng = random.Random(11)
@@ -292,7 +333,7 @@ def main() -> None:
         return len(seen)
 
     units = bfs()
-    # The first listing of these rows (their CSV fragments were built after the load).
+    # The first listing of these rows (their CSV fragments are built by it and kept).
     first_listing = timed(lambda: service_trace(hot_uri, csv=True), 1)[0]
     repeat = 7
     worst_service = timed(lambda: service_trace(hot_uri, csv=True), repeat)
@@ -324,6 +365,90 @@ def main() -> None:
             f"{loop / statistics.median(worst_service):.0f}×   (target ≥ 50×)"
         )
     raw.close()
+
+
+def measure_start(url: str, tenant: int, uri: str, files_root: Path | None) -> dict[str, Any]:
+    """Run :func:`start_and_memory` in a fresh Python process and return its figures."""
+    command = [sys.executable, __file__, "--start-child", url, str(tenant), uri]
+    if files_root is not None:
+        command.append(str(files_root))
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _memory() -> dict[str, float]:
+    """This process's resident memory (MB): all, anonymous (its own) and file-backed."""
+    fields: dict[str, float] = {}
+    with open("/proc/self/smaps_rollup") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                fields[parts[0][:-1]] = int(parts[1]) / 1024
+    rss = fields.get("Rss", 0.0)
+    anon = fields.get("Anonymous", 0.0)
+    return {"rss": rss, "anon": anon, "file": rss - anon}
+
+
+def start_and_memory(url: str, tenant: int, uri: str, files_root: str | None) -> None:
+    """A restarted server process: snapshots load in the background from its start; one trace
+    is asked at once (answered by SQL while loading), one after the snapshot is ready. Prints
+    the times and the memory (JSON)."""
+    import gc
+
+    engine = make_engine(url)
+    load_all_models()
+    factory = make_session_factory(engine)
+    with system_unit_of_work(factory) as session:
+        admin: Principal = tenant_admin(session, tenant, label="bench")
+        # What a request imports and opens, without loading a snapshot: the baseline.
+        root = find_item_id(session, tenant, service.item_uri(uri))
+        assert root is not None
+        report = sql_snapshot(session.connection(), tenant, root, [Direction.DOWNSTREAM])
+    SNAPSHOTS.clear()
+    gc.collect()
+    before = _memory()
+    started = time.perf_counter()
+    SNAPSHOTS.start_background(
+        engine, [tenant], files_root=Path(files_root) if files_root else None
+    )
+
+    def one() -> Any:
+        with unit_of_work(factory, principal=admin) as session:
+            set_tenant_guc(session, admin.tenant_id)
+            return service.trace(session, admin, service.TraceRequest(uri)).to_json()
+
+    first = one()
+    first_s = time.perf_counter() - started
+    by_sql = SNAPSHOTS.sql_traces > 0
+    SNAPSHOTS.wait_loaded()
+    ready_s = time.perf_counter() - started
+    one()  # the first trace of the snapshot
+    tick = time.perf_counter()
+    after = one()
+    after_ready_s = time.perf_counter() - tick
+    assert after == first, "the SQL path and the snapshot answered differently"
+    SNAPSHOTS.wait_saved()
+    del report
+    gc.collect()
+    steady = _memory()
+    print(
+        json.dumps(
+            {
+                "first_request_s": first_s,
+                "first_by_sql": by_sql,
+                "ready_s": ready_s,
+                "after_ready_s": after_ready_s,
+                "rss_before_mb": before["rss"],
+                "anon_before_mb": before["anon"],
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "rss_after_mb": steady["rss"],
+                "anon_after_mb": steady["anon"],
+                "file_after_mb": steady["file"],
+            }
+        )
+    )
 
 
 def incremental_refresh(
@@ -440,4 +565,9 @@ def per_node_loop(cursor: Any, tenant: int, root: int) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--start-child":
+        start_and_memory(
+            sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None
+        )
+    else:
+        main()

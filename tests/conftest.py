@@ -114,6 +114,9 @@ def settings(engine: Engine) -> Settings:
         database_url=str(engine.url.render_as_string(hide_password=False)),
         secret_key="test-secret",
         login_max_failures=5,
+        # Traces load their snapshot on first use (deterministic); tests/trace/test_sql_path.py
+        # covers the background load.
+        trace_preload=False,
     )
 
 

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # Worker processes that check and hash the events of large capture documents
     # (None: one fewer than the CPUs, at most 4; 0: none). See trace/epcis/parallel.py.
     capture_workers: int | None = None
+    # Load every tenant's trace snapshot in a background thread at startup; until a tenant's is
+    # ready its traces are answered by recursive SQL (docs/trace.md). Off: load on first trace.
+    trace_preload: bool = True
+    # Where trace snapshots are written as memory-mapped files, shared by the processes of the
+    # machine (docs/trace.md); empty: not shared (each process keeps its own in memory).
+    trace_snapshot_dir: Path | None = Path("var/trace-snapshots")
     # Webhooks to loopback, private or link-local addresses are refused unless this is on
     # (a partner must not make the hub call its internal services; tests and demos turn it on).
     webhook_allow_private_networks: bool = False

@@ -124,7 +124,11 @@ class TraceItem(Base):
     """An identifier seen in the ledger, interned once per tenant."""
 
     __tablename__ = "trace_items"
-    __table_args__ = (UniqueConstraint("tenant_id", "uri"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "uri"),
+        # The serials of a lot: the recursive SQL trace's lot → serials step.
+        Index("ix_trace_items_lot", "tenant_id", "lot_item_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenants.id"), index=True)

@@ -113,7 +113,11 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
         uri = item_uri(request.identifier)
         if uri != stored:
             root_id = repo.find_item_id(session, tenant, uri)
-            if root_id is not None and not snapshot.items.contains(root_id):
+            if (
+                root_id is not None
+                and snapshot is not None
+                and not snapshot.items.contains(root_id)
+            ):
                 snapshot, _ = repo.SNAPSHOTS.current(session, tenant, must_know=root_id)
     if root_id is None or (
         not principal.sees_all_parties and not repo.item_visible(session, principal, root_id)
@@ -123,12 +127,16 @@ def trace(session: Session, principal: Principal, request: TraceRequest) -> Trac
             code=Code.ITEM_NOT_FOUND,
             params={"identifier": request.identifier},
         )
-    graph, items = snapshot.graph, snapshot.items
     sides = (
         [Direction.UPSTREAM, Direction.DOWNSTREAM]
         if request.direction is Direction.BOTH
         else [request.direction]
     )
+    if snapshot is None:
+        # The tenant's snapshot is still loading (in the background): recursive SQL reaches
+        # the items, and the same engine reports on what it read (docs/trace.md).
+        snapshot = repo.sql_snapshot(session.connection(), tenant, root_id, sides)
+    graph, items = snapshot.graph, snapshot.items
     reaches: list[tuple[Direction, Reach]] = [(side, walk(graph, root_id, side)) for side in sides]
     reached = reached_ids(root_id, reaches)
     scope = None

@@ -31,12 +31,16 @@ never user text: binding 20 000 parameters one by one costs more than the query 
 
 from __future__ import annotations
 
+import ctypes
+import pickle
 import re
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,9 +51,12 @@ from sqlalchemy.orm import Session
 from medledger.core.principal import Principal
 from medledger.core.scoping import scoped
 from medledger.trace import repository as _ledger_rules  # noqa: F401 (registers party rules)
+from medledger.trace import snapshot_files as files
 from medledger.trace.engine import (
+    LOT,
     NONE,
     ArcKind,
+    Direction,
     GraphChanges,
     HopFacts,
     ItemTable,
@@ -59,12 +66,14 @@ from medledger.trace.engine import (
     build_graph,
     update_graph,
 )
-from medledger.trace.engine.facts import EventTable
+from medledger.trace.engine.facts import EventTable, HopTable
 from medledger.trace.engine.report import fill_listing_fragments
 from medledger.trace.models import EpcisEvent, ItemParty, TraceItem
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
 
 _CHUNK = 5000
+# A refreshed snapshot is written back to its files at most this often (seconds) per tenant.
+SAVE_INTERVAL = 30.0
 # Event ids re-checked below the highest one seen (late commits within it are caught).
 MARGIN = 256
 FULL_RELOAD_EVENTS = 200_000
@@ -80,7 +89,7 @@ class Snapshot:
     tenant_id: int
     graph: TraceGraph
     items: ItemTable
-    hops: Mapping[int, tuple[HopFacts, ...]]  # unretracted hops per item, oldest first
+    hops: HopTable  # unretracted hops per item, oldest first (columns)
     events: EventTable
     max_item_id: int
     max_edge_id: int
@@ -96,7 +105,14 @@ class Snapshot:
 
 
 class SnapshotCache:
-    """Per-engine, per-tenant snapshots, refreshed incrementally when the ledger moves."""
+    """Per-engine, per-tenant snapshots, refreshed incrementally when the ledger moves.
+
+    By default a trace that finds no snapshot loads it (the CLI, tests). For an engine given to
+    :meth:`start_background` (the server, at startup) no request ever waits for a load: the
+    tenants' snapshots are loaded by a background thread, and a trace arriving before its
+    tenant's is ready gets ``None`` and is answered by the recursive SQL path
+    (:func:`sql_snapshot`), with the very same answer.
+    """
 
     def __init__(self) -> None:
         self._by_engine: weakref.WeakKeyDictionary[Engine, dict[int, Snapshot]] = (
@@ -104,6 +120,23 @@ class SnapshotCache:
         )
         self._lock = threading.Lock()
         self._warming: list[threading.Thread] = []
+        self._background: weakref.WeakSet[Engine] = weakref.WeakSet()
+        self._loading: dict[tuple[int, int], threading.Thread] = {}
+        # Build every item's listing text after a load (~250 MB at a million items): off, so
+        # the snapshot stays compact; a listing builds the rows it reaches and keeps them.
+        self.warm_listing = False
+        # Traces answered by the SQL path so far (tests and the benchmark).
+        self.sql_traces = 0
+        # When set, background loads wait for it before they start (tests: a request that
+        # arrives while the snapshot is loading).
+        self.loading_gate: threading.Event | None = None
+        # Engines whose snapshots are shared through memory-mapped files: (root, database key).
+        self._files: weakref.WeakKeyDictionary[Engine, tuple[Path, str]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._saved_at: dict[tuple[int, int], float] = {}
+        self._saving: list[threading.Thread] = []
+        self.save_interval = SAVE_INTERVAL
 
     def current(
         self,
@@ -112,7 +145,7 @@ class SnapshotCache:
         uri: str | None = None,
         *,
         must_know: int | None = None,
-    ) -> tuple[Snapshot, int | None]:
+    ) -> tuple[Snapshot | None, int | None]:
         """The tenant's snapshot brought up to date with what this session sees, and the id of
         the item with canonical ``uri`` (None if unknown or not asked).
 
@@ -120,14 +153,22 @@ class SnapshotCache:
         a trace of a current snapshot costs one round trip. ``must_know``: an item id the
         caller found in the database; if the snapshot does not know it (rows written without
         a new event, e.g. by a bulk import), it is refreshed anyway.
+
+        The snapshot is None when the engine loads in the background and the tenant's is not
+        ready yet (the load is started if it was not): the caller answers by SQL.
         """
         connection = session.connection()
         engine = connection.engine
         with self._lock:
             cached = self._by_engine.get(engine, {}).get(tenant_id)
+            background = engine in self._background
         fresh = cached
         if fresh is None:
-            fresh = load_snapshot(connection, tenant_id)
+            if background:
+                self._load_in_background(engine, tenant_id)
+                found = find_item_id(session, tenant_id, uri) if uri else None
+                return None, found
+            fresh = self._initial(connection, engine, tenant_id)
             self._warm(fresh.items)
         root_id, count, highest, party_count, party_changed = _probe(
             connection, tenant_id, uri or "", fresh.floor
@@ -136,8 +177,10 @@ class SnapshotCache:
             fresh.applied, default=fresh.floor
         )
         wanted = root_id if root_id is not None else must_know
+        refreshed = False
         if not in_window or (wanted is not None and not fresh.items.contains(int(wanted))):
-            fresh = refresh_snapshot(connection, fresh)
+            fresh = refresh_snapshot(connection, self._adopted(engine, fresh))
+            refreshed = True
         if (party_count, party_changed) != fresh.parties_version:
             fresh = replace(
                 fresh,
@@ -147,12 +190,204 @@ class SnapshotCache:
         if fresh is not cached:
             with self._lock:
                 self._by_engine.setdefault(engine, {})[tenant_id] = fresh
+        if refreshed:
+            self._save_later(engine, fresh)
         return fresh, (int(root_id) if root_id is not None else None)
+
+    # --- memory-mapped files (snapshot_files.py) ------------------------------------------
+
+    def use_files(self, engine: Engine, root: Path) -> None:
+        """Share ``engine``'s snapshots through memory-mapped files under ``root``."""
+        url = engine.url.render_as_string(hide_password=True)
+        with self._lock:
+            self._files[engine] = (Path(root), files.database_key(url))
+
+    def _directory(self, engine: Engine, tenant_id: int) -> Path | None:
+        with self._lock:
+            found = self._files.get(engine)
+        return files.tenant_dir(found[0], found[1], tenant_id) if found else None
+
+    def _initial(self, connection: Connection, engine: Engine, tenant_id: int) -> Snapshot:
+        """A first snapshot: the newest saved version mapped and brought up to date, or, when
+        there is none (or it is unreadable), a full load that is then saved and mapped."""
+        directory = self._directory(engine, tenant_id)
+        if directory is not None:
+            found = files.newest(directory)
+            if found is not None:
+                try:
+                    mapped = files.load(found[1])
+                except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+                    mapped = None
+                if (
+                    mapped is not None
+                    and mapped.tenant_id == tenant_id
+                    and _matches_database(connection, mapped)
+                ):
+                    # Mapped as saved; the caller's freshness check refreshes it from there.
+                    return replace(mapped, loads=1)
+        snapshot = load_snapshot(connection, tenant_id)
+        if directory is not None:
+            # Write it now and read it back mapped: this process's copy is then the page
+            # cache's, which every process of the machine shares.
+            path = files.save(snapshot, directory)
+            with self._lock:
+                self._saved_at[(id(engine), tenant_id)] = time.monotonic()
+            snapshot = files.counted(files.load(path), snapshot)
+        release_memory()
+        return snapshot
+
+    def _adopted(self, engine: Engine, snapshot: Snapshot) -> Snapshot:
+        """A newer saved version (another process saved it) in place of ``snapshot``, when
+        there is one: refreshing from it keeps this process on the shared copy."""
+        directory = self._directory(engine, snapshot.tenant_id)
+        if directory is None:
+            return snapshot
+        found = files.newest(directory)
+        if found is None or found[0] <= files.mark_of(snapshot):
+            return snapshot
+        try:
+            return files.counted(files.load(found[1]), snapshot)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            return snapshot
+
+    def _save_later(self, engine: Engine, snapshot: Snapshot) -> None:
+        """Save a refreshed snapshot (its changed arrays are this process's own copies) in a
+        background thread and map it back, at most once per :data:`SAVE_INTERVAL` per
+        tenant; a process that refreshes meanwhile keeps its copies until the next save."""
+        directory = self._directory(engine, snapshot.tenant_id)
+        if directory is None:
+            return
+        key = (id(engine), snapshot.tenant_id)
+        now = time.monotonic()
+        with self._lock:
+            if now - self._saved_at.get(key, -1e9) < self.save_interval:
+                return
+            self._saved_at[key] = now
+        thread = threading.Thread(
+            target=self._save_and_map,
+            args=(engine, snapshot, directory),
+            name="trace-snapshot-save",
+            daemon=True,
+        )
+        with self._lock:
+            self._saving = [t for t in self._saving if t.is_alive()] + [thread]
+        thread.start()
+
+    def _save_and_map(self, engine: Engine, snapshot: Snapshot, directory: Path) -> None:
+        found = files.newest(directory)
+        if found is not None and found[0] >= files.mark_of(snapshot):
+            # Another process saved this state (or a later one) already: map that.
+            return
+        path = files.save(snapshot, directory)
+        mapped = files.load(path)
+        with self._lock:
+            tenants = self._by_engine.get(engine, {})
+            current = tenants.get(snapshot.tenant_id)
+            if current is snapshot:  # nothing newer meanwhile: swap in the mapped copy
+                tenants[snapshot.tenant_id] = files.counted(mapped, snapshot)
+        del snapshot, current
+        release_memory()
+
+    def wait_saved(self, timeout: float | None = None) -> None:
+        """Wait for the background saves started so far (tests and the benchmark)."""
+        with self._lock:
+            threads = list(self._saving)
+        for thread in threads:
+            thread.join(timeout)
+
+    # --- background loading -----------------------------------------------------------
+
+    def start_background(
+        self,
+        engine: Engine,
+        tenant_ids: Iterable[int] | None = None,
+        *,
+        files_root: Path | None = None,
+    ) -> None:
+        """From now on, ``engine``'s snapshots load in the background (no request waits); start
+        loading those of ``tenant_ids`` (default: every tenant), one after the other, in one
+        thread. With ``files_root``, snapshots are shared through memory-mapped files there."""
+        if files_root is not None:
+            self.use_files(engine, files_root)
+        with self._lock:
+            self._background.add(engine)
+        thread = threading.Thread(
+            target=self._load_tenants,
+            args=(engine, None if tenant_ids is None else list(tenant_ids)),
+            name="trace-snapshot-preload",
+            daemon=True,
+        )
+        with self._lock:
+            self._loading[(id(engine), 0)] = thread
+        thread.start()
+
+    def ready(self, engine: Engine, tenant_id: int) -> bool:
+        with self._lock:
+            return tenant_id in self._by_engine.get(engine, {})
+
+    def wait_loaded(self, timeout: float | None = None) -> None:
+        """Wait for the background loads started so far (tests and the benchmark)."""
+        with self._lock:
+            threads = list(self._loading.values())
+        for thread in threads:
+            thread.join(timeout)
+
+    def _load_in_background(self, engine: Engine, tenant_id: int) -> None:
+        key = (id(engine), int(tenant_id))
+        with self._lock:
+            running = self._loading.get(key)
+            if running is not None and running.is_alive():
+                return
+            thread = threading.Thread(
+                target=self._load_tenants,
+                args=(engine, [int(tenant_id)]),
+                name=f"trace-snapshot-load-{tenant_id}",
+                daemon=True,
+            )
+            self._loading[key] = thread
+        thread.start()
+
+    def _load_tenants(self, engine: Engine, tenant_ids: list[int] | None) -> None:
+        if tenant_ids is None:
+            with engine.connect() as connection, connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # For this transaction only (the connection goes back to the pool).
+                    connection.exec_driver_sql("SELECT set_config('app.rls_bypass', 'on', true)")
+                tenant_ids = [
+                    int(value)
+                    for value in connection.exec_driver_sql(
+                        "SELECT id FROM tenants ORDER BY id"
+                    ).scalars()
+                ]
+        gate = self.loading_gate
+        if gate is not None:
+            gate.wait()
+        for tenant_id in tenant_ids:
+            if self.ready(engine, tenant_id):
+                continue
+            with engine.connect() as connection, connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql(
+                        f"SELECT set_config('app.tenant_id', '{int(tenant_id)}', true)"
+                    )
+                snapshot = self._initial(connection, engine, tenant_id)
+                snapshot = replace(
+                    snapshot,
+                    parties_version=tuple(_probe(connection, tenant_id, "", snapshot.floor)[3:5]),
+                    parties=load_parties(connection, tenant_id),
+                )
+            with self._lock:
+                tenants = self._by_engine.setdefault(engine, {})
+                # A request may have loaded it meanwhile (inline mode): keep the first.
+                tenants.setdefault(tenant_id, snapshot)
+            self._warm(snapshot.items)
 
     def _warm(self, items: ItemTable) -> None:
         """Build the recall-listing fragments of every item of a freshly loaded table in a
         background thread, so that the first listing of a lot costs what later ones do
         (about 4 µs per item on a 2-core VM: 4 s for a million items, ~250 MB)."""
+        if not self.warm_listing:
+            return
         thread = threading.Thread(
             target=_fill_all_fragments, args=(items,), name="trace-listing-warmup", daemon=True
         )
@@ -173,8 +408,13 @@ class SnapshotCache:
             return self._by_engine.get(engine, {}).get(tenant_id)
 
     def clear(self) -> None:
+        """Forget every snapshot, and go back to loading on first use (tests, benchmark)."""
         with self._lock:
             self._by_engine = weakref.WeakKeyDictionary()
+            self._background = weakref.WeakSet()
+            self._files = weakref.WeakKeyDictionary()
+            self._saved_at = {}
+            self.sql_traces = 0
 
 
 SNAPSHOTS = SnapshotCache()
@@ -186,6 +426,32 @@ def _fill_all_fragments(items: ItemTable) -> None:
     a request listing rows not filled yet builds them itself)."""
     for start in range(0, items.size, _WARM_CHUNK):
         fill_listing_fragments(items, np.arange(start, min(start + _WARM_CHUNK, items.size)))
+
+
+def _matches_database(connection: Connection, snapshot: Snapshot) -> bool:
+    """Whether a saved snapshot was made from this database: its newest event row holds the
+    same eventID (a database restored from a backup, or another database at the same URL,
+    does not use files written before)."""
+    rows = snapshot.events.row_ids
+    if rows.size == 0:
+        return True
+    mark = int(rows[-1])  # the tenant's newest event in the snapshot (rows are sorted)
+    saved = snapshot.events.facts([mark]).get(mark)
+    stored = connection.exec_driver_sql(
+        f"SELECT event_id FROM epcis_events WHERE id = {int(mark)}"
+    ).scalar()
+    return saved is not None and stored == saved.event_id
+
+
+def release_memory() -> None:
+    """Hand the memory a full load freed back to the OS (glibc keeps freed heap pages, in
+    every thread's arena, until trimmed: after a million rows read in batches that was
+    several hundred MB of a process's resident memory). A no-op where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return
 
 
 # The item a trace starts from, the event window and the parties' version, in one round trip.
@@ -245,13 +511,19 @@ def load_snapshot(connection: Connection, tenant_id: int) -> Snapshot:
     initial_floor = max(_max_event_id(connection) - MARGIN, 0)
     floor, applied = _applied_window(_window_ids(connection, initial_floor), initial_floor)
     vocabulary = Vocabulary()
-    items = _read_items(connection, vocabulary, f"tenant_id = {tenant}")
-    edges = _fetch(
-        connection,
-        f"SELECT id, from_item_id, to_item_id, event_row_id, {_KIND_CODE_SQL} FROM genealogy_edges "
-        f"WHERE tenant_id = {tenant} AND retracted_by_event_id IS NULL",
+    items = _read_all_items(connection, vocabulary, f"tenant_id = {tenant}")
+    edge_parts = [
+        np.array(rows, dtype=np.int64).reshape(-1, 5)
+        for rows in _fetch_batches(
+            connection,
+            f"SELECT id, from_item_id, to_item_id, event_row_id, {_KIND_CODE_SQL} "
+            f"FROM genealogy_edges WHERE tenant_id = {tenant} AND retracted_by_event_id IS NULL",
+        )
+    ]
+    edge_columns = _edge_columns(
+        np.concatenate(edge_parts) if edge_parts else np.empty((0, 5), dtype=np.int64)
     )
-    edge_columns = _edge_columns(edges)
+    del edge_parts
     members = items.lot_item_id != NONE
     graph = build_graph(
         items.ids,
@@ -263,8 +535,13 @@ def load_snapshot(connection: Connection, tenant_id: int) -> Snapshot:
         items.ids[members],
         edge_ids=edge_columns["id"],
     )
-    hops = _hops_by_item(_read_hops(connection, f"tenant_id = {tenant}"))
-    events = EventTable.from_rows(_read_events(connection, f"tenant_id = {tenant}"), vocabulary)
+    hops = HopTable.from_facts(_read_hops(connection, f"tenant_id = {tenant}"), vocabulary)
+    event_parts = [
+        EventTable.from_rows(rows, vocabulary)
+        for rows in _fetch_batches(connection, _events_sql(connection, f"tenant_id = {tenant}"))
+    ]
+    events = EventTable.concatenated(event_parts, vocabulary)
+    del event_parts
     return Snapshot(
         tenant_id=tenant,
         graph=graph,
@@ -391,10 +668,7 @@ def refresh_snapshot(connection: Connection, cached: Snapshot) -> Snapshot:
         read_hops.extend(
             _read_hops(connection, f"tenant_id = {tenant} AND item_id IN ({_ints(chunk)})")
         )
-    hops = dict(cached.hops)
-    for item_id in rehop:
-        hops.pop(item_id, None)
-    hops.update(_hops_by_item(read_hops))
+    hops = cached.hops.replaced(rehop, read_hops)
     members = read_items.lot_item_id != NONE
     graph = update_graph(
         cached.graph,
@@ -498,17 +772,70 @@ def _time_text(connection: Connection, column: str) -> str:
     return column  # SQLite keeps naive UTC text that numpy parses
 
 
-def _read_items(connection: Connection, vocabulary: Vocabulary, where: str) -> ItemTable:
-    rows = _fetch(
-        connection,
+def _fetch_batches(
+    connection: Connection, sql: str, size: int = 50_000
+) -> Iterable[list[tuple[Any, ...]]]:
+    """Rows of a bulk read in batches, so a full load never holds a million row tuples at
+    once (each batch becomes columns before the next is read)."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while True:
+            batch = list(cursor.fetchmany(size))
+            if not batch:
+                return
+            yield batch
+    finally:
+        cursor.close()
+
+
+def _items_sql(connection: Connection, where: str) -> str:
+    return (
         "SELECT id, kind, gtin, COALESCE(serial, lot, sscc, ''), COALESCE(lot_item_id, -1), "
         "COALESCE(first_event_id, -1), commissioned, "
         f"{_time_text(connection, 'last_event_time')}, last_biz_step, last_disposition, "
         # An unregistered holder is minus its GLN (see ``engine.facts.party_key``).
         "last_biz_location, COALESCE(holder_party_id, -CAST(holder_gln AS BIGINT), -1), "
         f"CASE WHEN uri = ({_CANONICAL_URI}) THEN NULL ELSE uri END "
-        f"FROM trace_items WHERE {where}",
+        f"FROM trace_items WHERE {where}"
     )
+
+
+def _read_all_items(connection: Connection, vocabulary: Vocabulary, where: str) -> ItemTable:
+    """A whole tenant's items, read batch by batch into columns (see :func:`_fetch_batches`)."""
+    parts = [
+        _items_of_rows(vocabulary, rows)
+        for rows in _fetch_batches(connection, _items_sql(connection, where))
+    ]
+    if len(parts) <= 1:
+        return parts[0] if parts else _items_of_rows(vocabulary, [])
+    width = max(part.key.dtype.itemsize for part in parts)
+    columns: dict[str, Any] = {
+        name: np.concatenate(
+            [
+                part._columns()[name].astype(f"S{width}")
+                if name == "key"
+                else part._columns()[name]
+                for part in parts
+            ]
+        )
+        for name in parts[0]._columns()
+    }
+    overrides: dict[int, str] = {}
+    for part in parts:
+        overrides.update(part.uri_overrides)
+    table = ItemTable(**columns, vocabulary=vocabulary, uri_overrides=overrides)
+    ids = table.ids
+    if ids.size > 1 and not bool((ids[1:] > ids[:-1]).all()):
+        table = table.take(np.argsort(ids, kind="stable"))
+    return table
+
+
+def _read_items(connection: Connection, vocabulary: Vocabulary, where: str) -> ItemTable:
+    return _items_of_rows(vocabulary, _fetch(connection, _items_sql(connection, where)))
+
+
+def _items_of_rows(vocabulary: Vocabulary, rows: list[tuple[Any, ...]]) -> ItemTable:
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 13
     overrides = {item_id: uri for item_id, uri in zip(columns[0], columns[12], strict=True) if uri}
     return ItemTable.from_columns(
@@ -536,12 +863,19 @@ _KIND_CODE_SQL = (
 )
 
 
-def _edge_columns(edges: Sequence[Sequence[Any]]) -> dict[str, Any]:
-    """Columns of ``(id, from, to, event row, kind code)`` rows."""
-    matrix = np.array(
-        [tuple(edge) for edge in edges] if edges and not isinstance(edges[0], tuple) else edges,
-        dtype=np.int64,
-    ).reshape(-1, 5)
+def _edge_columns(edges: Sequence[Sequence[Any]] | np.ndarray[Any, Any]) -> dict[str, Any]:
+    """Columns of ``(id, from, to, event row, kind code)`` rows (or such a matrix)."""
+    if isinstance(edges, np.ndarray):
+        matrix = edges.astype(np.int64, copy=False).reshape(-1, 5)
+    else:
+        matrix = np.array(
+            [tuple(edge) for edge in edges] if edges and not isinstance(edges[0], tuple) else edges,
+            dtype=np.int64,
+        ).reshape(-1, 5)
+    # By edge id: a node's arcs are then in one order however the rows were read (a full
+    # load, the SQL path), so walks pick the same first parent either way.
+    if matrix.shape[0] > 1 and not bool((matrix[1:, 0] > matrix[:-1, 0]).all()):
+        matrix = matrix[np.argsort(matrix[:, 0], kind="stable")]
     return {
         "id": matrix[:, 0].copy(),
         "from": matrix[:, 1].copy(),
@@ -576,20 +910,16 @@ def _read_hops(connection: Connection, where: str) -> list[HopFacts]:
     ]
 
 
-def _hops_by_item(hops: Iterable[HopFacts]) -> dict[int, tuple[HopFacts, ...]]:
-    grouped: dict[int, list[HopFacts]] = {}
-    for hop in sorted(hops, key=lambda h: h.id):
-        grouped.setdefault(hop.item_id, []).append(hop)
-    return {item_id: tuple(item_hops) for item_id, item_hops in grouped.items()}
+def _events_sql(connection: Connection, where: str) -> str:
+    return (
+        "SELECT id, event_id, event_type, action, biz_step, disposition, "
+        f"{_time_text(connection, 'event_time')}, capturing_party_id "
+        f"FROM epcis_events WHERE {where}"
+    )
 
 
 def _read_events(connection: Connection, where: str) -> list[tuple[Any, ...]]:
-    return _fetch(
-        connection,
-        "SELECT id, event_id, event_type, action, biz_step, disposition, "
-        f"{_time_text(connection, 'event_time')}, capturing_party_id "
-        f"FROM epcis_events WHERE {where}",
-    )
+    return _fetch(connection, _events_sql(connection, where))
 
 
 # --- per-trace lookups --------------------------------------------------------------------
@@ -652,3 +982,169 @@ def _utc(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         raise TypeError(f"not a time: {value!r}")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- the SQL path (before the snapshot is loaded) -----------------------------------------
+
+# What a walk reaches, by recursive SQL: ids only; the facts are read for those ids after.
+# Downstream follows edges from → to and a lot to its serials; upstream edges to → from and a
+# serial to its lot. SQLite allows several recursive references in one compound; PostgreSQL
+# one, so both arc kinds go in a LATERAL subquery probed per reached node.
+_REACH_SQLITE = {
+    Direction.DOWNSTREAM: (
+        "WITH RECURSIVE reach(id) AS (SELECT CAST(:root AS INTEGER)"
+        # CROSS JOIN keeps the reached set as the outer loop, so SQLite probes the indexes.
+        " UNION SELECT e.to_item_id FROM reach r CROSS JOIN genealogy_edges e"
+        "  WHERE e.tenant_id = :t AND e.from_item_id = r.id AND e.retracted_by_event_id IS NULL"
+        " UNION SELECT i.id FROM reach r CROSS JOIN trace_items i"
+        "  WHERE i.tenant_id = :t AND i.lot_item_id = r.id)"
+        " SELECT id FROM reach"
+    ),
+    Direction.UPSTREAM: (
+        "WITH RECURSIVE reach(id) AS (SELECT CAST(:root AS INTEGER)"
+        " UNION SELECT e.from_item_id FROM reach r CROSS JOIN genealogy_edges e"
+        "  WHERE e.tenant_id = :t AND e.to_item_id = r.id AND e.retracted_by_event_id IS NULL"
+        " UNION SELECT i.lot_item_id FROM reach r CROSS JOIN trace_items i"
+        "  WHERE i.id = r.id AND i.lot_item_id IS NOT NULL)"
+        " SELECT id FROM reach"
+    ),
+}
+_REACH_POSTGRES = {
+    Direction.DOWNSTREAM: (
+        "WITH RECURSIVE reach(id) AS (SELECT CAST(:root AS BIGINT)"
+        " UNION SELECT n.id FROM reach r CROSS JOIN LATERAL ("
+        "  SELECT e.to_item_id AS id FROM genealogy_edges e"
+        "   WHERE e.tenant_id = :t AND e.from_item_id = r.id AND e.retracted_by_event_id IS NULL"
+        "  UNION ALL SELECT i.id FROM trace_items i"
+        "   WHERE i.tenant_id = :t AND i.lot_item_id = r.id) n)"
+        " SELECT id FROM reach"
+    ),
+    Direction.UPSTREAM: (
+        "WITH RECURSIVE reach(id) AS (SELECT CAST(:root AS BIGINT)"
+        " UNION SELECT n.id FROM reach r CROSS JOIN LATERAL ("
+        "  SELECT e.from_item_id AS id FROM genealogy_edges e"
+        "   WHERE e.tenant_id = :t AND e.to_item_id = r.id AND e.retracted_by_event_id IS NULL"
+        "  UNION ALL SELECT i.lot_item_id FROM trace_items i"
+        "   WHERE i.id = r.id AND i.lot_item_id IS NOT NULL) n)"
+        " SELECT id FROM reach"
+    ),
+}
+
+
+def sql_reach(
+    connection: Connection, tenant_id: int, root_id: int, direction: Direction
+) -> set[int]:
+    """Ids of every item reachable from ``root_id`` going ``direction`` (the root included),
+    by one recursive SQL statement."""
+    statements = _REACH_POSTGRES if connection.dialect.name == "postgresql" else _REACH_SQLITE
+    rows = connection.execute(
+        text(statements[direction]), {"root": int(root_id), "t": int(tenant_id)}
+    ).scalars()
+    return {int(value) for value in rows}
+
+
+def sql_snapshot(
+    connection: Connection, tenant_id: int, root_id: int, directions: Sequence[Direction]
+) -> Snapshot:
+    """A snapshot holding just what a trace of ``root_id`` reads, from the database.
+
+    Used while the tenant's full snapshot is not loaded yet (see :class:`SnapshotCache`): the
+    walk's reach comes from recursive SQL; then the facts of the reached items and of their
+    neighbourhood (every edge at either end of a reached item, the serials of reached lots
+    that were not commissioned — what the gaps ask —, the lots of serials) are read, and the
+    trace runs the same engine code on them. The walk over this subgraph is the walk over the
+    whole genealogy: a reached set is closed under its direction's arcs, and the arcs of a
+    node are in the same order as in a fully loaded snapshot (edges by id, then lot arcs).
+    """
+    tenant = int(tenant_id)
+    SNAPSHOTS.sql_traces += 1
+    reached: set[int] = {int(root_id)}
+    for direction in directions:
+        reached |= sql_reach(connection, tenant, root_id, direction)
+    vocabulary = Vocabulary()
+    # The reached items first: which lots were not commissioned (their units are read too).
+    items = _items_of(connection, vocabulary, tenant, sorted(reached))
+    uncommissioned = items.ids[(items.kind == LOT) & ~items.commissioned].tolist()
+    units: set[int] = set()
+    for chunk in _chunks(uncommissioned):
+        units.update(
+            int(value)
+            for value in connection.exec_driver_sql(
+                f"SELECT id FROM trace_items WHERE tenant_id = {tenant} "
+                f"AND lot_item_id IN ({_ints(chunk)})"
+            ).scalars()
+        )
+    centre = sorted(reached | units)
+    edges: dict[int, tuple[Any, ...]] = {}
+    for column in ("from_item_id", "to_item_id"):
+        for chunk in _chunks(centre):
+            for edge in connection.exec_driver_sql(
+                f"SELECT id, from_item_id, to_item_id, event_row_id, {_KIND_CODE_SQL}, "
+                "ended_by_event_id FROM genealogy_edges "
+                f"WHERE tenant_id = {tenant} AND {column} IN ({_ints(chunk)}) "
+                "AND retracted_by_event_id IS NULL"
+            ):
+                edges[int(edge[0])] = tuple(edge)
+    ordered = [edges[key] for key in sorted(edges)]
+    neighbours = {int(edge[1]) for edge in ordered} | {int(edge[2]) for edge in ordered}
+    wanted = (neighbours | units) - set(items.ids.tolist())
+    items = items.merged(_items_of(connection, vocabulary, tenant, sorted(wanted)))
+    lots = set(items.lot_item_id[items.lot_item_id != NONE].tolist()) - set(items.ids.tolist())
+    items = items.merged(_items_of(connection, vocabulary, tenant, sorted(lots)))
+    edge_columns = _edge_columns([edge[:5] for edge in ordered])
+    members = items.lot_item_id != NONE
+    graph = build_graph(
+        items.ids,
+        edge_columns["from"],
+        edge_columns["to"],
+        edge_columns["event"],
+        edge_columns["kind"],
+        items.lot_item_id[members],
+        items.ids[members],
+        edge_ids=edge_columns["id"],
+    )
+    hops: list[HopFacts] = []
+    for chunk in _chunks(sorted(reached)):
+        hops.extend(_read_hops(connection, f"tenant_id = {tenant} AND item_id IN ({_ints(chunk)})"))
+    # Every event a report of these items may link: arcs, hops, commissionings.
+    event_rows = {int(edge[3]) for edge in ordered}
+    event_rows |= {
+        row
+        for hop in hops
+        for row in (hop.ship_event_row_id, hop.receive_event_row_id)
+        if row is not None
+    }
+    event_rows |= set(items.first_event_row_id[items.first_event_row_id != NONE].tolist())
+    event_list: list[tuple[Any, ...]] = []
+    for chunk in _chunks(sorted(event_rows)):
+        event_list.extend(
+            _read_events(connection, f"+tenant_id = {tenant} AND id IN ({_ints(chunk)})")
+        )
+    return Snapshot(
+        tenant_id=tenant,
+        graph=graph,
+        items=items,
+        hops=HopTable.from_facts(hops, vocabulary),
+        events=EventTable.from_rows(event_list, vocabulary),
+        max_item_id=0,
+        max_edge_id=0,
+        max_hop_id=0,
+        floor=0,
+        applied=frozenset(),
+        parties=load_parties(connection, tenant),
+        ended_containments=frozenset(
+            (int(edge[1]), int(edge[2]), int(edge[3])) for edge in ordered if edge[5] is not None
+        ),
+        loads=0,
+    )
+
+
+def _items_of(
+    connection: Connection, vocabulary: Vocabulary, tenant: int, item_ids: Sequence[int]
+) -> ItemTable:
+    table = _read_items(connection, vocabulary, "1 = 0")
+    for chunk in _chunks(item_ids):
+        table = table.merged(
+            _read_items(connection, vocabulary, f"+tenant_id = {tenant} AND id IN ({_ints(chunk)})")
+        )
+    return table

@@ -44,6 +44,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     parallel.configure(settings.capture_workers)
     app.state.engine = engine
+    if settings.trace_preload:
+
+        def preload_trace_snapshots() -> None:
+            """Trace snapshots load in a background thread; no request waits for them."""
+            from medledger.trace.snapshot import SNAPSHOTS
+
+            root = settings.trace_snapshot_dir
+            if root is not None and str(root) in ("", "."):
+                root = None  # set empty: not shared
+            if root is not None and not root.is_absolute():
+                root = Path.cwd() / root
+            SNAPSHOTS.start_background(engine, files_root=root)
+
+        app.router.on_startup.append(preload_trace_snapshots)
     app.state.session_factory = make_session_factory(engine)
     app.state.admission = Admission(
         pool_capacity(engine), pool_timeout(engine, settings.db_pool_timeout_seconds)

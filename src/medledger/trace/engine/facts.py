@@ -461,7 +461,7 @@ class EventTable:
     """Summaries of a tenant's events as columns, sorted by row id."""
 
     row_ids: NDArray[np.int64]
-    event_ids: NDArray[np.object_]
+    event_ids: NDArray[np.bytes_]  # UTF-8, one fixed-width array (not an object per event)
     event_type: NDArray[np.int32]
     action: NDArray[np.int32]
     biz_step: NDArray[np.int32]
@@ -476,8 +476,9 @@ class EventTable:
         capturing_party_id)`` rows."""
         columns = list(zip(*rows, strict=True)) if rows else [()] * 8
         row_ids = np.asarray(columns[0], dtype=np.int64)
-        event_ids = np.empty(len(rows), dtype=object)
-        event_ids[:] = list(columns[1])
+        event_ids = np.array([value.encode() for value in columns[1]] or [b""], dtype=np.bytes_)
+        if not rows:
+            event_ids = event_ids[:0]
         table = cls(
             row_ids=row_ids,
             event_ids=event_ids,
@@ -524,6 +525,17 @@ class EventTable:
         position = np.minimum(np.searchsorted(self.row_ids, row_ids), self.row_ids.size - 1)
         return position, self.row_ids[position] == row_ids
 
+    @classmethod
+    def concatenated(cls, tables: Sequence[EventTable], vocabulary: Vocabulary) -> EventTable:
+        """One table of several (read in batches), sorted by row id."""
+        if not tables:
+            return cls.from_rows([], vocabulary)
+        columns = {
+            name: np.concatenate([table._columns()[name] for table in tables])
+            for name in tables[0]._columns()
+        }
+        return EventTable(**columns, vocabulary=vocabulary).sorted()
+
     def merged(self, newer: EventTable) -> EventTable:
         if newer.row_ids.size == 0:
             return self
@@ -559,7 +571,7 @@ class EventTable:
         ):
             found[row] = EventFacts(
                 row_id=row,
-                event_id=event_id,
+                event_id=event_id.decode(),
                 event_type=vocab[kind] or "",
                 action=vocab[action],
                 biz_step=vocab[step],
@@ -568,3 +580,163 @@ class EventTable:
                 capturing_party_id=None if party == NONE else party,
             )
         return found
+
+
+HOP_COLUMNS = (
+    "ids",
+    "item_ids",
+    "from_party",
+    "to_party",
+    "from_ref",
+    "to_ref",
+    "quantity",
+    "ship_event",
+    "receive_event",
+    "shipped_at",
+    "received_at",
+)
+
+
+@dataclass(frozen=True)
+class HopTable(Mapping[int, tuple[HopFacts, ...]]):
+    """Custody hops as columns, sorted by (item, hop id): a mapping item id → its hops
+    (oldest first), whose :class:`HopFacts` are built only for the items asked for.
+
+    Refs are codes into a :class:`Vocabulary`; missing integers are ``NONE``, a missing
+    quantity NaN, a missing time NaT.
+    """
+
+    ids: IntArray
+    item_ids: IntArray
+    from_party: IntArray
+    to_party: IntArray
+    from_ref: NDArray[np.int32]
+    to_ref: NDArray[np.int32]
+    quantity: NDArray[np.float64]
+    ship_event: IntArray
+    receive_event: IntArray
+    shipped_at: NDArray[np.datetime64]
+    received_at: NDArray[np.datetime64]
+    vocabulary: Vocabulary
+
+    @classmethod
+    def from_facts(cls, hops: Iterable[HopFacts], vocabulary: Vocabulary) -> HopTable:
+        rows = sorted(hops, key=lambda hop: (hop.item_id, hop.id))
+
+        def ints(values: Iterable[int | None]) -> IntArray:
+            return np.array([NONE if v is None else v for v in values], dtype=np.int64)
+
+        def times(values: Iterable[datetime | None]) -> NDArray[np.datetime64]:
+            return np.array(
+                [_NAT if v is None else np.datetime64(_naive_utc(v), "us") for v in values],
+                dtype="datetime64[us]",
+            )
+
+        return cls(
+            ids=ints(h.id for h in rows),
+            item_ids=ints(h.item_id for h in rows),
+            from_party=ints(h.from_party_id for h in rows),
+            to_party=ints(h.to_party_id for h in rows),
+            from_ref=vocabulary.codes([h.from_ref for h in rows]),
+            to_ref=vocabulary.codes([h.to_ref for h in rows]),
+            quantity=np.array(
+                [np.nan if h.quantity is None else h.quantity for h in rows], dtype=np.float64
+            ),
+            ship_event=ints(h.ship_event_row_id for h in rows),
+            receive_event=ints(h.receive_event_row_id for h in rows),
+            shipped_at=times(h.shipped_at for h in rows),
+            received_at=times(h.received_at for h in rows),
+            vocabulary=vocabulary,
+        )
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        return {name: getattr(self, name) for name in HOP_COLUMNS}
+
+    def _span(self, item_id: int) -> tuple[int, int]:
+        start = int(np.searchsorted(self.item_ids, item_id, side="left"))
+        stop = int(np.searchsorted(self.item_ids, item_id, side="right"))
+        return start, stop
+
+    def __getitem__(self, item_id: int) -> tuple[HopFacts, ...]:
+        start, stop = self._span(item_id)
+        if start == stop:
+            raise KeyError(item_id)
+        return self._facts(start, stop)
+
+    def get(self, item_id: int, default: Any = None) -> Any:
+        start, stop = self._span(item_id)
+        return self._facts(start, stop) if start < stop else default
+
+    def __iter__(self) -> Any:
+        return iter(np.unique(self.item_ids).tolist())
+
+    def __len__(self) -> int:
+        return int(np.unique(self.item_ids).size)
+
+    def _facts(self, start: int, stop: int) -> tuple[HopFacts, ...]:
+        vocab = self.vocabulary.values
+        window = slice(start, stop)
+
+        def maybe(values: IntArray) -> list[int | None]:
+            return [None if v == NONE else v for v in values[window].tolist()]
+
+        def moments(values: NDArray[np.datetime64]) -> list[datetime | None]:
+            return [_datetime(v) for v in values[window]]
+
+        quantities = [None if q != q else q for q in self.quantity[window].tolist()]
+        return tuple(
+            HopFacts(
+                id=hop_id,
+                item_id=item_id,
+                from_party_id=from_party,
+                to_party_id=to_party,
+                from_ref=vocab[from_ref],
+                to_ref=vocab[to_ref],
+                quantity=quantity,
+                ship_event_row_id=ship,
+                receive_event_row_id=receive,
+                shipped_at=shipped,
+                received_at=received,
+            )
+            for (
+                hop_id,
+                item_id,
+                from_party,
+                to_party,
+                from_ref,
+                to_ref,
+                quantity,
+                ship,
+                receive,
+                shipped,
+                received,
+            ) in zip(
+                self.ids[window].tolist(),
+                self.item_ids[window].tolist(),
+                maybe(self.from_party),
+                maybe(self.to_party),
+                self.from_ref[window].tolist(),
+                self.to_ref[window].tolist(),
+                quantities,
+                maybe(self.ship_event),
+                maybe(self.receive_event),
+                moments(self.shipped_at),
+                moments(self.received_at),
+                strict=True,
+            )
+        )
+
+    def replaced(self, item_ids: Iterable[int], hops: Iterable[HopFacts]) -> HopTable:
+        """A new table: every hop of ``item_ids`` dropped, then ``hops`` added."""
+        dropped = np.unique(np.fromiter(item_ids, dtype=np.int64))
+        keep = ~np.isin(self.item_ids, dropped)
+        newer = HopTable.from_facts(hops, self.vocabulary)
+        columns = {
+            name: np.concatenate([column[keep], newer.columns()[name]])
+            for name, column in self.columns().items()
+        }
+        order = np.lexsort((columns["ids"], columns["item_ids"]))
+        return HopTable(
+            **{name: column[order] for name, column in columns.items()},
+            vocabulary=self.vocabulary,
+        )

@@ -255,7 +255,7 @@ def update_graph(graph: TraceGraph, changes: GraphChanges) -> TraceGraph:
             add_source, add_target = from_index, to_index
         else:
             add_source, add_target = to_index, from_index
-        return _csr(
+        rebuilt_adjacency = _csr(
             ids.size,
             np.concatenate([source, add_source]),
             np.concatenate([target, add_target]),
@@ -263,6 +263,7 @@ def update_graph(graph: TraceGraph, changes: GraphChanges) -> TraceGraph:
             np.concatenate([kind, new_kind[known]]),
             np.concatenate([edge, new_edge[known]]),
         )
+        return _canonical_blocks(rebuilt_adjacency, np.unique(add_source))
 
     return TraceGraph(item_ids=ids, down=rebuilt(graph.down, True), up=rebuilt(graph.up, False))
 
@@ -341,15 +342,46 @@ def _spliced(graph: TraceGraph, ids: IntArray, changes: GraphChanges) -> TraceGr
         counts += np.bincount(source, minlength=node_count)
         indptr = np.zeros(node_count + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        return Adjacency(
-            indptr=indptr,
-            neighbour=np.insert(adjacency.neighbour[keep], at, target),
-            event_row_id=np.insert(adjacency.event_row_id[keep], at, new_event[order]),
-            kind=np.insert(adjacency.kind[keep], at, new_kind[order]),
-            edge_id=np.insert(adjacency.edge_id[keep], at, new_edge[order]),
+        return _canonical_blocks(
+            Adjacency(
+                indptr=indptr,
+                neighbour=np.insert(adjacency.neighbour[keep], at, target),
+                event_row_id=np.insert(adjacency.event_row_id[keep], at, new_event[order]),
+                kind=np.insert(adjacency.kind[keep], at, new_kind[order]),
+                edge_id=np.insert(adjacency.edge_id[keep], at, new_edge[order]),
+            ),
+            source,
         )
 
     return TraceGraph(item_ids=ids, down=spliced(graph.down, True), up=spliced(graph.up, False))
+
+
+def _canonical_blocks(adjacency: Adjacency, rows: IntArray) -> Adjacency:
+    """``adjacency`` with the arcs of ``rows`` in the order a graph built from scratch gives
+    them (edges by edge id, then lot arcs by neighbour), in place (the arrays are new).
+
+    A walk keeps the first arc reaching a node, so the order of a node's arcs decides
+    ``parent``/``via``: an updated graph must walk exactly like a freshly built one (and like
+    the SQL path's subgraph, see ``snapshot.sql_snapshot``)."""
+    if rows.size == 0:
+        return adjacency
+    positions, owner = _arcs_of_rows(adjacency, rows)
+    if positions.size < 2:
+        return adjacency
+    order = np.lexsort(
+        (
+            adjacency.neighbour[positions],
+            adjacency.edge_id[positions],
+            adjacency.kind[positions] == ArcKind.LOT,
+            owner,
+        )
+    )
+    if bool((order[1:] > order[:-1]).all()):
+        return adjacency
+    moved = positions[order]
+    for column in (adjacency.neighbour, adjacency.event_row_id, adjacency.kind, adjacency.edge_id):
+        column[positions] = column[moved]
+    return adjacency
 
 
 def _as_int64(values: Iterable[int] | IntArray) -> IntArray:
