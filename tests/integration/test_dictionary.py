@@ -395,3 +395,76 @@ def test_a_version_is_drafted_edited_and_approved_on_the_pages(
     client.cookies.clear()
     log_in(client, "acme-distributor")
     assert client.get("/integration/dictionary/versions/1").status_code == 403
+
+
+def test_inspection_results_are_checked_against_the_version_in_force(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    from tests.builders import PASSWORD
+    from tests.quality.inspection_builders import build_lab, plan
+
+    lab = build_lab(client, factory, "dd")
+    plan(client, lab)  # outer diameter 2.9–3.1 mm, three readings
+    inspection = _ok(
+        client.post(
+            "/api/v1/quality/inspections",
+            json={"gtin": lab_gtin(), "lot": "D-1", "lab_party_id": lab.lab_id},
+            headers=lab.w.qa,
+        ),
+        201,
+    )
+    readings = {"results": [{"name": "Outer diameter", "values": [2.95, 3.0, 3.08]}]}
+    results = f"/api/v1/quality/inspections/{inspection['id']}/results"
+    # Given an approved version whose measured values are at most 3.05
+    admin = lab.w.admin
+    fields = _ok(client.get(f"{BASE}/active", headers=admin))["fields"]
+    _field(fields, "inspection_result.measured_value")["rules"] = {"max": "3.05"}
+    _ok(
+        client.post(
+            f"{BASE}/versions",
+            json={"effective_from": date.today().isoformat(), "fields": fields},
+            headers=admin,
+        ),
+        201,
+    )
+    _ok(
+        client.post(
+            "/api/v1/users",
+            json={
+                "username": "dd-admin2",
+                "display_name": "Second admin",
+                "password": PASSWORD,
+                "role": "admin",
+            },
+            headers=admin,
+        ),
+        201,
+    )
+    _ok(
+        client.post(
+            f"{BASE}/versions/1/approve",
+            json={"password": PASSWORD},
+            headers=token_headers(client, "dd-admin2"),
+        )
+    )
+    # When the lab enters a reading above the dictionary's maximum (within the plan's limits)
+    refused = client.post(results, json=readings, headers=lab.lab)
+    # Then it is refused at that reading, with the dictionary's rule, and nothing is recorded
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["code"] == "inspection.result_invalid"
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [
+        ("results.0.values.2", "dictionary.max")
+    ]
+    unchanged = _ok(client.get(f"/api/v1/quality/inspections/{inspection['id']}", headers=admin))
+    assert (unchanged["state"], unchanged["results"]) == ("open", {})
+    # Within the rule, the readings are taken
+    readings["results"][0]["values"] = [2.95, 3.0, 3.02]
+    taken = _ok(client.post(results, json=readings, headers=lab.lab))
+    assert taken["results"]["Outer diameter"]["values"] == [2.95, 3.0, 3.02]
+
+
+def lab_gtin() -> str:
+    from tests.inventory.builders import AMBIENT_GTIN
+
+    return AMBIENT_GTIN

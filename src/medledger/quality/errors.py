@@ -48,6 +48,7 @@ class Code(StrEnum):
     INSPECTION_NOT_A_TEST_LAB = "inspection.not_a_test_lab"
     INSPECTION_NOT_THE_LAB = "inspection.not_the_lab"
     INSPECTION_PLAN_UNKNOWN = "inspection.plan_unknown"
+    INSPECTION_RESULT_INVALID = "inspection.result_invalid"
     INSPECTION_RESULTS_MISSING = "inspection.results_missing"
     INSPECTION_SAMPLE_SIZE = "inspection.sample_size"
     INSPECTION_VERDICT_DIFFERS = "inspection.verdict_differs"

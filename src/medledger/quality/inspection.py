@@ -14,8 +14,15 @@ from medledger.catalog.errors import Code as CatalogCode
 from medledger.catalog.models import Product
 from medledger.compliance.workflow import perform
 from medledger.core.db import utcnow
-from medledger.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from medledger.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    field_error,
+)
 from medledger.core.principal import Permission, Principal
+from medledger.core.record_checks import check_record
 from medledger.core.repository import get_visible, list_visible
 from medledger.inventory import service as inventory
 from medledger.parties.errors import Code as PartiesCode
@@ -249,6 +256,47 @@ def create_inspection(session: Session, principal: Principal, data: InspectionIn
     return inspection
 
 
+def _check_with_dictionary(
+    session: Session,
+    principal: Principal,
+    index: int,
+    characteristic: dict[str, Any],
+    values: list[Any],
+    verdict: str,
+) -> None:
+    """Each reading as an ``inspection_result`` record, checked against the rules other
+    contexts register (the data dictionary's version in force): a refusal names the reading."""
+    problems = []
+    readings = values if characteristic["kind"] == "numeric" else [None]
+    for number, reading in enumerate(readings):
+
+        def where(name: str, number: int = number) -> str:
+            if name == "measured_value":
+                return f"results.{index}.values.{number}"
+            return f"results.{index}.{'name' if name == 'characteristic' else name}"
+
+        problems += check_record(
+            session,
+            principal,
+            "inspection_result",
+            {
+                "characteristic": characteristic["name"],
+                "measured_value": reading,
+                "unit": characteristic.get("unit") or None,
+                "lower_limit": characteristic.get("lower"),
+                "upper_limit": characteristic.get("upper"),
+                "result": verdict,
+            },
+            where,
+        )
+    if problems:
+        raise ValidationFailed(
+            "The results break the data dictionary's rules.",
+            code=Code.INSPECTION_RESULT_INVALID,
+            errors=problems,
+        )
+
+
 def record_results(
     session: Session, principal: Principal, inspection_id: int, data: ResultsIn
 ) -> Inspection:
@@ -288,6 +336,7 @@ def record_results(
             raise field_error(
                 f"results.{index}.values", error.code, error.message, **error.params
             ) from None
+        _check_with_dictionary(session, principal, index, characteristic, values, verdict)
         results[characteristic["name"]] = {
             "values": values,
             "verdict": verdict,

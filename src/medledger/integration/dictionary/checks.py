@@ -1,13 +1,16 @@
-"""The dictionary's checks registered with order intake (all channels), and used by imports."""
+"""The dictionary's checks registered with order intake (all channels) and with the records
+other contexts take in (``core.record_checks``: inspection results), and used by imports."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from medledger.core.errors import FieldError
 from medledger.core.principal import Principal
+from medledger.core.record_checks import Where, register_record_check
 from medledger.integration.dictionary import service
 from medledger.orders import hooks
 
@@ -43,3 +46,16 @@ def check_order_draft(session: Session, principal: Principal, draft: Any) -> lis
 
 
 hooks.register_draft_check(check_order_draft)
+
+
+def check_exchanged_record(
+    session: Session, principal: Principal, entity: str, values: Mapping[str, Any], where: Where
+) -> list[FieldError]:
+    """A record of ``entity`` against the version in force (nothing for version 0)."""
+    version = service.active(session, principal.tenant_id)
+    if version.number == 0:
+        return []
+    return service.check_record(version, entity, dict(values), where)
+
+
+register_record_check(check_exchanged_record)

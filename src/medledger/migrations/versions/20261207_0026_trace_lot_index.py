@@ -4,8 +4,8 @@ The trace answers requests that arrive before its in-memory snapshot is loaded w
 recursive SQL walk (``trace/snapshot.py``, ``sql_snapshot``); its lot → serials step probes
 this index (without it, every step scans the tenant's items).
 
-Revision ID: 0024h3
-Revises: 0020
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-07 18:05:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0024h3"
-down_revision: str | None = "0020"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
