@@ -131,6 +131,16 @@ def test_purchase_orders_sort_search_filter_and_export(
     client.cookies.clear()
     log_in(client, "lp-supplier")
     assert _column(client, "/purchase-orders", "number", sort="number") == numbers
+    # The warehouse receives against the open ASNs: a list of its own
+    client.cookies.clear()
+    log_in(client, "lp-warehouse")
+    assert _column(client, "/receiving", "number", sort="-number") == ["ASN-3", "ASN-2", "ASN-1"]
+    assert _column(client, "/receiving", "number", q="asn-2") == ["ASN-2"]
+    assert _column(client, "/receiving", "supplier", q="asn-2") == ["lp Components"]
+    rows = _csv(client, "/receiving", sort="-number")
+    assert rows[0] == ["Advance ship notice", "Supplier", "Ship date", "Announced"]
+    assert [r[0] for r in rows[1:]] == ["ASN-3", "ASN-2", "ASN-1"]
+    assert _xlsx(client, "/receiving", sort="-number") == rows
 
 
 def test_orders_sort_search_and_export(client: TestClient, factory: sessionmaker[Session]) -> None:

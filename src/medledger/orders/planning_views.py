@@ -9,15 +9,28 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy import case, or_
 
 from medledger.compliance.signing import Credentials, SigningPolicy, failed_attempts_kept
 from medledger.core.errors import DomainError
 from medledger.core.principal import Permission
 from medledger.orders import approvals, board, planning
 from medledger.orders.planning_api import queue_rows
-from medledger.orders.planning_models import PriorityRuleSet
+from medledger.orders.planning_models import ApprovalState, PlanningApproval, PriorityRuleSet
 from medledger.parties.views import page_number, who
+from medledger.web.lists import (
+    NP_,
+    Column,
+    Empty,
+    Filter,
+    ListQuery,
+    ListSpec,
+    badge,
+    list_page,
+    visible_page,
+)
 from medledger.web.nav import N_, NavEntry, register_nav
+from medledger.web.pages import options
 from medledger.web.ui import Ui, UiPage, UiRoute
 
 router = APIRouter(include_in_schema=False, route_class=UiRoute)
@@ -170,22 +183,110 @@ def queue_override(ui: UiPage, line_id: int) -> Response:
 # --- approvals -------------------------------------------------------------------------------
 
 
+STATE_LABELS = {
+    ApprovalState.PENDING.value: N_("Waiting"),
+    ApprovalState.APPROVED.value: N_("Approved"),
+    ApprovalState.REJECTED.value: N_("Rejected"),
+}
+_STATE_TONES = {"pending": "warn", "approved": "ok", "rejected": "off"}
+
+
+def _fetch_approvals(ui: Ui, query: ListQuery) -> tuple[list[Any], int]:
+    """One page of the approval requests (people who ask or sign for planning changes)."""
+    principal = who(ui)
+    if not principal.can(Permission.PRIORITY_WRITE):
+        principal.require(Permission.PRIORITY_APPROVE)
+    filters: list[Any] = []
+    for key, column in (("state", PlanningApproval.state), ("kind", PlanningApproval.kind)):
+        if query.get(key):
+            filters.append(column == query.get(key))
+    if query.q:
+        needle = f"%{query.q}%"
+        filters.append(
+            or_(PlanningApproval.reason.ilike(needle), PlanningApproval.requested_by.ilike(needle))
+        )
+    items, total = visible_page(
+        ui,
+        PlanningApproval,
+        query,
+        sorts={
+            # Waiting requests first (they wait for a signature), then the decided ones.
+            "state": case((PlanningApproval.state == ApprovalState.PENDING.value, 0), else_=1),
+            "number": PlanningApproval.id,
+            "kind": PlanningApproval.kind,
+            "requested_by": PlanningApproval.requested_by,
+            "requested_at": PlanningApproval.requested_at,
+            "decided_at": PlanningApproval.decided_at,
+        },
+        filters=filters,
+    )
+    ui.extra["approval_summaries"] = {a.id: approvals.summary(ui.session, a) for a in items}
+    return items, total
+
+
+def _approval_state(ui: Ui, a: Any) -> str:
+    return ui._(STATE_LABELS.get(a.state, a.state))
+
+
+def _approval_summary(ui: Ui, a: Any) -> str:
+    facts = ui.extra.get("approval_summaries", {}).get(a.id, {})
+    return "; ".join(f"{k}: {v}" for k, v in facts.items())
+
+
+APPROVAL_LIST = ListSpec(
+    key="approvals",
+    title=N_("Approvals"),
+    path="/orders/approvals",
+    columns=(
+        Column(
+            "number",
+            N_("Request"),
+            lambda a: a.number,
+            href=lambda a: f"/orders/approvals/{a.id}",
+            css="mono nowrap",
+        ),
+        Column(
+            "kind",
+            N_("Kind"),
+            lambda a: a.kind,
+            text=lambda ui, a: ui._(KIND_LABELS.get(a.kind, a.kind)),
+        ),
+        Column(
+            "state",
+            N_("State"),
+            lambda a: a.state,
+            text=_approval_state,
+            html=lambda ui, a: badge(_approval_state(ui, a), _STATE_TONES.get(a.state, "off")),
+        ),
+        Column("reason", N_("Reason"), lambda a: a.reason, sortable=False),
+        Column("details", N_("Details"), lambda a: a.id, text=_approval_summary, sortable=False),
+        Column("requested_by", N_("Asked by"), lambda a: a.requested_by),
+        Column("requested_at", N_("Asked on"), lambda a: a.requested_at, css="nowrap"),
+        Column("decided_at", N_("Decided on"), lambda a: a.decided_at, css="nowrap"),
+    ),
+    fetch=_fetch_approvals,
+    paged=True,
+    count=NP_("{n} request", "{n} requests"),
+    filters=(
+        Filter("state", N_("State"), options=lambda ui: options(ui, STATE_LABELS, STATE_LABELS)),
+        Filter("kind", N_("Kind"), options=lambda ui: options(ui, KIND_LABELS, KIND_LABELS)),
+    ),
+    search=N_("Reason or person"),
+    default_sort="state",
+    row_attrs=lambda a: {"data-approval": str(a.id), "data-state": a.state},
+    empty=Empty(
+        N_(
+            "Nothing is waiting. Manual priority overrides, pre-emptions and rule-set "
+            "activations come here for a signature."
+        )
+    ),
+)
+
+
 @router.get("/orders/approvals")
 def approvals_page(ui: UiPage) -> Response:
-    """Requests waiting for a signed decision (and the decided ones)."""
-    principal = who(ui)
-    state = ui.request.query_params.get("state", "pending")
-    if state not in ("pending", "approved", "rejected"):
-        state = "pending"
-    items, total = approvals.list_approvals(ui.session, principal, state)
-    return ui.render(
-        "orders/approvals.html",
-        items=items,
-        total=total,
-        state=state,
-        kind_labels=KIND_LABELS,
-        summaries={a.id: approvals.summary(ui.session, a) for a in items},
-    )
+    """Requests waiting for a signed decision first, then the decided ones."""
+    return list_page(ui, APPROVAL_LIST)
 
 
 def _approval_page(

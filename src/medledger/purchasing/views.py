@@ -6,6 +6,8 @@ through inventory's: inventory does not import purchasing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -255,12 +257,60 @@ def order_approve(ui: UiPage, order_id: int) -> Response:
     return ui.redirect(f"/purchase-orders/{order_id}?saved=1")
 
 
+@dataclass(frozen=True)
+class _OpenAsn:
+    id: int
+    number: str
+    supplier: str
+    ship_date: date
+    created_at: datetime
+
+
+def _fetch_open_asns(ui: Ui, query: ListQuery) -> list[_OpenAsn]:
+    """The open ASNs with their suppliers' names (the toolkit sorts them in the reader's
+    language)."""
+    who(ui).require(Permission.INVENTORY_MOVE)
+    names = dict(
+        ui.session.execute(
+            select(Party.id, Party.name).where(Party.tenant_id == who(ui).tenant_id)
+        ).all()
+    )
+    return [
+        _OpenAsn(a.id, a.number, names.get(a.supplier_party_id, ""), a.ship_date, a.created_at)
+        for a in service.list_asns(ui.session, who(ui), status=AsnStatus.OPEN.value)
+    ]
+
+
+RECEIVING_LIST = ListSpec(
+    key="receiving",
+    title=N_("Receiving"),
+    path="/receiving",
+    columns=(
+        Column(
+            "number",
+            N_("Advance ship notice"),
+            lambda a: a.number,
+            href=lambda a: f"/receiving/{a.id}",
+            css="mono nowrap",
+            searchable=True,
+        ),
+        Column("supplier", N_("Supplier"), lambda a: a.supplier, searchable=True),
+        Column("ship_date", N_("Ship date"), lambda a: a.ship_date, css="nowrap"),
+        Column("created_at", N_("Announced"), lambda a: a.created_at, css="nowrap"),
+    ),
+    fetch=_fetch_open_asns,
+    count=NP_("{n} open advance ship notice", "{n} open advance ship notices"),
+    search=N_("Advance ship notice or supplier"),
+    default_sort="ship_date",
+    empty=Empty(N_("No open advance ship notices.")),
+    permission=Permission.INVENTORY_MOVE,
+)
+
+
 @router.get("/receiving")
 def receiving_list(ui: UiPage) -> Response:
-    """Open ASNs to receive against."""
-    who(ui).require(Permission.INVENTORY_MOVE)
-    asns = service.list_asns(ui.session, who(ui), status=AsnStatus.OPEN.value)
-    return ui.render("inventory/receiving_list.html", asns=asns)
+    """Open ASNs to receive against, earliest ship date first."""
+    return list_page(ui, RECEIVING_LIST)
 
 
 def _docks(ui: Ui, site_id: int) -> list[tuple[str, str]]:
