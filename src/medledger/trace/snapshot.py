@@ -351,6 +351,9 @@ class SnapshotCache:
         thread.start()
 
     def _load_tenants(self, engine: Engine, tenant_ids: list[int] | None) -> None:
+        gate = self.loading_gate
+        if gate is not None:
+            gate.wait()
         if tenant_ids is None:
             with engine.connect() as connection, connection.begin():
                 if connection.dialect.name == "postgresql":
@@ -362,9 +365,6 @@ class SnapshotCache:
                         "SELECT id FROM tenants ORDER BY id"
                     ).scalars()
                 ]
-        gate = self.loading_gate
-        if gate is not None:
-            gate.wait()
         for tenant_id in tenant_ids:
             if self.ready(engine, tenant_id):
                 continue
