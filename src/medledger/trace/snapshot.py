@@ -32,6 +32,7 @@ never user text: binding 20 000 parameters one by one costs more than the query 
 from __future__ import annotations
 
 import ctypes
+import logging
 import pickle
 import re
 import threading
@@ -71,6 +72,7 @@ from medledger.trace.engine.report import fill_listing_fragments
 from medledger.trace.models import EpcisEvent, ItemParty, TraceItem
 from medledger.trace.repository import ERROR_DECLARATION_SUFFIX
 
+_log = logging.getLogger(__name__)
 _CHUNK = 5000
 # A refreshed snapshot is written back to its files at most this often (seconds) per tenant.
 SAVE_INTERVAL = 30.0
@@ -335,9 +337,10 @@ class SnapshotCache:
     def _load_in_background(self, engine: Engine, tenant_id: int) -> None:
         key = (id(engine), int(tenant_id))
         with self._lock:
-            running = self._loading.get(key)
-            if running is not None and running.is_alive():
-                return
+            # The startup thread loads every tenant (key 0): one load at a time, not two.
+            for running in (self._loading.get(key), self._loading.get((id(engine), 0))):
+                if running is not None and running.is_alive():
+                    return
             thread = threading.Thread(
                 target=self._load_tenants,
                 args=(engine, [int(tenant_id)]),
@@ -348,6 +351,9 @@ class SnapshotCache:
         thread.start()
 
     def _load_tenants(self, engine: Engine, tenant_ids: list[int] | None) -> None:
+        gate = self.loading_gate
+        if gate is not None:
+            gate.wait()
         if tenant_ids is None:
             with engine.connect() as connection, connection.begin():
                 if connection.dialect.name == "postgresql":
@@ -359,23 +365,27 @@ class SnapshotCache:
                         "SELECT id FROM tenants ORDER BY id"
                     ).scalars()
                 ]
-        gate = self.loading_gate
-        if gate is not None:
-            gate.wait()
         for tenant_id in tenant_ids:
             if self.ready(engine, tenant_id):
                 continue
-            with engine.connect() as connection, connection.begin():
-                if connection.dialect.name == "postgresql":
-                    connection.exec_driver_sql(
-                        f"SELECT set_config('app.tenant_id', '{int(tenant_id)}', true)"
+            try:
+                with engine.connect() as connection, connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        connection.exec_driver_sql(
+                            f"SELECT set_config('app.tenant_id', '{int(tenant_id)}', true)"
+                        )
+                    snapshot = self._initial(connection, engine, tenant_id)
+                    snapshot = replace(
+                        snapshot,
+                        parties_version=tuple(
+                            _probe(connection, tenant_id, "", snapshot.floor)[3:5]
+                        ),
+                        parties=load_parties(connection, tenant_id),
                     )
-                snapshot = self._initial(connection, engine, tenant_id)
-                snapshot = replace(
-                    snapshot,
-                    parties_version=tuple(_probe(connection, tenant_id, "", snapshot.floor)[3:5]),
-                    parties=load_parties(connection, tenant_id),
-                )
+            except Exception:
+                # Its traces stay on the SQL path; a later trace starts the load again.
+                _log.exception("trace snapshot of tenant %s not loaded", tenant_id)
+                continue
             with self._lock:
                 tenants = self._by_engine.setdefault(engine, {})
                 # A request may have loaded it meanwhile (inline mode): keep the first.
