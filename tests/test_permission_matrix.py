@@ -17,8 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from medledger.core.work import work_of
+from tests import matrix_records
 from tests.builders import gln, gtin, token_headers
 from tests.fixtures_network import World, build_world, snapshot
+from tests.matrix_records import Records
 
 HUB_ROLES = ("admin", "planner", "sales", "warehouse", "purchasing", "qa", "qa_approver", "auditor")
 PARTNERS = ("distributor", "supplier")
@@ -555,6 +557,8 @@ class Rule:
     mutates: bool = True
     # (role, target) -> status where a business rule decides instead (409, 422).
     special: Callable[[str, str], int | None] = lambda role, target: None
+    # The write succeeds again and again (an update): its successful calls share one world.
+    repeatable: bool = False
 
 
 @dataclass
@@ -569,6 +573,7 @@ class MatrixWorld:
     plans: dict[str, int] = field(default_factory=dict)
     actions: dict[str, int] = field(default_factory=dict)
     subscriptions: dict[str, str] | None = None
+    records: Records = field(default_factory=Records)
 
 
 def _party_of(role: str) -> str:
@@ -661,6 +666,16 @@ def _matrix_world(
     jobs: dict[str, str] = {}
     events: dict[str, str] = {}
     items: dict[str, str] = {}
+    builders = [
+        builder
+        for prefixes, builder in RECORD_BUILDERS
+        if any(path.startswith(prefix) for prefix in prefixes)
+    ]
+    if builders:
+        records = Records()
+        for builder in builders:
+            builder(client, world, records)
+        return MatrixWorld(world, keys, jobs, events, items, records=records)
     if path.startswith("/api/v1/analytics/plans"):
         plans, actions = _improvement_plans(factory, world)
         return MatrixWorld(world, keys, jobs, events, items, plans=plans, actions=actions)
@@ -703,6 +718,58 @@ def _matrix_world(
     return MatrixWorld(
         world, keys, jobs, events, items, recalls=recalls, subscriptions=subscriptions
     )
+
+
+PURCHASING_PATHS = (
+    "/api/v1/purchase-orders",
+    "/api/v1/asns",
+    "/api/v1/inventory",
+    "/api/v1/replenishment",
+)
+QUALITY_PATHS = ("/api/v1/quality", "/api/v1/signatures")
+ORDER_PATHS = (
+    "/api/v1/customers",
+    "/api/v1/orders",
+    "/api/v1/order-",
+    "/api/v1/tenders",
+    "/api/v1/priority",
+)
+INTEGRATION_PATHS = ("/api/v1/integration", "/api/v1/imports")
+RECORD_BUILDERS = (
+    (PURCHASING_PATHS, matrix_records.purchasing),
+    (QUALITY_PATHS, matrix_records.quality),
+    (ORDER_PATHS, matrix_records.orders),
+    (INTEGRATION_PATHS, matrix_records.integration),
+)
+# path placeholder -> record kind (by the path's prefix where one name means two kinds)
+RECORD_PLACEHOLDERS = {
+    "{asn_id}": "asn",
+    "{customer_id}": "customer",
+    "{run_id}": "import_run",
+    "{row_id}": "import_row",
+    "{subscription_id}": "subscription",
+    "{message_id}": "inbox_message",
+    "{line_id}": "order_line",
+    "{capa_id}": "capa",
+    "{change_id}": "change",
+    "{complaint_id}": "complaint",
+    "{deviation_id}": "deviation",
+    "{inspection_id}": "inspection",
+    "{release_id}": "lot_release",
+    "{ncr_id}": "ncr",
+    "{tender_id}": "tender",
+    "{rule_set_id}": "rule_set",
+}
+
+
+def _record_kind(path: str, placeholder: str) -> str | None:
+    if placeholder == "{order_id}":
+        return "purchase_order" if path.startswith("/api/v1/purchase-orders") else "order"
+    if placeholder == "{plan_id}" and path.startswith("/api/v1/quality"):
+        return "inspection_plan"
+    if placeholder == "{action_id}" and path.startswith("/api/v1/quality"):
+        return "capa_action"
+    return RECORD_PLACEHOLDERS.get(placeholder)
 
 
 def _recalls(factory: sessionmaker[Session], world: World) -> dict[str, tuple[int, int]]:
@@ -863,6 +930,15 @@ def _request(
         "{token}": lambda: "any",
     }
     url = path
+    for placeholder in re.findall(r"\{\w+\}", path):
+        kind = _record_kind(path, placeholder) if w.records.ids else None
+        if kind is not None:
+            key = (
+                _party_key(role, target)
+                if target in PARTY_TARGETS
+                else ("b" if target == INVISIBLE else "hub")
+            )
+            url = url.replace(placeholder, str(w.records.ids[kind][key]))
     for placeholder, value in ids.items():
         if placeholder in url:
             url = url.replace(placeholder, str(value()))
@@ -948,6 +1024,39 @@ def _request(
             "name": f"q-{role}",
             "query": {"EQ_bizStep": ["shipping"], "GE_eventTime": "2026-01-01T00:00:00Z"},
         },
+        ("PATCH", "/api/v1/integration/subscriptions/{subscription_id}"): {"name": f"Renamed {n}"},
+        ("PUT", "/api/v1/integration/edi/partners/{party_id}"): {
+            "syntax": "edifact",
+            "our_id": "14:HUB",
+            "partner_id": f"14:P{n}",
+        },
+        ("POST", "/api/v1/purchase-orders/{order_id}/confirmation"): {
+            "lines": [{"line_number": 1, "confirmed_quantity": 10, "confirmed_date": "2027-03-01"}]
+        },
+        ("PATCH", "/api/v1/quality/ncrs/{ncr_id}"): {"investigation": f"Looked {n}."},
+        ("POST", "/api/v1/quality/ncrs"): {"title": f"Reported {role}"},
+        ("POST", "/api/v1/quality/capas"): {"title": f"CAPA by {role}"},
+        ("POST", "/api/v1/quality/deviations"): {"title": f"Deviation by {role}"},
+        ("POST", "/api/v1/quality/changes"): {"title": f"Change by {role}"},
+        ("POST", "/api/v1/quality/complaints"): {
+            "title": f"Complaint by {role}",
+            "udi": f"(01){gtin(1)}(17)281231(10)L-{role}(21)SN-{role}",
+            "harm": "malfunction",
+        },
+        ("POST", "/api/v1/quality/service-records"): {
+            "udi": f"(01){gtin(1)}(17)281231(10)L-{role}(21)SN-{role}",
+            "kind": "repair",
+            "performed_on": "2026-11-01",
+            "outcome": "in_service",
+        },
+        ("POST", "/api/v1/integration/subscriptions"): {
+            "name": f"ERP of {role}",
+            "url": f"https://erp.example.com/{role}",
+            "event_types": ["recall.notice"],
+        },
+        ("PATCH", "/api/v1/quality/complaints/{complaint_id}"): {"description": f"More {n}."},
+        ("POST", "/api/v1/quality/ncrs/{ncr_id}/supplier-response"): {"response": "Sorted."},
+        ("POST", "/api/v1/quality/changes/{change_id}/acknowledge"): {},
         ("POST", "/epcis/queries/{queryName}/subscriptions"): {
             "dest": f"https://erp.example.com/{role}",
             "stream": True,
@@ -978,6 +1087,10 @@ def _request(
     }
     for action in ("start", "completion"):
         bodies[("POST", f"/api/v1/work-orders/{{work_order_id}}/{action}")] = {}
+    if path == "/api/v1/signatures":
+        url += f"?record_kind=ncr&record_id={w.records.ids['ncr'][_party_key(role, target)]}"
+    if "{number}" in path:
+        url = url.replace("{number}", "1")
     if path == "/api/v1/device-history":
         url += f"?gtin={gtin(1)}&lot=DONE"
     if path == "/api/v1/gs1/parse":
@@ -1009,6 +1122,50 @@ def _key_for_hub(role: str, target: str) -> int | None:
 
 
 USERS_READ = frozenset({"admin", "auditor", *PARTNERS})
+PURCHASING_READERS = frozenset(ALL) - {"sales"}
+INTEGRATION_MANAGERS = frozenset({"admin", *PARTNERS})
+QUALITY_REPORTERS = frozenset({"admin", "warehouse", "qa", "qa_approver", *PARTNERS})
+
+
+def _409(role: str, target: str) -> int | None:
+    return 409
+
+
+FULFILLERS = frozenset({"admin", "planner", "sales", "warehouse"})
+PLANNERS = frozenset({"admin", "planner", "sales"})
+
+
+def _owned(kind: str) -> Callable[[str, str], bool]:
+    """Hub staff see the tenant's records of ``kind``; a partner those its party owns."""
+
+    def sees(role: str, target: str) -> bool:
+        if target == INVISIBLE:
+            return False
+        return role in HUB_ROLES or matrix_records.owner(kind, _party_key(role, target)) == role
+
+    return sees
+
+
+def _reads(
+    permitted: frozenset[str],
+    *paths: str,
+    targets: tuple[str, ...] | None = None,
+    sees: Callable[[str, str], bool] = _party_scoped,
+) -> dict[tuple[str, str], Rule]:
+    """GET rules: a collection (no id in the path) is read by target none; a record by
+    own / other / invisible."""
+    return {
+        ("GET", path): Rule(
+            permitted,
+            200,
+            targets or (PARTY_TARGETS if "{" in path and "{number}" not in path else (NONE,)),
+            sees,
+            mutates=False,
+        )
+        for path in paths
+    }
+
+
 QUALITY_READERS = frozenset(ALL) - {"sales"}
 RECALL_STARTERS = frozenset({"admin", "qa", "qa_approver"})
 RECALL_ANSWERERS = frozenset({"admin", "qa", "qa_approver", *PARTNERS})
@@ -1245,8 +1402,164 @@ MATRIX: dict[tuple[str, str], Rule] = {
         TRACE_READERS, 204, (NONE,)
     ),
     ("DELETE", "/epcis/nextPageToken/{token}"): Rule(TRACE_READERS, 204, (NONE,), mutates=False),
+    # --- purchasing and inventory (docs/inventory.md): a supplier reads the orders and ASNs
+    # addressed to it; the distributor's "own" purchase order is the supplier's (404).
+    **_reads(
+        PURCHASING_READERS,
+        "/api/v1/purchase-orders",
+        "/api/v1/asns",
+    ),
+    **_reads(
+        PURCHASING_READERS,
+        "/api/v1/purchase-orders/{order_id}",
+        "/api/v1/asns/{asn_id}",
+        "/api/v1/asns/{asn_id}/discrepancies",
+        sees=_owned("purchase_order"),
+    ),
+    **_reads(
+        STOCK_READERS,
+        "/api/v1/inventory/stock",
+        "/api/v1/inventory/movements",
+        "/api/v1/inventory/temperature-excursions",
+    ),
+    **_reads(frozenset(ALL), "/api/v1/inventory/shipments"),
+    # --- quality (docs/quality.md "Who sees what"): NCR, CAPA, deviation by the supplier they
+    # name, complaints by who reported them; inspections, plans, lot releases and changes not
+    # yet approved are the hub's.
+    **_reads(
+        QUALITY_READERS,
+        "/api/v1/quality/ncrs",
+        "/api/v1/quality/capas",
+        "/api/v1/quality/changes",
+        "/api/v1/quality/deviations",
+        "/api/v1/quality/complaints",
+        "/api/v1/quality/complaints/trend",
+        "/api/v1/quality/service-records",
+        "/api/v1/quality/summary",
+        "/api/v1/quality/tasks",
+        "/api/v1/quality/workflows",
+    ),
+    **_reads(
+        QUALITY_READERS,
+        "/api/v1/quality/ncrs/{ncr_id}",
+        "/api/v1/quality/capas/{capa_id}",
+        "/api/v1/quality/deviations/{deviation_id}",
+        "/api/v1/quality/complaints/{complaint_id}",
+    ),
+    # the signatures of one NCR (query parameters), visible where the NCR is
+    **_reads(QUALITY_READERS, "/api/v1/signatures", targets=PARTY_TARGETS),
+    **_reads(
+        QUALITY_READERS,
+        "/api/v1/quality/changes/{change_id}",
+        "/api/v1/quality/inspections/{inspection_id}",
+        "/api/v1/quality/inspection-plans/{plan_id}",
+        "/api/v1/quality/lot-releases/{release_id}",
+        sees=_hub_only,
+    ),
+    # --- orders (docs/orders.md): a partner reads its own customer record, orders, tenders and
+    # inbox messages; planning is the hub's (fulfilment roles).
+    **_reads(
+        frozenset(ALL),
+        "/api/v1/customers",
+        "/api/v1/orders",
+        "/api/v1/orders/otif",
+        "/api/v1/order-inbox",
+    ),
+    **_reads(
+        frozenset(ALL),
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/customers/{customer_id}/contracts",
+        "/api/v1/customers/{customer_id}/ship-tos",
+        "/api/v1/customers/{customer_id}/tenders",
+        "/api/v1/tenders/{tender_id}",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/orders/{order_id}/versions",
+        "/api/v1/orders/{order_id}/acknowledgements",
+        "/api/v1/order-inbox/{message_id}",
+    ),
+    **_reads(FULFILLERS, "/api/v1/order-board", "/api/v1/priority/queue"),
+    **_reads(FULFILLERS, "/api/v1/order-lines/{line_id}/score", "/api/v1/orders/{order_id}/plan"),
+    **_reads(PLANNERS, "/api/v1/priority/rule-sets", "/api/v1/order-approvals"),
+    **_reads(
+        PLANNERS,
+        "/api/v1/priority/rule-sets/{rule_set_id}",
+        targets=SHARED_TARGETS,
+        sees=_tenant_shared,
+    ),
+    # --- integration (docs/integration.md): webhook subscriptions and EDI settings per party;
+    # import runs are the hub's; the data dictionary is the tenant's, read by everyone.
+    **_reads(
+        frozenset(ALL),
+        "/api/v1/integration/event-types",
+        "/api/v1/integration/subscriptions",
+        "/api/v1/integration/deliveries",
+        "/api/v1/integration/edi/partners",
+        "/api/v1/integration/edi/despatch-advices",
+        "/api/v1/integration/dictionary/active",
+        "/api/v1/integration/dictionary/versions",
+        "/api/v1/imports",
+        "/api/v1/imports/entities",
+        "/api/v1/imports/mappings",
+    ),
+    **_reads(
+        frozenset(ALL),
+        "/api/v1/integration/subscriptions/{subscription_id}",
+        "/api/v1/integration/edi/partners/{party_id}",
+    ),
+    # creating quality records and subscriptions (docs/quality.md: quality:report for reports,
+    # quality:write for the hub's own records)
+    **{
+        ("POST", path): Rule(permitted, 201, (NONE,), repeatable=True)
+        for path, permitted in (
+            ("/api/v1/quality/ncrs", QUALITY_REPORTERS),
+            ("/api/v1/quality/complaints", QUALITY_REPORTERS),
+            ("/api/v1/quality/service-records", QUALITY_REPORTERS),
+            ("/api/v1/quality/capas", QUALITY_WRITERS),
+            ("/api/v1/quality/deviations", QUALITY_WRITERS),
+            ("/api/v1/quality/changes", QUALITY_WRITERS),
+            ("/api/v1/integration/subscriptions", INTEGRATION_MANAGERS),
+        )
+    },
+    # writes a partner can reach: on its own records only (another party's are 404)
+    ("PATCH", "/api/v1/integration/subscriptions/{subscription_id}"): Rule(
+        INTEGRATION_MANAGERS, 200, repeatable=True
+    ),
+    ("POST", "/api/v1/integration/subscriptions/{subscription_id}/rotate-secret"): Rule(
+        INTEGRATION_MANAGERS, 200, repeatable=True
+    ),
+    ("PUT", "/api/v1/integration/edi/partners/{party_id}"): Rule(
+        frozenset({"admin"}), 200, repeatable=True
+    ),
+    ("POST", "/api/v1/purchase-orders/{order_id}/confirmation"): Rule(
+        frozenset({"admin", *PARTNERS}), 200, sees=_owned("purchase_order"), repeatable=True
+    ),
+    # the matrix's orders are confirmed already: approving one is a conflict
+    ("POST", "/api/v1/purchase-orders/{order_id}/approval"): Rule(
+        frozenset({"admin", "purchasing"}), 200, sees=_owned("purchase_order"), special=_409
+    ),
+    ("PATCH", "/api/v1/quality/ncrs/{ncr_id}"): Rule(QUALITY_WRITERS, 200, repeatable=True),
+    ("PATCH", "/api/v1/quality/complaints/{complaint_id}"): Rule(
+        QUALITY_REPORTERS, 200, repeatable=True
+    ),
+    # the matrix's NCRs do not wait for the supplier's answer
+    ("POST", "/api/v1/quality/ncrs/{ncr_id}/supplier-response"): Rule(
+        QUALITY_REPORTERS, 200, special=_409
+    ),
+    # a change is shown to the partners it names once approved: the matrix's are drafts
+    ("POST", "/api/v1/quality/changes/{change_id}/acknowledge"): Rule(
+        QUALITY_REPORTERS, 200, sees=lambda role, target: False
+    ),
+    **_reads(
+        frozenset(ALL), "/api/v1/imports/{run_id}", "/api/v1/imports/{run_id}/rows", sees=_hub_only
+    ),
 }
 MATRIX_GLNS = {"hub": gln(1), "distributor": gln(2), "supplier": gln(3), "b": gln(101)}
+
+
+def _foreign_marks(role: str) -> list[str]:
+    """The markers of records ``role`` may not see: tenant B's, and a partner's other party's."""
+    own = {"hub"} | ({role} if role in PARTNERS else set(PARTNERS))
+    return [mark for key, mark in matrix_records.MARK.items() if key not in own]
 
 
 def _expected(rule: Rule, role: str, target: str) -> int:
@@ -1270,44 +1583,198 @@ def _api_routes(app: Any) -> set[tuple[str, str]]:
     return routes
 
 
-# Contexts that landed in the same session as this generated matrix: their role and partner
-# rules are tested in their own suites (named here) until their routes join MATRIX. The set is
-# exact: a new context cannot be left out silently.
-COVERED_ELSEWHERE = {
-    "/api/v1/quality": "tests/quality/test_permission_matrix.py",
-    "/api/v1/signatures": "tests/quality/test_permission_matrix.py",
-    "/api/v1/inventory": "tests/inventory/test_rules.py, test_e2e.py",
-    "/api/v1/asns": "tests/inventory/test_e2e.py",
-    "/api/v1/purchase-orders": "tests/inventory/test_e2e.py, test_replenishment.py",
-    "/api/v1/replenishment": "tests/inventory/test_replenishment.py",
-    "/api/v1/replenishment-settings": "tests/inventory/test_replenishment.py",
-    "/api/v1/customers": "tests/orders/test_api.py",
-    "/api/v1/orders": "tests/orders/test_api.py",
-    "/api/v1/order-inbox": "tests/orders/test_edi.py",
-    "/api/v1/order-acknowledgements": "tests/orders/test_edi.py",
-    "/api/v1/order-lines": "tests/orders/test_api.py",
-    "/api/v1/tenders": "tests/orders/test_api.py",
-    "/api/v1/priority": "tests/orders/test_planning_permissions.py",
-    "/api/v1/order-board": "tests/orders/test_planning_permissions.py",
-    "/api/v1/order-approvals": "tests/orders/test_planning_permissions.py, test_planning.py",
-    "/api/v1/order-reservations": "tests/orders/test_planning_permissions.py, test_planning.py",
-    "/api/v1/integration": "tests/integration/test_webhooks.py",
-    "/api/v1/imports": "tests/integration/test_imports.py",
-    "/api/v1/transport": "tests/transport/test_lanes.py",
+# Operations whose matrix entries are still to be written: writes that need a business state
+# the matrix world does not build yet (stock to move, a shipment, an EDI acknowledgement, a
+# planning approval, a dictionary version, a delivery), each with the suite that tests its
+# roles and partner rules meanwhile. The set is exact (every entry is a route without a matrix
+# entry), so it only shrinks, and a new route cannot be left out.
+NOT_YET_IN_MATRIX: dict[tuple[str, str], str] = {
+    **dict.fromkeys(
+        [
+            ("POST", "/api/v1/imports"),
+            ("PUT", "/api/v1/imports/mappings/{name}"),
+            ("POST", "/api/v1/imports/{run_id}/replay"),
+            ("PATCH", "/api/v1/imports/{run_id}/rows/{row_id}"),
+        ],
+        "tests/integration/test_imports.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/integration/deliveries/{delivery_id}"),
+            ("POST", "/api/v1/integration/deliveries/{delivery_id}/replay"),
+            ("POST", "/api/v1/integration/dictionary/versions"),
+            ("GET", "/api/v1/integration/dictionary/versions/{number}"),
+            ("PATCH", "/api/v1/integration/dictionary/versions/{number}"),
+            ("POST", "/api/v1/integration/dictionary/versions/{number}/approve"),
+            ("GET", "/api/v1/integration/dictionary/versions/{number}/impact"),
+            ("GET", "/api/v1/integration/dictionary/versions/{number}/schema"),
+            ("POST", "/api/v1/integration/edi/despatch-advices"),
+            ("GET", "/api/v1/integration/edi/despatch-advices/{advice_id}"),
+        ],
+        "tests/integration/test_webhooks.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("POST", "/api/v1/asns"),
+            ("POST", "/api/v1/asns/{asn_id}/close"),
+            ("POST", "/api/v1/asns/{asn_id}/scans"),
+            ("POST", "/api/v1/asns/{asn_id}/temperature-log"),
+        ],
+        "tests/inventory/test_e2e.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("POST", "/api/v1/purchase-orders"),
+        ],
+        "tests/inventory/test_e2e.py, test_replenishment.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("PUT", "/api/v1/replenishment-settings"),
+            ("POST", "/api/v1/replenishment/suggestions"),
+        ],
+        "tests/inventory/test_replenishment.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("POST", "/api/v1/inventory/adjustments"),
+            ("POST", "/api/v1/inventory/packs"),
+            ("POST", "/api/v1/inventory/pick-lists"),
+            ("POST", "/api/v1/inventory/picks"),
+            ("POST", "/api/v1/inventory/put-aways"),
+            ("POST", "/api/v1/inventory/receipts"),
+            ("POST", "/api/v1/inventory/scraps"),
+            ("POST", "/api/v1/inventory/shipments"),
+            ("GET", "/api/v1/inventory/shipments/{shipment_id}"),
+            ("POST", "/api/v1/inventory/sites/{site_id}"),
+            ("POST", "/api/v1/inventory/status-changes"),
+            ("PUT", "/api/v1/inventory/temperature-ranges"),
+            ("POST", "/api/v1/inventory/transfers"),
+        ],
+        "tests/inventory/test_rules.py, test_e2e.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("POST", "/api/v1/customers"),
+            ("PATCH", "/api/v1/customers/{customer_id}"),
+            ("POST", "/api/v1/customers/{customer_id}/contracts"),
+            ("POST", "/api/v1/customers/{customer_id}/item-references"),
+            ("POST", "/api/v1/customers/{customer_id}/ship-tos"),
+            ("POST", "/api/v1/customers/{customer_id}/tenders"),
+            ("POST", "/api/v1/order-lines/{line_id}/deliveries"),
+            ("POST", "/api/v1/order-lines/{line_id}/override"),
+            ("POST", "/api/v1/orders"),
+            ("POST", "/api/v1/orders/import/csv"),
+            ("POST", "/api/v1/orders/import/edi"),
+            ("POST", "/api/v1/orders/{order_id}/amend"),
+            ("POST", "/api/v1/orders/{order_id}/board"),
+            ("POST", "/api/v1/orders/{order_id}/cancel"),
+        ],
+        "tests/orders/test_api.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/order-acknowledgements/{ack_id}"),
+            ("POST", "/api/v1/order-inbox/{message_id}/discard"),
+            ("POST", "/api/v1/order-inbox/{message_id}/replay"),
+        ],
+        "tests/orders/test_edi.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("POST", "/api/v1/priority/plan"),
+            ("POST", "/api/v1/priority/rescore"),
+            ("POST", "/api/v1/priority/rule-sets"),
+            ("POST", "/api/v1/priority/rule-sets/{rule_set_id}/activation"),
+        ],
+        "tests/orders/test_planning_permissions.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/order-approvals/{approval_id}"),
+            ("POST", "/api/v1/order-approvals/{approval_id}/decision"),
+            ("POST", "/api/v1/order-reservations/{reservation_id}/preemption"),
+        ],
+        "tests/orders/test_planning_permissions.py, test_planning.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("PATCH", "/api/v1/quality/capas/{capa_id}"),
+            ("POST", "/api/v1/quality/capas/{capa_id}/actions"),
+            ("POST", "/api/v1/quality/capas/{capa_id}/actions/{action_id}/done"),
+            ("POST", "/api/v1/quality/capas/{capa_id}/transitions"),
+            ("PATCH", "/api/v1/quality/changes/{change_id}"),
+            ("POST", "/api/v1/quality/changes/{change_id}/transitions"),
+            ("POST", "/api/v1/quality/complaints/{complaint_id}/capa"),
+            ("POST", "/api/v1/quality/complaints/{complaint_id}/ncr"),
+            ("POST", "/api/v1/quality/complaints/{complaint_id}/transitions"),
+            ("PATCH", "/api/v1/quality/deviations/{deviation_id}"),
+            ("POST", "/api/v1/quality/deviations/{deviation_id}/transitions"),
+            ("GET", "/api/v1/quality/documents/coc/{shipment_id}"),
+            ("PATCH", "/api/v1/quality/inspection-plans/{plan_id}"),
+            ("POST", "/api/v1/quality/inspections"),
+            ("POST", "/api/v1/quality/inspections/{inspection_id}/results"),
+            ("POST", "/api/v1/quality/inspections/{inspection_id}/transitions"),
+            ("POST", "/api/v1/quality/lot-releases/{release_id}/transitions"),
+            ("POST", "/api/v1/quality/ncrs/{ncr_id}/transitions"),
+            ("POST", "/api/v1/signatures"),
+        ],
+        "tests/quality/test_permission_matrix.py",
+    ),
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/transport/lanes"),
+            ("POST", "/api/v1/transport/lanes"),
+            ("GET", "/api/v1/transport/lanes/{lane_id}"),
+            ("PATCH", "/api/v1/transport/lanes/{lane_id}"),
+            ("GET", "/api/v1/transport/order-lines/{line_id}/lanes"),
+            ("PUT", "/api/v1/transport/order-lines/{line_id}/lane"),
+            ("DELETE", "/api/v1/transport/order-lines/{line_id}/lane"),
+        ],
+        "tests/transport/test_lanes.py",
+    ),
 }
 
 
-def _prefix(path: str) -> str:
-    return "/".join(path.split("/")[:4])
+# Routes outside the OpenAPI description that are not pages (pages check permissions through
+# the same services; tests/web): each is public and shows no tenant data, or is covered where
+# named. The set is exact.
+OUTSIDE_THE_SCHEMA = {
+    "/docs": "public: the offline Swagger UI",
+    "/redoc": "public: the offline ReDoc",
+    "/openapi.json": "public: the API description",
+    "/healthz": "public: liveness, no data",
+    "/static": "public: CSS and scripts",
+    "/vendor": "public: front-end libraries",
+    "/epcis/queries/{queryName}/events": (
+        "WebSocket of a named query: tests/integration/test_epcis_subscriptions.py (refused "
+        "without credentials; a subscriber receives only events it may see)"
+    ),
+}
+
+
+def test_every_route_outside_the_schema_is_accounted_for(app: Any) -> None:
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from medledger.web.ui import UiRoute
+
+    outside = set()
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, UiRoute) or (isinstance(route, APIRoute) and route.include_in_schema):
+            continue
+        outside.add(context.path)
+    assert outside == set(OUTSIDE_THE_SCHEMA)
 
 
 def test_every_route_has_a_matrix_entry(app: Any) -> None:
     routes = _api_routes(app)
-    missing = sorted(routes - set(MATRIX))
-    assert [r for r in missing if _prefix(r[1]) not in COVERED_ELSEWHERE] == [], (
+    assert sorted(routes - set(MATRIX) - set(NOT_YET_IN_MATRIX)) == [], (
         "routes without a permission-matrix entry"
     )
-    assert {_prefix(path) for _, path in missing} == set(COVERED_ELSEWHERE)
+    assert sorted(set(NOT_YET_IN_MATRIX) - (routes - set(MATRIX))) == [], (
+        "remove these from NOT_YET_IN_MATRIX: they have an entry, or no route"
+    )
     assert sorted(set(MATRIX) - routes) == [], "matrix entries without a route"
 
 
@@ -1332,42 +1799,84 @@ def _headers(client: TestClient, method: str, path: str, role: str) -> dict[str,
     return token_headers(client, f"acme-{role}")
 
 
-def _successful_writes() -> list[tuple[str, str, str, str]]:
+EVERY = "every"  # the role and target of a repeatable write's entry: all that succeed
+
+
+def _succeeding(rule: Rule) -> list[tuple[str, str]]:
     return [
-        (method, path, role, target)
-        for (method, path), rule in sorted(MATRIX.items())
-        if rule.mutates
+        (role, target)
         for role in ALL
         for target in rule.targets
         if _expected(rule, role, target) < 300
     ]
 
 
+def _successful_writes() -> list[tuple[str, str, str, str]]:
+    writes = []
+    for (method, path), rule in sorted(MATRIX.items()):
+        if not rule.mutates or not _succeeding(rule):
+            continue
+        if rule.repeatable:
+            writes.append((method, path, EVERY, EVERY))
+        else:
+            writes.extend((method, path, role, target) for role, target in _succeeding(rule))
+    return writes
+
+
+def _route_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The operations that can share one world: those of one records builder (the world is
+    costly, and nothing below changes it: refusals are checked to change nothing and reads
+    change nothing), each other operation alone."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for method, path in sorted(MATRIX):
+        names = [
+            builder.__name__ for prefixes, builder in RECORD_BUILDERS if path.startswith(prefixes)
+        ]
+        key = f"records of {'+'.join(names)}" if names else f"{method} {path}"
+        groups.setdefault(key, []).append((method, path))
+    return sorted(groups.items())
+
+
 @pytest.mark.parametrize(
-    ("method", "path"), sorted(MATRIX), ids=[f"{m} {p}" for m, p in sorted(MATRIX)]
+    "operations", [ops for _, ops in _route_groups()], ids=[key for key, _ in _route_groups()]
 )
 def test_route_matrix_refusals_and_reads(
-    method: str, path: str, client: TestClient, factory: sessionmaker[Session]
+    operations: list[tuple[str, str]], client: TestClient, factory: sessionmaker[Session]
 ) -> None:
-    """Every role on every target of one operation, except the writes that succeed (below):
-    exactly the expected status, and a refusal changes nothing."""
-    rule = MATRIX[(method, path)]
-    w = _matrix_world(client, factory, path)
+    """Every role on every target of each operation, except the writes that succeed (below):
+    exactly the expected status, a refusal changes nothing, and a list or record read shows no
+    record the caller may not see (by the records' markers)."""
+    w = _matrix_world(client, factory, operations[0][1])
+    tokens: dict[str, dict[str, str]] = {}
     wrong = {}
-    for role in ALL:
-        for target in rule.targets:
-            status = _expected(rule, role, target)
-            if rule.mutates and status < 300:
-                continue
-            headers = _headers(client, method, path, role)
-            before = snapshot(factory)
-            response = _call(client, w, method, path, role, target, headers)
-            if response.status_code != status:
-                wrong[(role, target)] = (response.status_code, status, response.text[:200])
-            elif status >= 400:
-                assert response.headers["content-type"] == "application/problem+json"
-                assert snapshot(factory) == before, f"{role} on {target}: a refusal changed data"
-    assert wrong == {}, "(role, target): (got, expected, body)"
+    for method, path in operations:
+        rule = MATRIX[(method, path)]
+        for role in ALL:
+            for target in rule.targets:
+                status = _expected(rule, role, target)
+                if rule.mutates and status < 300:
+                    continue
+                if path.startswith("/api/v1/auth/"):
+                    headers = _headers(client, method, path, role)  # logging out ends a token
+                else:
+                    if role not in tokens:
+                        tokens[role] = _headers(client, method, path, role)
+                    headers = tokens[role]
+                before = snapshot(factory)
+                response = _call(client, w, method, path, role, target, headers)
+                where = (method, path, role, target)
+                if response.status_code != status:
+                    wrong[where] = (response.status_code, status, response.text[:200])
+                elif status >= 400:
+                    assert response.headers["content-type"] == "application/problem+json"
+                    assert snapshot(factory) == before, f"{where}: a refusal changed data"
+                elif method == "GET" and w.records.ids:
+                    leaked = [m for m in _foreign_marks(role) if m in response.text]
+                    if leaked:
+                        wrong[where] = (status, f"shows {leaked}", response.text[:200])
+    assert wrong == {}, "(method, path, role, target): (got, expected, body)\n" + "\n".join(
+        f"{where}: {what}" for where, what in wrong.items()
+    )
 
 
 @pytest.mark.parametrize(
@@ -1383,8 +1892,14 @@ def test_route_matrix_successful_writes(
     client: TestClient,
     factory: sessionmaker[Session],
 ) -> None:
-    """Each write a role may make on a target it sees succeeds (on a world of its own)."""
-    w = _matrix_world(client, factory, path)
-    headers = _headers(client, method, path, role)
-    response = _call(client, w, method, path, role, target, headers)
-    assert response.status_code == MATRIX[(method, path)].ok, response.text
+    """Each write a role may make on a target it sees succeeds (on a world of its own; the
+    calls of a repeatable write one after the other on one world)."""
+    rule = MATRIX[(method, path)]
+    # creating in a collection of a records context needs no records to act on
+    records = any(path.startswith(prefixes) for prefixes, _ in RECORD_BUILDERS)
+    w = _matrix_world(client, factory, "/none" if records and rule.targets == (NONE,) else path)
+    calls = _succeeding(rule) if role == EVERY else [(role, target)]
+    for who, what in calls:
+        headers = _headers(client, method, path, who)
+        response = _call(client, w, method, path, who, what, headers)
+        assert response.status_code == rule.ok, (who, what, response.text)

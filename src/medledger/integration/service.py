@@ -112,8 +112,9 @@ def update_subscription(
     allow_private_networks: bool,
 ) -> WebhookSubscription:
     """Rename, re-point, change the event types of, or switch a subscription on or off."""
-    subscription = get_subscription(session, principal, subscription_id)
+    # The permission first, as everywhere: a role without it learns nothing (403, not 404).
     principal.require(Permission.INTEGRATION_MANAGE)
+    subscription = get_subscription(session, principal, subscription_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "url" in changes:
         changes["url"] = check_url(changes["url"], allow_private_networks=allow_private_networks)
@@ -126,8 +127,9 @@ def update_subscription(
 
 def rotate_secret(session: Session, principal: Principal, subscription_id: int) -> str:
     """A new secret for the subscription (the old one stops working at once)."""
-    subscription = get_subscription(session, principal, subscription_id)
+    # The permission first, as everywhere: a role without it learns nothing (403, not 404).
     principal.require(Permission.INTEGRATION_MANAGE)
+    subscription = get_subscription(session, principal, subscription_id)
     subscription.secret = new_secret()
     session.flush()
     return subscription.secret
