@@ -7,14 +7,15 @@
 1. **Receiving / shipping.** ``--operations`` receipts through ``inventory.service.receive``,
    each one unit of work (one request's worth) of ``--lines`` lots: one EPCIS receiving event
    captured through the ledger (capture job, event, trace projections, audit entry), the stock
-   projection (one movement, one balance upsert, one inventory lot per line) and the audit
-   entries of every row, committed. Then the same number of shipments through
-   ``inventory.service.ship``: one SSCC holding ``--lines`` lots per operation (packed before
-   timing), one shipping event, one movement and one conditional decrement per lot, the
-   shipment row, audit. Baseline, same run: **every row the service wrote** (read back after
-   its run: capture jobs, events, trace rows, movements, balances, lots, shipments, audit
-   entries) ``executemany``-d table by table in one transaction into a fresh database set up
-   identically. Ratio = service movements/s ÷ baseline movements/s (target ≥ 0.5).
+   projection (one movement, one balance upsert, one inventory lot per line, written set-based)
+   and one audit entry listing the movements and new lots, committed. Then the same number of
+   shipments through ``inventory.service.ship``: one SSCC holding ``--lines`` lots per
+   operation (packed before timing), one shipping event, one movement and one conditional
+   decrement per lot, the shipment row, one audit entry listing both. Baseline, same run:
+   **every row the service wrote** (read back after its run: capture jobs, events, trace rows,
+   movements, balances, lots, shipments, audit entries) ``executemany``-d table by table in
+   one transaction into a fresh database set up identically. Ratio = service movements/s ÷
+   baseline movements/s (target ≥ 0.5).
 2. **Parallel picks of one hot lot (PostgreSQL).** ``--picks`` picks of 1 unit from a lot
    that holds ``--picks`` × 3 ÷ 4 units, by ``--workers`` threads at once (each pick one unit
    of work through ``inventory.service.move``), vs the same picks one at a time. Reports picks

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.orm import Session
 
 from medledger.compliance import audit
@@ -444,17 +444,23 @@ def _create_missing_lots(
         return []
     from medledger.trace.models import TraceItem
 
+    global _LEDGER_EXPIRIES
+    if _LEDGER_EXPIRIES is None:
+        _LEDGER_EXPIRIES = select(TraceItem.gtin, TraceItem.lot, TraceItem.expiry).where(
+            TraceItem.tenant_id == bindparam("tenant_id"),
+            TraceItem.gtin.in_(bindparam("gtins", expanding=True)),
+            TraceItem.lot.in_(bindparam("lots", expanding=True)),
+            TraceItem.serial.is_(None),
+        )
     expiries: dict[tuple[str, str], Any] = {}
     unknown = [key for key in missing if expected.get(key) is None]
+    gtins = sorted({g for g, _ in unknown})
     names = sorted({lot for _, lot in unknown})
+    connection = session.connection()
     for start in range(0, len(names), 900):
-        for gtin, lot, expiry in session.connection().execute(
-            select(TraceItem.gtin, TraceItem.lot, TraceItem.expiry).where(
-                TraceItem.tenant_id == tenant_id,
-                TraceItem.gtin.in_(sorted({g for g, _ in unknown})),
-                TraceItem.lot.in_(names[start : start + 900]),
-                TraceItem.serial.is_(None),
-            )
+        for gtin, lot, expiry in connection.execute(
+            _LEDGER_EXPIRIES,
+            {"tenant_id": tenant_id, "gtins": gtins, "lots": names[start : start + 900]},
         ):
             expiries[(str(gtin), str(lot))] = expiry
     now = utcnow()
@@ -469,9 +475,13 @@ def _create_missing_lots(
         }
         for gtin, lot in missing
     ]
-    table: Any = InventoryLot.__table__
-    session.connection().execute(table.insert(), created)
+    connection.execute(_INSERT_LOTS, created)
     return created
+
+
+# Built once (building a statement costs more than running it).
+_INSERT_LOTS: Any = insert(InventoryLot)
+_LEDGER_EXPIRIES: Any = None  # built at first use (trace models load after this module)
 
 
 def _lot_list(created: list[dict[str, Any]]) -> list[list[Any]]:

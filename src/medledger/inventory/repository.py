@@ -78,31 +78,40 @@ def hub_party_id(session: Session, tenant_id: int) -> int | None:
     return session.scalar(select(Tenant.owner_party_id).where(Tenant.id == tenant_id))
 
 
+_MANAGED_LOCATIONS: Any = (
+    select(
+        Location.id,
+        Location.site_id,
+        Location.code,
+        Location.gln,
+        Location.zone_purpose,
+        Location.storage_class,
+        Site.gln,
+        InventorySite.after_event_row_id,
+    )
+    .join(Site, Site.id == Location.site_id)
+    .join(
+        InventorySite,
+        (InventorySite.site_id == Site.id) & (InventorySite.tenant_id == Location.tenant_id),
+    )
+    .where(Location.tenant_id == bindparam("tenant_id"), Location.active.is_(True))
+    .order_by(Location.id)
+)
+
+
 def location_index(session: Session, tenant_id: int) -> LocationIndex:
     """Every location of the sites inventory manages, by the URIs events name them with."""
-    rows = session.execute(
-        select(Location, Site.gln, InventorySite.after_event_row_id)
-        .join(Site, Site.id == Location.site_id)
-        .join(
-            InventorySite,
-            (InventorySite.site_id == Site.id) & (InventorySite.tenant_id == tenant_id),
-        )
-        .where(Location.tenant_id == tenant_id, Location.active.is_(True))
-        .order_by(Location.id)
-    ).all()
+    rows = session.execute(_MANAGED_LOCATIONS, {"tenant_id": tenant_id}).all()
     by_uri: dict[str, HubLocation] = {}
     defaults: dict[str, HubLocation] = {}
-    for location, site_gln, after in rows:
-        hub = HubLocation(
-            location.id, location.site_id, location.zone_purpose, location.storage_class, after
-        )
-        for uri in location_uris(site_gln, location.code, location.gln):
+    for location_id, site_id, code, location_gln, zone, storage, site_gln, after in rows:
+        hub = HubLocation(location_id, site_id, zone, storage, after)
+        for uri in location_uris(site_gln, code, location_gln):
             by_uri[uri] = hub
         key = site_uri(site_gln)
         current = defaults.get(key)
         if current is None or (
-            current.zone_purpose != "receiving_quarantine"
-            and location.zone_purpose == "receiving_quarantine"
+            current.zone_purpose != "receiving_quarantine" and zone == "receiving_quarantine"
         ):
             defaults[key] = hub
     for uri, hub in defaults.items():
