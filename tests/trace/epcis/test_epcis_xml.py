@@ -453,3 +453,29 @@ def test_the_invalid_xml_vectors_are_refused_for_their_fault(
     found = validate_document(xml_to_document((INVALID / name).read_bytes()))
 
     assert [(e.pointer, str(e.code)) for e in found] == problems
+
+
+def test_the_header_reads_as_json_ld_header_fields_and_master_data() -> None:
+    path = OPENEPCIS / "1.2/EPCIS/XML/Capture/Documents/EPCISDocument_with_comment.xml"
+
+    document = xml_to_document(path.read_bytes())
+
+    assert (document["sender"], document["receiver"], document["instanceIdentifier"]) == (
+        "urn:epc:id:sgln:030001.111111.0",
+        "urn:epc:id:sgln:039999.999999.0",
+        "1100220001",
+    )
+    [vocabulary, *_] = document["epcisHeader"]["epcisMasterData"]["vocabularyList"]
+    assert vocabulary["type"] == "urn:epcglobal:epcis:vtype:EPCClass"
+    first = vocabulary["vocabularyElementList"][0]
+    assert first["id"] == "urn:epc:idpat:sgtin:030001.0012345.*"
+    assert first["attributes"][:2] == [
+        {
+            "id": "urn:epcglobal:cbv:mda#additionalTradeItemIdentification",
+            "attribute": "0001-0123-45",
+        },
+        {
+            "id": "urn:epcglobal:cbv:mda#additionalTradeItemIdentificationTypeCode",
+            "attribute": "US_FDA_NDC",
+        },
+    ]
