@@ -213,6 +213,7 @@ class _Builder:
         self.times: dict[str, str] = {}
         self.parts: dict[tuple[str, str], str] = {}
         self.object_parts: dict[tuple[str, str], str] = {}
+        self.foreign: dict[str, bool] = {}
         self.ignored = {self.name(key) for key in ignore_fields} | set(ignore_fields)
 
     def name(self, key: str) -> str:
@@ -257,8 +258,14 @@ class _Builder:
     def foreign_curie(self, text: str) -> bool:
         """A CURIE whose prefix is declared for a namespace that is not GS1's: CBV 2.0 §8.9
         expands the ``gs1:`` and ``cbv:`` CURIEs of values only (``example:x`` stays)."""
-        expanded = expand_key(text.strip(), self.namespaces)
-        return expanded is not None and not expanded[0].startswith(_GS1_NAMESPACES)
+        cached = self.foreign.get(text)
+        if cached is None:
+            if len(self.foreign) >= _VALUE_CACHE_SIZE:
+                self.foreign.clear()
+            expanded = expand_key(text.strip(), self.namespaces)
+            cached = expanded is not None and not expanded[0].startswith(_GS1_NAMESPACES)
+            self.foreign[text] = cached
+        return cached
 
     def expand_gs1_curie(self, text: str) -> str:
         expanded = expand_key(text, self.namespaces)
@@ -623,13 +630,15 @@ def _digital_link(text: str) -> str:
 
 
 def _render(node: _Node, order: _Order | None, leftovers: list[_Node] | None = None) -> str:
-    head = node.name + ("=" + node.value if node.value else "")
+    head = node.name + "=" + node.value if node.value else node.name
     if order is not None:
         remnant: list[_Node] = []
         text = head + _render_in_order(node.children, order, remnant)
         if remnant and leftovers is not None:
             leftovers.append(_Node(node.name, children=remnant))
         return text
+    if not node.children:
+        return head
     parts = [_render(child, None) for child in node.children]
     if not node.keep_child_order:
         parts.sort()
@@ -654,7 +663,7 @@ def _render_in_order(
     a trailing ``/``) is moved, with the names of the elements around it, to the end of the
     event, among its other fields (the reference generator's rule, see docs/epcis.md)."""
     top = leftovers is None
-    remnants: list[_Node] = [] if top else leftovers  # type: ignore[assignment]
+    remnants: list[_Node] = [] if leftovers is None else leftovers
     by_name: dict[str, list[_Node]] = {}
     for child in children:
         by_name.setdefault(child.name, []).append(child)
@@ -663,22 +672,26 @@ def _render_in_order(
         matching = by_name.pop(name, None)
         if not matching:
             continue
-        found: list[_Node] = []
         rendered = sorted(
             part
             for child in matching
-            if (part := _render(child, child_order, found)) != child.name or child.children
+            if (part := _render(child, child_order, remnants)) != child.name or child.children
         )
         text += "".join(rendered)
-        remnants.extend(found)
-    remaining = [child for group in by_name.values() for child in group]
     if top:
-        remaining += remnants
-    else:
+        remaining = [child for group in by_name.values() for child in group] + remnants
+    elif by_name:
         # (the reference keeps nothing inline in an element with a single child)
         inline = len(children) > 1
-        remnants.extend(child for child in remaining if not (inline and _inline_extension(child)))
-        remaining = [child for child in remaining if inline and _inline_extension(child)]
+        remaining = []
+        for group in by_name.values():
+            for child in group:
+                if inline and _inline_extension(child):
+                    remaining.append(child)
+                else:
+                    remnants.append(child)
+    else:
+        return text
     return text + "".join(sorted(_render(child, None) for child in remaining))
 
 
