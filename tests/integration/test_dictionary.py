@@ -468,3 +468,68 @@ def lab_gtin() -> str:
     from tests.inventory.builders import AMBIENT_GTIN
 
     return AMBIENT_GTIN
+
+
+def test_master_data_through_the_api_is_checked_against_the_version_in_force(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    from tests.builders import PASSWORD, build_network, gln
+
+    net = build_network(factory, "md")
+    admin = token_headers(client, "md-admin")
+    fields = _ok(client.get(f"{BASE}/active", headers=admin))["fields"]
+    _field(fields, "product.name")["rules"] = {"required": True, "max_length": 20}
+    _field(fields, "party.region")["rules"] = {"required": True, "pattern": "^(EU|CN|US)$"}
+    _ok(
+        client.post(
+            f"{BASE}/versions",
+            json={"effective_from": date.today().isoformat(), "fields": fields},
+            headers=admin,
+        ),
+        201,
+    )
+    body = {
+        "username": "md-admin2",
+        "display_name": "Second admin",
+        "password": PASSWORD,
+        "role": "admin",
+    }
+    _ok(client.post("/api/v1/users", json=body, headers=admin), 201)
+    approve = {"password": PASSWORD}
+    approver = token_headers(client, "md-admin2")
+    _ok(client.post(f"{BASE}/versions/1/approve", json=approve, headers=approver))
+    # A product whose name breaks the version's maximum length is refused at that field
+    product = {
+        "gtin": gtin(71),
+        "name": "Central venous catheter kit, 7 Fr",
+        "tracking_level": "lot",
+        "storage_class": "ambient",
+    }
+    refused = client.post("/api/v1/products", json=product, headers=admin)
+    assert refused.status_code == 422, refused.text
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("name", "dictionary.max_length")
+    ]
+    listed = _ok(client.get("/api/v1/products", params={"q": gtin(71)}, headers=admin))
+    assert listed["items"] == []
+    created = _ok(
+        client.post("/api/v1/products", json={**product, "name": "CVC kit 7 Fr"}, headers=admin),
+        201,
+    )
+    # and a renamed product too
+    renamed = client.patch(
+        f"/api/v1/products/{created['id']}", json={"name": "x" * 21}, headers=admin
+    )
+    assert (renamed.status_code, renamed.json()["errors"][0]["field"]) == (422, "name")
+    # A party in a region the version does not list is refused; changing one likewise
+    party = {"name": "Far away", "gln": gln(77), "roles": ["distributor"], "country": "BR"}
+    refused = client.post("/api/v1/parties", json={**party, "region": "BR"}, headers=admin)
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (
+        422,
+        "dictionary.pattern",
+    )
+    moved = client.patch(
+        f"/api/v1/parties/{net.distributor_id}", json={"region": "BR"}, headers=admin
+    )
+    assert (moved.status_code, moved.json()["errors"][0]["field"]) == (422, "region")
+    assert _ok(client.post("/api/v1/parties", json={**party, "region": "EU"}, headers=admin), 201)

@@ -28,6 +28,7 @@ from medledger.catalog.schemas import (
 )
 from medledger.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from medledger.core.principal import Permission, Principal
+from medledger.core.record_checks import refuse_invalid
 from medledger.core.repository import apply_changes, get_visible, list_visible
 from medledger.parties.errors import Code as PartiesCode
 from medledger.parties.models import Party
@@ -89,6 +90,7 @@ def get_product(session: Session, principal: Principal, product_id: int) -> Prod
 def create_product(session: Session, principal: Principal, data: ProductIn) -> Product:
     """Add a product under its GTIN (which is its UDI-DI unless another is given)."""
     principal.require(Permission.CATALOG_WRITE)
+    refuse_invalid(session, principal, "product", data.model_dump(mode="json"))
     if repo.gtin_in_use(session, principal.tenant_id, data.gtin):
         raise _field(
             Conflict,
@@ -128,7 +130,9 @@ def update_product(
     """Change a product's master data (its GTIN is its identity and does not change)."""
     principal.require(Permission.CATALOG_WRITE)
     product = get_visible(session, Product, product_id, principal)
-    apply_changes(product, data.model_dump(exclude_unset=True, mode="json"))
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    refuse_invalid(session, principal, "product", changes)
+    apply_changes(product, changes)
     session.flush()
     return product
 

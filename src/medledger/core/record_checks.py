@@ -1,6 +1,7 @@
 """Checks another context adds to a record before it is accepted (the data dictionary's rules).
 
-A context that takes in an exchanged record (an inspection result entered by a test lab, say)
+A context that takes in an exchanged record (a product, party, site or location by the API or
+the pages, an inspection result entered by a test lab)
 asks every registered check about it; a check returns field problems (``where(field)`` gives
 each field's path in the caller's request).
 The integration gateway registers the data dictionary's check, which applies the version in
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from medledger.core.errors import FieldError
+from medledger.core.errors import FieldError, ValidationFailed
 from medledger.core.principal import Principal
 
 Where = Callable[[str], str]
@@ -36,3 +37,13 @@ def check_record(
     for check in _CHECKS:
         problems += check(session, principal, entity, values, where)
     return problems
+
+
+def refuse_invalid(
+    session: Session, principal: Principal, entity: str, values: Mapping[str, Any]
+) -> None:
+    """Refuse ``values`` of ``entity`` (fields named as in the request) that break a registered
+    check: 422 with a problem per field, before anything is written."""
+    problems = check_record(session, principal, entity, values, lambda name: name)
+    if problems:
+        raise ValidationFailed("The request has invalid fields.", errors=problems)

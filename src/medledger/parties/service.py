@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from medledger.core.db import utcnow
 from medledger.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from medledger.core.principal import INTERNAL_ROLES, Permission, Principal, Role
+from medledger.core.record_checks import refuse_invalid
 from medledger.core.repository import apply_changes, get_visible, list_visible
 from medledger.core.security import hash_password, new_token, token_digest
 from medledger.core.work import work_of
@@ -84,6 +85,7 @@ def get_party(session: Session, principal: Principal, party_id: int) -> Party:
 def create_party(session: Session, principal: Principal, data: PartyIn) -> Party:
     """Register an organisation of the network under its GLN."""
     principal.require(Permission.PARTIES_WRITE)
+    refuse_invalid(session, principal, "party", data.model_dump(mode="json"))
     if repo.gln_in_use(session, principal.tenant_id, Party, data.gln, None):
         raise _conflict(
             "gln", Code.PARTY_GLN_TAKEN, "GLN {gln} is already used by another party.", gln=data.gln
@@ -109,6 +111,7 @@ def update_party(session: Session, principal: Principal, party_id: int, data: Pa
     principal.require(Permission.PARTIES_WRITE)
     party = get_visible(session, Party, party_id, principal)
     changes = data.model_dump(exclude_unset=True)
+    refuse_invalid(session, principal, "party", data.model_dump(exclude_unset=True, mode="json"))
     if "gln" in changes and repo.gln_in_use(
         session, principal.tenant_id, Party, changes["gln"], party.id
     ):
@@ -182,6 +185,7 @@ def get_site(session: Session, principal: Principal, site_id: int) -> Site:
 def create_site(session: Session, principal: Principal, data: SiteIn) -> Site:
     """Add a site to a party the principal can see."""
     principal.require(Permission.SITES_WRITE)
+    refuse_invalid(session, principal, "site", data.model_dump(mode="json"))
     try:
         get_visible(session, Party, data.party_id, principal)
     except NotFound:
@@ -203,6 +207,7 @@ def update_site(session: Session, principal: Principal, site_id: int, data: Site
     principal.require(Permission.SITES_WRITE)
     site = get_visible(session, Site, site_id, principal)
     changes = data.model_dump(exclude_unset=True)
+    refuse_invalid(session, principal, "site", data.model_dump(exclude_unset=True, mode="json"))
     if "gln" in changes and repo.gln_in_use(
         session, principal.tenant_id, Site, changes["gln"], site.id
     ):
@@ -278,6 +283,7 @@ def _location_code_taken(session: Session, site_id: int, code: str, exclude_id: 
 def create_location(session: Session, principal: Principal, data: LocationIn) -> Location:
     """Add a storage location to a site."""
     principal.require(Permission.SITES_WRITE)
+    refuse_invalid(session, principal, "location", data.model_dump(mode="json"))
     try:
         site = get_visible(session, Site, data.site_id, principal)
     except NotFound:
@@ -321,6 +327,7 @@ def update_location(
     principal.require(Permission.SITES_WRITE)
     location = get_visible(session, Location, location_id, principal)
     changes = data.model_dump(exclude_unset=True, mode="json")
+    refuse_invalid(session, principal, "location", changes)
     if "code" in changes and _location_code_taken(
         session, location.site_id, changes["code"], location.id
     ):

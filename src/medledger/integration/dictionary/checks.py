@@ -55,7 +55,12 @@ def check_exchanged_record(
     version = service.active(session, principal.tenant_id)
     if version.number == 0:
         return []
-    return service.check_record(version, entity, dict(values), where)
+    # A list (a party's roles) is checked as imports write it: values separated by ";".
+    flat = {
+        name: ";".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+        for name, value in values.items()
+    }
+    return service.check_record(version, entity, flat, where)
 
 
 register_record_check(check_exchanged_record)
