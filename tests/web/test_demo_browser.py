@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -37,7 +38,7 @@ def _ids(engine: Engine) -> dict[str, Any]:
     with engine.begin() as conn:
         lot = conn.execute(
             text(
-                "SELECT l.id, l.gtin FROM trace_items l WHERE l.kind = 'lot' AND EXISTS "
+                "SELECT l.id, l.gtin, l.uri FROM trace_items l WHERE l.kind = 'lot' AND EXISTS "
                 "(SELECT 1 FROM trace_items s WHERE s.lot_item_id = l.id) ORDER BY l.id LIMIT 1"
             )
         ).one()
@@ -50,7 +51,7 @@ def _ids(engine: Engine) -> dict[str, Any]:
                 "AND destinations IS NOT NULL ORDER BY id LIMIT 1"
             )
         ).scalar_one()
-    return {"lot": lot.id, "product": product, "event": event}
+    return {"lot": lot.id, "lot_uri": lot.uri, "product": product, "event": event}
 
 
 def _show(page: Any, path: str, shot: Path | None = None, full: bool = False) -> None:
@@ -72,6 +73,7 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
     seed_demo_network(factory)
     ids = _ids(engine)
     event = f"/trace/event?id={ids['event']}"
+    trace = f"/trace?id={quote(ids['lot_uri'])}&direction=both"
     desktop = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900})
     phone = chromium.new_context(
         base_url=live_server,
@@ -103,6 +105,11 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
         assert page.locator('[data-kpi="on_time"] .tile-value').get_attribute("data-value")
         _show(page, "/analytics/scorecards", shots / "scorecards-en.png")
         _show(page, "/analytics/plans")
+        # The order board, stock, the quality home and the trace of a lot
+        _show(page, "/orders/board", shots / "orders-board-en.png")
+        _show(page, "/stock", shots / "stock-en.png")
+        _show(page, "/quality", shots / "quality-en.png")
+        _show(page, trace, shots / "trace-lot-en.png")
         page.goto("/")
         assert page.get_by_test_id("overdue-plan-actions").count() == 1
         # The planner, who works in Simplified Chinese
@@ -115,6 +122,10 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
         _show(page, f"/lots/{ids['lot']}", shots / "lot-zh.png")
         _show(page, event, shots / "event-zh.png")
         _show(page, "/analytics/kpis", shots / "kpi-board-zh.png", full=True)
+        _show(page, "/orders/board", shots / "orders-board-zh.png")
+        _show(page, "/stock", shots / "stock-zh.png")
+        _show(page, "/quality", shots / "quality-zh.png")
+        _show(page, trace, shots / "trace-lot-zh.png")
         # On a phone: the admin in English, the planner in Chinese
         page = phone.new_page()
         _log_in(page, "admin")
@@ -124,6 +135,11 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
         _show(page, "/parties", shots / "phone-parties-en.png")
         _show(page, f"/products/{ids['product']}")
         _show(page, "/audit")
+        _show(page, "/orders/board")
+        _show(page, "/stock", shots / "phone-stock-en.png")
+        _show(page, "/quality", shots / "phone-quality-en.png")
+        _show(page, trace, shots / "phone-trace-lot-en.png")
+        _show(page, "/analytics/kpis", shots / "phone-kpi-board-en.png")
         page.context.clear_cookies()
         _log_in(page, "planner")
         _show(page, "/lots", shots / "phone-lots-zh.png")
@@ -131,6 +147,10 @@ def test_the_demo_on_desktop_and_phone_in_english_and_chinese(
         _show(page, event, shots / "phone-event-zh.png")
         _show(page, "/trace", shots / "phone-trace-zh.png")
         _show(page, "/analytics/kpis", shots / "phone-kpi-board-zh.png", full=True)
+        _show(page, "/orders/board")
+        _show(page, "/stock", shots / "phone-stock-zh.png")
+        _show(page, "/quality", shots / "phone-quality-zh.png")
+        _show(page, trace, shots / "phone-trace-lot-zh.png")
     finally:
         desktop.close()
         phone.close()
