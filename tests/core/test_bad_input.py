@@ -445,7 +445,7 @@ def test_routing_errors_have_their_own_titles(client: TestClient, admin: dict[st
     assert _problem(wrong_method, 405, "method_not_allowed", None)["title"] == "Method not allowed"
     assert wrong_method.headers["allow"] == "GET, POST"
     media = client.post(
-        "/epcis/capture", content=b"<epcis/>", headers={**admin, "Content-Type": "application/xml"}
+        "/epcis/capture", content=b"epcis", headers={**admin, "Content-Type": "text/plain"}
     )
     assert _problem(media, 415, "epcis.unsupported_media_type", None)["title"] == (
         "Unsupported media type"

@@ -119,13 +119,15 @@ def test_gs1_keys_carry_their_patterns(described: dict[str, Any]) -> None:
 
 def test_epcis_documents_are_described_as_json_ld(described: dict[str, Any]) -> None:
     for path in ("/epcis/events", "/epcis/events/{event_id}"):
-        # JSON-LD, or plain JSON when Accept asks for it (the EPCIS binding's own form)
+        # JSON-LD, or plain JSON or XML when Accept asks for it (the EPCIS binding's forms)
         assert set(described["paths"][path]["get"]["responses"]["200"]["content"]) == {
             "application/ld+json",
             "application/json",
+            "application/xml",
         }
     body = described["paths"]["/epcis/capture"]["post"]["requestBody"]["content"]
-    assert set(body) == {"application/json", "application/ld+json"}
+    # and XML documents (EPCIS 2.0 or 1.2), normalised to the same stored events
+    assert set(body) == {"application/json", "application/ld+json", "application/xml", "text/xml"}
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from medledger.core.principal import Principal
 from medledger.core.scoping import party_rule
 from medledger.integration.dictionary.models import DictionaryVersion
-from medledger.integration.edi.models import DespatchAdvice, EdiPartnerSetting
+from medledger.integration.edi.models import DespatchAdvice, EdiPartnerSetting, OutboundFile
 from medledger.integration.models import Delivery, WebhookSubscription
 
 
@@ -31,6 +31,11 @@ def _edi_settings_visible(principal: Principal) -> ColumnElement[bool]:
 @party_rule(DespatchAdvice)
 def _despatch_advice_visible(principal: Principal) -> ColumnElement[bool]:
     return DespatchAdvice.party_id == principal.party_id
+
+
+@party_rule(OutboundFile)
+def _outbound_file_visible(principal: Principal) -> ColumnElement[bool]:
+    return OutboundFile.party_id == principal.party_id
 
 
 @party_rule(DictionaryVersion)
