@@ -167,11 +167,24 @@ class ServiceUnavailable(DomainError):
     retry_after = 2
 
 
-def field_error(field_name: str, code: str, message: str, **params: Any) -> ValidationFailed:
+def field_error(field_name: str, code: str, message: str, /, **params: Any) -> ValidationFailed:
     """Shortcut: a 422 with a single offending field."""
     return ValidationFailed(
         message,
         code=code,
         params=params,
         errors=[FieldError(field=field_name, code=code, message=message, params=params)],
+    )
+
+
+def field_conflict(field_name: str, code: str, message: str, /, **params: Any) -> Conflict:
+    """Shortcut: a 409 (a business rule forbids it in the record's state), naming the field
+    when there is one (``""``: the record as a whole)."""
+    return Conflict(
+        message,
+        code=code,
+        params=params,
+        errors=[FieldError(field=field_name, code=code, message=message, params=params)]
+        if field_name
+        else [],
     )

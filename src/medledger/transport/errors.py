@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from medledger.core.errors import Conflict, FieldError, ValidationFailed
+from medledger.core.errors import Conflict, ValidationFailed, field_conflict, field_error
 
 
 class Code(StrEnum):
@@ -21,21 +21,9 @@ class Code(StrEnum):
 
 def invalid(code: Code, message: str, field: str, /, **params: Any) -> ValidationFailed:
     """A 422 naming the offending field."""
-    return ValidationFailed(
-        message,
-        code=code,
-        params=params,
-        errors=[FieldError(field=field, code=code, message=message, params=params)],
-    )
+    return field_error(field, code, message, **params)
 
 
 def conflict(code: Code, message: str, field: str = "", /, **params: Any) -> Conflict:
     """A 409 (a business rule forbids it in the record's state)."""
-    return Conflict(
-        message,
-        code=code,
-        params=params,
-        errors=[FieldError(field=field, code=code, message=message, params=params)]
-        if field
-        else [],
-    )
+    return field_conflict(field, code, message, **params)
