@@ -44,6 +44,8 @@ from medledger.trace.epcis.vocabulary import (
     DISPOSITION,
     ERROR_REASON,
     SENSOR_COMPONENT,
+    SENSOR_METADATA_FIELDS,
+    SENSOR_REPORT_FIELDS,
     SOURCE_DESTINATION_TYPE,
     CbvVocabulary,
     cbv_web_uri,
@@ -58,47 +60,8 @@ _QUANTITY_ELEMENT: Final[_Order] = (
     ("quantityElement", (("epcClass", None), ("quantity", None), ("uom", None))),
 )
 _EPCS: Final[_Order] = (("epc", None),)
-_SENSOR_METADATA: Final[_Order] = tuple(
-    (name, None)
-    for name in (
-        "time",
-        "startTime",
-        "endTime",
-        "deviceID",
-        "deviceMetadata",
-        "rawData",
-        "dataProcessingMethod",
-        "bizRules",
-    )
-)
-_SENSOR_REPORT: Final[_Order] = tuple(
-    (name, None)
-    for name in (
-        "type",
-        "exception",
-        "deviceID",
-        "deviceMetadata",
-        "rawData",
-        "dataProcessingMethod",
-        "time",
-        "microorganism",
-        "chemicalSubstance",
-        "value",
-        "component",
-        "stringValue",
-        "booleanValue",
-        "hexBinaryValue",
-        "uriValue",
-        "minValue",
-        "maxValue",
-        "meanValue",
-        "sDev",
-        "percRank",
-        "percValue",
-        "uom",
-        "coordinateReferenceSystem",
-    )
-)
+_SENSOR_METADATA: Final[_Order] = tuple((name, None) for name in SENSOR_METADATA_FIELDS)
+_SENSOR_REPORT: Final[_Order] = tuple((name, None) for name in SENSOR_REPORT_FIELDS)
 CANONICAL_ORDER: Final[_Order] = (
     ("eventTime", None),
     ("eventTimeZoneOffset", None),

@@ -424,3 +424,42 @@ def measurement_type_uri(value: str, namespaces: Mapping[str, str] | None = None
         gs1 = (namespaces or {}).get("gs1", GS1_VOC_BASE)
         return gs1 + value
     return expand_curie(value, namespaces)
+
+
+#: The attributes of a sensor element's ``sensorMetadata`` and of each ``sensorReport``, in the
+#: order of the EPCIS 2.0 XSD, which is also the order the CBV 2.0 event hash uses (§8.9).
+SENSOR_METADATA_FIELDS: Final = (
+    "time",
+    "startTime",
+    "endTime",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "bizRules",
+)
+SENSOR_REPORT_FIELDS: Final = (
+    "type",
+    "exception",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "time",
+    "microorganism",
+    "chemicalSubstance",
+    "value",
+    "component",
+    "stringValue",
+    "booleanValue",
+    "hexBinaryValue",
+    "uriValue",
+    "minValue",
+    "maxValue",
+    "meanValue",
+    "sDev",
+    "percRank",
+    "percValue",
+    "uom",
+    "coordinateReferenceSystem",
+)

@@ -57,6 +57,8 @@ from medledger.trace.epcis.vocabulary import (
     GS1_VOC_BASE,
     MEASUREMENT_TYPES,
     SENSOR_ALERT_TYPES,
+    SENSOR_METADATA_FIELDS,
+    SENSOR_REPORT_FIELDS,
     SOURCE_DESTINATION_TYPE,
     CbvVocabulary,
 )
@@ -197,41 +199,6 @@ EVENT_ORDER: Final[Mapping[str, tuple[str, ...]]] = {
         "persistentDisposition",
     ),
 }
-_SENSOR_METADATA_ORDER: Final = (
-    "time",
-    "startTime",
-    "endTime",
-    "deviceID",
-    "deviceMetadata",
-    "rawData",
-    "dataProcessingMethod",
-    "bizRules",
-)
-_SENSOR_REPORT_ORDER: Final = (
-    "type",
-    "exception",
-    "deviceID",
-    "deviceMetadata",
-    "rawData",
-    "dataProcessingMethod",
-    "time",
-    "microorganism",
-    "chemicalSubstance",
-    "value",
-    "component",
-    "stringValue",
-    "booleanValue",
-    "hexBinaryValue",
-    "uriValue",
-    "minValue",
-    "maxValue",
-    "meanValue",
-    "sDev",
-    "percRank",
-    "percValue",
-    "uom",
-    "coordinateReferenceSystem",
-)
 
 
 class XmlDocumentError(ValueError):
@@ -807,10 +774,10 @@ class _Writer:
             self.attributes(
                 SubElement(sensor, "sensorMetadata"),
                 item["sensorMetadata"],
-                _SENSOR_METADATA_ORDER,
+                SENSOR_METADATA_FIELDS,
             )
         for report in item.get("sensorReport") or ():
-            self.attributes(SubElement(sensor, "sensorReport"), report, _SENSOR_REPORT_ORDER)
+            self.attributes(SubElement(sensor, "sensorReport"), report, SENSOR_REPORT_FIELDS)
         for name, inner in item.items():
             if name not in ("sensorMetadata", "sensorReport"):
                 self.generic(sensor, name, inner)
